@@ -1,0 +1,1 @@
+"""Askel: physical-activity counselling between wellbeing services counties and municipalities."""

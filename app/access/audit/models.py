@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Index, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.kit.models import Base, UTCDateTime
+
+
+class AuditAction(StrEnum):
+    create = "create"
+    read = "read"
+    update = "update"
+    query = "query"
+    disclose = "disclose"
+
+
+class AuditOutcome(StrEnum):
+    success = "success"
+    not_found = "not_found"
+    refused = "refused"
+    conflict = "conflict"
+
+
+class AuditEvent(Base):
+    """One access. Rows are only ever appended; each carries the HMAC of its predecessor's
+    chain value, so an edited, deleted or reordered row breaks the chain."""
+
+    __tablename__ = "audit_events"
+
+    # Assigned gap-free under the audit lock, in chain order.
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    actor: Mapped[str | None] = mapped_column(String(128))
+    actor_roles: Mapped[str | None] = mapped_column(String(200))
+    actor_organisation: Mapped[str | None] = mapped_column(String(64))
+    patient_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    action: Mapped[str] = mapped_column(String(16))
+    resource_type: Mapped[str] = mapped_column(String(64))
+    resource_id: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_audit_events_patient_id_occurred_at", "patient_id", "occurred_at"),
+        Index("ix_audit_events_actor_occurred_at", "actor", "occurred_at"),
+    )

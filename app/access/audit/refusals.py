@@ -1,0 +1,53 @@
+"""Refused attempts are audited too, each in its own short transaction: the request's own
+transaction has been rolled back by the time the refusal is known to be final."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from app.access.audit import service
+from app.access.audit.models import AuditAction, AuditOutcome
+from app.access.principal import Principal
+from app.db import Database
+from app.errors import AppError
+
+_ACTION_BY_METHOD = {
+    "GET": AuditAction.read,
+    "HEAD": AuditAction.read,
+    "POST": AuditAction.create,
+    "PUT": AuditAction.update,
+    "PATCH": AuditAction.update,
+}
+
+
+def _route_template(request: Request) -> str:
+    route = request.scope.get("route")
+    return str(getattr(route, "path", request.url.path))
+
+
+async def record_refusal(request: Request, error: AppError) -> None:
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        return  # nobody authenticated: nothing to attribute, the access log has the attempt
+    database: Database = request.app.state.db
+    refusal = error.refusal
+    patient_id = uuid.UUID(refusal.patient_id) if refusal.patient_id else None
+    action = _ACTION_BY_METHOD.get(request.method, AuditAction.read)
+    outcome = AuditOutcome(error.audit_outcome or AuditOutcome.refused)
+
+    def write() -> None:
+        with database.write_sessions() as session, session.begin():
+            service.record(
+                session,
+                actor=principal,
+                action=action,
+                resource_type=refusal.resource_type or _route_template(request),
+                resource_id=refusal.resource_id,
+                patient_id=patient_id,
+                outcome=outcome,
+            )
+
+    await run_in_threadpool(write)

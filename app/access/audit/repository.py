@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from app.access.audit.models import AuditEvent
+
+# One constant key for the PostgreSQL advisory lock that orders appends to the chain.
+AUDIT_LOCK_KEY = 0x61736B656C  # "askel"
+
+
+def lock_chain(session: Session) -> None:
+    """Serialise appends until the transaction ends. SQLite writers are serialised already
+    (every write transaction begins IMMEDIATE)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+
+
+def last_link(session: Session) -> tuple[int, str] | None:
+    row = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    return (row.seq, row.hash) if row else None
+
+
+def add(session: Session, event: AuditEvent) -> None:
+    session.add(event)
+    session.flush()
+
+
+def stream_in_order(session: Session, batch: int = 2000) -> Iterator[AuditEvent]:
+    statement = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch)
+    yield from session.scalars(statement)
+
+
+def count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(AuditEvent)) or 0

@@ -1,0 +1,113 @@
+"""Writing and verifying the audit log.
+
+`record` is called explicitly inside the business transaction, so an entry exists exactly when
+the change it describes was committed. Each entry's `hash` is an HMAC, under a key kept outside
+the database, over its predecessor's hash and its own fields: editing, deleting or reordering
+rows breaks the chain. (Cutting off the newest rows is caught only against an exported anchor.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+from sqlalchemy.orm import Session
+
+from app.access.audit import repository
+from app.access.audit.models import AuditAction, AuditEvent, AuditOutcome
+from app.access.principal import Principal
+from app.config import get_settings
+from app.kit.clock import utcnow
+from app.kit.crypto import derive_key
+from app.kit.request_context import current_request_id
+
+GENESIS = "0" * 64
+
+
+@cache
+def _chain_key() -> bytes:
+    return derive_key(get_settings().audit_key.get_secret_value(), "askel audit chain v1")
+
+
+def _chain_hash(prev_hash: str, event: AuditEvent) -> str:
+    fields = [
+        event.seq,
+        event.occurred_at.isoformat(),
+        event.request_id,
+        event.actor,
+        event.actor_roles,
+        event.actor_organisation,
+        str(event.patient_id) if event.patient_id else None,
+        event.action,
+        event.resource_type,
+        event.resource_id,
+        event.outcome,
+    ]
+    message = prev_hash + json.dumps(fields, separators=(",", ":"))
+    return hmac.new(_chain_key(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def record(
+    session: Session,
+    *,
+    actor: Principal | None,
+    action: AuditAction,
+    resource_type: str,
+    resource_id: str | uuid.UUID | None = None,
+    patient_id: uuid.UUID | None = None,
+    outcome: AuditOutcome = AuditOutcome.success,
+) -> AuditEvent:
+    """Append one entry to the chain in the caller's transaction."""
+    repository.lock_chain(session)
+    last = repository.last_link(session)
+    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    event = AuditEvent(
+        seq=seq,
+        # Microseconds are what both databases keep; the hash must survive a round trip.
+        occurred_at=utcnow(),
+        request_id=current_request_id(),
+        actor=actor.subject if actor else None,
+        actor_roles=actor.role_names if actor else None,
+        actor_organisation=actor.organisation if actor else None,
+        patient_id=patient_id,
+        action=action,
+        resource_type=resource_type,
+        resource_id=str(resource_id) if resource_id else None,
+        outcome=outcome,
+        prev_hash=prev_hash,
+    )
+    event.hash = _chain_hash(prev_hash, event)
+    repository.add(session, event)
+    return event
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    broken_at: int | None = None
+    reason: str | None = None
+
+
+def verify(session: Session, progress: Callable[[int], None] | None = None) -> ChainReport:
+    """Walk the chain from the first entry; report the first entry that does not fit."""
+    expected_seq, prev_hash, checked = 1, GENESIS, 0
+    for event in repository.stream_in_order(session):
+        if event.seq != expected_seq:
+            return ChainReport(False, checked, expected_seq, "an entry is missing")
+        if event.prev_hash != prev_hash:
+            return ChainReport(
+                False, checked, event.seq, "the link to the previous entry is broken"
+            )
+        if not hmac.compare_digest(event.hash, _chain_hash(prev_hash, event)):
+            return ChainReport(False, checked, event.seq, "the entry has been altered")
+        checked += 1
+        expected_seq, prev_hash = event.seq + 1, event.hash
+        if progress is not None:
+            progress(1)
+    return ChainReport(True, checked)

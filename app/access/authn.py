@@ -1,0 +1,202 @@
+"""Bearer-token authentication: JWTs verified with joserfc against each issuer's JWKS.
+
+Security rules (OWASP ASVS 9.1, 9.2, 10.3):
+- only asymmetric algorithms from an allow-list; `none` and HS* never verify;
+- the key comes only from the configured issuer's JWKS, chosen by `kid`; `jku`, `jwk` and `x5u`
+  headers are ignored;
+- `iss`, `aud`, `exp` and `sub` are essential, `nbf`/`iat` honoured, with a small leeway;
+- an unknown `kid` refreshes the issuer's JWKS once (rate-limited), so key rotation works
+  without a restart and a flood of bad tokens cannot turn into a flood of JWKS fetches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any, Protocol
+
+import httpx2 as httpx
+from fastapi import Request
+from joserfc import jws, jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from app.access.principal import Principal, Profession, Role
+from app.errors import InvalidToken, Unauthenticated
+from app.i18n import N_
+
+ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "ES256", "ES384")
+MAX_TOKEN_BYTES = 8192
+
+
+class KeySource(Protocol):
+    async def key_set(self, *, refresh: bool = False) -> KeySet: ...
+
+
+class StaticKeySource:
+    """Keys known in-process: the development issuer's own public JWKS."""
+
+    def __init__(self, keys: KeySet) -> None:
+        self._keys = keys
+
+    async def key_set(self, *, refresh: bool = False) -> KeySet:
+        return self._keys
+
+
+class DiscoveredKeySource:
+    """An issuer's JWKS found through `/.well-known/openid-configuration`, cached."""
+
+    def __init__(
+        self,
+        issuer: str,
+        client: httpx.AsyncClient,
+        *,
+        cache_seconds: float = 3600,
+        min_refresh_seconds: float = 30,
+    ) -> None:
+        self.issuer = issuer.rstrip("/")
+        self._client = client
+        self._cache_seconds = cache_seconds
+        self._min_refresh_seconds = min_refresh_seconds
+        self._keys: KeySet | None = None
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def key_set(self, *, refresh: bool = False) -> KeySet:
+        async with self._lock:
+            age = time.monotonic() - self._fetched_at
+            stale = self._keys is None or age > self._cache_seconds
+            may_refresh = refresh and age > self._min_refresh_seconds
+            if stale or may_refresh:
+                self._keys = await self._fetch()
+                self._fetched_at = time.monotonic()
+            assert self._keys is not None
+            return self._keys
+
+    async def _fetch(self) -> KeySet:
+        try:
+            discovery = await self._client.get(f"{self.issuer}/.well-known/openid-configuration")
+            discovery.raise_for_status()
+            document = discovery.json()
+            if document.get("issuer", "").rstrip("/") != self.issuer:
+                raise InvalidToken(reason=N_("the issuer's discovery document names another"))
+            jwks = await self._client.get(document["jwks_uri"])
+            jwks.raise_for_status()
+            return KeySet.import_key_set(jwks.json())
+        except (httpx.HTTPError, ValueError, KeyError, JoseError) as exc:
+            raise InvalidToken(reason=N_("the issuer's keys could not be fetched")) from exc
+
+
+class TokenVerifier:
+    def __init__(
+        self, sources: dict[str, KeySource], *, audience: str, leeway_seconds: int = 30
+    ) -> None:
+        self._sources = {issuer.rstrip("/"): source for issuer, source in sources.items()}
+        self._audience = audience
+        self._leeway = leeway_seconds
+
+    async def verify(self, token: str) -> Principal:
+        header, unverified = _peek(token)
+        issuer = str(unverified.get("iss", "")).rstrip("/")
+        source = self._sources.get(issuer)
+        if source is None:
+            raise InvalidToken(reason=N_("the issuer is not trusted"))
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise InvalidToken(reason=N_("the token names no key"))
+        key = _find_key(await source.key_set(), kid)
+        if key is None:
+            key = _find_key(await source.key_set(refresh=True), kid)
+        if key is None:
+            raise InvalidToken(reason=N_("the signing key is unknown"))
+        try:
+            verified = jwt.decode(token, key, algorithms=ALLOWED_ALGORITHMS)
+        except JoseError as exc:
+            raise InvalidToken(reason=N_("the signature is not valid")) from exc
+        claims = verified.claims
+        registry = jwt.JWTClaimsRegistry(
+            leeway=self._leeway,
+            iss={"essential": True, "value": unverified["iss"]},
+            aud={"essential": True, "value": self._audience},
+            exp={"essential": True},
+            sub={"essential": True},
+        )
+        try:
+            registry.validate(claims)
+        except JoseError as exc:
+            raise InvalidToken(reason=_claim_reason(exc)) from exc
+        return _principal(claims, issuer)
+
+
+def _peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Header and claims before verification, only to pick the issuer and key."""
+    if len(token) > MAX_TOKEN_BYTES:
+        raise InvalidToken(reason=N_("the token is malformed"))
+    try:
+        compact = jws.extract_compact(token.encode("ascii"))
+        header = dict(compact.headers())
+        claims = json.loads(compact.payload)
+    except (JoseError, ValueError, UnicodeError) as exc:
+        raise InvalidToken(reason=N_("the token is malformed")) from exc
+    if not isinstance(claims, dict):
+        raise InvalidToken(reason=N_("the token is malformed"))
+    if header.get("alg") not in ALLOWED_ALGORITHMS:
+        raise InvalidToken(reason=N_("the signing algorithm is not allowed"))
+    return header, claims
+
+
+def _find_key(keys: KeySet, kid: str) -> Any:
+    try:
+        return keys.get_by_kid(kid)
+    except (JoseError, ValueError, KeyError):
+        return None
+
+
+def _claim_reason(exc: JoseError) -> str:
+    error = getattr(exc, "error", "")
+    claim = getattr(exc, "claim", "")
+    if error == "expired_token":
+        return N_("the token has expired")
+    if claim == "aud":
+        return N_("the token is meant for another audience")
+    if claim == "iss":
+        return N_("the issuer is not trusted")
+    if claim in ("nbf", "iat"):
+        return N_("the token is not valid yet")
+    return N_("a required claim is missing or wrong")
+
+
+def _principal(claims: dict[str, Any], issuer: str) -> Principal:
+    try:
+        roles = frozenset(Role(name) for name in claims.get("roles", []))
+        profession = claims.get("profession")
+        return Principal(
+            subject=str(claims["sub"]),
+            organisation=str(claims["org"]),
+            roles=roles,
+            issuer=issuer,
+            profession=Profession(profession) if profession else None,
+            name=claims.get("name"),
+            token_id=claims.get("jti"),
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise InvalidToken(reason=N_("a required claim is missing or wrong")) from exc
+
+
+async def authenticate(request: Request) -> Principal:
+    """The caller's principal, verified once per request."""
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated(headers={"WWW-Authenticate": "Bearer"})
+    verifier: TokenVerifier = request.app.state.token_verifier
+    try:
+        principal = await verifier.verify(token.strip())
+    except InvalidToken as exc:
+        exc.headers.setdefault("WWW-Authenticate", 'Bearer error="invalid_token"')
+        raise
+    request.state.principal = principal
+    return principal

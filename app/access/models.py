@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.kit.models import Base, CreatedAtMixin, IdMixin
+
+
+class User(IdMixin, CreatedAtMixin, Base):
+    """A member of staff or a machine client, known by the `sub` of their tokens."""
+
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(128), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    profession: Mapped[str | None] = mapped_column(String(32))
+    # For counsellors: the counselling service they work in.
+    service_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("counselling_services.id"))
+    active: Mapped[bool] = mapped_column(default=True)

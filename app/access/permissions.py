@@ -1,0 +1,61 @@
+"""Roles map to permissions in this one table; code checks permissions, never role names.
+
+An endpoint shows its rule in its signature through an `Annotated` alias built with `require`.
+Record-level rules (care relationship, own service) are policy functions in each domain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.access.authn import authenticate
+from app.access.principal import Principal, Role
+from app.errors import Forbidden
+
+
+class Permission(StrEnum):
+    patient_register = "patient:register"
+    patient_lookup = "patient:lookup"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.clinician: frozenset({Permission.patient_register, Permission.patient_lookup}),
+    Role.counsellor: frozenset(),
+    Role.access_admin: frozenset(),
+    Role.auditor: frozenset(),
+    Role.statistician: frozenset(),
+    Role.integration: frozenset({Permission.patient_register, Permission.patient_lookup}),
+}
+
+
+bearer_scheme = HTTPBearer(auto_error=False, description="A JWT from a trusted issuer.")
+
+
+def has_permission(principal: Principal, permission: Permission) -> bool:
+    return any(permission in ROLE_PERMISSIONS[role] for role in principal.roles)
+
+
+def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:
+    """A dependency that lets through only callers whose roles grant `permission`."""
+
+    async def dependency(
+        request: Request,
+        # Declares the scheme in the OpenAPI document; the token itself is verified below.
+        _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    ) -> Principal:
+        principal = await authenticate(request)
+        if not has_permission(principal, permission):
+            raise Forbidden()
+        return principal
+
+    dependency.__name__ = f"require_{permission.name}"
+    return dependency
+
+
+PatientRegistrar = Annotated[Principal, Depends(require(Permission.patient_register))]
+PatientFinder = Annotated[Principal, Depends(require(Permission.patient_lookup))]

@@ -1,0 +1,37 @@
+"""The authenticated caller as the rest of the service sees it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    clinician = "clinician"
+    counsellor = "counsellor"
+    access_admin = "access_admin"
+    auditor = "auditor"
+    statistician = "statistician"
+    integration = "integration"
+
+
+class Profession(StrEnum):
+    doctor = "doctor"
+    nurse = "nurse"
+    physiotherapist = "physiotherapist"
+    counsellor = "counsellor"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    subject: str
+    organisation: str
+    roles: frozenset[Role]
+    issuer: str
+    profession: Profession | None = None
+    name: str | None = None
+    token_id: str | None = None
+
+    @property
+    def role_names(self) -> str:
+        return ",".join(sorted(self.roles))

@@ -1,0 +1,11 @@
+"""Mounts each domain's router under /api/v1."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.errors import InvalidToken, Unauthenticated, problem_responses
+from app.patients.router import router as patients_router
+
+api_router = APIRouter(prefix="/api/v1", responses=problem_responses(Unauthenticated, InvalidToken))
+api_router.include_router(patients_router)

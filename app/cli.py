@@ -1,0 +1,165 @@
+"""The `askel` command: serve, migrate, issue development tokens, verify the audit log."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Annotated
+
+import typer
+
+from app import db
+from app.config import Environment, get_settings
+
+cli = typer.Typer(help="Askel: physical-activity counselling service.", no_args_is_help=True)
+db_cli = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+audit_cli = typer.Typer(help="The audit log.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(audit_cli, name="audit")
+
+log = logging.getLogger("askel")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the API. With nothing configured: an SQLite file here, demo data, the dev issuer."""
+    import uvicorn
+
+    from app.main import create_app
+    from app.observability import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    if settings.migrate_on_start:
+        db.upgrade(settings.database_url)
+    if settings.seed_demo_data and settings.environment is Environment.development:
+        _seed_demo_data(progress=False)
+    log.info(
+        "starting",
+        extra={
+            "environment": settings.environment.value,
+            "database": settings.database_url.split("://")[0],
+            "dev_issuer": settings.dev_issuer_on,
+        },
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        proxy_headers=False,
+        timeout_graceful_shutdown=20,
+    )
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Migrate the database up to REVISION (default: the newest)."""
+    db.upgrade(get_settings().database_url, revision)
+
+
+@db_cli.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="e.g. -1 or base")]) -> None:
+    """Migrate the database down to REVISION."""
+    db.downgrade(get_settings().database_url, revision)
+
+
+@cli.command("dev-token")
+def dev_token(
+    username: Annotated[str | None, typer.Argument(help="A demo user's username.")] = None,
+    list_users: Annotated[bool, typer.Option("--list", help="List the demo users.")] = False,
+) -> None:
+    """Print a development-issuer token for a demo user, or list the demo users."""
+    from app.access.dev_issuer import DevIssuer, load_or_create_key
+    from app.access.dev_router import issue_token
+    from app.access.dev_router import list_users as demo_users
+    from app.errors import AppError
+
+    settings = get_settings()
+    if not settings.dev_issuer_on:
+        typer.echo("The development issuer is off (ASKEL_ENVIRONMENT=production?).", err=True)
+        raise typer.Exit(2)
+    database = db.Database.from_url(settings.database_url)
+    try:
+        with database.read_sessions() as session:
+            if list_users or username is None:
+                for user in demo_users(session):
+                    typer.echo(json.dumps(user.model_dump(mode="json"), ensure_ascii=False))
+                return
+            issuer = DevIssuer(
+                settings.dev_issuer_url,
+                load_or_create_key(settings.dev_issuer_key_file),
+                audience=settings.oidc_audience,
+                lifetime_seconds=settings.dev_token_lifetime_seconds,
+            )
+            try:
+                typer.echo(issue_token(session, issuer, username).access_token)
+            except AppError as exc:
+                typer.echo(f"no active user {username!r} ({exc.code})", err=True)
+                raise typer.Exit(1) from None
+    finally:
+        database.dispose()
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain; exit 1 at the first broken entry."""
+    from app.access.audit import repository as audit_repository
+    from app.access.audit import service as audit_service
+
+    database = db.Database.from_url(get_settings().database_url)
+    try:
+        with database.read_sessions() as session:
+            total = audit_repository.count(session)
+            with typer.progressbar(length=total, label="Verifying the audit chain") as bar:
+                report = audit_service.verify(session, progress=bar.update)
+    finally:
+        database.dispose()
+    if report.ok:
+        typer.echo(f"The audit chain is intact: {report.checked} entries.")
+        return
+    typer.echo(
+        f"The audit chain is broken at entry {report.broken_at}: {report.reason} "
+        f"({report.checked} entries before it are intact).",
+        err=True,
+    )
+    raise typer.Exit(1)
+
+
+@cli.command("demo-data")
+def demo_data(
+    list_patients: Annotated[
+        bool, typer.Option("--list-patients", help="Print the synthetic demo patients.")
+    ] = False,
+) -> None:
+    """Add the demo organisations, users and patients (once), or list the demo patients."""
+    from app.demo_data import demo_patients
+
+    if list_patients:
+        for patient in demo_patients():
+            typer.echo(json.dumps(vars(patient), ensure_ascii=False))
+        return
+    db.upgrade(get_settings().database_url)
+    added = _seed_demo_data(progress=True)
+    typer.echo("Demo data added." if added else "Demo data is already there.")
+
+
+def _seed_demo_data(*, progress: bool) -> bool:
+    from app.demo_data import PATIENT_COUNT, seed
+
+    database = db.Database.from_url(get_settings().database_url)
+    try:
+        with database.write_sessions() as session, session.begin():
+            if not progress:
+                return seed(session)
+            with typer.progressbar(length=PATIENT_COUNT, label="Adding demo patients") as bar:
+                return seed(session, progress=bar.update)
+    finally:
+        database.dispose()
+
+
+def main() -> None:
+    cli()

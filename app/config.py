@@ -1,0 +1,102 @@
+"""One settings object for the whole service, read from `ASKEL_*` variables and `.env`.
+
+The defaults make the embedded default work with nothing configured (an SQLite file in the working
+directory, demo data, the development token issuer). Production refuses every one of those
+defaults: a service holding patient data must never start on a development secret by accident.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEVELOPMENT_HETU_KEY = "development-only-hetu-key-change-me"
+DEVELOPMENT_AUDIT_KEY = "development-only-audit-key-change-me"
+
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASKEL_", env_file=".env", extra="ignore")
+
+    environment: Environment = Environment.development
+    log_level: str = "INFO"
+
+    database_url: str = "sqlite:///askel.db"
+    # SQLite is the embedded default; production runs on PostgreSQL unless someone says otherwise.
+    allow_sqlite_in_production: bool = False
+    migrate_on_start: bool = True
+    seed_demo_data: bool = True
+
+    # Issuers whose tokens are accepted; their keys come from each one's discovery document.
+    oidc_issuers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    oidc_audience: str = "askel"
+    token_leeway_seconds: int = 30
+    jwks_cache_seconds: int = 3600
+    # An unknown `kid` refreshes the key set, but not more often than this (no refresh storms).
+    jwks_min_refresh_seconds: int = 30
+
+    dev_issuer_enabled: bool | None = None  # None: on in development, off in production
+    dev_issuer_url: str = "http://127.0.0.1:8000/dev"
+    dev_issuer_key_file: Path = Path("askel-dev-issuer.jwk")
+    dev_token_lifetime_seconds: int = 3600
+
+    hetu_key: SecretStr = SecretStr(DEVELOPMENT_HETU_KEY)
+    audit_key: SecretStr = SecretStr(DEVELOPMENT_AUDIT_KEY)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_issuers(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("oidc_issuers"), str):
+            raw = data["oidc_issuers"]
+            data["oidc_issuers"] = [part.strip() for part in raw.split(",") if part.strip()]
+        return data
+
+    @model_validator(mode="after")
+    def _refuse_development_defaults_in_production(self) -> Self:
+        if self.environment is not Environment.production:
+            return self
+        problems = []
+        if self.dev_issuer_enabled:
+            problems.append("the development token issuer is enabled")
+        if self.hetu_key.get_secret_value() == DEVELOPMENT_HETU_KEY:
+            problems.append("ASKEL_HETU_KEY is the development default")
+        if self.audit_key.get_secret_value() == DEVELOPMENT_AUDIT_KEY:
+            problems.append("ASKEL_AUDIT_KEY is the development default")
+        if min(len(self.hetu_key), len(self.audit_key)) < 32:
+            problems.append("keys must be at least 32 characters")
+        if self.is_sqlite and not self.allow_sqlite_in_production:
+            problems.append("the database is SQLite (set ASKEL_ALLOW_SQLITE_IN_PRODUCTION=true)")
+        if not self.oidc_issuers:
+            problems.append("no OIDC issuer is configured (ASKEL_OIDC_ISSUERS)")
+        if problems:
+            raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def dev_issuer_on(self) -> bool:
+        if self.dev_issuer_enabled is None:
+            return self.environment is Environment.development
+        return self.dev_issuer_enabled
+
+    @property
+    def accepted_issuers(self) -> list[str]:
+        extra = [self.dev_issuer_url] if self.dev_issuer_on else []
+        return [*self.oidc_issuers, *extra]
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,148 @@
+"""Engines, sessions and the request transaction; Alembic's entry points.
+
+One session per request. The write session's dependency commits when the endpoint returns and
+rolls back when it raises, so services and repositories only ever `flush()`. It ends before the
+response is sent (`scope="function"`): a commit that fails is an error answer, never a 201 for
+data that was not saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from alembic import command
+from alembic.config import Config
+from fastapi import Depends, Request
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy say BEGIN itself, so that writes can say BEGIN IMMEDIATE: a deferred
+        # transaction that later upgrades to a write lock fails with "database is locked".
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Database:
+    """The engine and the two session factories of one running app."""
+
+    def __init__(self, bind: Engine | Connection) -> None:
+        self.bind = bind
+        if isinstance(bind, Engine):
+            writer: Engine | Connection = bind.execution_options(sqlite_begin="IMMEDIATE")
+            reader: Engine | Connection = bind.execution_options(postgresql_readonly=True)
+            mode = "conservative_savepoint"
+        else:
+            # Tests hand in one connection whose outer transaction is rolled back at the end.
+            writer = reader = bind
+            mode = "create_savepoint"
+        self.write_sessions = sessionmaker(
+            bind=writer, expire_on_commit=False, join_transaction_mode=mode
+        )
+        self.read_sessions = sessionmaker(bind=reader, join_transaction_mode=mode)
+
+    @classmethod
+    def from_url(cls, url: str) -> Database:
+        return cls(make_engine(url))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.bind.dialect.name == "sqlite"
+
+    def ping(self) -> None:
+        with self.read_sessions() as session:
+            session.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        if isinstance(self.bind, Engine):
+            self.bind.dispose()
+
+
+def _database(request: Request) -> Database:
+    database: Database = request.app.state.db
+    return database
+
+
+def write_session(request: Request) -> Iterator[Session]:
+    with _database(request).write_sessions() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def read_session(request: Request) -> Iterator[Session]:
+    with _database(request).read_sessions() as session:
+        session.info["read_only"] = True
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_writes_in_read_sessions(session: Session, *_args: Any) -> None:
+    if session.info.get("read_only") and (session.new or session.dirty or session.deleted):
+        raise RuntimeError("a read session tried to write")
+
+
+WriteSession = Annotated[Session, Depends(write_session, scope="function")]
+ReadSession = Annotated[Session, Depends(read_session, scope="function")]
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.set_main_option(
+        "file_template", "%%(year)d-%%(month).2d-%%(day).2d-%%(hour).2d%%(minute).2d_%%(slug)s"
+    )
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str) -> None:
+    command.downgrade(alembic_config(url), revision)
+
+
+def schema_is_current(bind: Engine | Connection) -> bool:
+    """True when the database stands at the newest migration."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+    if isinstance(bind, Engine):
+        with bind.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    else:
+        current = set(MigrationContext.configure(bind).get_current_heads())
+    return current == heads

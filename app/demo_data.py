@@ -1,0 +1,221 @@
+"""Demo data for the embedded default: one wellbeing services county, three municipalities (one
+bilingual), their health stations and counselling services, staff in every role and 50 patients.
+
+Every personal identity code is from the range reserved for test use (individual number
+900-999), generated deterministically, so a demo is the same on every machine.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.access.audit import service as audit
+from app.access.audit.models import AuditAction
+from app.access.models import User
+from app.organisations.models import (
+    CounsellingService,
+    Organisation,
+    OrganisationKind,
+    ServiceCatchment,
+)
+from app.patients import protection
+from app.patients.hetu import make_hetu, parse_hetu
+from app.patients.models import Patient
+
+REGION_CODE = "hva-pohjanmaa"
+PATIENT_COUNT = 50
+
+
+@dataclass(frozen=True)
+class DemoMunicipality:
+    code: str  # Statistics Finland municipality code
+    slug: str
+    name_fi: str
+    name_sv: str
+    languages: tuple[str, ...]
+    swedish_share: float  # of the demo patients living there
+
+
+MUNICIPALITIES = (
+    DemoMunicipality("399", "laihia", "Laihia", "Laihela", ("fi",), 0.02),
+    DemoMunicipality("152", "isokyro", "Isokyrö", "Storkyro", ("fi",), 0.02),
+    DemoMunicipality("231", "kaskinen", "Kaskinen", "Kaskö", ("fi", "sv"), 0.30),
+)
+
+CLINICIANS = (("doctor", "Lääkäri"), ("nurse", "Terveydenhoitaja"), ("physiotherapist", "Fysio"))
+GIVEN_NAMES_FI = ("Aino", "Eino", "Helmi", "Väinö", "Kerttu", "Onni", "Saara", "Toivo", "Lempi")
+GIVEN_NAMES_SV = ("Astrid", "Bengt", "Ebba", "Gunnar", "Ingrid", "Nils", "Sigrid", "Tor")
+FAMILY_NAMES_FI = ("Mäkinen", "Koskinen", "Heikkilä", "Järvinen", "Lehtonen", "Niemi", "Salo")
+FAMILY_NAMES_SV = ("Lindqvist", "Björk", "Holmström", "Nyman", "Sjöberg", "Strand", "Wikström")
+
+
+@dataclass(frozen=True)
+class DemoPatient:
+    hetu: str
+    given_name: str
+    family_name: str
+    home_municipality_code: str
+    language: str
+    phone: str | None
+
+
+def demo_patients() -> list[DemoPatient]:
+    """The 50 demo patients, the same every time: all ages, both sexes, both languages."""
+    rng = random.Random(2449)
+    patients = []
+    for index in range(PATIENT_COUNT):
+        municipality = MUNICIPALITIES[index % len(MUNICIPALITIES)]
+        # Children and families, young people, adults and the elderly all get counselling.
+        age_days = rng.randint(3 * 365, 92 * 365)
+        birth_date = date(2026, 6, 1) - timedelta(days=age_days)
+        swedish = rng.random() < municipality.swedish_share
+        patients.append(
+            DemoPatient(
+                hetu=make_hetu(birth_date, 900 + index * 2 + rng.randint(0, 1)),
+                given_name=rng.choice(GIVEN_NAMES_SV if swedish else GIVEN_NAMES_FI),
+                family_name=rng.choice(FAMILY_NAMES_SV if swedish else FAMILY_NAMES_FI),
+                home_municipality_code=municipality.code,
+                language="sv" if swedish else "fi",
+                phone=f"+35840{rng.randint(1000000, 9999999)}" if rng.random() < 0.8 else None,
+            )
+        )
+    return patients
+
+
+def is_seeded(session: Session) -> bool:
+    return (
+        session.scalar(select(Organisation.id).where(Organisation.code == REGION_CODE)) is not None
+    )
+
+
+def seed(session: Session, progress: Callable[[int], None] | None = None) -> bool:
+    """Add the demo data unless it is there already; True when it was added."""
+    if is_seeded(session):
+        return False
+    region = Organisation(
+        code=REGION_CODE,
+        kind=OrganisationKind.region,
+        name_fi="Pohjanmaan hyvinvointialue",
+        name_sv="Österbottens välfärdsområde",
+        official_languages=["fi", "sv"],
+    )
+    session.add(region)
+    session.flush()
+    _user(session, "admin.region", "Alueen käyttöoikeushallinta", region, ["access_admin"])
+    _user(session, "auditor.region", "Alueen tietosuojavastaava", region, ["auditor"])
+    _user(session, "statistician.region", "Alueen tilastoija", region, ["statistician"])
+    _user(session, "patient-system", "Alueen potilastietojärjestelmä", region, ["integration"])
+    for municipality in MUNICIPALITIES:
+        _seed_municipality(session, region, municipality)
+    for demo in demo_patients():
+        _patient(session, demo)
+        if progress is not None:
+            progress(1)
+    session.flush()
+    return True
+
+
+def _seed_municipality(session: Session, region: Organisation, demo: DemoMunicipality) -> None:
+    municipality = Organisation(
+        code=f"kunta-{demo.code}",
+        kind=OrganisationKind.municipality,
+        name_fi=f"{demo.name_fi}n kunta" if demo.slug != "kaskinen" else "Kaskisten kaupunki",
+        name_sv=f"{demo.name_sv} kommun" if demo.slug != "kaskinen" else "Kaskö stad",
+        municipality_code=demo.code,
+        official_languages=list(demo.languages),
+    )
+    station = Organisation(
+        code=f"ts-{demo.slug}",
+        kind=OrganisationKind.unit,
+        name_fi=f"{demo.name_fi} terveysasema",
+        name_sv=f"{demo.name_sv} hälsostation",
+        parent_id=region.id,
+    )
+    session.add_all([municipality, station])
+    session.flush()
+    service = CounsellingService(
+        code=f"ln-{demo.slug}",
+        municipality_id=municipality.id,
+        name_fi=f"{demo.name_fi} liikuntaneuvonta",
+        name_sv=f"{demo.name_sv} motionsrådgivning",
+        languages=[*demo.languages, "en"],
+        modes=["in_person", "phone", "video", "group"],
+        locations=[{"name": f"{demo.name_fi} liikuntahalli", "municipality_code": demo.code}],
+        catchment=[ServiceCatchment(municipality_code=demo.code)],
+    )
+    session.add(service)
+    session.flush()
+    for profession, title in CLINICIANS:
+        username = f"{profession}.{demo.slug}"
+        display = f"{title} {demo.name_fi}"
+        _user(session, username, display, station, ["clinician"], profession=profession)
+    for number in (1, 2):
+        _user(
+            session,
+            f"counsellor{number}.{demo.slug}",
+            f"Liikuntaneuvoja {number} {demo.name_fi}",
+            municipality,
+            ["counsellor"],
+            profession="counsellor",
+            service=service,
+        )
+    admin_name = f"Käyttöoikeushallinta {demo.name_fi}"
+    _user(session, f"admin.{demo.slug}", admin_name, municipality, ["access_admin"])
+
+
+def _user(
+    session: Session,
+    username: str,
+    display_name: str,
+    organisation: Organisation,
+    roles: list[str],
+    *,
+    profession: str | None = None,
+    service: CounsellingService | None = None,
+) -> None:
+    session.add(
+        User(
+            username=username,
+            display_name=display_name,
+            organisation_id=organisation.id,
+            roles=roles,
+            profession=profession,
+            service_id=service.id if service else None,
+        )
+    )
+
+
+def _patient(session: Session, demo: DemoPatient) -> None:
+    hetu = parse_hetu(demo.hetu)
+    patient_id = uuid.uuid4()
+    session.add(
+        Patient(
+            id=patient_id,
+            hetu_hash=protection.lookup_hash(hetu),
+            hetu_ciphertext=protection.seal(hetu, patient_id),
+            birth_date=hetu.birth_date,
+            sex=hetu.sex,
+            given_name=demo.given_name,
+            family_name=demo.family_name,
+            home_municipality_code=demo.home_municipality_code,
+            language=demo.language,
+            phone=demo.phone,
+            created_by="demo-data",
+        )
+    )
+    session.flush()
+    audit.record(
+        session,
+        actor=None,
+        action=AuditAction.create,
+        resource_type="Patient",
+        resource_id=patient_id,
+        patient_id=patient_id,
+    )

@@ -1,0 +1,77 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx2 as httpx
+from fastapi import FastAPI
+
+from app.access.audit.refusals import record_refusal
+from app.access.authn import DiscoveredKeySource, KeySource, StaticKeySource, TokenVerifier
+from app.access.dev_issuer import DevIssuer, load_or_create_key
+from app.api import api_router
+from app.config import Settings, get_settings
+from app.db import Database
+from app.errors import install_error_handlers
+from app.observability import RequestContextMiddleware
+from app.observability import router as operations_router
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    http_client: httpx.AsyncClient | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    database = database or Database.from_url(settings.database_url)
+    client = http_client or httpx.AsyncClient(timeout=10.0)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await client.aclose()
+        database.dispose()
+
+    app = FastAPI(
+        title="Askel",
+        summary="Physical-activity counselling between wellbeing services counties and "
+        "municipalities.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = database
+
+    sources: dict[str, KeySource] = {
+        issuer: DiscoveredKeySource(
+            issuer,
+            client,
+            cache_seconds=settings.jwks_cache_seconds,
+            min_refresh_seconds=settings.jwks_min_refresh_seconds,
+        )
+        for issuer in settings.oidc_issuers
+    }
+    if settings.dev_issuer_on:
+        from app.access.dev_router import router as dev_router
+
+        issuer = DevIssuer(
+            settings.dev_issuer_url,
+            load_or_create_key(settings.dev_issuer_key_file),
+            audience=settings.oidc_audience,
+            lifetime_seconds=settings.dev_token_lifetime_seconds,
+        )
+        app.state.dev_issuer = issuer
+        sources[issuer.url] = StaticKeySource(issuer.public_keys)
+        app.include_router(dev_router)
+    app.state.token_verifier = TokenVerifier(
+        sources, audience=settings.oidc_audience, leeway_seconds=settings.token_leeway_seconds
+    )
+
+    install_error_handlers(app, record_refusal)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(operations_router)
+    app.include_router(api_router)
+    return app

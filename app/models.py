@@ -1,0 +1,17 @@
+"""Every domain's tables, imported in one place so that Alembic and the tests see all of them."""
+
+from app.access.audit.models import AuditEvent
+from app.access.models import User
+from app.kit.models import Base
+from app.organisations.models import CounsellingService, Organisation, ServiceCatchment
+from app.patients.models import Patient
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "CounsellingService",
+    "Organisation",
+    "Patient",
+    "ServiceCatchment",
+    "User",
+]

@@ -1,0 +1,1 @@
+"""Regions, municipalities, health-station units and the municipal counselling services."""

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.patients.models import Patient
+
+
+def by_hetu_hash(session: Session, hetu_hash: str) -> Patient | None:
+    return session.scalar(select(Patient).where(Patient.hetu_hash == hetu_hash))
+
+
+def add(session: Session, patient: Patient) -> Patient:
+    session.add(patient)
+    session.flush()
+    return patient

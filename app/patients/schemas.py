@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# Long enough for surrounding whitespace, short enough that nothing else fits in.
+HetuText = Annotated[str, StringConstraints(min_length=1, max_length=20)]
+MunicipalityCode = Annotated[str, StringConstraints(pattern=r"^\d{3}$")]
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{6,14}$")]
+
+
+class PatientCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hetu: HetuText = Field(description="Personal identity code; never returned or logged.")
+    given_name: Name
+    family_name: Name
+    home_municipality_code: MunicipalityCode = Field(
+        description="Statistics Finland municipality code, e.g. 399."
+    )
+    language: LanguageCode = Field(default="fi", description="ISO 639-1, e.g. fi, sv, en.")
+    phone: Phone | None = Field(default=None, description="E.164, e.g. +358401234567.")
+
+
+class PatientLookup(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hetu: HetuText
+
+
+class PatientRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    birth_date: date
+    sex: Literal["female", "male"]
+    given_name: str
+    family_name: str
+    home_municipality_code: str
+    language: str
+    phone: str | None
+    created_at: datetime

@@ -1,0 +1,92 @@
+"""Registering patients and finding them by personal identity code."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.access.audit import service as audit
+from app.access.audit.models import AuditAction
+from app.access.principal import Principal
+from app.errors import NotFound, RefusalContext
+from app.patients import protection, repository
+from app.patients.exceptions import HETU_REASONS, InvalidHetuError, PatientExists
+from app.patients.hetu import Hetu, InvalidHetu, parse_hetu
+from app.patients.models import Patient
+from app.patients.schemas import PatientCreate
+
+RESOURCE = "Patient"
+
+
+def _parse(raw: str) -> Hetu:
+    try:
+        return parse_hetu(raw)
+    except InvalidHetu as exc:
+        raise InvalidHetuError(reason=HETU_REASONS[exc.reason]) from None
+
+
+def _exists(patient: Patient) -> PatientExists:
+    return PatientExists(
+        extensions={"patient_id": str(patient.id)},
+        refusal=RefusalContext(RESOURCE, str(patient.id), str(patient.id)),
+    )
+
+
+def register(session: Session, principal: Principal, data: PatientCreate) -> Patient:
+    """Register a patient; the birth date and sex come from the identity code."""
+    hetu = _parse(data.hetu)
+    hetu_hash = protection.lookup_hash(hetu)
+    existing = repository.by_hetu_hash(session, hetu_hash)
+    if existing is not None:
+        raise _exists(existing)
+    patient_id = uuid.uuid4()
+    patient = Patient(
+        id=patient_id,
+        hetu_hash=hetu_hash,
+        hetu_ciphertext=protection.seal(hetu, patient_id),
+        birth_date=hetu.birth_date,
+        sex=hetu.sex,
+        given_name=data.given_name,
+        family_name=data.family_name,
+        home_municipality_code=data.home_municipality_code,
+        language=data.language,
+        phone=data.phone,
+        created_by=principal.subject,
+    )
+    try:
+        with session.begin_nested():
+            repository.add(session, patient)
+    except IntegrityError:
+        # Someone registered the same code between our check and our insert.
+        winner = repository.by_hetu_hash(session, hetu_hash)
+        if winner is None:
+            raise
+        raise _exists(winner) from None
+    audit.record(
+        session,
+        actor=principal,
+        action=AuditAction.create,
+        resource_type=RESOURCE,
+        resource_id=patient.id,
+        patient_id=patient.id,
+    )
+    return patient
+
+
+def lookup(session: Session, principal: Principal, raw_hetu: str) -> Patient:
+    """Find a registered patient by identity code; every look-up is audited, misses included."""
+    hetu = _parse(raw_hetu)
+    patient = repository.by_hetu_hash(session, protection.lookup_hash(hetu))
+    if patient is None:
+        raise NotFound(refusal=RefusalContext(RESOURCE))
+    audit.record(
+        session,
+        actor=principal,
+        action=AuditAction.query,
+        resource_type=RESOURCE,
+        resource_id=patient.id,
+        patient_id=patient.id,
+    )
+    return patient

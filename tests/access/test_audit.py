@@ -1,0 +1,122 @@
+"""The audit chain: appended in the business transaction, verified end to end, and tampering
+with it is caught."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+
+import pytest
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from app.access.audit import service as audit
+from app.access.audit.models import AuditAction, AuditEvent, AuditOutcome
+from app.access.principal import Principal, Role
+
+NURSE = Principal(
+    subject="nurse.laihia", organisation="ts-laihia", roles=frozenset({Role.clinician}), issuer="t"
+)
+
+
+def append(session: Session, count: int) -> list[AuditEvent]:
+    return [
+        audit.record(
+            session,
+            actor=NURSE,
+            action=AuditAction.read,
+            resource_type="Patient",
+            resource_id=str(uuid.uuid4()),
+            patient_id=uuid.uuid4(),
+        )
+        for _ in range(count)
+    ]
+
+
+def drop_append_only_guard(connection: Connection) -> None:
+    """What someone with the database owner's rights could do before tampering."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update"))
+    else:
+        connection.execute(text("DROP TRIGGER audit_events_no_update"))
+        connection.execute(text("DROP TRIGGER audit_events_no_delete"))
+
+
+def test_entries_form_an_intact_chain(session: Session) -> None:
+    events = append(session, 5)
+    assert [e.seq for e in events] == list(range(events[0].seq, events[0].seq + 5))
+    assert all(
+        later.prev_hash == earlier.hash for earlier, later in itertools.pairwise(events)
+    )
+    report = audit.verify(session)
+    assert report.ok
+    assert report.checked >= 5
+
+
+def test_an_edited_row_is_caught(session: Session, connection: Connection) -> None:
+    events = append(session, 5)
+    session.flush()
+    drop_append_only_guard(connection)
+    connection.execute(
+        text("UPDATE audit_events SET actor = 'someone.else' WHERE seq = :seq"),
+        {"seq": events[2].seq},
+    )
+    session.expire_all()
+    report = audit.verify(session)
+    assert not report.ok
+    assert report.broken_at == events[2].seq
+    assert report.reason == "the entry has been altered"
+
+
+def test_a_deleted_row_is_caught(session: Session, connection: Connection) -> None:
+    events = append(session, 5)
+    session.flush()
+    drop_append_only_guard(connection)
+    connection.execute(text("DELETE FROM audit_events WHERE seq = :seq"), {"seq": events[1].seq})
+    session.expire_all()
+    report = audit.verify(session)
+    assert not report.ok
+    assert report.broken_at == events[1].seq
+    assert report.reason == "an entry is missing"
+
+
+def test_a_deleted_and_renumbered_row_is_caught(session: Session, connection: Connection) -> None:
+    events = append(session, 4)
+    session.flush()
+    drop_append_only_guard(connection)
+    connection.execute(text("DELETE FROM audit_events WHERE seq = :seq"), {"seq": events[1].seq})
+    for event in events[2:]:
+        connection.execute(
+            text("UPDATE audit_events SET seq = seq - 1 WHERE seq = :seq"), {"seq": event.seq}
+        )
+    session.expire_all()
+    report = audit.verify(session)
+    assert not report.ok
+    assert report.broken_at == events[1].seq
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE audit_events SET outcome = 'success'", "DELETE FROM audit_events"],
+)
+def test_the_database_refuses_to_rewrite_the_log(session: Session, statement: str) -> None:
+    append(session, 1)
+    session.flush()
+    with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+        session.execute(text(statement))
+
+
+def test_a_refusal_is_recorded_with_its_outcome(session: Session) -> None:
+    event = audit.record(
+        session,
+        actor=NURSE,
+        action=AuditAction.read,
+        resource_type="Referral",
+        outcome=AuditOutcome.refused,
+    )
+    assert (event.outcome, event.actor_roles, event.actor_organisation) == (
+        "refused",
+        "clinician",
+        "ts-laihia",
+    )

@@ -1,0 +1,101 @@
+"""The `askel` command against a database of its own."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from app import db
+from app.cli import cli
+from app.config import get_settings
+from tests.fixtures.databases import fresh_database_url
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, worker_id_suffix: str
+) -> Iterator[str]:
+    url = fresh_database_url(tmp_path, f"askel_cli_{worker_id_suffix}")
+    monkeypatch.setenv("ASKEL_DATABASE_URL", url)
+    monkeypatch.setenv("ASKEL_DEV_ISSUER_KEY_FILE", str(tmp_path / "key.jwk"))
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(cli, list(args))
+    return result.exit_code, result.output
+
+
+def test_demo_data_is_added_once(cli_env: str) -> None:
+    code, output = run("demo-data")
+    assert code == 0, output
+    assert "Demo data added." in output
+    code, output = run("demo-data")
+    assert (code, "Demo data is already there." in output) == (0, True)
+
+
+def test_dev_token_signs_for_a_demo_user(cli_env: str, tmp_path: Path) -> None:
+    run("demo-data")
+    code, output = run("dev-token", "doctor.isokyro")
+    assert code == 0, output
+    key = RSAKey.import_key((tmp_path / "key.jwk").read_text())
+    claims = jwt.decode(output.strip(), key, algorithms=["RS256"]).claims
+    assert (claims["sub"], claims["profession"]) == ("doctor.isokyro", "doctor")
+    code, output = run("dev-token", "nobody")
+    assert code == 1
+
+
+def test_dev_token_lists_the_demo_users(cli_env: str) -> None:
+    run("demo-data")
+    code, output = run("dev-token", "--list")
+    assert code == 0
+    users = [json.loads(line) for line in output.splitlines()]
+    assert any(u["username"] == "counsellor2.kaskinen" and u["service_id"] for u in users)
+
+
+def test_audit_verify_passes_then_catches_an_edit(cli_env: str) -> None:
+    run("demo-data")
+    code, output = run("audit", "verify")
+    assert code == 0, output
+    assert "intact: 50 entries" in output
+    engine = db.make_engine(cli_env)
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+        else:
+            connection.execute(text("DROP TRIGGER audit_events_no_update"))
+        connection.execute(text("UPDATE audit_events SET action = 'read' WHERE seq = 7"))
+    engine.dispose()
+    code, output = run("audit", "verify")
+    assert code == 1
+    assert "broken at entry 7" in output
+
+
+def test_db_downgrade_and_upgrade(cli_env: str) -> None:
+    assert run("db", "upgrade")[0] == 0
+    assert run("db", "downgrade", "base")[0] == 0
+    engine = db.make_engine(cli_env)
+    assert not db.schema_is_current(engine)
+    assert run("db", "upgrade")[0] == 0
+    assert db.schema_is_current(engine)
+    engine.dispose()
+
+
+def test_demo_patients_can_be_listed_without_a_database() -> None:
+    code, output = run("demo-data", "--list-patients")
+    patients = [json.loads(line) for line in output.splitlines()]
+    assert code == 0
+    assert len(patients) == 50
+    assert all(900 <= int(p["hetu"][7:10]) <= 999 for p in patients)

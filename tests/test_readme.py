@@ -1,0 +1,25 @@
+"""The README's two commands are the ones CI runs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    return re.findall(r"```(?:sh|bash|shell)\n(.+?)\n```", text)
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text()
+    match = re.search(r"^TEST_COMMAND='(.+)'$", ci, re.MULTILINE)
+    assert match, ".ci/run must hold TEST_COMMAND"
+    assert readme_commands()[1] == match.group(1)
+
+
+def test_the_first_command_serves() -> None:
+    first = readme_commands()[0]
+    assert first.endswith("askel serve")

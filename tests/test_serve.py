@@ -1,0 +1,80 @@
+"""The README's first command starts a working service from nothing: an SQLite file in the
+working directory, migrated and seeded, with the development issuer on."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+
+from tests.test_readme import readme_commands
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    askel = shutil.which("askel", path=str(Path(sys.executable).parent))
+    assert askel, "the askel console script must be installed"
+    assert readme_commands()[0].endswith("askel serve")
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ASKEL_")}
+    env["ASKEL_DEV_ISSUER_URL"] = f"http://127.0.0.1:{port}/dev"
+    process = subprocess.Popen(
+        [askel, "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            if process.poll() is not None:
+                break
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield base, process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.mark.slow
+def test_askel_serve_answers_readyz_and_an_authenticated_call(
+    served: tuple[str, subprocess.Popen[bytes]], tmp_path: Path
+) -> None:
+    base, process = served
+    assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
+    assert httpx.get(f"{base}/readyz").json() == {"status": "ok", "database": "ok"}
+    assert (tmp_path / "askel.db").exists()
+    token = httpx.post(f"{base}/dev/token", json={"username": "nurse.laihia"}).json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    response = httpx.post(
+        f"{base}/api/v1/patients/lookup", json={"hetu": "131052-308T"}, headers=headers
+    )
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0, "a graceful shutdown exits cleanly"
