@@ -17,6 +17,7 @@ from alembic.config import Config
 from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.session import JoinTransactionMode
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -55,7 +56,7 @@ class Database:
         if isinstance(bind, Engine):
             writer: Engine | Connection = bind.execution_options(sqlite_begin="IMMEDIATE")
             reader: Engine | Connection = bind.execution_options(postgresql_readonly=True)
-            mode = "conservative_savepoint"
+            mode: JoinTransactionMode = "conditional_savepoint"
         else:
             # Tests hand in one connection whose outer transaction is rolled back at the end.
             writer = reader = bind

@@ -50,7 +50,7 @@ def test_dev_token_signs_for_a_demo_user(cli_env: str, tmp_path: Path) -> None:
     run("demo-data")
     code, output = run("dev-token", "doctor.isokyro")
     assert code == 0, output
-    key = RSAKey.import_key((tmp_path / "key.jwk").read_text())
+    key = RSAKey.import_key(json.loads((tmp_path / "key.jwk").read_text()))
     claims = jwt.decode(output.strip(), key, algorithms=["RS256"]).claims
     assert (claims["sub"], claims["profession"]) == ("doctor.isokyro", "doctor")
     code, output = run("dev-token", "nobody")

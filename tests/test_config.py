@@ -53,7 +53,8 @@ def test_production_refuses_development_defaults(change: dict[str, Any], message
 
 
 def test_sqlite_in_production_only_when_explicitly_allowed() -> None:
-    settings = make(**PRODUCTION, database_url="sqlite:///a.db", allow_sqlite_in_production=True)
+    allowed = {**PRODUCTION, "database_url": "sqlite:///a.db", "allow_sqlite_in_production": True}
+    settings = make(**allowed)
     assert settings.is_sqlite
 
 

@@ -158,6 +158,8 @@ def _claim_reason(exc: JoseError) -> str:
     claim = getattr(exc, "claim", "")
     if error == "expired_token":
         return N_("the token has expired")
+    if error == "missing_claim":
+        return N_("a required claim is missing or wrong")
     if claim == "aud":
         return N_("the token is meant for another audience")
     if claim == "iss":

@@ -23,7 +23,7 @@ from app.kit.clock import utcnow
 
 def load_or_create_key(path: Path) -> RSAKey:
     if path.exists():
-        return RSAKey.import_key(path.read_text())
+        return RSAKey.import_key(json.loads(path.read_text()))
     key = RSAKey.generate_key(2048, auto_kid=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Created owner-only from the start: the key signs tokens for every demo role.

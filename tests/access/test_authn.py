@@ -64,7 +64,7 @@ def api(idp_app: FastAPI) -> Iterator[TestClient]:
 
 
 def call(api: TestClient, token: str, language: str = "en") -> httpx.Response:
-    headers = {"Authorization": f"Bearer {token}", "Accept-Language": language}
+    headers = {"Authorization": f"Bearer {token}".encode(), "Accept-Language": language.encode()}
     return api.post(LOOKUP, json=UNREGISTERED, headers=headers)
 
 

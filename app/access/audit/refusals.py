@@ -13,6 +13,7 @@ from app.access.audit.models import AuditAction, AuditOutcome
 from app.access.principal import Principal
 from app.db import Database
 from app.errors import AppError
+from app.kit.routes import route_template
 
 _ACTION_BY_METHOD = {
     "GET": AuditAction.read,
@@ -21,11 +22,6 @@ _ACTION_BY_METHOD = {
     "PUT": AuditAction.update,
     "PATCH": AuditAction.update,
 }
-
-
-def _route_template(request: Request) -> str:
-    route = request.scope.get("route")
-    return str(getattr(route, "path", request.url.path))
 
 
 async def record_refusal(request: Request, error: AppError) -> None:
@@ -44,7 +40,7 @@ async def record_refusal(request: Request, error: AppError) -> None:
                 session,
                 actor=principal,
                 action=action,
-                resource_type=refusal.resource_type or _route_template(request),
+                resource_type=refusal.resource_type or route_template(request.scope),
                 resource_id=refusal.resource_id,
                 patient_id=patient_id,
                 outcome=outcome,
