@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -30,9 +30,14 @@ def add(session: Session, event: AuditEvent) -> None:
     session.flush()
 
 
-def stream_in_order(session: Session, batch: int = 2000) -> Iterator[AuditEvent]:
+def stream_in_order(session: Session, batch: int = 2000) -> Generator[AuditEvent]:
+    """Every entry in chain order, fetched in batches; close the iterator when stopping early."""
     statement = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch)
-    yield from session.scalars(statement)
+    result = session.scalars(statement)
+    try:
+        yield from result
+    finally:
+        result.close()
 
 
 def count(session: Session) -> int:

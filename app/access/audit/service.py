@@ -12,7 +12,8 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from functools import cache
 
@@ -96,8 +97,13 @@ class ChainReport:
 
 def verify(session: Session, progress: Callable[[int], None] | None = None) -> ChainReport:
     """Walk the chain from the first entry; report the first entry that does not fit."""
+    with closing(repository.stream_in_order(session)) as events:
+        return _walk(events, progress)
+
+
+def _walk(events: Iterator[AuditEvent], progress: Callable[[int], None] | None) -> ChainReport:
     expected_seq, prev_hash, checked = 1, GENESIS, 0
-    for event in repository.stream_in_order(session):
+    for event in events:
         if event.seq != expected_seq:
             return ChainReport(False, checked, expected_seq, "an entry is missing")
         if event.prev_hash != prev_hash:
