@@ -2,6 +2,7 @@
 
 from app.access.audit.models import AuditEvent
 from app.access.models import User
+from app.kit.idempotency import IdempotencyRecord
 from app.kit.models import Base
 from app.organisations.models import CounsellingService, Organisation, ServiceCatchment
 from app.patients.models import Patient
@@ -10,6 +11,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "CounsellingService",
+    "IdempotencyRecord",
     "Organisation",
     "Patient",
     "ServiceCatchment",

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
 from sqlalchemy import Connection
 
 from app.config import get_settings
 from app.db import make_engine
+from app.kit.models import UTCDateTime
 from app.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+
+
+def _render_item(kind: str, item: Any, autogen_context: Any) -> str | Literal[False]:
+    # Revisions stay static: our column types are written as the plain SQLAlchemy ones.
+    if kind == "type" and isinstance(item, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def _run(connection: Connection) -> None:
@@ -18,6 +28,7 @@ def _run(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         compare_type=True,
+        render_item=_render_item,
         # SQLite alters tables by copying them; batch mode does that for us.
         render_as_batch=connection.dialect.name == "sqlite",
     )

@@ -5,6 +5,12 @@ from fastapi import APIRouter, status
 from app.access.permissions import PatientFinder, PatientRegistrar
 from app.db import WriteSession
 from app.errors import Forbidden, NotFound, ValidationFailed, problem_responses
+from app.kit.idempotency import (
+    Idempotency,
+    IdempotencyKey,
+    IdempotencyKeyInFlight,
+    IdempotencyKeyReused,
+)
 from app.patients import service
 from app.patients.exceptions import InvalidHetuError, PatientExists
 from app.patients.schemas import PatientCreate, PatientLookup, PatientRead
@@ -15,13 +21,31 @@ router = APIRouter(prefix="/patients", tags=["patients"])
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(Forbidden, PatientExists, InvalidHetuError, ValidationFailed),
+    responses=problem_responses(
+        Forbidden,
+        PatientExists,
+        InvalidHetuError,
+        ValidationFailed,
+        IdempotencyKeyReused,
+        IdempotencyKeyInFlight,
+    ),
 )
 def register_patient(
-    body: PatientCreate, principal: PatientRegistrar, session: WriteSession
+    body: PatientCreate,
+    principal: PatientRegistrar,
+    session: WriteSession,
+    idempotency_key: IdempotencyKey = None,
 ) -> PatientRead:
     """Register a patient (clinicians, the patient system); answers with the pseudonymous id."""
-    return PatientRead.model_validate(service.register(session, principal, body))
+    idempotency = Idempotency(
+        session, owner=principal.subject, scope="patients.register", key=idempotency_key, body=body
+    )
+    if (previous := idempotency.replay(PatientRead)) is not None:
+        service.record_replay(session, principal, previous.id)
+        return previous
+    return idempotency.remember(
+        PatientRead.model_validate(service.register(session, principal, body))
+    )
 
 
 @router.post(

@@ -75,6 +75,18 @@ def register(session: Session, principal: Principal, data: PatientCreate) -> Pat
     return patient
 
 
+def record_replay(session: Session, principal: Principal, patient_id: uuid.UUID) -> None:
+    """A retried registration answers with the first answer again: that is a read."""
+    audit.record(
+        session,
+        actor=principal,
+        action=AuditAction.read,
+        resource_type=RESOURCE,
+        resource_id=patient_id,
+        patient_id=patient_id,
+    )
+
+
 def lookup(session: Session, principal: Principal, raw_hetu: str) -> Patient:
     """Find a registered patient by identity code; every look-up is audited, misses included."""
     hetu = _parse(raw_hetu)
