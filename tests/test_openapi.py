@@ -1,0 +1,34 @@
+"""The generated OpenAPI document is the contract: every operation is described and documents
+its errors as problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.testclient import TestClient
+
+
+def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    ]
+
+
+def test_every_api_operation_is_described_and_documents_its_errors(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    api = [op for op in operations(document) if op[0].startswith("/api/")]
+    assert api
+    for path, method, operation in api:
+        assert operation.get("description"), f"{method} {path} has no docstring"
+        responses = operation["responses"]
+        for status in ("401", "403", "422"):
+            assert status in responses, f"{method} {path} does not document {status}"
+            assert "application/problem+json" in responses[status]["content"]
+        assert operation.get("security"), f"{method} {path} does not declare bearer auth"
+
+
+def test_the_problem_schema_is_published(client: TestClient) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert {"type", "title", "status", "detail", "code"} <= set(schemas["Problem"]["properties"])
