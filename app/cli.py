@@ -7,6 +7,7 @@ import logging
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from app import db
 from app.config import Environment, get_settings
@@ -162,4 +163,11 @@ def _seed_demo_data(*, progress: bool) -> bool:
 
 
 def main() -> None:
+    try:
+        get_settings()
+    except ValidationError as exc:
+        # A refusal to start (e.g. production on development defaults) is a message, not a trace.
+        for error in exc.errors():
+            typer.echo(f"askel: configuration error: {error['msg']}", err=True)
+        raise SystemExit(2) from None
     cli()

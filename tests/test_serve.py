@@ -87,3 +87,18 @@ def test_askel_serve_answers_readyz_and_an_authenticated_call(
     messages = [line["message"] for line in lines]
     assert "Application shutdown complete." in messages
     assert all("131052" not in json.dumps(line) for line in lines)
+
+
+def test_production_on_development_defaults_refuses_to_start(tmp_path: Path) -> None:
+    askel = shutil.which("askel", path=str(Path(sys.executable).parent))
+    assert askel
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ASKEL_")}
+    env["ASKEL_ENVIRONMENT"] = "production"
+    result = subprocess.run(
+        [askel, "serve"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "refusing to start in production" in result.stderr
+    assert "ASKEL_HETU_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "askel.db").exists()

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
+from app.kit.clock import today_in_helsinki
+
 CHECK_CHARACTERS = "0123456789ABCDEFHJKLMNPRSTUVWXY"
 CENTURIES = {"+": 1800, **dict.fromkeys("-YXWVU", 1900), **dict.fromkeys("ABCDEF", 2000)}
 DEFAULT_SIGNS = {1800: "+", 1900: "-", 2000: "A"}
@@ -70,7 +72,7 @@ def parse_hetu(raw: str, *, today: date | None = None) -> Hetu:
         raise InvalidHetu("individual_number")
     if check != check_character(f"{day}{month}{year}{individual}"):
         raise InvalidHetu("check_character")
-    if birth_date > (today or date.today()):
+    if birth_date > (today or today_in_helsinki()):
         raise InvalidHetu("future")
     return Hetu(value, birth_date, "male" if number % 2 else "female", number)
 
