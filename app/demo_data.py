@@ -8,7 +8,6 @@ Every personal identity code is from the range reserved for test use (individual
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -16,21 +15,24 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.access.audit import service as audit
-from app.access.audit.models import AuditAction
 from app.access.models import User
+from app.access.principal import Principal
 from app.organisations.models import (
     CounsellingService,
     Organisation,
     OrganisationKind,
     ServiceCatchment,
 )
-from app.patients import protection
-from app.patients.hetu import make_hetu, parse_hetu
-from app.patients.models import Patient
+from app.patients import service as patient_service
+from app.patients.hetu import make_hetu
+from app.patients.schemas import PatientCreate
 
 REGION_CODE = "hva-pohjanmaa"
 PATIENT_COUNT = 50
+# The demo patients are registered through the ordinary service, audited under this name.
+DEMO_DATA_LOADER = Principal(
+    subject="demo-data", organisation=REGION_CODE, roles=frozenset(), issuer="askel"
+)
 
 
 @dataclass(frozen=True)
@@ -193,29 +195,12 @@ def _user(
 
 
 def _patient(session: Session, demo: DemoPatient) -> None:
-    hetu = parse_hetu(demo.hetu)
-    patient_id = uuid.uuid4()
-    session.add(
-        Patient(
-            id=patient_id,
-            hetu_hash=protection.lookup_hash(hetu),
-            hetu_ciphertext=protection.seal(hetu, patient_id),
-            birth_date=hetu.birth_date,
-            sex=hetu.sex,
-            given_name=demo.given_name,
-            family_name=demo.family_name,
-            home_municipality_code=demo.home_municipality_code,
-            language=demo.language,
-            phone=demo.phone,
-            created_by="demo-data",
-        )
+    data = PatientCreate(
+        hetu=demo.hetu,
+        given_name=demo.given_name,
+        family_name=demo.family_name,
+        home_municipality_code=demo.home_municipality_code,
+        language=demo.language,
+        phone=demo.phone,
     )
-    session.flush()
-    audit.record(
-        session,
-        actor=None,
-        action=AuditAction.create,
-        resource_type="Patient",
-        resource_id=patient_id,
-        patient_id=patient_id,
-    )
+    patient_service.register(session, DEMO_DATA_LOADER, data)

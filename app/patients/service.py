@@ -27,6 +27,19 @@ def _parse(raw: str) -> Hetu:
         raise InvalidHetuError(reason=HETU_REASONS[exc.reason]) from None
 
 
+def _audit(
+    session: Session, principal: Principal, action: AuditAction, patient_id: uuid.UUID
+) -> None:
+    audit.record(
+        session,
+        actor=principal,
+        action=action,
+        resource_type=RESOURCE,
+        resource_id=patient_id,
+        patient_id=patient_id,
+    )
+
+
 def _exists(patient: Patient) -> PatientExists:
     return PatientExists(
         extensions={"patient_id": str(patient.id)},
@@ -64,27 +77,13 @@ def register(session: Session, principal: Principal, data: PatientCreate) -> Pat
         if winner is None:
             raise
         raise _exists(winner) from None
-    audit.record(
-        session,
-        actor=principal,
-        action=AuditAction.create,
-        resource_type=RESOURCE,
-        resource_id=patient.id,
-        patient_id=patient.id,
-    )
+    _audit(session, principal, AuditAction.create, patient.id)
     return patient
 
 
 def record_replay(session: Session, principal: Principal, patient_id: uuid.UUID) -> None:
     """A retried registration answers with the first answer again: that is a read."""
-    audit.record(
-        session,
-        actor=principal,
-        action=AuditAction.read,
-        resource_type=RESOURCE,
-        resource_id=patient_id,
-        patient_id=patient_id,
-    )
+    _audit(session, principal, AuditAction.read, patient_id)
 
 
 def lookup(session: Session, principal: Principal, raw_hetu: str) -> Patient:
@@ -93,12 +92,5 @@ def lookup(session: Session, principal: Principal, raw_hetu: str) -> Patient:
     patient = repository.by_hetu_hash(session, protection.lookup_hash(hetu))
     if patient is None:
         raise NotFound(refusal=RefusalContext(RESOURCE))
-    audit.record(
-        session,
-        actor=principal,
-        action=AuditAction.query,
-        resource_type=RESOURCE,
-        resource_id=patient.id,
-        patient_id=patient.id,
-    )
+    _audit(session, principal, AuditAction.query, patient.id)
     return patient
