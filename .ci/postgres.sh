@@ -77,7 +77,7 @@ CONF
   "$PG_BIN/createdb" -h 127.0.0.1 -p "$port" -U postgres askel_test || return 1
   ASKEL_PG_URL="postgresql+psycopg://postgres@127.0.0.1:$port/askel_test"
   export PG_DIR PG_BIN ASKEL_PG_URL
-  echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $NF}') at $ASKEL_PG_URL (log: $PG_DIR/log)" >&2
+  echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') at $ASKEL_PG_URL (log: $PG_DIR/log)" >&2
 }
 
 # Safe to call twice, after a failed pg_start, or with nothing started.

@@ -187,8 +187,8 @@ def _principal(claims: dict[str, Any], issuer: str) -> Principal:
 
 
 async def authenticate(request: Request) -> Principal:
-    """The caller's principal, verified once per request."""
-    cached: Principal | None = getattr(request.state, "principal", None)
+    """The principal the caller's token claims, verified once per request."""
+    cached: Principal | None = getattr(request.state, "claimed_principal", None)
     if cached is not None:
         return cached
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -200,5 +200,5 @@ async def authenticate(request: Request) -> Principal:
     except InvalidToken as exc:
         exc.headers.setdefault("WWW-Authenticate", 'Bearer error="invalid_token"')
         raise
-    request.state.principal = principal
+    request.state.claimed_principal = principal
     return principal

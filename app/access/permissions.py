@@ -6,7 +6,7 @@ Record-level rules (care relationship, own service) are policy functions in each
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated
 
@@ -15,6 +15,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.access.authn import authenticate
 from app.access.principal import Principal, Role
+from app.access.service import resolve_account
+from app.db import WriteSession
 from app.errors import Forbidden
 
 
@@ -40,15 +42,18 @@ def has_permission(principal: Principal, permission: Permission) -> bool:
     return any(permission in ROLE_PERMISSIONS[role] for role in principal.roles)
 
 
-def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:
-    """A dependency that lets through only callers whose roles grant `permission`."""
+def require(permission: Permission) -> Callable[..., Principal]:
+    """A dependency that lets through only active accounts whose roles grant `permission`."""
 
-    async def dependency(
+    def dependency(
         request: Request,
-        # Declares the scheme in the OpenAPI document; the token itself is verified below.
+        claimed: Annotated[Principal, Depends(authenticate)],
+        session: WriteSession,
+        # Declares the scheme in the OpenAPI document; `authenticate` verifies the token.
         _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     ) -> Principal:
-        principal = await authenticate(request)
+        principal = resolve_account(session, claimed)
+        request.state.principal = principal
         if not has_permission(principal, permission):
             raise Forbidden()
         return principal

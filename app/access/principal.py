@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -31,6 +32,9 @@ class Principal:
     profession: Profession | None = None
     name: str | None = None
     token_id: str | None = None
+    # From the account, once the token's subject has been matched to an active user.
+    user_id: uuid.UUID | None = None
+    service_id: uuid.UUID | None = None
 
     @property
     def role_names(self) -> str:
