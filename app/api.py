@@ -5,7 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.errors import InvalidToken, Unauthenticated, problem_responses
+from app.organisations.router import router as services_router
 from app.patients.router import router as patients_router
+from app.referrals.router import router as referrals_router
 
 api_router = APIRouter(prefix="/api/v1", responses=problem_responses(Unauthenticated, InvalidToken))
+api_router.include_router(services_router)
 api_router.include_router(patients_router)
+api_router.include_router(referrals_router)

@@ -2,10 +2,12 @@
 
 from app.access.audit.models import AuditEvent
 from app.access.models import User
+from app.jobs.models import OutboxEvent
 from app.kit.idempotency import IdempotencyRecord
 from app.kit.models import Base
 from app.organisations.models import CounsellingService, Organisation, ServiceCatchment
 from app.patients.models import Patient
+from app.referrals.models import ReasonCode, Referral, ReferralEvent
 
 __all__ = [
     "AuditEvent",
@@ -13,7 +15,11 @@ __all__ = [
     "CounsellingService",
     "IdempotencyRecord",
     "Organisation",
+    "OutboxEvent",
     "Patient",
+    "ReasonCode",
+    "Referral",
+    "ReferralEvent",
     "ServiceCatchment",
     "User",
 ]

@@ -21,17 +21,42 @@ from app.errors import Forbidden
 
 
 class Permission(StrEnum):
+    directory_read = "directory:read"
     patient_register = "patient:register"
     patient_lookup = "patient:lookup"
+    referral_send = "referral:send"
+    referral_read = "referral:read"
+    referral_triage = "referral:triage"
+    referral_cancel = "referral:cancel"
+    referral_book_by_service = "referral:book-by-service"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.clinician: frozenset({Permission.patient_register, Permission.patient_lookup}),
-    Role.counsellor: frozenset(),
-    Role.access_admin: frozenset(),
-    Role.auditor: frozenset(),
-    Role.statistician: frozenset(),
-    Role.integration: frozenset({Permission.patient_register, Permission.patient_lookup}),
+    Role.clinician: frozenset(
+        {
+            Permission.directory_read,
+            Permission.patient_register,
+            Permission.patient_lookup,
+            Permission.referral_send,
+            Permission.referral_read,
+            Permission.referral_cancel,
+            Permission.referral_book_by_service,
+        }
+    ),
+    Role.counsellor: frozenset(
+        {
+            Permission.directory_read,
+            Permission.referral_read,
+            Permission.referral_triage,
+            Permission.referral_cancel,
+        }
+    ),
+    Role.access_admin: frozenset({Permission.directory_read}),
+    Role.auditor: frozenset({Permission.directory_read}),
+    Role.statistician: frozenset({Permission.directory_read}),
+    Role.integration: frozenset(
+        {Permission.directory_read, Permission.patient_register, Permission.patient_lookup}
+    ),
 }
 
 
@@ -62,5 +87,13 @@ def require(permission: Permission) -> Callable[..., Principal]:
     return dependency
 
 
+DirectoryReader = Annotated[Principal, Depends(require(Permission.directory_read))]
 PatientRegistrar = Annotated[Principal, Depends(require(Permission.patient_register))]
 PatientFinder = Annotated[Principal, Depends(require(Permission.patient_lookup))]
+ReferralSender = Annotated[Principal, Depends(require(Permission.referral_send))]
+ReferralReader = Annotated[Principal, Depends(require(Permission.referral_read))]
+ReferralTriager = Annotated[Principal, Depends(require(Permission.referral_triage))]
+ReferralCanceller = Annotated[Principal, Depends(require(Permission.referral_cancel))]
+ReferralBookingDelegator = Annotated[
+    Principal, Depends(require(Permission.referral_book_by_service))
+]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -14,3 +14,13 @@ def utcnow() -> datetime:
 
 def today_in_helsinki() -> date:
     return datetime.now(HELSINKI).date()
+
+
+def add_working_days(start: date, days: int) -> date:
+    """`days` weekdays after `start` (public holidays are not known here)."""
+    current = start
+    while days > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            days -= 1
+    return current

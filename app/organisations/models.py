@@ -43,6 +43,10 @@ class CounsellingService(IdMixin, CreatedAtMixin, Base):
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     modes: Mapped[list[str]] = mapped_column(JSON, default=list)
     locations: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    # When a referral is left for the service to book, the patient can expect contact within
+    # this many days.
+    contact_days_routine: Mapped[int] = mapped_column(default=14, server_default="14")
+    contact_days_urgent: Mapped[int] = mapped_column(default=3, server_default="3")
 
     catchment: Mapped[list[ServiceCatchment]] = relationship(
         lazy="raise", cascade="all, delete-orphan"

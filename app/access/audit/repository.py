@@ -25,8 +25,8 @@ def last_link(session: Session) -> tuple[int, str] | None:
     return (row.seq, row.hash) if row else None
 
 
-def add(session: Session, event: AuditEvent) -> None:
-    session.add(event)
+def add_all(session: Session, events: list[AuditEvent]) -> None:
+    session.add_all(events)
     session.flush()
 
 

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from functools import cache
@@ -64,27 +64,55 @@ def record(
     outcome: AuditOutcome = AuditOutcome.success,
 ) -> AuditEvent:
     """Append one entry to the chain in the caller's transaction."""
+    return record_many(
+        session,
+        actor=actor,
+        action=action,
+        resource_type=resource_type,
+        accesses=[(resource_id, patient_id)],
+        outcome=outcome,
+    )[0]
+
+
+def record_many(
+    session: Session,
+    *,
+    actor: Principal | None,
+    action: AuditAction,
+    resource_type: str,
+    accesses: Sequence[tuple[str | uuid.UUID | None, uuid.UUID | None]],
+    outcome: AuditOutcome = AuditOutcome.success,
+) -> list[AuditEvent]:
+    """Append one entry per (resource id, patient id), e.g. for each row of a list shown, with
+    one look-up of the chain's end and one insert whatever their number."""
+    if not accesses:
+        return []
     repository.lock_chain(session)
     last = repository.last_link(session)
     seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    event = AuditEvent(
-        seq=seq,
-        # Microseconds are what both databases keep; the hash must survive a round trip.
-        occurred_at=utcnow(),
-        request_id=current_request_id(),
-        actor=actor.subject if actor else None,
-        actor_roles=actor.role_names if actor else None,
-        actor_organisation=actor.organisation if actor else None,
-        patient_id=patient_id,
-        action=action,
-        resource_type=resource_type,
-        resource_id=str(resource_id) if resource_id else None,
-        outcome=outcome,
-        prev_hash=prev_hash,
-    )
-    event.hash = _chain_hash(prev_hash, event)
-    repository.add(session, event)
-    return event
+    # Microseconds are what both databases keep; the hash must survive a round trip.
+    now = utcnow()
+    events = []
+    for resource_id, patient_id in accesses:
+        event = AuditEvent(
+            seq=seq,
+            occurred_at=now,
+            request_id=current_request_id(),
+            actor=actor.subject if actor else None,
+            actor_roles=actor.role_names if actor else None,
+            actor_organisation=actor.organisation if actor else None,
+            patient_id=patient_id,
+            action=action,
+            resource_type=resource_type,
+            resource_id=str(resource_id) if resource_id else None,
+            outcome=outcome,
+            prev_hash=prev_hash,
+        )
+        event.hash = prev_hash = _chain_hash(prev_hash, event)
+        events.append(event)
+        seq += 1
+    repository.add_all(session, events)
+    return events
 
 
 @dataclass(frozen=True, slots=True)

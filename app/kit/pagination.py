@@ -1,0 +1,51 @@
+"""Cursor pagination: `?limit=&cursor=` in, `{"items": [...], "next_cursor": ...}` out.
+
+A cursor is the sort key of the last item shown, opaque to clients (URL-safe base64 JSON), so
+that a page never skips or repeats rows when new ones arrive.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel
+
+from app.errors import AppError
+from app.i18n import N_
+
+Item = TypeVar("Item")
+
+Limit = Annotated[int, Query(ge=1, le=100, description="Items per page.")]
+Cursor = Annotated[
+    str | None, Query(max_length=500, description="`next_cursor` of the previous page.")
+]
+
+
+class InvalidCursor(AppError):
+    status = 422
+    code = "invalid_cursor"
+    title = N_("Invalid cursor")
+    detail = N_("The cursor is not one this service gave out.")
+
+
+class Page(BaseModel, Generic[Item]):
+    items: list[Item]
+    next_cursor: str | None
+
+
+def encode_cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str, fields: set[str]) -> dict[str, Any]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (binascii.Error, ValueError, UnicodeError):
+        raise InvalidCursor() from None
+    if not isinstance(key, dict) or set(key) != fields:
+        raise InvalidCursor()
+    return key

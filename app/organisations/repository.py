@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import Row, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.organisations.models import CounsellingService, Organisation, ServiceCatchment
+
+
+def services_with_municipality(
+    session: Session, *, serving: str | None = None
+) -> Sequence[Row[CounsellingService, str | None]]:
+    """Every service with its own municipality's code and its catchment loaded; only those
+    whose catchment includes `serving` when given."""
+    statement = (
+        select(CounsellingService, Organisation.municipality_code)
+        .join(Organisation, CounsellingService.municipality_id == Organisation.id)
+        .options(selectinload(CounsellingService.catchment))
+        .order_by(CounsellingService.code)
+    )
+    if serving is not None:
+        statement = statement.where(
+            CounsellingService.id.in_(
+                select(ServiceCatchment.service_id).where(
+                    ServiceCatchment.municipality_code == serving
+                )
+            )
+        )
+    return session.execute(statement).all()
+
+
+def get_service(session: Session, service_id: uuid.UUID) -> CounsellingService | None:
+    return session.get(CounsellingService, service_id)

@@ -1,0 +1,53 @@
+"""The directory of counselling services and the routing of referrals to them."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from app.organisations import repository
+from app.organisations.models import CounsellingService
+from app.organisations.schemas import ServiceLocation, ServiceRead
+
+
+def directory(session: Session) -> list[ServiceRead]:
+    return [
+        ServiceRead(
+            id=service.id,
+            code=service.code,
+            name_fi=service.name_fi,
+            name_sv=service.name_sv,
+            municipality_code=municipality_code or "",
+            catchment=sorted(c.municipality_code for c in service.catchment),
+            languages=service.languages,
+            modes=service.modes,
+            locations=[ServiceLocation(**location) for location in service.locations],
+            contact_days_routine=service.contact_days_routine,
+            contact_days_urgent=service.contact_days_urgent,
+        )
+        for service, municipality_code in repository.services_with_municipality(session)
+    ]
+
+
+def route(
+    session: Session, home_municipality_code: str, language: str
+) -> CounsellingService | None:
+    """The service for a patient living in `home_municipality_code`: among those whose catchment
+    includes it, one that speaks the patient's language, then the municipality's own."""
+    candidates = repository.services_with_municipality(session, serving=home_municipality_code)
+    if not candidates:
+        return None
+    best = min(
+        candidates,
+        key=lambda row: (
+            language not in row[0].languages,
+            row[1] != home_municipality_code,
+            row[0].code,
+        ),
+    )
+    return best[0]
+
+
+def get(session: Session, service_id: uuid.UUID) -> CounsellingService | None:
+    return repository.get_service(session, service_id)

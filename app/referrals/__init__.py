@@ -1,0 +1,1 @@
+"""Electronic referrals from region clinicians to municipal counselling, with a closed loop."""

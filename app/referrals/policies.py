@@ -1,0 +1,54 @@
+"""Who may see a referral and take which action on it. A referral the caller may not see does
+not exist for them (404)."""
+
+from __future__ import annotations
+
+from app.access.permissions import Permission, has_permission
+from app.access.principal import Principal
+from app.referrals.models import Referral
+from app.referrals.states import TRANSITIONS, Action, Status, allowed_from
+
+
+def is_service_counsellor(principal: Principal, referral: Referral) -> bool:
+    """A counsellor of the service the referral was sent to."""
+    return (
+        has_permission(principal, Permission.referral_triage)
+        and principal.service_id is not None
+        and principal.service_id == referral.service_id
+    )
+
+
+def is_referrer_side(principal: Principal, referral: Referral) -> bool:
+    """The clinician who sent it, or a clinician of the same unit."""
+    return has_permission(principal, Permission.referral_send) and (
+        referral.referrer_subject == principal.subject
+        or referral.referrer_organisation == principal.organisation
+    )
+
+
+def can_read(principal: Principal, referral: Referral) -> bool:
+    return is_service_counsellor(principal, referral) or is_referrer_side(principal, referral)
+
+
+def may_take(principal: Principal, referral: Referral, action: Action) -> bool:
+    """Whether the caller's role and relationship allow `action` (whatever the status)."""
+    if action is Action.cancel:
+        return is_service_counsellor(principal, referral) or is_referrer_side(principal, referral)
+    if action is Action.book_by_service:
+        return is_referrer_side(principal, referral) and has_permission(
+            principal, Permission.referral_book_by_service
+        )
+    return is_service_counsellor(principal, referral)
+
+
+def allowed_actions(principal: Principal, referral: Referral) -> list[Action]:
+    """What the caller may do with the referral now (receiving happens by opening it)."""
+    status = Status(referral.status)
+    return [
+        action
+        for action in TRANSITIONS
+        if action is not Action.receive
+        and allowed_from(action, status)
+        and may_take(principal, referral, action)
+        and not (action is Action.book_by_service and referral.booking_by_service)
+    ]

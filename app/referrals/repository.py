@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import ColumnElement, Row, and_, false, or_, select
+from sqlalchemy.orm import Session
+
+from app.access.permissions import Permission, has_permission
+from app.access.principal import Principal
+from app.kit.clock import HELSINKI
+from app.patients.models import Patient
+from app.referrals.models import ReasonCode, Referral, ReferralEvent
+
+
+def get(session: Session, referral_id: uuid.UUID) -> Referral | None:
+    return session.get(Referral, referral_id)
+
+
+def add(session: Session, referral: Referral) -> Referral:
+    session.add(referral)
+    session.flush()
+    return referral
+
+
+def add_event(session: Session, event: ReferralEvent) -> None:
+    session.add(event)
+    session.flush()
+
+
+def events(session: Session, referral_id: uuid.UUID) -> Sequence[ReferralEvent]:
+    statement = (
+        select(ReferralEvent)
+        .where(ReferralEvent.referral_id == referral_id)
+        .order_by(ReferralEvent.occurred_at, ReferralEvent.id)
+    )
+    return session.scalars(statement).all()
+
+
+def readable(principal: Principal) -> ColumnElement[bool]:
+    """The referrals the caller may see, as one condition: every list starts from it (the same
+    rule as `policies.can_read`)."""
+    clauses: list[ColumnElement[bool]] = []
+    if has_permission(principal, Permission.referral_triage) and principal.service_id:
+        clauses.append(Referral.service_id == principal.service_id)
+    if has_permission(principal, Permission.referral_send):
+        clauses.append(Referral.referrer_subject == principal.subject)
+        clauses.append(Referral.referrer_organisation == principal.organisation)
+    return or_(*clauses) if clauses else false()
+
+
+@dataclass(frozen=True, slots=True)
+class WorklistFilter:
+    statuses: list[str] | None = None
+    urgency: str | None = None
+    created_from: date | None = None
+    created_to: date | None = None
+    booking_by_service: bool | None = None
+    after: tuple[int, datetime, uuid.UUID] | None = None  # the last row's sort key
+
+
+def worklist(
+    session: Session, principal: Principal, where: WorklistFilter, limit: int
+) -> Sequence[Row[Referral, Patient]]:
+    """One page, urgent first and newest first, with each referral's patient: one query."""
+    conditions = [readable(principal)]
+    if where.statuses:
+        conditions.append(Referral.status.in_(where.statuses))
+    if where.urgency:
+        conditions.append(Referral.urgency == where.urgency)
+    if where.created_from:
+        conditions.append(Referral.created_at >= _start_of(where.created_from))
+    if where.created_to:
+        conditions.append(Referral.created_at < _start_of(where.created_to, days=1))
+    if where.booking_by_service is not None:
+        conditions.append(Referral.booking_by_service.is_(where.booking_by_service))
+    if where.after:
+        priority, created_at, referral_id = where.after
+        conditions.append(
+            or_(
+                Referral.priority > priority,
+                and_(Referral.priority == priority, Referral.created_at < created_at),
+                and_(
+                    Referral.priority == priority,
+                    Referral.created_at == created_at,
+                    Referral.id < referral_id,
+                ),
+            )
+        )
+    statement = (
+        select(Referral, Patient)
+        .join(Patient, Referral.patient_id == Patient.id)
+        .where(*conditions)
+        .order_by(Referral.priority, Referral.created_at.desc(), Referral.id.desc())
+        .limit(limit)
+    )
+    return session.execute(statement).all()
+
+
+def _start_of(day: date, days: int = 0) -> datetime:
+    """Midnight in Helsinki: dates in filters are the users' local dates."""
+    return datetime.combine(day + timedelta(days=days), datetime.min.time(), HELSINKI)
+
+
+def valid_reason(session: Session, kind: str, code: str, on: date) -> ReasonCode | None:
+    statement = select(ReasonCode).where(
+        ReasonCode.kind == kind,
+        ReasonCode.code == code,
+        ReasonCode.valid_from <= on,
+        or_(ReasonCode.valid_until.is_(None), ReasonCode.valid_until >= on),
+    )
+    return session.scalars(statement).first()
+
+
+def valid_reasons(session: Session, kind: str | None, on: date) -> Sequence[ReasonCode]:
+    statement = select(ReasonCode).where(
+        ReasonCode.valid_from <= on,
+        or_(ReasonCode.valid_until.is_(None), ReasonCode.valid_until >= on),
+    )
+    if kind:
+        statement = statement.where(ReasonCode.kind == kind)
+    return session.scalars(statement.order_by(ReasonCode.kind, ReasonCode.code)).all()

@@ -1,0 +1,375 @@
+"""Referrals: who may use each endpoint is in its signature (the permission) and, for a record,
+in `policies.py` (the care relationship). A referral the caller may not see answers 404."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Query, Response, status
+from sqlalchemy.orm import Session
+
+from app.access.permissions import (
+    ReferralBookingDelegator,
+    ReferralCanceller,
+    ReferralReader,
+    ReferralSender,
+    ReferralTriager,
+)
+from app.access.principal import Principal
+from app.db import WriteSession
+from app.errors import Forbidden, NotFound, ValidationFailed, problem_responses
+from app.i18n import negotiate_language
+from app.kit.idempotency import (
+    Idempotency,
+    IdempotencyKey,
+    IdempotencyKeyInFlight,
+    IdempotencyKeyReused,
+)
+from app.kit.pagination import Cursor, InvalidCursor, Limit, Page, decode_cursor, encode_cursor
+from app.patients.models import Patient
+from app.referrals import policies, service
+from app.referrals.exceptions import (
+    ConsentRequired,
+    IllegalTransition,
+    NoServiceForMunicipality,
+    PreconditionRequired,
+    StaleVersion,
+    UnknownPatient,
+    UnknownReasonCode,
+    UnknownService,
+)
+from app.referrals.models import Referral, ReferralEvent
+from app.referrals.repository import WorklistFilter
+from app.referrals.schemas import (
+    Actor,
+    CancelBody,
+    CompleteBody,
+    PatientSummary,
+    ReasonBody,
+    ReasonCodeRead,
+    ReferralCreate,
+    ReferralEventRead,
+    ReferralRead,
+    ReferralSummary,
+    Referrer,
+    StatusReason,
+)
+from app.referrals.states import Action, Status
+
+router = APIRouter(tags=["referrals"])
+
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=40,
+        description="The ETag of the referral as last read; a stale one answers 412.",
+    ),
+]
+TRANSITION_ERRORS = problem_responses(
+    Forbidden,
+    NotFound,
+    IllegalTransition,
+    PreconditionRequired,
+    StaleVersion,
+    UnknownReasonCode,
+    ValidationFailed,
+)
+
+
+def _etag(referral: Referral) -> str:
+    return f'"{referral.version}"'
+
+
+def _version(if_match: str | None) -> int | None:
+    if if_match is None:
+        return None
+    digits = if_match.removeprefix("W/").strip('"')
+    return int(digits) if digits.isdigit() else -1
+
+
+def _read(principal: Principal, referral: Referral, response: Response) -> ReferralRead:
+    response.headers["ETag"] = _etag(referral)
+    reason = referral.status_reason_code
+    return ReferralRead(
+        id=referral.id,
+        patient_id=referral.patient_id,
+        service_id=referral.service_id,
+        status=referral.status,
+        version=referral.version,
+        urgency=referral.urgency,  # type: ignore[arg-type]
+        reason_codes=referral.reason_codes,  # type: ignore[arg-type]
+        reason_text=referral.reason_text,
+        goal=referral.goal,
+        exercise_restrictions=referral.exercise_restrictions,
+        risk_factors=referral.risk_factors,
+        preferred_language=referral.preferred_language,
+        contact_mode=referral.contact_mode,  # type: ignore[arg-type]
+        consent_to_counselling=referral.consent_to_counselling,
+        referrer=Referrer(
+            subject=referral.referrer_subject,
+            name=referral.referrer_name,
+            organisation=referral.referrer_organisation,
+            profession=referral.referrer_profession,
+        ),
+        booking_by_service=referral.booking_by_service,
+        expected_contact_by=referral.expected_contact_by,
+        cancelled_by=referral.cancelled_by,  # type: ignore[arg-type]
+        status_reason=StatusReason(code=reason, text=referral.status_reason_text)
+        if reason
+        else None,
+        outcome_summary=referral.outcome_summary,
+        created_at=referral.created_at,
+        updated_at=referral.updated_at,
+        allowed_actions=list(policies.allowed_actions(principal, referral)),
+    )
+
+
+@router.post(
+    "/referrals",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(
+        Forbidden,
+        ConsentRequired,
+        UnknownPatient,
+        UnknownService,
+        NoServiceForMunicipality,
+        ValidationFailed,
+        IdempotencyKeyReused,
+        IdempotencyKeyInFlight,
+    ),
+)
+def send_referral(
+    body: ReferralCreate,
+    principal: ReferralSender,
+    session: WriteSession,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> ReferralRead:
+    """Send a referral to counselling (clinicians). Routed to the service of the patient's home
+    municipality unless one is named."""
+    idempotency = Idempotency(
+        session, owner=principal.subject, scope="referrals.send", key=idempotency_key, body=body
+    )
+    if (previous := idempotency.replay(ReferralRead)) is not None:
+        return _read(principal, service.open_referral(session, principal, previous.id), response)
+    referral = service.send(session, principal, body)
+    response.headers["Location"] = f"/api/v1/referrals/{referral.id}"
+    return idempotency.remember(_read(principal, referral, response))
+
+
+@router.get("/referrals", responses=problem_responses(Forbidden, InvalidCursor, ValidationFailed))
+def list_referrals(
+    principal: ReferralReader,
+    session: WriteSession,
+    status_: Annotated[list[Status] | None, Query(alias="status")] = None,
+    urgency: Literal["routine", "urgent"] | None = None,
+    created_from: date | None = None,
+    created_to: date | None = None,
+    booking_by_service: bool | None = None,
+    limit: Limit = 25,
+    cursor: Cursor = None,
+) -> Page[ReferralSummary]:
+    """Worklist: a counsellor's service's referrals, or those a clinician or their unit sent;
+    urgent first, newest first."""
+    after = None
+    if cursor:
+        key = decode_cursor(cursor, {"p", "c", "i"})
+        try:
+            after = (int(key["p"]), datetime.fromisoformat(key["c"]), uuid.UUID(key["i"]))
+        except (TypeError, ValueError):
+            raise InvalidCursor() from None
+    where = WorklistFilter(
+        statuses=[s.value for s in status_] if status_ else None,
+        urgency=urgency,
+        created_from=created_from,
+        created_to=created_to,
+        booking_by_service=booking_by_service,
+        after=after,
+    )
+    rows = service.worklist(session, principal, where, limit + 1)
+    items = [_summary(referral, patient) for referral, patient in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1][0]
+        next_cursor = encode_cursor(
+            {"p": last.priority, "c": last.created_at.isoformat(), "i": str(last.id)}
+        )
+    return Page[ReferralSummary](items=items, next_cursor=next_cursor)
+
+
+def _summary(referral: Referral, patient: Patient) -> ReferralSummary:
+    return ReferralSummary(
+        id=referral.id,
+        status=referral.status,
+        version=referral.version,
+        urgency=referral.urgency,  # type: ignore[arg-type]
+        service_id=referral.service_id,
+        booking_by_service=referral.booking_by_service,
+        expected_contact_by=referral.expected_contact_by,
+        created_at=referral.created_at,
+        patient=PatientSummary.model_validate(patient, from_attributes=True),
+    )
+
+
+@router.get(
+    "/referrals/{referral_id}", responses=problem_responses(Forbidden, NotFound, ValidationFailed)
+)
+def get_referral(
+    referral_id: uuid.UUID, principal: ReferralReader, session: WriteSession, response: Response
+) -> ReferralRead:
+    """One referral with the actions the caller may take on it now; its `ETag` is the version
+    to send back in `If-Match`. A counsellor of its service opening a sent one receives it."""
+    return _read(principal, service.open_referral(session, principal, referral_id), response)
+
+
+@router.get(
+    "/referrals/{referral_id}/events",
+    responses=problem_responses(Forbidden, NotFound, ValidationFailed),
+)
+def referral_timeline(
+    referral_id: uuid.UUID, principal: ReferralReader, session: WriteSession
+) -> list[ReferralEventRead]:
+    """The referral's timeline: every step with who took it, when and why."""
+    return [_event(event) for event in service.timeline(session, principal, referral_id)]
+
+
+def _event(event: ReferralEvent) -> ReferralEventRead:
+    return ReferralEventRead(
+        action=event.action,
+        from_status=event.from_status,
+        to_status=event.to_status,
+        occurred_at=event.occurred_at,
+        actor=Actor(
+            subject=event.actor_subject,
+            name=event.actor_name,
+            roles=event.actor_roles.split(","),
+            organisation=event.actor_organisation,
+        ),
+        reason_code=event.reason_code,
+        reason_text=event.reason_text,
+    )
+
+
+def _transition(
+    session: Session,
+    principal: Principal,
+    referral_id: uuid.UUID,
+    action: Action,
+    if_match: str | None,
+    response: Response,
+    body: ReasonBody | None = None,
+) -> ReferralRead:
+    referral = service.take(session, principal, referral_id, action, _version(if_match), body)
+    return _read(principal, referral, response)
+
+
+@router.post("/referrals/{referral_id}/accept", responses=TRANSITION_ERRORS)
+def accept_referral(
+    referral_id: uuid.UUID,
+    principal: ReferralTriager,
+    session: WriteSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ReferralRead:
+    """Accept a referral to the service (its counsellors)."""
+    return _transition(session, principal, referral_id, Action.accept, if_match, response)
+
+
+@router.post("/referrals/{referral_id}/reject", responses=TRANSITION_ERRORS)
+def reject_referral(
+    referral_id: uuid.UUID,
+    body: ReasonBody,
+    principal: ReferralTriager,
+    session: WriteSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ReferralRead:
+    """Reject a referral with a coded reason (its service's counsellors)."""
+    return _transition(session, principal, referral_id, Action.reject, if_match, response, body)
+
+
+@router.post("/referrals/{referral_id}/return", responses=TRANSITION_ERRORS)
+def return_referral(
+    referral_id: uuid.UUID,
+    body: ReasonBody,
+    principal: ReferralTriager,
+    session: WriteSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ReferralRead:
+    """Return a referral to the referrer with advice, e.g. physiotherapy first."""
+    return _transition(session, principal, referral_id, Action.return_, if_match, response, body)
+
+
+@router.post("/referrals/{referral_id}/start", responses=TRANSITION_ERRORS)
+def start_referral(
+    referral_id: uuid.UUID,
+    principal: ReferralTriager,
+    session: WriteSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ReferralRead:
+    """Mark an accepted referral in progress: counselling has begun."""
+    return _transition(session, principal, referral_id, Action.start, if_match, response)
+
+
+@router.post("/referrals/{referral_id}/complete", responses=TRANSITION_ERRORS)
+def complete_referral(
+    referral_id: uuid.UUID,
+    body: CompleteBody,
+    principal: ReferralTriager,
+    session: WriteSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ReferralRead:
+    """Complete the counselling with a coded reason and an outcome summary for the referrer."""
+    return _transition(session, principal, referral_id, Action.complete, if_match, response, body)
+
+
+@router.post("/referrals/{referral_id}/cancel", responses=TRANSITION_ERRORS)
+def cancel_referral(
+    referral_id: uuid.UUID,
+    body: CancelBody,
+    principal: ReferralCanceller,
+    session: WriteSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ReferralRead:
+    """Cancel an open referral, saying whether the patient or the provider cancelled it."""
+    return _transition(session, principal, referral_id, Action.cancel, if_match, response, body)
+
+
+@router.post("/referrals/{referral_id}/book-by-service", responses=TRANSITION_ERRORS)
+def leave_booking_to_the_service(
+    referral_id: uuid.UUID,
+    principal: ReferralBookingDelegator,
+    session: WriteSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ReferralRead:
+    """No suitable slot: the service books and contacts the patient by `expected_contact_by`."""
+    return _transition(session, principal, referral_id, Action.book_by_service, if_match, response)
+
+
+@router.get("/referral-reasons", responses=problem_responses(Forbidden, ValidationFailed))
+def referral_reasons(
+    principal: ReferralReader,
+    session: WriteSession,
+    kind: Literal["reject", "return", "cancel", "complete"] | None = None,
+    accept_language: Annotated[str | None, Header()] = None,
+) -> list[ReasonCodeRead]:
+    """The coded reasons valid today, in the caller's language."""
+    language = negotiate_language(accept_language)
+    return [
+        ReasonCodeRead(
+            kind=reason.kind,
+            code=reason.code,
+            text=getattr(reason, f"text_{language}"),
+            valid_from=reason.valid_from,
+            valid_until=reason.valid_until,
+        )
+        for reason in service.reasons(session, kind)
+    ]

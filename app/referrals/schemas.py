@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from app.patients.schemas import LanguageCode
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+ReasonCodeValue = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+Urgency = Literal["routine", "urgent"]
+ContactMode = Literal["in_person", "phone", "video", "group"]
+
+# ICD-10 (WHO and the Finnish edition): a letter, two digits, optionally a dot and up to four
+# more characters, e.g. E11.9, I10, F32.1. ICPC-2: a chapter letter and two digits, e.g. T90.
+_CODE_FORMS = {
+    "icd10": re.compile(r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$"),
+    "icpc2": re.compile(r"^[ABDFHKLNPRSTUWXYZ][0-9]{2}$"),
+}
+
+
+class DiagnosisCode(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    system: Literal["icd10", "icpc2"]
+    code: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, max_length=12)]
+
+    @model_validator(mode="after")
+    def _code_has_the_systems_form(self) -> Self:
+        if not _CODE_FORMS[self.system].match(self.code):
+            raise ValueError(f"not a well-formed {self.system} code")
+        return self
+
+
+class ReferralCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    patient_id: uuid.UUID
+    service_id: uuid.UUID | None = Field(
+        default=None, description="Omit to route to the service of the patient's municipality."
+    )
+    reason_codes: list[DiagnosisCode] = Field(min_length=1, max_length=10)
+    reason_text: Text
+    goal: ShortText
+    exercise_restrictions: ShortText | None = Field(
+        default=None, description="What the counsellor must know for safe exercise."
+    )
+    risk_factors: ShortText | None = None
+    urgency: Urgency = "routine"
+    preferred_language: LanguageCode = "fi"
+    contact_mode: ContactMode = "in_person"
+    consent_to_counselling: bool
+    book_by_service: bool = Field(
+        default=False, description="No suitable slot found: the service books and contacts."
+    )
+
+
+class ReasonBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason_code: ReasonCodeValue
+    reason_text: ShortText
+
+
+class CancelBody(ReasonBody):
+    cancelled_by: Literal["patient", "provider"]
+
+
+class CompleteBody(ReasonBody):
+    outcome_summary: Text
+
+
+class Referrer(BaseModel):
+    subject: str
+    name: str | None
+    organisation: str
+    profession: str | None
+
+
+class StatusReason(BaseModel):
+    code: str
+    text: str | None
+
+
+class ReferralRead(BaseModel):
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    service_id: uuid.UUID
+    status: str
+    version: int
+    urgency: Urgency
+    reason_codes: list[DiagnosisCode]
+    reason_text: str
+    goal: str
+    exercise_restrictions: str | None
+    risk_factors: str | None
+    preferred_language: str
+    contact_mode: ContactMode
+    consent_to_counselling: bool
+    referrer: Referrer
+    booking_by_service: bool
+    expected_contact_by: date | None
+    cancelled_by: Literal["patient", "provider"] | None
+    status_reason: StatusReason | None
+    outcome_summary: str | None
+    created_at: datetime
+    updated_at: datetime
+    allowed_actions: list[str] = Field(description="What the caller may do with it now.")
+
+
+class PatientSummary(BaseModel):
+    id: uuid.UUID
+    given_name: str
+    family_name: str
+    birth_date: date
+    language: str
+
+
+class ReferralSummary(BaseModel):
+    id: uuid.UUID
+    status: str
+    version: int
+    urgency: Urgency
+    service_id: uuid.UUID
+    booking_by_service: bool
+    expected_contact_by: date | None
+    created_at: datetime
+    patient: PatientSummary
+
+
+class Actor(BaseModel):
+    subject: str
+    name: str | None
+    roles: list[str]
+    organisation: str
+
+
+class ReferralEventRead(BaseModel):
+    action: str
+    from_status: str | None
+    to_status: str
+    occurred_at: datetime
+    actor: Actor
+    reason_code: str | None
+    reason_text: str | None
+
+
+class ReasonCodeRead(BaseModel):
+    kind: str
+    code: str
+    text: str
+    valid_from: date
+    valid_until: date | None

@@ -1,0 +1,252 @@
+"""The rules of referrals: sending, routing, opening, the life-cycle transitions, the timeline.
+
+Every read and write is audited; every transition is an event on the timeline and an outbox row
+in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.access.audit import service as audit
+from app.access.audit.models import AuditAction
+from app.access.principal import Principal
+from app.errors import Forbidden, NotFound, RefusalContext
+from app.jobs import outbox
+from app.kit.clock import add_working_days, today_in_helsinki
+from app.organisations import service as organisations
+from app.patients.models import Patient
+from app.referrals import policies, repository
+from app.referrals.exceptions import (
+    STATUS_NAMES,
+    ConsentRequired,
+    IllegalTransition,
+    NoServiceForMunicipality,
+    PreconditionRequired,
+    StaleVersion,
+    UnknownPatient,
+    UnknownReasonCode,
+    UnknownService,
+)
+from app.referrals.models import ReasonCode, Referral, ReferralEvent
+from app.referrals.schemas import CancelBody, CompleteBody, ReasonBody, ReferralCreate
+from app.referrals.states import REASON_KIND, Action, Status, allowed_from, target
+
+RESOURCE = "Referral"
+
+
+def _audit(session: Session, principal: Principal, action: AuditAction, referral: Referral) -> None:
+    audit.record(
+        session,
+        actor=principal,
+        action=action,
+        resource_type=RESOURCE,
+        resource_id=referral.id,
+        patient_id=referral.patient_id,
+    )
+
+
+def _record_event(
+    session: Session,
+    principal: Principal,
+    referral: Referral,
+    action: Action,
+    from_status: Status | None,
+    body: ReasonBody | None = None,
+) -> None:
+    repository.add_event(
+        session,
+        ReferralEvent(
+            referral_id=referral.id,
+            action=action,
+            from_status=from_status,
+            to_status=referral.status,
+            actor_subject=principal.subject,
+            actor_name=principal.name,
+            actor_roles=principal.role_names,
+            actor_organisation=principal.organisation,
+            reason_code=body.reason_code if body else None,
+            reason_text=body.reason_text if body else None,
+        ),
+    )
+    outbox.enqueue(
+        session,
+        aggregate_type="referral",
+        aggregate_id=referral.id,
+        event_type=f"referral.{action.value}",
+        payload={
+            "referral_id": str(referral.id),
+            "status": referral.status,
+            "version": referral.version,
+        },
+    )
+
+
+def _expected_contact(session: Session, referral: Referral) -> None:
+    service = organisations.get(session, referral.service_id)
+    assert service is not None
+    days = (
+        service.contact_days_urgent
+        if referral.urgency == "urgent"
+        else service.contact_days_routine
+    )
+    referral.booking_by_service = True
+    referral.expected_contact_by = add_working_days(today_in_helsinki(), days)
+
+
+def send(session: Session, principal: Principal, data: ReferralCreate) -> Referral:
+    """Send a referral to the service named, or to the one serving the patient's municipality."""
+    if not data.consent_to_counselling:
+        raise ConsentRequired()
+    patient = session.get(Patient, data.patient_id)
+    if patient is None:
+        raise UnknownPatient()
+    if data.service_id is not None:
+        if organisations.get(session, data.service_id) is None:
+            raise UnknownService()
+        service_id = data.service_id
+    else:
+        service = organisations.route(
+            session, patient.home_municipality_code, data.preferred_language
+        )
+        if service is None:
+            raise NoServiceForMunicipality(municipality=patient.home_municipality_code)
+        service_id = service.id
+    referral = Referral(
+        id=uuid.uuid4(),
+        patient_id=patient.id,
+        service_id=service_id,
+        referrer_subject=principal.subject,
+        referrer_name=principal.name,
+        referrer_organisation=principal.organisation,
+        referrer_profession=principal.profession,
+        reason_codes=[code.model_dump() for code in data.reason_codes],
+        reason_text=data.reason_text,
+        goal=data.goal,
+        exercise_restrictions=data.exercise_restrictions,
+        risk_factors=data.risk_factors,
+        urgency=data.urgency,
+        priority=0 if data.urgency == "urgent" else 1,
+        preferred_language=data.preferred_language,
+        contact_mode=data.contact_mode,
+        consent_to_counselling=True,
+        status=Status.sent,
+    )
+    repository.add(session, referral)
+    if data.book_by_service:
+        _expected_contact(session, referral)
+    _record_event(session, principal, referral, Action.send, None)
+    _audit(session, principal, AuditAction.create, referral)
+    return referral
+
+
+def _visible(session: Session, principal: Principal, referral_id: uuid.UUID) -> Referral:
+    referral = repository.get(session, referral_id)
+    if referral is None or not policies.can_read(principal, referral):
+        patient = str(referral.patient_id) if referral else None
+        raise NotFound(refusal=RefusalContext(RESOURCE, str(referral_id), patient))
+    return referral
+
+
+def open_referral(session: Session, principal: Principal, referral_id: uuid.UUID) -> Referral:
+    """Read a referral; a counsellor of its service opening a `sent` one marks it received."""
+    referral = _visible(session, principal, referral_id)
+    if referral.status == Status.sent and policies.may_take(principal, referral, Action.receive):
+        referral.status = Status.received
+        session.flush()
+        _record_event(session, principal, referral, Action.receive, Status.sent)
+    _audit(session, principal, AuditAction.read, referral)
+    return referral
+
+
+def take(
+    session: Session,
+    principal: Principal,
+    referral_id: uuid.UUID,
+    action: Action,
+    expected_version: int | None,
+    body: ReasonBody | None = None,
+) -> Referral:
+    """Move a referral on by `action`, if the caller may, the version is the one they read
+    and the life cycle allows it."""
+    referral = _visible(session, principal, referral_id)
+    if not policies.may_take(principal, referral, action):
+        raise Forbidden(
+            refusal=RefusalContext(RESOURCE, str(referral.id), str(referral.patient_id))
+        )
+    if expected_version is None:
+        raise PreconditionRequired()
+    if expected_version != referral.version:
+        raise StaleVersion(extensions={"current_version": referral.version})
+    current = Status(referral.status)
+    if not allowed_from(action, current) or (
+        action is Action.book_by_service and referral.booking_by_service
+    ):
+        raise IllegalTransition(
+            status=STATUS_NAMES[current], extensions={"current_status": current.value}
+        )
+    if action in REASON_KIND:
+        assert body is not None
+        _check_reason(session, REASON_KIND[action], body.reason_code)
+    _apply(session, referral, action, current, body)
+    try:
+        session.flush()
+    except StaleDataError:
+        # Someone else's transition committed between our read and our write.
+        raise StaleVersion() from None
+    _record_event(session, principal, referral, action, current, body)
+    _audit(session, principal, AuditAction.update, referral)
+    return referral
+
+
+def _check_reason(session: Session, kind: str, code: str) -> None:
+    if repository.valid_reason(session, kind, code, today_in_helsinki()) is None:
+        raise UnknownReasonCode(extensions={"reason_kind": kind})
+
+
+def _apply(
+    session: Session, referral: Referral, action: Action, current: Status, body: ReasonBody | None
+) -> None:
+    if action is Action.book_by_service:
+        _expected_contact(session, referral)
+        return
+    referral.status = target(action, current)
+    if body is not None:
+        referral.status_reason_code = body.reason_code
+        referral.status_reason_text = body.reason_text
+    if isinstance(body, CancelBody):
+        referral.cancelled_by = body.cancelled_by
+    if isinstance(body, CompleteBody):
+        referral.outcome_summary = body.outcome_summary
+
+
+def timeline(
+    session: Session, principal: Principal, referral_id: uuid.UUID
+) -> Sequence[ReferralEvent]:
+    """Every step of the referral, oldest first."""
+    referral = _visible(session, principal, referral_id)
+    _audit(session, principal, AuditAction.read, referral)
+    return repository.events(session, referral.id)
+
+
+def worklist(
+    session: Session, principal: Principal, where: repository.WorklistFilter, limit: int
+) -> list[tuple[Referral, Patient]]:
+    """A page of the referrals the caller may see; each one shown is an audited access."""
+    rows = repository.worklist(session, principal, where, limit)
+    audit.record_many(
+        session,
+        actor=principal,
+        action=AuditAction.query,
+        resource_type=RESOURCE,
+        accesses=[(referral.id, referral.patient_id) for referral, _patient in rows],
+    )
+    return [(referral, patient) for referral, patient in rows]
+
+
+def reasons(session: Session, kind: str | None) -> Sequence[ReasonCode]:
+    return repository.valid_reasons(session, kind, today_in_helsinki())
