@@ -22,8 +22,6 @@ from app.kit.clock import today_in_helsinki
 CHECK_CHARACTERS = "0123456789ABCDEFHJKLMNPRSTUVWXY"
 CENTURIES = {"+": 1800, **dict.fromkeys("-YXWVU", 1900), **dict.fromkeys("ABCDEF", 2000)}
 DEFAULT_SIGNS = {1800: "+", 1900: "-", 2000: "A"}
-# [0-9], not \d: \d also matches other scripts' digits, which int() accepts, so a code written
-# with Arabic-Indic digits would parse yet hash differently and slip past the uniqueness check.
 _FORM = re.compile(r"([0-9]{2})([0-9]{2})([0-9]{2})(\S)([0-9]{3})([0-9A-Z])")
 
 Reason = Literal["format", "century_sign", "date", "individual_number", "check_character", "future"]
@@ -68,7 +66,8 @@ def parse_hetu(raw: str, *, today: date | None = None) -> Hetu:
     born today as "future" for the first two or three hours of the Finnish day.
     """
     value = raw.strip()
-    # isascii() first, because upper() maps some non-ASCII letters to ASCII (long s to "S").
+    # ASCII only: int() takes other scripts' digits, so a code in Arabic-Indic digits would parse
+    # yet hash differently and slip past the uniqueness check; and upper() turns long s into "S".
     match = _FORM.fullmatch(value.upper()) if value.isascii() else None
     if match is None:
         raise InvalidHetu("format")

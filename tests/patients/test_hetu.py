@@ -89,12 +89,20 @@ def test_wrong_lengths_are_refused(code: tuple[str, date, int], keep: int, extra
     assert refusal(value + extra) == "format"
 
 
-@pytest.mark.parametrize("sign", sorted(CENTURIES))
-def test_each_century_sign(sign: str) -> None:
-    year = CENTURIES[sign] + (1 if CENTURIES[sign] == 2000 else 52)
+# Written out rather than taken from CENTURIES, so that a sign missing there is noticed.
+@pytest.mark.parametrize(
+    ("sign", "year"),
+    [("+", 1852)] + [(sign, 1952) for sign in "-YXWVU"] + [(sign, 2001) for sign in "ABCDEF"],
+)
+def test_each_century_sign(sign: str, year: int) -> None:
     value = make_hetu(date(year, 10, 13), 308, century_sign=sign)
     assert value[6] == sign
     assert parse_hetu(value, today=TODAY).birth_date == date(year, 10, 13)
+    assert parse_hetu(value.lower(), today=TODAY).value == value
+
+
+def test_no_other_century_signs() -> None:
+    assert sorted(CENTURIES) == sorted("+-YXWVUABCDEF")
 
 
 def test_the_1900s_signs_all_mean_the_same_date() -> None:
