@@ -67,8 +67,12 @@ def has_permission(principal: Principal, permission: Permission) -> bool:
     return any(permission in ROLE_PERMISSIONS[role] for role in principal.roles)
 
 
-def require(permission: Permission) -> Callable[..., Principal]:
-    """A dependency that lets through only active accounts whose roles grant `permission`."""
+def require(permission: Permission | None) -> Callable[..., Principal]:
+    """A dependency that lets through only active accounts whose roles grant `permission`.
+
+    `None` lets every active account through: for endpoints addressing one record, where the
+    record's policy decides, so that a caller who may not see it learns nothing (404), not even
+    that their role could never see any (403 would say the record is worth hiding)."""
 
     def dependency(
         request: Request,
@@ -79,21 +83,18 @@ def require(permission: Permission) -> Callable[..., Principal]:
     ) -> Principal:
         principal = resolve_account(session, claimed)
         request.state.principal = principal
-        if not has_permission(principal, permission):
+        if permission is not None and not has_permission(principal, permission):
             raise Forbidden()
         return principal
 
-    dependency.__name__ = f"require_{permission.name}"
+    dependency.__name__ = f"require_{permission.name if permission else 'account'}"
     return dependency
 
 
+# Any active account; the record's policy decides what it may do.
+RecordUser = Annotated[Principal, Depends(require(None))]
 DirectoryReader = Annotated[Principal, Depends(require(Permission.directory_read))]
 PatientRegistrar = Annotated[Principal, Depends(require(Permission.patient_register))]
 PatientFinder = Annotated[Principal, Depends(require(Permission.patient_lookup))]
 ReferralSender = Annotated[Principal, Depends(require(Permission.referral_send))]
 ReferralReader = Annotated[Principal, Depends(require(Permission.referral_read))]
-ReferralTriager = Annotated[Principal, Depends(require(Permission.referral_triage))]
-ReferralCanceller = Annotated[Principal, Depends(require(Permission.referral_cancel))]
-ReferralBookingDelegator = Annotated[
-    Principal, Depends(require(Permission.referral_book_by_service))
-]

@@ -33,7 +33,9 @@ def can_read(principal: Principal, referral: Referral) -> bool:
 def may_take(principal: Principal, referral: Referral, action: Action) -> bool:
     """Whether the caller's role and relationship allow `action` (whatever the status)."""
     if action is Action.cancel:
-        return is_service_counsellor(principal, referral) or is_referrer_side(principal, referral)
+        return has_permission(principal, Permission.referral_cancel) and can_read(
+            principal, referral
+        )
     if action is Action.book_by_service:
         return is_referrer_side(principal, referral) and has_permission(
             principal, Permission.referral_book_by_service

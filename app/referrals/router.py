@@ -10,13 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Query, Response, status
 from sqlalchemy.orm import Session
 
-from app.access.permissions import (
-    ReferralBookingDelegator,
-    ReferralCanceller,
-    ReferralReader,
-    ReferralSender,
-    ReferralTriager,
-)
+from app.access.permissions import RecordUser, ReferralReader, ReferralSender
 from app.access.principal import Principal
 from app.db import WriteSession
 from app.errors import Forbidden, NotFound, ValidationFailed, problem_responses
@@ -218,10 +212,11 @@ def _summary(referral: Referral, patient: Patient) -> ReferralSummary:
     "/referrals/{referral_id}", responses=problem_responses(Forbidden, NotFound, ValidationFailed)
 )
 def get_referral(
-    referral_id: uuid.UUID, principal: ReferralReader, session: WriteSession, response: Response
+    referral_id: uuid.UUID, principal: RecordUser, session: WriteSession, response: Response
 ) -> ReferralRead:
     """One referral with the actions the caller may take on it now; its `ETag` is the version
-    to send back in `If-Match`. A counsellor of its service opening a sent one receives it."""
+    to send back in `If-Match`. The referring clinician, clinicians of their unit and the
+    counsellors of its service; a counsellor opening a sent one receives it. Others: 404."""
     return _read(principal, service.open_referral(session, principal, referral_id), response)
 
 
@@ -230,9 +225,10 @@ def get_referral(
     responses=problem_responses(Forbidden, NotFound, ValidationFailed),
 )
 def referral_timeline(
-    referral_id: uuid.UUID, principal: ReferralReader, session: WriteSession
+    referral_id: uuid.UUID, principal: RecordUser, session: WriteSession
 ) -> list[ReferralEventRead]:
-    """The referral's timeline: every step with who took it, when and why."""
+    """The referral's timeline: every step with who took it, when and why. Those who may read
+    the referral."""
     return [_event(event) for event in service.timeline(session, principal, referral_id)]
 
 
@@ -269,12 +265,12 @@ def _transition(
 @router.post("/referrals/{referral_id}/accept", responses=TRANSITION_ERRORS)
 def accept_referral(
     referral_id: uuid.UUID,
-    principal: ReferralTriager,
+    principal: RecordUser,
     session: WriteSession,
     response: Response,
     if_match: IfMatch = None,
 ) -> ReferralRead:
-    """Accept a referral to the service (its counsellors)."""
+    """Accept a referral. Counsellors of the referral's service."""
     return _transition(session, principal, referral_id, Action.accept, if_match, response)
 
 
@@ -282,12 +278,12 @@ def accept_referral(
 def reject_referral(
     referral_id: uuid.UUID,
     body: ReasonBody,
-    principal: ReferralTriager,
+    principal: RecordUser,
     session: WriteSession,
     response: Response,
     if_match: IfMatch = None,
 ) -> ReferralRead:
-    """Reject a referral with a coded reason (its service's counsellors)."""
+    """Reject a referral with a coded reason. Counsellors of the referral's service."""
     return _transition(session, principal, referral_id, Action.reject, if_match, response, body)
 
 
@@ -295,24 +291,26 @@ def reject_referral(
 def return_referral(
     referral_id: uuid.UUID,
     body: ReasonBody,
-    principal: ReferralTriager,
+    principal: RecordUser,
     session: WriteSession,
     response: Response,
     if_match: IfMatch = None,
 ) -> ReferralRead:
-    """Return a referral to the referrer with advice, e.g. physiotherapy first."""
+    """Return a referral to the referrer with advice (e.g. physiotherapy first). Counsellors
+    of the referral's service."""
     return _transition(session, principal, referral_id, Action.return_, if_match, response, body)
 
 
 @router.post("/referrals/{referral_id}/start", responses=TRANSITION_ERRORS)
 def start_referral(
     referral_id: uuid.UUID,
-    principal: ReferralTriager,
+    principal: RecordUser,
     session: WriteSession,
     response: Response,
     if_match: IfMatch = None,
 ) -> ReferralRead:
-    """Mark an accepted referral in progress: counselling has begun."""
+    """Mark an accepted referral in progress: counselling has begun. Counsellors of the
+    referral's service."""
     return _transition(session, principal, referral_id, Action.start, if_match, response)
 
 
@@ -320,12 +318,13 @@ def start_referral(
 def complete_referral(
     referral_id: uuid.UUID,
     body: CompleteBody,
-    principal: ReferralTriager,
+    principal: RecordUser,
     session: WriteSession,
     response: Response,
     if_match: IfMatch = None,
 ) -> ReferralRead:
-    """Complete the counselling with a coded reason and an outcome summary for the referrer."""
+    """Complete the counselling with a coded reason and an outcome summary for the referrer.
+    Counsellors of the referral's service."""
     return _transition(session, principal, referral_id, Action.complete, if_match, response, body)
 
 
@@ -333,24 +332,26 @@ def complete_referral(
 def cancel_referral(
     referral_id: uuid.UUID,
     body: CancelBody,
-    principal: ReferralCanceller,
+    principal: RecordUser,
     session: WriteSession,
     response: Response,
     if_match: IfMatch = None,
 ) -> ReferralRead:
-    """Cancel an open referral, saying whether the patient or the provider cancelled it."""
+    """Cancel an open referral, saying whether the patient or the provider cancelled it. The
+    referring clinician, clinicians of their unit, counsellors of the referral's service."""
     return _transition(session, principal, referral_id, Action.cancel, if_match, response, body)
 
 
 @router.post("/referrals/{referral_id}/book-by-service", responses=TRANSITION_ERRORS)
 def leave_booking_to_the_service(
     referral_id: uuid.UUID,
-    principal: ReferralBookingDelegator,
+    principal: RecordUser,
     session: WriteSession,
     response: Response,
     if_match: IfMatch = None,
 ) -> ReferralRead:
-    """No suitable slot: the service books and contacts the patient by `expected_contact_by`."""
+    """No suitable slot: the service books and contacts the patient by `expected_contact_by`.
+    The referring clinician and clinicians of their unit."""
     return _transition(session, principal, referral_id, Action.book_by_service, if_match, response)
 
 

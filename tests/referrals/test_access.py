@@ -33,16 +33,29 @@ def last_audit(session: Session) -> AuditEvent:
     return session.scalars(statement).one()
 
 
+# A valid body for each action, so that nothing but the access rule can refuse it.
+ACTION_BODIES = {
+    "reject": {"reason_code": "not_eligible", "reason_text": "x"},
+    "return": {"reason_code": "other", "reason_text": "x"},
+    "complete": {"reason_code": "goals_met", "reason_text": "x", "outcome_summary": "x"},
+    "cancel": {"cancelled_by": "patient", "reason_code": "other", "reason_text": "x"},
+}
+RECORD_ENDPOINTS = [
+    ("GET", "/api/v1/referrals/{id}"),
+    ("GET", "/api/v1/referrals/{id}/events"),
+    *[
+        ("POST", f"/api/v1/referrals/{{id}}/{action}")
+        for action in ("accept", "reject", "return", "start", "complete", "cancel",
+                       "book-by-service")
+    ],
+]  # fmt: skip
+
+
 @pytest.mark.parametrize("user", NO_REFERRAL_ROLE)
 @pytest.mark.parametrize(
     ("method", "path"),
     [
         ("GET", "/api/v1/referrals"),
-        ("GET", "/api/v1/referrals/{id}"),
-        ("GET", "/api/v1/referrals/{id}/events"),
-        ("POST", "/api/v1/referrals/{id}/accept"),
-        ("POST", "/api/v1/referrals/{id}/cancel"),
-        ("POST", "/api/v1/referrals/{id}/book-by-service"),
         ("POST", "/api/v1/referrals"),
         ("GET", "/api/v1/referral-reasons"),
     ],
@@ -65,19 +78,23 @@ def test_roles_without_the_function_get_403_and_an_audit_entry(
     assert (event.actor, event.outcome) == (user, "refused")
 
 
-@pytest.mark.parametrize("user", [OTHER_COUNSELLOR, OTHER_UNIT_CLINICIAN])
-@pytest.mark.parametrize("path", ["/api/v1/referrals/{id}", "/api/v1/referrals/{id}/events"])
+@pytest.mark.parametrize("user", [OTHER_COUNSELLOR, OTHER_UNIT_CLINICIAN, *NO_REFERRAL_ROLE])
+@pytest.mark.parametrize(("method", "path"), RECORD_ENDPOINTS)
 def test_others_do_not_know_the_referral_exists(
     client: TestClient,
     auth: Auth,
     session: Session,
     referral: dict[str, Any],
     user: str,
+    method: str,
     path: str,
 ) -> None:
-    unknown = client.get(path.format(id="00000000-0000-4000-8000-000000000000"), headers=auth(user))
-    hidden = client.get(path.format(id=referral["id"]), headers=auth(user))
-    assert hidden.status_code == unknown.status_code == 404
+    headers = {**auth(user), "If-Match": '"1"'}
+    body = ACTION_BODIES.get(path.rsplit("/", 1)[-1], {}) if method == "POST" else None
+    unknown_id = "00000000-0000-4000-8000-000000000000"
+    unknown = client.request(method, path.format(id=unknown_id), headers=headers, json=body)
+    hidden = client.request(method, path.format(id=referral["id"]), headers=headers, json=body)
+    assert hidden.status_code == unknown.status_code == 404, hidden.text
     assert hidden.json()["detail"] == unknown.json()["detail"]
     event = last_audit(session)
     assert (event.actor, event.outcome, event.resource_id) == (user, "not_found", referral["id"])
