@@ -8,8 +8,10 @@ from app.errors import InvalidToken, Unauthenticated, problem_responses
 from app.organisations.router import router as services_router
 from app.patients.router import router as patients_router
 from app.referrals.router import router as referrals_router
+from app.scheduling.router import router as scheduling_router
 
 api_router = APIRouter(prefix="/api/v1", responses=problem_responses(Unauthenticated, InvalidToken))
 api_router.include_router(services_router)
 api_router.include_router(patients_router)
 api_router.include_router(referrals_router)
+api_router.include_router(scheduling_router)

@@ -8,10 +8,22 @@ from app.kit.models import Base
 from app.organisations.models import CounsellingService, Organisation, ServiceCatchment
 from app.patients.models import Patient
 from app.referrals.models import ReasonCode, Referral, ReferralEvent
+from app.scheduling.models import (
+    Appointment,
+    AvailabilityException,
+    AvailabilityRule,
+    CalendarToken,
+    Slot,
+    SlotHold,
+)
 
 __all__ = [
+    "Appointment",
     "AuditEvent",
+    "AvailabilityException",
+    "AvailabilityRule",
     "Base",
+    "CalendarToken",
     "CounsellingService",
     "IdempotencyRecord",
     "Organisation",
@@ -21,5 +33,7 @@ __all__ = [
     "Referral",
     "ReferralEvent",
     "ServiceCatchment",
+    "Slot",
+    "SlotHold",
     "User",
 ]

@@ -37,6 +37,7 @@ class TokenResponse(BaseModel):
 
 
 class DemoUser(BaseModel):
+    id: uuid.UUID
     username: str
     display_name: str
     roles: list[str]
@@ -64,6 +65,7 @@ def issue_token(session: ReadSession, issuer: DevIssuer, username: str) -> Token
 def list_users(session: ReadSession) -> list[DemoUser]:
     return [
         DemoUser(
+            id=user.id,
             username=user.username,
             display_name=user.display_name,
             roles=list(user.roles),

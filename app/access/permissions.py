@@ -29,6 +29,9 @@ class Permission(StrEnum):
     referral_triage = "referral:triage"
     referral_cancel = "referral:cancel"
     referral_book_by_service = "referral:book-by-service"
+    slot_search = "slot:search"
+    appointment_book = "appointment:book"
+    availability_manage = "availability:manage"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -41,6 +44,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.referral_read,
             Permission.referral_cancel,
             Permission.referral_book_by_service,
+            Permission.slot_search,
+            Permission.appointment_book,
         }
     ),
     Role.counsellor: frozenset(
@@ -49,6 +54,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.referral_read,
             Permission.referral_triage,
             Permission.referral_cancel,
+            Permission.slot_search,
+            Permission.appointment_book,
+            Permission.availability_manage,
         }
     ),
     Role.access_admin: frozenset({Permission.directory_read}),
@@ -98,3 +106,5 @@ PatientRegistrar = Annotated[Principal, Depends(require(Permission.patient_regis
 PatientFinder = Annotated[Principal, Depends(require(Permission.patient_lookup))]
 ReferralSender = Annotated[Principal, Depends(require(Permission.referral_send))]
 ReferralReader = Annotated[Principal, Depends(require(Permission.referral_read))]
+SlotSearcher = Annotated[Principal, Depends(require(Permission.slot_search))]
+AppointmentBooker = Annotated[Principal, Depends(require(Permission.appointment_book))]

@@ -24,3 +24,8 @@ def add_working_days(start: date, days: int) -> date:
         if current.weekday() < 5:
             days -= 1
     return current
+
+
+def to_helsinki(moment: datetime) -> str:
+    """RFC 3339 with the Helsinki offset: how the API shows times."""
+    return moment.astimezone(HELSINKI).isoformat()

@@ -50,13 +50,21 @@ def _audit(session: Session, principal: Principal, action: AuditAction, referral
     )
 
 
+def note(
+    session: Session, principal: Principal, referral: Referral, action: str, text: str | None
+) -> None:
+    """A step in the referral's life that leaves its status as it is, e.g. a booking."""
+    _record_event(session, principal, referral, action, Status(referral.status), text=text)
+
+
 def _record_event(
     session: Session,
     principal: Principal,
     referral: Referral,
-    action: Action,
+    action: str,
     from_status: Status | None,
     body: ReasonBody | None = None,
+    text: str | None = None,
 ) -> None:
     repository.add_event(
         session,
@@ -70,14 +78,14 @@ def _record_event(
             actor_roles=principal.role_names,
             actor_organisation=principal.organisation,
             reason_code=body.reason_code if body else None,
-            reason_text=body.reason_text if body else None,
+            reason_text=body.reason_text if body else text,
         ),
     )
     outbox.enqueue(
         session,
         aggregate_type="referral",
         aggregate_id=referral.id,
-        event_type=f"referral.{action.value}",
+        event_type=f"referral.{action}",
         payload={
             "referral_id": str(referral.id),
             "status": referral.status,

@@ -1,0 +1,1 @@
+"""Counsellors' availability, slot search, holds and booking that never double-books."""

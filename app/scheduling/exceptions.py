@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from app.errors import AppError
+from app.i18n import N_
+
+
+class SlotUnavailable(AppError):
+    status = 409
+    code = "slot_unavailable"
+    title = N_("Slot not available")
+    detail = N_("The slot has just been taken or held by someone else. Choose another slot.")
+
+
+class HoldExpired(AppError):
+    status = 409
+    code = "hold_expired"
+    title = N_("Hold expired")
+    detail = N_("The hold on the slot has expired or is not yours. Hold the slot again.")
+
+
+class SlotOfAnotherService(AppError):
+    status = 422
+    code = "slot_of_another_service"
+    title = N_("Slot of another service")
+    detail = N_("The slot belongs to another counselling service than the referral.")
+
+
+class ReferralNotBookable(AppError):
+    status = 409
+    code = "referral_not_bookable"
+    title = N_("The referral cannot be booked")
+    detail = N_("Appointments can be booked only for open referrals.")
+
+
+class AppointmentNotBooked(AppError):
+    status = 409
+    code = "appointment_not_booked"
+    title = N_("Appointment not booked")
+    detail = N_("The appointment is no longer booked, so this is not possible.")
+
+
+class AppointmentNotStarted(AppError):
+    status = 409
+    code = "appointment_not_started"
+    title = N_("Appointment has not begun")
+    detail = N_("An appointment can be marked attended or missed only once it has begun.")
+
+
+class ModeNotOffered(AppError):
+    status = 422
+    code = "mode_not_offered"
+    title = N_("Mode not offered")
+    detail = N_("The slot is not offered in that mode.")

@@ -1,0 +1,259 @@
+"""Scheduling. Who may use each endpoint: the permission in its signature and, for a record, the
+policy of the referral it belongs to; a record the caller may not see answers 404."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.access.permissions import AppointmentBooker, RecordUser, ReferralReader, SlotSearcher
+from app.db import WriteSession
+from app.errors import Forbidden, NotFound, ValidationFailed, problem_responses
+from app.kit.clock import today_in_helsinki, utcnow
+from app.kit.idempotency import (
+    Idempotency,
+    IdempotencyKey,
+    IdempotencyKeyInFlight,
+    IdempotencyKeyReused,
+)
+from app.kit.types import LocalDateTime
+from app.scheduling import service
+from app.scheduling.exceptions import (
+    AppointmentNotBooked,
+    AppointmentNotStarted,
+    HoldExpired,
+    ModeNotOffered,
+    ReferralNotBookable,
+    SlotOfAnotherService,
+    SlotUnavailable,
+)
+from app.scheduling.models import Appointment
+from app.scheduling.repository import AppointmentFilter, SlotFilter
+from app.scheduling.schemas import (
+    AppointmentCreate,
+    AppointmentRead,
+    AvailabilityIn,
+    AvailabilityOut,
+    CancelAppointment,
+    HoldRead,
+    Mode,
+    Reschedule,
+    SlotRead,
+    VisitType,
+)
+
+router = APIRouter(tags=["scheduling"])
+
+BOOKING_ERRORS = (
+    NotFound,
+    SlotUnavailable,
+    HoldExpired,
+    SlotOfAnotherService,
+    ReferralNotBookable,
+    ModeNotOffered,
+    ValidationFailed,
+)
+
+
+def _read(appointment: Appointment) -> AppointmentRead:
+    return AppointmentRead.model_validate(
+        {
+            **{name: getattr(appointment, name) for name in AppointmentRead.model_fields
+               if name != "needs_marking"},
+            "needs_marking": service.needs_marking(appointment, utcnow()),
+        }
+    )  # fmt: skip
+
+
+@router.get(
+    "/counsellors/{counsellor_id}/availability",
+    responses=problem_responses(NotFound, ValidationFailed),
+)
+def get_availability(
+    counsellor_id: uuid.UUID, principal: RecordUser, session: WriteSession
+) -> AvailabilityOut:
+    """A counsellor's recurring availability and exceptions: the counsellor and the other
+    counsellors of their service."""
+    return service.get_availability(session, principal, counsellor_id)
+
+
+@router.put(
+    "/counsellors/{counsellor_id}/availability",
+    responses=problem_responses(NotFound, ValidationFailed),
+)
+def put_availability(
+    counsellor_id: uuid.UUID, body: AvailabilityIn, principal: RecordUser, session: WriteSession
+) -> AvailabilityOut:
+    """Replace one's own weekly rules and exceptions (the counsellor themself). Slots for the
+    next 16 weeks follow at once; booked appointments left outside are reported as conflicts."""
+    return service.put_availability(session, principal, counsellor_id, body, today_in_helsinki())
+
+
+@router.get("/slots", responses=problem_responses(Forbidden, ValidationFailed))
+def search_slots(
+    principal: SlotSearcher,
+    session: WriteSession,
+    service_id: uuid.UUID,
+    start: Annotated[LocalDateTime | None, Query(description="Default: now.")] = None,
+    end: Annotated[LocalDateTime | None, Query(description="Default: start + 4 weeks.")] = None,
+    mode: Mode | None = None,
+    language: Annotated[str | None, Query(pattern=r"^[a-z]{2}$")] = None,
+    visit_type: VisitType | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[SlotRead]:
+    """Free slots of a service, soonest first (clinicians and counsellors)."""
+    now = utcnow()
+    begin = start or now
+    where = SlotFilter(
+        service_id=service_id,
+        start=begin,
+        end=end or begin + timedelta(weeks=4),
+        mode=mode,
+        language=language,
+        visit_type=visit_type,
+    )
+    return [
+        SlotRead(
+            id=slot.id,
+            service_id=slot.service_id,
+            counsellor_id=slot.counsellor_id,
+            counsellor_name=name,
+            start_at=slot.start_at,
+            end_at=slot.end_at,
+            visit_type=slot.visit_type,  # type: ignore[arg-type]
+            capacity=slot.capacity,
+            places_left=places_left,
+            location=slot.location,
+            modes=service.untag(slot.modes),
+            languages=service.untag(slot.languages),
+        )
+        for slot, name, places_left in service.search(session, where, now, limit)
+    ]
+
+
+@router.post(
+    "/slots/{slot_id}/hold",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(Forbidden, NotFound, SlotUnavailable, ValidationFailed),
+)
+def hold_slot(slot_id: uuid.UUID, principal: AppointmentBooker, session: WriteSession) -> HoldRead:
+    """Hold a slot for a few minutes while confirming with the patient (clinicians and
+    counsellors); an unused hold lapses by itself."""
+    held = service.hold(session, principal, slot_id, utcnow())
+    return HoldRead(hold_id=held.id, slot_id=held.slot_id, expires_at=held.expires_at)
+
+
+@router.post(
+    "/appointments",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(
+        Forbidden, *BOOKING_ERRORS, IdempotencyKeyReused, IdempotencyKeyInFlight
+    ),
+)
+def book_appointment(
+    body: AppointmentCreate,
+    principal: AppointmentBooker,
+    session: WriteSession,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> AppointmentRead:
+    """Book a slot for an open referral: its referring clinician or their unit, or a counsellor
+    of its service. 409 `slot_unavailable` when someone else was faster."""
+    idempotency = Idempotency(
+        session, owner=principal.subject, scope="appointments.book", key=idempotency_key, body=body
+    )
+    if (previous := idempotency.replay(AppointmentRead)) is not None:
+        return _read(service.get_appointment(session, principal, previous.id))
+    appointment = service.book(session, principal, body, utcnow())
+    response.headers["Location"] = f"/api/v1/appointments/{appointment.id}"
+    return idempotency.remember(_read(appointment))
+
+
+@router.get("/appointments", responses=problem_responses(Forbidden, ValidationFailed))
+def list_appointments(
+    principal: ReferralReader,
+    session: WriteSession,
+    referral_id: uuid.UUID | None = None,
+    counsellor_id: uuid.UUID | None = None,
+    start: LocalDateTime | None = None,
+    end: LocalDateTime | None = None,
+    needs_marking: Annotated[
+        bool, Query(description="Only past appointments not yet marked attended or no-show.")
+    ] = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[AppointmentRead]:
+    """Appointments of the referrals the caller may see, by referral, counsellor and time."""
+    where = AppointmentFilter(
+        referral_id=referral_id,
+        counsellor_id=counsellor_id,
+        start=start,
+        end=end,
+        needs_marking_before=utcnow() - service.MARKING_GRACE if needs_marking else None,
+    )
+    return [_read(a) for a in service.list_appointments(session, principal, where, limit)]
+
+
+@router.get(
+    "/appointments/{appointment_id}", responses=problem_responses(NotFound, ValidationFailed)
+)
+def get_appointment(
+    appointment_id: uuid.UUID, principal: RecordUser, session: WriteSession
+) -> AppointmentRead:
+    """One appointment: those who may read its referral."""
+    return _read(service.get_appointment(session, principal, appointment_id))
+
+
+@router.post(
+    "/appointments/{appointment_id}/cancel",
+    responses=problem_responses(NotFound, AppointmentNotBooked, ValidationFailed),
+)
+def cancel_appointment(
+    appointment_id: uuid.UUID,
+    body: CancelAppointment,
+    principal: RecordUser,
+    session: WriteSession,
+) -> AppointmentRead:
+    """Cancel, by the patient or by the provider: the referrer's side or the service's
+    counsellors. Under 24 hours before the start it is marked a late cancellation."""
+    return _read(service.cancel(session, principal, appointment_id, body, utcnow()))
+
+
+@router.post(
+    "/appointments/{appointment_id}/reschedule",
+    responses=problem_responses(*BOOKING_ERRORS, AppointmentNotBooked),
+)
+def reschedule_appointment(
+    appointment_id: uuid.UUID, body: Reschedule, principal: RecordUser, session: WriteSession
+) -> AppointmentRead:
+    """Move to another slot atomically: the new appointment, or no change at all. Those who
+    may book for the referral."""
+    return _read(service.reschedule(session, principal, appointment_id, body, utcnow()))
+
+
+@router.post(
+    "/appointments/{appointment_id}/attended",
+    responses=problem_responses(
+        Forbidden, NotFound, AppointmentNotBooked, AppointmentNotStarted, ValidationFailed
+    ),
+)
+def mark_attended(
+    appointment_id: uuid.UUID, principal: RecordUser, session: WriteSession
+) -> AppointmentRead:
+    """Mark the patient attended: the service's counsellors, once the appointment has begun."""
+    return _read(service.mark(session, principal, appointment_id, "attended", utcnow()))
+
+
+@router.post(
+    "/appointments/{appointment_id}/no-show",
+    responses=problem_responses(
+        Forbidden, NotFound, AppointmentNotBooked, AppointmentNotStarted, ValidationFailed
+    ),
+)
+def mark_no_show(
+    appointment_id: uuid.UUID, principal: RecordUser, session: WriteSession
+) -> AppointmentRead:
+    """Mark the patient a no-show: the service's counsellors, once the appointment has begun."""
+    return _read(service.mark(session, principal, appointment_id, "no_show", utcnow()))

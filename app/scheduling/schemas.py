@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, time
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from app.kit.types import LocalDateTime
+from app.patients.schemas import LanguageCode
+
+VisitType = Literal["first_visit", "follow_up", "group"]
+Mode = Literal["in_person", "phone", "video", "group"]
+Location = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class _Times(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> Self:
+        start, end = getattr(self, "start_time", None), getattr(self, "end_time", None)
+        if start is not None and end is not None and start >= end:
+            raise ValueError("start_time must be before end_time")
+        if (start is None) != (end is None):
+            raise ValueError("give both start_time and end_time, or neither")
+        return self
+
+
+class RuleIn(_Times):
+    weekday: int = Field(ge=0, le=6, description="Monday 0 ... Sunday 6.")
+    start_time: time = Field(description="Helsinki local time.")
+    end_time: time
+    location: Location
+    modes: list[Mode] = Field(min_length=1)
+    visit_types: list[VisitType] = Field(min_length=1)
+    languages: list[LanguageCode] = Field(min_length=1)
+    group_capacity: int = Field(default=8, ge=2, le=50)
+    valid_from: date
+    valid_until: date | None = None
+
+
+class ExceptionIn(_Times):
+    kind: Literal["absence", "extra"]
+    on_date: date
+    start_time: time | None = Field(default=None, description="An absence without times: all day.")
+    end_time: time | None = None
+    location: Location | None = None
+    modes: list[Mode] = Field(default_factory=list)
+    visit_types: list[VisitType] = Field(default_factory=list)
+    languages: list[LanguageCode] = Field(default_factory=list)
+    group_capacity: int = Field(default=8, ge=2, le=50)
+    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+    @model_validator(mode="after")
+    def _extras_are_complete(self) -> Self:
+        if self.kind == "extra" and not (
+            self.start_time and self.location and self.modes and self.visit_types and self.languages
+        ):
+            raise ValueError("an extra time needs times, location, modes, visit types, languages")
+        return self
+
+
+class AvailabilityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rules: list[RuleIn] = Field(max_length=100)
+    exceptions: list[ExceptionIn] = Field(default_factory=list, max_length=500)
+
+
+class Conflict(BaseModel):
+    appointment_id: uuid.UUID
+    start_at: LocalDateTime
+    end_at: LocalDateTime
+
+
+class AvailabilityOut(BaseModel):
+    counsellor_id: uuid.UUID
+    rules: list[RuleIn]
+    exceptions: list[ExceptionIn]
+    slots_created: int = 0
+    slots_withdrawn: int = 0
+    conflicts: list[Conflict] = Field(
+        default_factory=list,
+        description="Booked appointments the new rules no longer cover; they stay booked.",
+    )
+
+
+class SlotRead(BaseModel):
+    id: uuid.UUID
+    service_id: uuid.UUID
+    counsellor_id: uuid.UUID
+    counsellor_name: str
+    start_at: LocalDateTime
+    end_at: LocalDateTime
+    visit_type: VisitType
+    capacity: int
+    places_left: int
+    location: str
+    modes: list[str]
+    languages: list[str]
+
+
+class HoldRead(BaseModel):
+    hold_id: uuid.UUID
+    slot_id: uuid.UUID
+    expires_at: LocalDateTime
+
+
+class AppointmentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    slot_id: uuid.UUID
+    referral_id: uuid.UUID
+    hold_id: uuid.UUID | None = None
+    mode: Mode | None = Field(default=None, description="One of the slot's modes; default first.")
+
+
+class CancelAppointment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cancelled_by: Literal["patient", "provider"]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+
+class Reschedule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    slot_id: uuid.UUID
+    hold_id: uuid.UUID | None = None
+    mode: Mode | None = None
+
+
+class AppointmentRead(BaseModel):
+    id: uuid.UUID
+    referral_id: uuid.UUID
+    patient_id: uuid.UUID
+    slot_id: uuid.UUID
+    counsellor_id: uuid.UUID
+    service_id: uuid.UUID
+    start_at: LocalDateTime
+    end_at: LocalDateTime
+    visit_type: VisitType
+    mode: str
+    location: str
+    status: Literal["booked", "cancelled", "attended", "no_show"]
+    cancelled_by: Literal["patient", "provider"] | None
+    late_cancellation: bool | None
+    rescheduled_to: uuid.UUID | None
+    needs_marking: bool = Field(description="Past, and not yet marked attended or no-show.")

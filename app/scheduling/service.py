@@ -1,0 +1,461 @@
+"""Availability, slots, holds and the life of an appointment.
+
+No double booking, ever: every booking takes the counsellor's lock first (an advisory lock on
+PostgreSQL; SQLite serialises writers), re-reads the slot under it, and the database has the last
+word (an exclusion constraint on PostgreSQL, a trigger on SQLite) on overlapping appointments.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.access.audit import service as audit
+from app.access.audit.models import AuditAction
+from app.access.models import User
+from app.access.permissions import Permission, has_permission
+from app.access.principal import Principal
+from app.errors import Forbidden, NotFound, RefusalContext
+from app.referrals import policies as referral_policies
+from app.referrals import service as referral_service
+from app.referrals.models import Referral
+from app.referrals.states import OPEN, Status
+from app.scheduling import calendar_rules, repository
+from app.scheduling.exceptions import (
+    AppointmentNotBooked,
+    AppointmentNotStarted,
+    HoldExpired,
+    ModeNotOffered,
+    ReferralNotBookable,
+    SlotOfAnotherService,
+    SlotUnavailable,
+)
+from app.scheduling.models import (
+    Appointment,
+    AvailabilityException,
+    AvailabilityRule,
+    Slot,
+    SlotHold,
+)
+from app.scheduling.schemas import (
+    AppointmentCreate,
+    AvailabilityIn,
+    AvailabilityOut,
+    CancelAppointment,
+    Conflict,
+    ExceptionIn,
+    Reschedule,
+    RuleIn,
+)
+
+HORIZON_WEEKS = 16
+HOLD_MINUTES = 5
+LATE_CANCELLATION = timedelta(hours=24)
+MARKING_GRACE = timedelta(days=1)
+APPOINTMENT = "Appointment"
+
+
+def _tag(values: tuple[str, ...] | list[str]) -> str:
+    return f",{','.join(values)},"
+
+
+def untag(tagged: str) -> list[str]:
+    return [value for value in tagged.split(",") if value]
+
+
+# Availability ------------------------------------------------------------------------------
+
+
+def _counsellor_for(
+    session: Session, principal: Principal, counsellor_id: uuid.UUID, *, write: bool
+) -> User:
+    """The counsellor, if the caller is them (or, to read, a counsellor of the same service)."""
+    counsellor = repository.counsellor(session, counsellor_id)
+    allowed = counsellor is not None and (
+        counsellor.id == principal.user_id
+        or (
+            not write
+            and has_permission(principal, Permission.availability_manage)
+            and principal.service_id == counsellor.service_id
+        )
+    )
+    if counsellor is None or not allowed:
+        raise NotFound(refusal=RefusalContext("Availability", str(counsellor_id)))
+    return counsellor
+
+
+def get_availability(
+    session: Session, principal: Principal, counsellor_id: uuid.UUID
+) -> AvailabilityOut:
+    """The counsellor's weekly rules and exceptions."""
+    counsellor = _counsellor_for(session, principal, counsellor_id, write=False)
+    rules, exceptions = repository.availability(session, counsellor.id)
+    return AvailabilityOut(
+        counsellor_id=counsellor.id,
+        rules=[RuleIn.model_validate(rule, from_attributes=True) for rule in rules],
+        exceptions=[ExceptionIn.model_validate(e, from_attributes=True) for e in exceptions],
+    )
+
+
+def put_availability(
+    session: Session,
+    principal: Principal,
+    counsellor_id: uuid.UUID,
+    data: AvailabilityIn,
+    today: date,
+) -> AvailabilityOut:
+    """Replace the counsellor's rules and exceptions and re-materialise their slots; booked
+    appointments the new rules leave out stay booked and are reported as conflicts."""
+    counsellor = _counsellor_for(session, principal, counsellor_id, write=True)
+    repository.replace_availability(
+        session,
+        counsellor.id,
+        [AvailabilityRule(counsellor_id=counsellor.id, **rule.model_dump()) for rule in data.rules],
+        [
+            AvailabilityException(counsellor_id=counsellor.id, **e.model_dump())
+            for e in data.exceptions
+        ],
+    )
+    created, withdrawn, conflicts = materialise(session, counsellor, today)
+    return AvailabilityOut(
+        counsellor_id=counsellor.id,
+        rules=data.rules,
+        exceptions=data.exceptions,
+        slots_created=created,
+        slots_withdrawn=withdrawn,
+        conflicts=[
+            Conflict(appointment_id=a.id, start_at=a.start_at, end_at=a.end_at) for a in conflicts
+        ],
+    )
+
+
+def _window(source: AvailabilityRule | AvailabilityException) -> calendar_rules.Window:
+    assert source.start_time is not None
+    assert source.end_time is not None
+    return calendar_rules.Window(
+        start=source.start_time,
+        end=source.end_time,
+        location=source.location or "",
+        modes=tuple(source.modes),
+        visit_types=tuple(source.visit_types),
+        languages=tuple(source.languages),
+        group_capacity=source.group_capacity,
+    )
+
+
+def materialise(
+    session: Session, counsellor: User, today: date, weeks: int = HORIZON_WEEKS
+) -> tuple[int, int, list[Appointment]]:
+    """Bring the counsellor's slots for the rolling horizon in line with their rules: create
+    the missing, withdraw those no longer offered. Returns (created, withdrawn, conflicts)."""
+    assert counsellor.service_id is not None
+    rules, exceptions = repository.availability(session, counsellor.id)
+    last = today + timedelta(weeks=weeks, days=-1)
+    wanted = {
+        (spec.start_at, spec.visit_type): spec
+        for spec in calendar_rules.slots_between(
+            today,
+            last,
+            [calendar_rules.WeeklyRule(r.weekday, _window(r), r.valid_from, r.valid_until)
+             for r in rules],
+            [calendar_rules.DayException(e.on_date, e.kind, e.start_time, e.end_time,
+                                         _window(e) if e.kind == "extra" else None)
+             for e in exceptions],
+        )
+    }  # fmt: skip
+    start = calendar_rules.local_instant(today, time(0))
+    end = calendar_rules.local_instant(last + timedelta(days=1), time(0))
+    existing = {(s.start_at, s.visit_type): s for s in repository.slots_between(
+        session, counsellor.id, start, end)}  # fmt: skip
+    created = withdrawn = 0
+    for key, spec in wanted.items():
+        slot = existing.get(key)
+        if slot is None:
+            session.add(
+                Slot(
+                    counsellor_id=counsellor.id,
+                    service_id=counsellor.service_id,
+                    start_at=spec.start_at,
+                    end_at=spec.end_at,
+                    visit_type=spec.visit_type,
+                    capacity=spec.capacity,
+                    location=spec.location,
+                    modes=_tag(spec.modes),
+                    languages=_tag(spec.languages),
+                )
+            )
+            created += 1
+            continue
+        slot.withdrawn = False
+        slot.capacity = max(spec.capacity, slot.booked_count)
+        slot.location, slot.modes, slot.languages = (
+            spec.location, _tag(spec.modes), _tag(spec.languages))  # fmt: skip
+    for key, slot in existing.items():
+        if key not in wanted and not slot.withdrawn:
+            slot.withdrawn = True
+            withdrawn += 1
+    session.flush()
+    orphaned = [slot.id for slot in existing.values() if slot.withdrawn]
+    return created, withdrawn, list(repository.booked_on(session, orphaned))
+
+
+# Slots and holds ---------------------------------------------------------------------------
+
+
+def search(
+    session: Session, where: repository.SlotFilter, now: datetime, limit: int
+) -> list[tuple[Slot, str, int]]:
+    """Free slots, soonest first, with the counsellor's name and the places left."""
+    return [
+        (slot, name, left) for slot, name, left in repository.free_slots(session, where, now, limit)
+    ]
+
+
+def _lock_and_reload(session: Session, slot: Slot) -> Slot:
+    repository.lock_counsellor(session, slot.counsellor_id)
+    # Read again under the lock: another booking may have committed since we loaded it.
+    session.refresh(slot)
+    return slot
+
+
+def _check_free(session: Session, principal: Principal, slot: Slot, now: datetime) -> None:
+    if slot.withdrawn or slot.start_at <= now:
+        raise SlotUnavailable()
+    if repository.places_taken(session, slot, now, principal.subject) >= slot.capacity:
+        raise SlotUnavailable()
+    if repository.counsellor_busy(session, slot, now, principal.subject):
+        raise SlotUnavailable()
+
+
+def _slot(session: Session, slot_id: uuid.UUID) -> Slot:
+    slot = session.get(Slot, slot_id)
+    if slot is None:
+        raise NotFound(refusal=RefusalContext("Slot", str(slot_id)))
+    return slot
+
+
+def hold(session: Session, principal: Principal, slot_id: uuid.UUID, now: datetime) -> SlotHold:
+    """Reserve a slot for a few minutes; the hold lapses by itself."""
+    slot = _lock_and_reload(session, _slot(session, slot_id))
+    _check_free(session, principal, slot, now)
+    held = SlotHold(
+        slot_id=slot.id,
+        counsellor_id=slot.counsellor_id,
+        start_at=slot.start_at,
+        end_at=slot.end_at,
+        holder=principal.subject,
+        expires_at=now + timedelta(minutes=HOLD_MINUTES),
+    )
+    session.add(held)
+    session.flush()
+    return held
+
+
+# Appointments ------------------------------------------------------------------------------
+
+
+def _bookable_referral(session: Session, principal: Principal, referral_id: uuid.UUID) -> Referral:
+    referral = session.get(Referral, referral_id)
+    if referral is None or not referral_policies.can_read(principal, referral):
+        patient = str(referral.patient_id) if referral else None
+        raise NotFound(refusal=RefusalContext("Referral", str(referral_id), patient))
+    if Status(referral.status) not in OPEN:
+        raise ReferralNotBookable()
+    return referral
+
+
+def _take(
+    session: Session,
+    principal: Principal,
+    referral: Referral,
+    slot_id: uuid.UUID,
+    hold_id: uuid.UUID | None,
+    mode: str | None,
+    now: datetime,
+) -> Appointment:
+    slot = _slot(session, slot_id)
+    if slot.service_id != referral.service_id:
+        raise SlotOfAnotherService()
+    chosen_mode = mode or untag(slot.modes)[0]
+    if chosen_mode not in untag(slot.modes):
+        raise ModeNotOffered()
+    slot = _lock_and_reload(session, slot)
+    if hold_id is not None:
+        held = repository.live_hold(session, hold_id, now)
+        if held is None or held.slot_id != slot.id or held.holder != principal.subject:
+            raise HoldExpired()
+        session.delete(held)
+    _check_free(session, principal, slot, now)
+    slot.booked_count += 1
+    appointment = Appointment(
+        id=uuid.uuid4(),
+        slot_id=slot.id,
+        referral_id=referral.id,
+        patient_id=referral.patient_id,
+        counsellor_id=slot.counsellor_id,
+        service_id=slot.service_id,
+        start_at=slot.start_at,
+        end_at=slot.end_at,
+        visit_type=slot.visit_type,
+        mode=chosen_mode,
+        location=slot.location,
+        status="booked",
+        booked_by=principal.subject,
+    )
+    try:
+        with session.begin_nested():
+            session.add(appointment)
+    except IntegrityError:
+        # The database's own overlap rule: the last word if anything above missed a race.
+        raise SlotUnavailable() from None
+    return appointment
+
+
+def book(
+    session: Session, principal: Principal, data: AppointmentCreate, now: datetime
+) -> Appointment:
+    """Book a slot for a referral: its referrer's side or a counsellor of its service."""
+    referral = _bookable_referral(session, principal, data.referral_id)
+    appointment = _take(session, principal, referral, data.slot_id, data.hold_id, data.mode, now)
+    if referral.booking_by_service:
+        referral.booking_by_service = False
+    referral_service.note(session, principal, referral, "appointment_booked", _when(appointment))
+    _audit(session, principal, AuditAction.create, appointment)
+    return appointment
+
+
+def _when(appointment: Appointment) -> str:
+    return appointment.start_at.isoformat()
+
+
+def _audit(session: Session, principal: Principal, action: AuditAction, a: Appointment) -> None:
+    audit.record(
+        session,
+        actor=principal,
+        action=action,
+        resource_type=APPOINTMENT,
+        resource_id=a.id,
+        patient_id=a.patient_id,
+    )
+
+
+def _visible(
+    session: Session, principal: Principal, appointment_id: uuid.UUID
+) -> tuple[Appointment, Referral]:
+    appointment = repository.appointment(session, appointment_id)
+    referral = session.get(Referral, appointment.referral_id) if appointment else None
+    if (
+        appointment is None
+        or referral is None
+        or not referral_policies.can_read(principal, referral)
+    ):
+        patient = str(appointment.patient_id) if appointment else None
+        raise NotFound(refusal=RefusalContext(APPOINTMENT, str(appointment_id), patient))
+    return appointment, referral
+
+
+def get_appointment(
+    session: Session, principal: Principal, appointment_id: uuid.UUID
+) -> Appointment:
+    appointment, _referral = _visible(session, principal, appointment_id)
+    _audit(session, principal, AuditAction.read, appointment)
+    return appointment
+
+
+def _release(session: Session, appointment: Appointment) -> None:
+    slot = _lock_and_reload(session, _slot(session, appointment.slot_id))
+    slot.booked_count -= 1
+
+
+def cancel(
+    session: Session,
+    principal: Principal,
+    appointment_id: uuid.UUID,
+    body: CancelAppointment,
+    now: datetime,
+) -> Appointment:
+    """Cancel a booked appointment, by the patient or by the provider; under 24 hours before
+    its start it is a late cancellation."""
+    appointment, referral = _visible(session, principal, appointment_id)
+    if appointment.status != "booked":
+        raise AppointmentNotBooked()
+    _release(session, appointment)
+    appointment.status = "cancelled"
+    appointment.cancelled_by = body.cancelled_by
+    appointment.cancel_reason = body.reason
+    appointment.late_cancellation = appointment.start_at - now < LATE_CANCELLATION
+    session.flush()
+    referral_service.note(session, principal, referral, "appointment_cancelled", body.reason)
+    _audit(session, principal, AuditAction.update, appointment)
+    return appointment
+
+
+def reschedule(
+    session: Session,
+    principal: Principal,
+    appointment_id: uuid.UUID,
+    body: Reschedule,
+    now: datetime,
+) -> Appointment:
+    """Move an appointment to another slot in one transaction: the new slot is taken before
+    the change commits, or nothing changes at all."""
+    old, referral = _visible(session, principal, appointment_id)
+    if old.status != "booked":
+        raise AppointmentNotBooked()
+    target = _slot(session, body.slot_id)
+    # Both counsellors' locks, always in the same order, so that two reschedules cannot
+    # deadlock each other.
+    for counsellor_id in sorted({old.counsellor_id, target.counsellor_id}):
+        repository.lock_counsellor(session, counsellor_id)
+    _release(session, old)
+    old.status = "cancelled"
+    old.cancel_reason = "rescheduled"
+    session.flush()
+    new = _take(session, principal, referral, body.slot_id, body.hold_id, body.mode, now)
+    old.rescheduled_to = new.id
+    session.flush()
+    referral_service.note(session, principal, referral, "appointment_rescheduled", _when(new))
+    _audit(session, principal, AuditAction.update, old)
+    _audit(session, principal, AuditAction.create, new)
+    return new
+
+
+def mark(
+    session: Session, principal: Principal, appointment_id: uuid.UUID, outcome: str, now: datetime
+) -> Appointment:
+    """Mark a begun appointment attended or a no-show (the service's counsellors)."""
+    appointment, referral = _visible(session, principal, appointment_id)
+    if not referral_policies.is_service_counsellor(principal, referral):
+        raise Forbidden(
+            refusal=RefusalContext(APPOINTMENT, str(appointment.id), str(appointment.patient_id))
+        )
+    if appointment.status != "booked":
+        raise AppointmentNotBooked()
+    if appointment.start_at > now:
+        raise AppointmentNotStarted()
+    appointment.status = outcome
+    session.flush()
+    referral_service.note(session, principal, referral, f"appointment_{outcome}", None)
+    _audit(session, principal, AuditAction.update, appointment)
+    return appointment
+
+
+def list_appointments(
+    session: Session, principal: Principal, where: repository.AppointmentFilter, limit: int
+) -> list[Appointment]:
+    rows = list(repository.appointments(session, principal, where, limit))
+    audit.record_many(
+        session,
+        actor=principal,
+        action=AuditAction.query,
+        resource_type=APPOINTMENT,
+        accesses=[(a.id, a.patient_id) for a in rows],
+    )
+    return rows
+
+
+def needs_marking(appointment: Appointment, now: datetime) -> bool:
+    return appointment.status == "booked" and appointment.end_at < now - MARKING_GRACE
