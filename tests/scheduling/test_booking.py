@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
@@ -427,3 +428,32 @@ def test_a_slot_of_another_service_and_a_closed_referral_are_refused(
     body = {"cancelled_by": "patient", "reason_code": "patient_declined", "reason_text": "x"}
     assert act(client, auth, "doctor.laihia", closed, "cancel", body).status_code == 200
     assert book(client, auth, slot, closed).json()["code"] == "referral_not_bookable"
+
+
+def test_the_database_itself_refuses_overlapping_bookings(
+    client: TestClient,
+    auth: Auth,
+    session: Session,
+    counsellor_id: uuid.UUID,
+    service_id: uuid.UUID,
+    referral: dict[str, Any],
+) -> None:
+    slots = search(client, auth, service_id, limit=200)
+    first = next(s for s in slots if s["visit_type"] == "first_visit")
+    overlapping = next(
+        s for s in slots
+        if s["visit_type"] == "follow_up" and s["start_at"] == first["start_at"]
+    )  # fmt: skip
+    existing = session.get_one(
+        Appointment, uuid.UUID(book(client, auth, first, referral).json()["id"])
+    )
+    twin = Appointment(
+        **{
+            column.key: getattr(existing, column.key)
+            for column in Appointment.__table__.columns
+            if column.key not in ("id", "slot_id", "created_at")
+        },
+        slot_id=uuid.UUID(overlapping["id"]),
+    )
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.add(twin)
