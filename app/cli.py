@@ -16,7 +16,9 @@ cli = typer.Typer(help="Askel: physical-activity counselling service.", no_args_
 db_cli = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 audit_cli = typer.Typer(help="The audit log.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+slots_cli = typer.Typer(help="Counselling slots.", no_args_is_help=True)
 cli.add_typer(audit_cli, name="audit")
+cli.add_typer(slots_cli, name="slots")
 
 log = logging.getLogger("askel")
 
@@ -128,6 +130,52 @@ def audit_verify() -> None:
         err=True,
     )
     raise typer.Exit(1)
+
+
+@cli.command()
+def worker(
+    poll_seconds: Annotated[float, typer.Option(help="Idle wait between polls.")] = 1.0,
+) -> None:
+    """Publish the outbox: notices to patients through the configured channel. Stops
+    gracefully on SIGTERM or Ctrl-C after the batch in hand."""
+    import signal
+    import threading
+
+    from app.jobs.worker import run_forever
+    from app.notices import service as notices
+    from app.notices.channel import channel_from
+    from app.observability import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    channel = channel_from(settings)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    database = db.Database.from_url(settings.database_url)
+    handlers = {notices.PREFIX: lambda session, event: notices.deliver(session, event, channel)}
+    log.info("worker started", extra={"handlers": sorted(handlers)})
+    try:
+        run_forever(database, handlers, stop, poll_seconds=poll_seconds)
+    finally:
+        database.dispose()
+
+
+@slots_cli.command("materialise")
+def slots_materialise() -> None:
+    """Extend every counsellor's slots to the rolling horizon and drop lapsed holds (daily)."""
+    from app.kit.clock import today_in_helsinki, utcnow
+    from app.scheduling import repository as scheduling_repository
+    from app.scheduling import service as scheduling
+
+    database = db.Database.from_url(get_settings().database_url)
+    try:
+        with database.write_sessions() as session, session.begin():
+            created = scheduling.materialise_all(session, today_in_helsinki())
+            dropped = scheduling_repository.delete_expired_holds(session, utcnow())
+    finally:
+        database.dispose()
+    typer.echo(f"{created} slots created, {dropped} lapsed holds removed.")
 
 
 @cli.command("demo-data")

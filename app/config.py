@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     dev_issuer_key_file: Path = Path("askel-dev-issuer.jwk")
     dev_token_lifetime_seconds: int = 3600
 
+    # Notices to patients: "file" writes them to notice_file; "http" posts them to a gateway.
+    notice_channel: Literal["file", "http"] = "file"
+    notice_file: Path = Path("askel-notices.jsonl")
+    notice_gateway_url: str | None = None
+    notice_gateway_key: SecretStr | None = None
+
     hetu_key: SecretStr = SecretStr(DEVELOPMENT_HETU_KEY)
     audit_key: SecretStr = SecretStr(DEVELOPMENT_AUDIT_KEY)
 
@@ -59,6 +65,12 @@ class Settings(BaseSettings):
             raw = data["oidc_issuers"]
             data["oidc_issuers"] = [part.strip() for part in raw.split(",") if part.strip()]
         return data
+
+    @model_validator(mode="after")
+    def _notice_channel_is_complete(self) -> Self:
+        if self.notice_channel == "http" and not self.notice_gateway_url:
+            raise ValueError("the http notice channel needs ASKEL_NOTICE_GATEWAY_URL")
+        return self
 
     @model_validator(mode="after")
     def _refuse_development_defaults_in_production(self) -> Self:

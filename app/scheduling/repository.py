@@ -27,6 +27,15 @@ def counsellor(session: Session, counsellor_id: uuid.UUID) -> User | None:
     return user if user is not None and user.active and user.service_id is not None else None
 
 
+def counsellors_with_rules(session: Session) -> Sequence[User]:
+    statement = select(User).where(
+        User.active.is_(True),
+        User.service_id.is_not(None),
+        User.id.in_(select(AvailabilityRule.counsellor_id)),
+    )
+    return session.scalars(statement).all()
+
+
 def availability(
     session: Session, counsellor_id: uuid.UUID
 ) -> tuple[Sequence[AvailabilityRule], Sequence[AvailabilityException]]:

@@ -19,6 +19,7 @@ from app.access.models import User
 from app.access.permissions import Permission, has_permission
 from app.access.principal import Principal
 from app.errors import Forbidden, NotFound, RefusalContext
+from app.notices import service as notices
 from app.referrals import policies as referral_policies
 from app.referrals import service as referral_service
 from app.referrals.models import Referral
@@ -143,6 +144,14 @@ def _window(source: AvailabilityRule | AvailabilityException) -> calendar_rules.
         visit_types=tuple(source.visit_types),
         languages=tuple(source.languages),
         group_capacity=source.group_capacity,
+    )
+
+
+def materialise_all(session: Session, today: date) -> int:
+    """Extend every counsellor's rolling horizon (run daily); the number of slots created."""
+    return sum(
+        materialise(session, counsellor, today)[0]
+        for counsellor in repository.counsellors_with_rules(session)
     )
 
 
@@ -323,6 +332,7 @@ def book(
     if referral.booking_by_service:
         referral.booking_by_service = False
     referral_service.note(session, principal, referral, "appointment_booked", _when(appointment))
+    notices.queue(session, appointment, "booked", now)
     _audit(session, principal, AuditAction.create, appointment)
     return appointment
 
@@ -389,6 +399,7 @@ def cancel(
     appointment.late_cancellation = appointment.start_at - now < LATE_CANCELLATION
     session.flush()
     referral_service.note(session, principal, referral, "appointment_cancelled", body.reason)
+    notices.queue(session, appointment, "cancelled", now)
     _audit(session, principal, AuditAction.update, appointment)
     return appointment
 
@@ -418,6 +429,7 @@ def reschedule(
     old.rescheduled_to = new.id
     session.flush()
     referral_service.note(session, principal, referral, "appointment_rescheduled", _when(new))
+    notices.queue(session, new, "rescheduled", now)
     _audit(session, principal, AuditAction.update, old)
     _audit(session, principal, AuditAction.create, new)
     return new

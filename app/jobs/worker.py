@@ -1,0 +1,104 @@
+"""The outbox worker: claims due events, hands each to the handler for its kind, and retries
+failures with exponential backoff and jitter until they are dead-lettered.
+
+Several workers may run at once on PostgreSQL: claiming uses `FOR UPDATE SKIP LOCKED`, so no
+event is handled by two of them. Delivery is at least once; handlers make re-sends harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from app.db import Database
+from app.jobs.models import OutboxEvent
+from app.kit.clock import utcnow
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Session, OutboxEvent], None]
+MAX_ATTEMPTS = 8
+BACKOFF_CAP = timedelta(seconds=30)
+
+
+def backoff(attempts: int) -> timedelta:
+    """2, 4, 8 ... seconds, capped, with up to half of it as jitter so retries spread out."""
+    base = min(timedelta(seconds=2**attempts), BACKOFF_CAP)
+    return base / 2 + base / 2 * random.random()
+
+
+def _claim(session: Session, prefixes: list[str], now: datetime, batch: int) -> list[OutboxEvent]:
+    statement = (
+        select(OutboxEvent)
+        .where(
+            OutboxEvent.published_at.is_(None),
+            OutboxEvent.dead_lettered_at.is_(None),
+            OutboxEvent.next_attempt_at <= now,
+            or_(*[OutboxEvent.event_type.startswith(prefix) for prefix in prefixes]),
+        )
+        .order_by(OutboxEvent.id)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.scalars(statement))
+
+
+def run_once(
+    database: Database,
+    handlers: Mapping[str, Handler],
+    *,
+    batch: int = 50,
+    now: datetime | None = None,
+) -> int:
+    """Handle one batch of due events; the number handled (succeeded or failed)."""
+    moment = now or utcnow()
+    with database.write_sessions() as session, session.begin():
+        events = _claim(session, list(handlers), moment, batch)
+        for event in events:
+            handler = next(
+                h for prefix, h in handlers.items() if event.event_type.startswith(prefix)
+            )
+            try:
+                with session.begin_nested():
+                    handler(session, event)
+            except Exception as error:
+                _failed(event, error, moment)
+            else:
+                event.published_at = moment
+        return len(events)
+
+
+def _failed(event: OutboxEvent, error: Exception, now: datetime) -> None:
+    event.attempts += 1
+    event.last_error = f"{type(error).__name__}: {error}"[:1000]
+    if event.attempts >= MAX_ATTEMPTS:
+        event.dead_lettered_at = now
+        log.error(
+            "outbox event dead-lettered", extra={"event_id": event.id, "type": event.event_type}
+        )
+    else:
+        event.next_attempt_at = now + backoff(event.attempts)
+        log.warning("outbox event failed", extra={"event_id": event.id, "type": event.event_type})
+
+
+def run_forever(
+    database: Database,
+    handlers: Mapping[str, Handler],
+    stop: threading.Event,
+    *,
+    poll_seconds: float = 1.0,
+) -> None:
+    while not stop.is_set():
+        try:
+            handled = run_once(database, handlers)
+        except Exception:
+            log.exception("worker batch failed")
+            handled = 0
+        if not handled:
+            stop.wait(poll_seconds)

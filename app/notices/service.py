@@ -1,0 +1,60 @@
+"""Queueing notices in the booking's transaction, and delivering them from the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from app.access.audit import service as audit
+from app.access.audit.models import AuditAction
+from app.jobs import outbox
+from app.jobs.models import OutboxEvent
+from app.notices.channel import Notice, NoticeChannel
+from app.notices.messages import render
+from app.patients.models import Patient
+from app.scheduling.models import Appointment
+
+REMINDER_BEFORE = timedelta(hours=24)
+PREFIX = "notice."
+
+
+def queue(session: Session, appointment: Appointment, kind: str, now: datetime) -> None:
+    """A notice about the appointment now, and for a booking a reminder the day before."""
+    _enqueue(session, appointment, kind, now)
+    if kind in ("booked", "rescheduled") and appointment.start_at - REMINDER_BEFORE > now:
+        _enqueue(session, appointment, "reminder", appointment.start_at - REMINDER_BEFORE)
+
+
+def _enqueue(session: Session, appointment: Appointment, kind: str, due: datetime) -> None:
+    event = outbox.enqueue(
+        session,
+        aggregate_type="appointment",
+        aggregate_id=appointment.id,
+        event_type=f"{PREFIX}{kind}",
+        payload={"appointment_id": str(appointment.id)},
+    )
+    event.next_attempt_at = due
+
+
+def deliver(session: Session, event: OutboxEvent, channel: NoticeChannel) -> None:
+    """Send one queued notice; one that no longer applies (a reminder for a cancelled
+    appointment, a patient without a phone) is dropped."""
+    kind = event.event_type.removeprefix(PREFIX)
+    appointment = session.get(Appointment, event.aggregate_id)
+    if appointment is None or (kind == "reminder" and appointment.status != "booked"):
+        return
+    patient = session.get(Patient, appointment.patient_id)
+    if patient is None or not patient.phone:
+        return
+    text = render(kind, patient.language, appointment.start_at, appointment.location)
+    channel.send(Notice(patient.phone, patient.language, text, reference=f"askel-{event.id}"))
+    # Handing the patient's number and appointment to the gateway is a disclosure: log it.
+    audit.record(
+        session,
+        actor=None,
+        action=AuditAction.disclose,
+        resource_type="Notice",
+        resource_id=str(event.id),
+        patient_id=patient.id,
+    )
