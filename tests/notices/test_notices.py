@@ -40,12 +40,7 @@ def booked(client: TestClient, auth: Auth, session: Session) -> dict[str, Any]:
     patient.phone, patient.language = "+358401112223", "sv"
     session.flush()
     referral = send_referral(client, auth, patient.id)
-    service_id = (
-        session.get_one(Patient, patient.id)
-        and client.get("/api/v1/services", headers=auth("doctor.laihia")).json()
-    )
-    laihia = next(s for s in service_id if s["code"] == "ln-laihia")
-    slot = search(client, auth, laihia["id"])[2]
+    slot = search(client, auth, uuid.UUID(referral["service_id"]))[2]
     appointment: dict[str, Any] = book(client, auth, slot, referral).json()
     return appointment
 
