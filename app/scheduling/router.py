@@ -7,7 +7,9 @@ import uuid
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi.security import APIKeyQuery
+from pydantic import BaseModel, Field
 
 from app.access.permissions import AppointmentBooker, RecordUser, ReferralReader, SlotSearcher
 from app.db import WriteSession
@@ -20,7 +22,7 @@ from app.kit.idempotency import (
     IdempotencyKeyReused,
 )
 from app.kit.types import LocalDateTime
-from app.scheduling import service
+from app.scheduling import calendar_feed, service
 from app.scheduling.exceptions import (
     AppointmentNotBooked,
     AppointmentNotStarted,
@@ -257,3 +259,58 @@ def mark_no_show(
 ) -> AppointmentRead:
     """Mark the patient a no-show: the service's counsellors, once the appointment has begun."""
     return _read(service.mark(session, principal, appointment_id, "no_show", utcnow()))
+
+
+feed_token_scheme = APIKeyQuery(
+    name="token", auto_error=False, description="The calendar feed's own revocable token."
+)
+
+
+class CalendarTokenRead(BaseModel):
+    url: str = Field(description="The feed's address; keep it secret, revoke it if it leaks.")
+
+
+@router.post(
+    "/counsellors/{counsellor_id}/calendar-token",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(NotFound, ValidationFailed),
+)
+def issue_calendar_token(
+    counsellor_id: uuid.UUID, principal: RecordUser, session: WriteSession
+) -> CalendarTokenRead:
+    """A new address for one's own calendar feed (the counsellor themself); the old stops."""
+    token = calendar_feed.issue_token(session, principal, counsellor_id, utcnow())
+    return CalendarTokenRead(url=f"/api/v1/counsellors/{counsellor_id}/calendar.ics?token={token}")
+
+
+@router.post(
+    "/counsellors/{counsellor_id}/calendar-token/revoke",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(NotFound, ValidationFailed),
+)
+def revoke_calendar_token(
+    counsellor_id: uuid.UUID, principal: RecordUser, session: WriteSession
+) -> None:
+    """Stop one's calendar feed address from working (the counsellor themself)."""
+    calendar_feed.revoke(session, principal, counsellor_id, utcnow())
+
+
+@router.get(
+    "/counsellors/{counsellor_id}/calendar.ics",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/calendar": {}}, "description": "iCalendar feed"},
+        **problem_responses(NotFound, ValidationFailed),
+    },
+)
+def calendar(
+    counsellor_id: uuid.UUID,
+    token: Annotated[str | None, Depends(feed_token_scheme)],
+    session: WriteSession,
+) -> Response:
+    """The counsellor's appointments as iCalendar, with the feed token instead of a bearer
+    token; times, places and visit types only, no patient identifiers."""
+    if not token or len(token) > 100:
+        raise NotFound()
+    body = calendar_feed.feed(session, counsellor_id, token, utcnow())
+    return Response(body, media_type="text/calendar; charset=utf-8")

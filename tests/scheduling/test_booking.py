@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+from icalendar import Calendar
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -457,3 +458,31 @@ def test_the_database_itself_refuses_overlapping_bookings(
     )
     with pytest.raises(IntegrityError), session.begin_nested():
         session.add(twin)
+
+
+def test_the_calendar_feed_behind_a_revocable_token(
+    client: TestClient,
+    auth: Auth,
+    session: Session,
+    counsellor_id: uuid.UUID,
+    service_id: uuid.UUID,
+    referral: dict[str, Any],
+) -> None:
+    slot = search(client, auth, service_id, visit_type="first_visit")[0]
+    appointment = book(client, auth, slot, referral).json()
+    url = f"/api/v1/counsellors/{counsellor_id}/calendar-token"
+    assert client.post(url, headers=auth("counsellor2.laihia")).status_code == 404
+    feed_url = client.post(url, headers=auth(COUNSELLOR)).json()["url"]
+    feed = client.get(feed_url)
+    assert feed.status_code == 200
+    assert feed.headers["content-type"].startswith("text/calendar")
+    calendar = Calendar.from_ical(feed.content)
+    events = list(calendar.walk("VEVENT"))
+    assert [str(e["uid"]) for e in events] == [f"{appointment['id']}@askel"]
+    assert events[0].decoded("dtstart") == datetime.fromisoformat(appointment["start_at"])
+    patient = demo_patient(session, "399")
+    for secret in (patient.family_name, patient.given_name, str(patient.id), referral["id"]):
+        assert secret not in feed.text
+    assert client.post(f"{url}/revoke", headers=auth(COUNSELLOR)).status_code == 204
+    assert client.get(feed_url).status_code == 404
+    assert client.get(feed_url.replace("token=", "token=x")).status_code == 404
