@@ -25,12 +25,25 @@ from sqlalchemy.orm.session import JoinTransactionMode
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
+# Connections per process, and how many requests may hold one at a time. Requests hold their
+# connection across several hops through the worker-thread pool; if more of them wanted one
+# than the pool has, threads blocked waiting for a connection could starve the very requests
+# that hold one of the thread they need to finish (a deadlock, seen under load). So the
+# session dependencies admit at most as many requests as there are connections, and the rest
+# wait without taking a thread.
+POOL_SIZE = 20
+MAX_OVERFLOW = 10
+WRITE_CONCURRENCY = 24
+READ_CONCURRENCY = POOL_SIZE + MAX_OVERFLOW - WRITE_CONCURRENCY
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    pool = {"pool_size": POOL_SIZE, "max_overflow": MAX_OVERFLOW, **kwargs}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **pool)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -116,8 +129,12 @@ def _refuse_writes_in_read_sessions(session: Session, *_args: Any) -> None:
         raise RuntimeError("a read session tried to write")
 
 
-WriteSession = Annotated[Session, Depends(write_session, scope="function")]
-ReadSession = Annotated[Session, Depends(read_session, scope="function")]
+WriteSession = Annotated[
+    Session, Depends(write_session, scope="function", max_concurrency=WRITE_CONCURRENCY)
+]
+ReadSession = Annotated[
+    Session, Depends(read_session, scope="function", max_concurrency=READ_CONCURRENCY)
+]
 
 
 def alembic_config(url: str) -> Config:
