@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from app.counselling.router import router as counselling_router
 from app.errors import InvalidToken, Unauthenticated, problem_responses
 from app.organisations.router import router as services_router
 from app.patients.router import router as patients_router
@@ -15,3 +16,4 @@ api_router.include_router(services_router)
 api_router.include_router(patients_router)
 api_router.include_router(referrals_router)
 api_router.include_router(scheduling_router)
+api_router.include_router(counselling_router)

@@ -38,7 +38,8 @@ READ_CONCURRENCY = POOL_SIZE + MAX_OVERFLOW - WRITE_CONCURRENCY
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    pool = {"pool_size": POOL_SIZE, "max_overflow": MAX_OVERFLOW, **kwargs}
+    # hide_parameters: a database error's message must not carry the row's personal data.
+    pool = {"pool_size": POOL_SIZE, "max_overflow": MAX_OVERFLOW, "hide_parameters": True, **kwargs}
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **pool)
         _configure_sqlite(engine)

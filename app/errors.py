@@ -8,6 +8,7 @@ answered with a generic 500 that carries no stack trace, SQL or input.
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -241,7 +242,14 @@ def install_error_handlers(app: FastAPI, record_refusal: RefusalRecorder) -> Non
         return problem_response(request, error)
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
-        log.error("unhandled error", exc_info=exc)
+        # Where it failed, not what it said: an exception's message may quote personal data.
+        log.error(
+            "unhandled error",
+            extra={
+                "error_type": type(exc).__name__,
+                "traceback": "".join(traceback.format_tb(exc.__traceback__)),
+            },
+        )
         return problem_response(request, InternalError())
 
     app.add_exception_handler(AppError, on_app_error)

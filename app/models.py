@@ -2,6 +2,7 @@
 
 from app.access.audit.models import AuditEvent
 from app.access.models import User
+from app.counselling.models import PlanVersion, Visit
 from app.jobs.models import OutboxEvent
 from app.kit.idempotency import IdempotencyRecord
 from app.kit.models import Base
@@ -29,6 +30,7 @@ __all__ = [
     "Organisation",
     "OutboxEvent",
     "Patient",
+    "PlanVersion",
     "ReasonCode",
     "Referral",
     "ReferralEvent",
@@ -36,4 +38,5 @@ __all__ = [
     "Slot",
     "SlotHold",
     "User",
+    "Visit",
 ]

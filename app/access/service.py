@@ -7,7 +7,7 @@ import dataclasses
 from sqlalchemy.orm import Session
 
 from app.access import repository
-from app.access.principal import Principal
+from app.access.principal import Principal, Profession
 from app.errors import InvalidToken
 from app.i18n import N_
 
@@ -17,7 +17,8 @@ def resolve_account(session: Session, claimed: Principal) -> Principal:
     whose organisation has changed, loses access on its very next request).
 
     A role counts only when both the token and the account hold it: the identity provider
-    vouches for who the caller is, Askel's account for what they may do here.
+    vouches for who the caller is, Askel's account for what they may do here; profession and
+    name come from the account.
     """
     found = repository.active_user_with_organisation(session, claimed.subject)
     if found is None:
@@ -28,6 +29,8 @@ def resolve_account(session: Session, claimed: Principal) -> Principal:
     return dataclasses.replace(
         claimed,
         roles=frozenset(role for role in claimed.roles if role in user.roles),
+        profession=Profession(user.profession) if user.profession else None,
+        name=user.display_name,
         user_id=user.id,
         service_id=user.service_id,
     )

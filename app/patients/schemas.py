@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.kit.types import LocalDateTime
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 # Long enough for surrounding whitespace, short enough that nothing else fits in.
@@ -44,4 +46,4 @@ class PatientRead(BaseModel):
     home_municipality_code: str
     language: str
     phone: str | None
-    created_at: datetime
+    created_at: LocalDateTime

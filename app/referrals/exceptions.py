@@ -21,6 +21,7 @@ class IllegalTransition(AppError):
     code = "illegal_transition"
     title = N_("Not possible in the current status")
     detail = N_("The referral is {status}: this action is not possible now.")
+    audit_outcome = "conflict"
 
 
 class PreconditionRequired(AppError):
@@ -28,6 +29,7 @@ class PreconditionRequired(AppError):
     code = "precondition_required"
     title = N_("Version required")
     detail = N_("Send the version you last read in the If-Match header.")
+    audit_outcome = "refused"
 
 
 class StaleVersion(AppError):
@@ -35,6 +37,7 @@ class StaleVersion(AppError):
     code = "stale_version"
     title = N_("The referral has changed")
     detail = N_("Someone changed the referral after you read it. Read it again and retry.")
+    audit_outcome = "conflict"
 
 
 class UnknownPatient(AppError):
@@ -73,3 +76,4 @@ class UnknownReasonCode(AppError):
     code = "unknown_reason_code"
     title = N_("Unknown reason code")
     detail = N_("The reason code is not on the list of valid reasons for this action.")
+    audit_outcome = "refused"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Row, and_, false, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from app.access.permissions import Permission, has_permission
 from app.access.principal import Principal
@@ -92,6 +92,16 @@ def worklist(
     statement = (
         select(Referral, Patient)
         .join(Patient, Referral.patient_id == Patient.id)
+        # Only what the worklist shows: not the identity code's hash or ciphertext.
+        .options(
+            load_only(
+                Patient.id,
+                Patient.given_name,
+                Patient.family_name,
+                Patient.birth_date,
+                Patient.language,
+            )
+        )
         .where(*conditions)
         .order_by(Referral.priority, Referral.created_at.desc(), Referral.id.desc())
         .limit(limit)

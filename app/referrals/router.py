@@ -4,10 +4,11 @@ in `policies.py` (the care relationship). A referral the caller may not see answ
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response, status
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
 from app.access.permissions import RecordUser, ReferralReader, ReferralSender
@@ -147,11 +148,20 @@ def send_referral(
     idempotency = Idempotency(
         session, owner=principal.subject, scope="referrals.send", key=idempotency_key, body=body
     )
-    if (previous := idempotency.replay(ReferralRead)) is not None:
-        return _read(principal, service.open_referral(session, principal, previous.id), response)
-    referral = service.send(session, principal, body)
-    response.headers["Location"] = f"/api/v1/referrals/{referral.id}"
-    return idempotency.remember(_read(principal, referral, response))
+    previous = idempotency.replay(ReferralRead)
+    if previous is not None:
+        # The first answer again, exactly; showing it is a read of the referral.
+        service.record_replay(session, principal, previous.id, previous.patient_id)
+        referral_id, answer = previous.id, previous
+        response.headers["ETag"] = f'"{previous.version}"'
+    else:
+        referral = service.send(session, principal, body)
+        referral_id, answer = (
+            referral.id,
+            idempotency.remember(_read(principal, referral, response)),
+        )
+    response.headers["Location"] = f"/api/v1/referrals/{referral_id}"
+    return answer
 
 
 @router.get("/referrals", responses=problem_responses(Forbidden, InvalidCursor, ValidationFailed))
@@ -170,11 +180,8 @@ def list_referrals(
     urgent first, newest first."""
     after = None
     if cursor:
-        key = decode_cursor(cursor, {"p", "c", "i"})
-        try:
-            after = (int(key["p"]), datetime.fromisoformat(key["c"]), uuid.UUID(key["i"]))
-        except (TypeError, ValueError):
-            raise InvalidCursor() from None
+        key = decode_cursor(cursor, WorklistCursor)
+        after = (key.p, key.c, key.i)
     where = WorklistFilter(
         statuses=[s.value for s in status_] if status_ else None,
         urgency=urgency,
@@ -188,10 +195,21 @@ def list_referrals(
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1][0]
-        next_cursor = encode_cursor(
-            {"p": last.priority, "c": last.created_at.isoformat(), "i": str(last.id)}
+        key = WorklistCursor.model_validate(
+            {"p": last.priority, "c": last.created_at, "i": last.id}
         )
+        next_cursor = encode_cursor(key)
     return Page[ReferralSummary](items=items, next_cursor=next_cursor)
+
+
+class WorklistCursor(BaseModel):
+    """The worklist's sort key: priority, creation time, id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    p: Literal[0, 1]
+    c: AwareDatetime
+    i: uuid.UUID
 
 
 def _summary(referral: Referral, patient: Patient) -> ReferralSummary:

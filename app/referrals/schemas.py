@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from app.kit.types import LocalDateTime
 from app.patients.schemas import LanguageCode
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
@@ -107,8 +108,8 @@ class ReferralRead(BaseModel):
     cancelled_by: Literal["patient", "provider"] | None
     status_reason: StatusReason | None
     outcome_summary: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: LocalDateTime
+    updated_at: LocalDateTime
     allowed_actions: list[str] = Field(description="What the caller may do with it now.")
 
 
@@ -128,7 +129,7 @@ class ReferralSummary(BaseModel):
     service_id: uuid.UUID
     booking_by_service: bool
     expected_contact_by: date | None
-    created_at: datetime
+    created_at: LocalDateTime
     patient: PatientSummary
 
 
@@ -143,7 +144,7 @@ class ReferralEventRead(BaseModel):
     action: str
     from_status: str | None
     to_status: str
-    occurred_at: datetime
+    occurred_at: LocalDateTime
     actor: Actor
     reason_code: str | None
     reason_text: str | None

@@ -144,15 +144,30 @@ def send(session: Session, principal: Principal, data: ReferralCreate) -> Referr
         consent_to_counselling=True,
         status=Status.sent,
     )
-    repository.add(session, referral)
     if data.book_by_service:
         _expected_contact(session, referral)
+    repository.add(session, referral)
     _record_event(session, principal, referral, Action.send, None)
     _audit(session, principal, AuditAction.create, referral)
     return referral
 
 
-def _visible(session: Session, principal: Principal, referral_id: uuid.UUID) -> Referral:
+def record_replay(
+    session: Session, principal: Principal, referral_id: uuid.UUID, patient_id: uuid.UUID
+) -> None:
+    """A retried send answers with the first answer again: that is a read."""
+    audit.record(
+        session,
+        actor=principal,
+        action=AuditAction.read,
+        resource_type=RESOURCE,
+        resource_id=referral_id,
+        patient_id=patient_id,
+    )
+
+
+def visible(session: Session, principal: Principal, referral_id: uuid.UUID) -> Referral:
+    """The referral, if the caller may see it; else 404 (and the attempt is audited)."""
     referral = repository.get(session, referral_id)
     if referral is None or not policies.can_read(principal, referral):
         patient = str(referral.patient_id) if referral else None
@@ -162,11 +177,17 @@ def _visible(session: Session, principal: Principal, referral_id: uuid.UUID) -> 
 
 def open_referral(session: Session, principal: Principal, referral_id: uuid.UUID) -> Referral:
     """Read a referral; a counsellor of its service opening a `sent` one marks it received."""
-    referral = _visible(session, principal, referral_id)
+    referral = visible(session, principal, referral_id)
     if referral.status == Status.sent and policies.may_take(principal, referral, Action.receive):
-        referral.status = Status.received
-        session.flush()
-        _record_event(session, principal, referral, Action.receive, Status.sent)
+        try:
+            with session.begin_nested():
+                referral.status = Status.received
+                session.flush()
+        except StaleDataError:
+            # A colleague opened (or moved) it at the same moment: theirs stands.
+            session.refresh(referral)
+        else:
+            _record_event(session, principal, referral, Action.receive, Status.sent)
     _audit(session, principal, AuditAction.read, referral)
     return referral
 
@@ -181,39 +202,54 @@ def take(
 ) -> Referral:
     """Move a referral on by `action`, if the caller may, the version is the one they read
     and the life cycle allows it."""
-    referral = _visible(session, principal, referral_id)
+    referral = visible(session, principal, referral_id)
+    # Refused attempts on a record the caller can see are audited with it.
+    context = RefusalContext(RESOURCE, str(referral.id), str(referral.patient_id))
     if not policies.may_take(principal, referral, action):
-        raise Forbidden(
-            refusal=RefusalContext(RESOURCE, str(referral.id), str(referral.patient_id))
-        )
+        raise Forbidden(refusal=context)
     if expected_version is None:
-        raise PreconditionRequired()
+        raise PreconditionRequired(refusal=context)
     if expected_version != referral.version:
-        raise StaleVersion(extensions={"current_version": referral.version})
+        raise StaleVersion(refusal=context, extensions={"current_version": referral.version})
     current = Status(referral.status)
     if not allowed_from(action, current) or (
         action is Action.book_by_service and referral.booking_by_service
     ):
         raise IllegalTransition(
-            status=STATUS_NAMES[current], extensions={"current_status": current.value}
+            refusal=context,
+            status=STATUS_NAMES[current],
+            extensions={"current_status": current.value},
         )
     if action in REASON_KIND:
         assert body is not None
-        _check_reason(session, REASON_KIND[action], body.reason_code)
+        kind = REASON_KIND[action]
+        if repository.valid_reason(session, kind, body.reason_code, today_in_helsinki()) is None:
+            raise UnknownReasonCode(refusal=context, extensions={"reason_kind": kind})
     _apply(session, referral, action, current, body)
     try:
         session.flush()
     except StaleDataError:
         # Someone else's transition committed between our read and our write.
-        raise StaleVersion() from None
+        raise StaleVersion(refusal=context) from None
     _record_event(session, principal, referral, action, current, body)
+    if action is Action.complete:
+        _publish_outcome(session, referral)
     _audit(session, principal, AuditAction.update, referral)
     return referral
 
 
-def _check_reason(session: Session, kind: str, code: str) -> None:
-    if repository.valid_reason(session, kind, code, today_in_helsinki()) is None:
-        raise UnknownReasonCode(extensions={"reason_kind": kind})
+def _publish_outcome(session: Session, referral: Referral) -> None:
+    """The closed loop: what came of the counselling goes to the region with the completion."""
+    # Imported here: the counselling tab builds on referrals, not the other way round.
+    from app.counselling import service as counselling
+
+    outbox.enqueue(
+        session,
+        aggregate_type="referral",
+        aggregate_id=referral.id,
+        event_type="referral.outcome",
+        payload=counselling.outcome_of(session, referral).model_dump(mode="json"),
+    )
 
 
 def _apply(
@@ -236,7 +272,7 @@ def timeline(
     session: Session, principal: Principal, referral_id: uuid.UUID
 ) -> Sequence[ReferralEvent]:
     """Every step of the referral, oldest first."""
-    referral = _visible(session, principal, referral_id)
+    referral = visible(session, principal, referral_id)
     _audit(session, principal, AuditAction.read, referral)
     return repository.events(session, referral.id)
 

@@ -167,11 +167,15 @@ def book_appointment(
     idempotency = Idempotency(
         session, owner=principal.subject, scope="appointments.book", key=idempotency_key, body=body
     )
-    if (previous := idempotency.replay(AppointmentRead)) is not None:
-        return _read(service.get_appointment(session, principal, previous.id))
-    appointment = service.book(session, principal, body, utcnow())
-    response.headers["Location"] = f"/api/v1/appointments/{appointment.id}"
-    return idempotency.remember(_read(appointment))
+    previous = idempotency.replay(AppointmentRead)
+    if previous is not None:
+        # The first answer again, exactly; showing it is a read of the appointment.
+        service.record_replay(session, principal, previous.id, previous.patient_id)
+        answer = previous
+    else:
+        answer = idempotency.remember(_read(service.book(session, principal, body, utcnow())))
+    response.headers["Location"] = f"/api/v1/appointments/{answer.id}"
+    return answer
 
 
 @router.get("/appointments", responses=problem_responses(Forbidden, ValidationFailed))

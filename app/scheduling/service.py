@@ -352,6 +352,20 @@ def _audit(session: Session, principal: Principal, action: AuditAction, a: Appoi
     )
 
 
+def record_replay(
+    session: Session, principal: Principal, appointment_id: uuid.UUID, patient_id: uuid.UUID
+) -> None:
+    """A retried booking answers with the first answer again: that is a read."""
+    audit.record(
+        session,
+        actor=principal,
+        action=AuditAction.read,
+        resource_type=APPOINTMENT,
+        resource_id=appointment_id,
+        patient_id=patient_id,
+    )
+
+
 def _visible(
     session: Session, principal: Principal, appointment_id: uuid.UUID
 ) -> tuple[Appointment, Referral]:

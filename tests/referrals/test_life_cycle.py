@@ -72,7 +72,7 @@ def test_the_whole_path(client: TestClient, auth: Auth, session: Session) -> Non
         .where(OutboxEvent.aggregate_id == uuid.UUID(sent["id"]))
         .order_by(OutboxEvent.id)
     ).all()
-    assert outbox == [f"referral.{action}" for action, _, _ in steps]
+    assert outbox == [f"referral.{action}" for action, _, _ in steps] + ["referral.outcome"]
 
 
 def test_the_referrer_opening_it_leaves_it_sent(

@@ -1,0 +1,1 @@
+"""The counselling tab: visit records and the activity plan made jointly with the patient."""

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.counselling.models import PlanVersion, Visit
+
+
+def add(session: Session, record: Visit | PlanVersion) -> None:
+    session.add(record)
+    session.flush()
+
+
+def visits(session: Session, referral_id: uuid.UUID) -> Sequence[Visit]:
+    statement = (
+        select(Visit)
+        .where(Visit.referral_id == referral_id)
+        .order_by(Visit.visited_on, Visit.created_at)
+    )
+    return session.scalars(statement).all()
+
+
+def visit(session: Session, visit_id: uuid.UUID) -> Visit | None:
+    return session.get(Visit, visit_id)
+
+
+def plan(session: Session, referral_id: uuid.UUID, version: int | None) -> PlanVersion | None:
+    statement = select(PlanVersion).where(PlanVersion.referral_id == referral_id)
+    if version is not None:
+        statement = statement.where(PlanVersion.version == version)
+    return session.scalars(statement.order_by(PlanVersion.version.desc()).limit(1)).first()
+
+
+def latest_plan_version(session: Session, referral_id: uuid.UUID) -> int:
+    statement = select(func.max(PlanVersion.version)).where(PlanVersion.referral_id == referral_id)
+    return session.scalar(statement) or 0

@@ -1,0 +1,130 @@
+"""The counselling tab. Readable by the referring clinician, the clinicians of their unit and the
+counsellors of the referral's service; writable only by those counsellors. Everyone else: 404."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+
+from app.access.permissions import RecordUser
+from app.counselling import service
+from app.counselling.exceptions import (
+    AppointmentOfAnotherReferral,
+    PlanVersionNotFound,
+    ReferralNotInCounselling,
+    VisitAlreadyCorrected,
+)
+from app.counselling.models import PlanVersion
+from app.counselling.schemas import Outcome, PlanIn, PlanRead, VisitCorrection, VisitIn, VisitRead
+from app.db import WriteSession
+from app.errors import Forbidden, NotFound, ValidationFailed, problem_responses
+from app.kit.clock import utcnow
+from app.referrals.exceptions import PreconditionRequired, StaleVersion
+from app.scheduling.exceptions import AppointmentNotStarted
+
+router = APIRouter(tags=["counselling tab"])
+
+
+def _plan(plan: PlanVersion, response: Response) -> PlanRead:
+    response.headers["ETag"] = f'"{plan.version}"'
+    return PlanRead.model_validate(plan, from_attributes=True)
+
+
+@router.post(
+    "/referrals/{referral_id}/visits",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(
+        Forbidden,
+        NotFound,
+        ReferralNotInCounselling,
+        AppointmentOfAnotherReferral,
+        AppointmentNotStarted,
+        ValidationFailed,
+    ),
+)
+def record_visit(
+    referral_id: uuid.UUID, body: VisitIn, principal: RecordUser, session: WriteSession
+) -> VisitRead:
+    """Record a counselling visit: the counsellors of the referral's service."""
+    visit = service.record_visit(session, principal, referral_id, body, utcnow())
+    return VisitRead.model_validate(visit, from_attributes=True)
+
+
+@router.get(
+    "/referrals/{referral_id}/visits", responses=problem_responses(NotFound, ValidationFailed)
+)
+def list_visits(
+    referral_id: uuid.UUID, principal: RecordUser, session: WriteSession
+) -> list[VisitRead]:
+    """The visits on the tab, corrected originals included and marked."""
+    return [
+        VisitRead.model_validate(visit, from_attributes=True)
+        for visit in service.visits(session, principal, referral_id)
+    ]
+
+
+@router.post(
+    "/visits/{visit_id}/corrections",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(Forbidden, NotFound, VisitAlreadyCorrected, ValidationFailed),
+)
+def correct_visit(
+    visit_id: uuid.UUID, body: VisitCorrection, principal: RecordUser, session: WriteSession
+) -> VisitRead:
+    """Correct a visit record with a reason; nothing is deleted (the service's counsellors)."""
+    visit = service.correct(session, principal, visit_id, body)
+    return VisitRead.model_validate(visit, from_attributes=True)
+
+
+@router.put(
+    "/referrals/{referral_id}/plan",
+    responses=problem_responses(
+        Forbidden,
+        NotFound,
+        ReferralNotInCounselling,
+        PreconditionRequired,
+        StaleVersion,
+        ValidationFailed,
+    ),
+)
+def save_plan(
+    referral_id: uuid.UUID,
+    body: PlanIn,
+    principal: RecordUser,
+    session: WriteSession,
+    response: Response,
+    if_match: Annotated[str | None, Header(alias="If-Match", max_length=40)] = None,
+) -> PlanRead:
+    """Save the activity plan agreed with the patient as a new version (the service's
+    counsellors); after the first, send the current version in `If-Match`."""
+    digits = if_match.removeprefix("W/").strip('"') if if_match else None
+    expected = int(digits) if digits and digits.isdigit() else (-1 if digits else None)
+    return _plan(service.save_plan(session, principal, referral_id, body, expected), response)
+
+
+@router.get(
+    "/referrals/{referral_id}/plan",
+    responses=problem_responses(NotFound, PlanVersionNotFound, ValidationFailed),
+)
+def read_plan(
+    referral_id: uuid.UUID,
+    principal: RecordUser,
+    session: WriteSession,
+    response: Response,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> PlanRead:
+    """The activity plan, the newest or `?version=`, with who saved it and why."""
+    return _plan(service.read_plan(session, principal, referral_id, version), response)
+
+
+@router.get(
+    "/referrals/{referral_id}/outcome", responses=problem_responses(NotFound, ValidationFailed)
+)
+def referral_outcome(
+    referral_id: uuid.UUID, principal: RecordUser, session: WriteSession
+) -> Outcome:
+    """What came of the counselling: visits held, change in weekly activity and strength days
+    from the first to the last assessment, goals met."""
+    return service.outcome(session, principal, referral_id)
