@@ -42,6 +42,7 @@ class AppError(Exception):
     detail: ClassVar[str] = N_("The request could not be processed.")
     # Set on refusals of access: they are written to the audit log with this outcome.
     audit_outcome: ClassVar[str | None] = None
+    default_headers: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def __init__(
         self,
@@ -54,7 +55,7 @@ class AppError(Exception):
         super().__init__(self.code)
         self.params = params
         self.refusal = refusal or RefusalContext()
-        self.headers = headers or {}
+        self.headers = {**dict(self.default_headers), **(headers or {})}
         self.extensions = extensions or {}
 
     def problem(self, language: Language, instance: str) -> dict[str, Any]:
@@ -81,6 +82,7 @@ class Unauthenticated(AppError):
     code = "unauthenticated"
     title = N_("Authentication required")
     detail = N_("Send a valid bearer token in the Authorization header.")
+    default_headers = (("WWW-Authenticate", "Bearer"),)
 
 
 class InvalidToken(AppError):
@@ -88,6 +90,7 @@ class InvalidToken(AppError):
     code = "invalid_token"
     title = N_("Invalid token")
     detail = N_("The bearer token was not accepted: {reason}.")
+    default_headers = (("WWW-Authenticate", 'Bearer error="invalid_token"'),)
 
 
 class Forbidden(AppError):

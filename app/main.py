@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from app.access.audit.refusals import record_refusal
 from app.access.authn import DiscoveredKeySource, KeySource, StaticKeySource, TokenVerifier
 from app.access.dev_issuer import DevIssuer, load_or_create_key
+from app.access.principal import LOCAL_ISSUER
 from app.api import api_router
 from app.config import Settings, get_settings
 from app.db import Database
@@ -67,7 +68,10 @@ def create_app(
         sources[issuer.url] = StaticKeySource(issuer.public_keys)
         app.include_router(dev_router)
     app.state.token_verifier = TokenVerifier(
-        sources, audience=settings.oidc_audience, leeway_seconds=settings.token_leeway_seconds
+        sources,
+        audience=settings.oidc_audience,
+        leeway_seconds=settings.token_leeway_seconds,
+        account_issuers={settings.dev_issuer_url: LOCAL_ISSUER} if settings.dev_issuer_on else {},
     )
 
     install_error_handlers(app, record_refusal)

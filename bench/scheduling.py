@@ -120,12 +120,15 @@ def referrals(url: str, service_ids: list[str], count: int) -> list[tuple[str, s
     """(referral id, service id) pairs, sent by the demo doctor, for the booking clients."""
     with psycopg.connect(plain(url)) as connection:
         patient = connection.execute("SELECT id FROM patients LIMIT 1").fetchone()[0]
+        doctor = connection.execute(
+            "SELECT id FROM users WHERE username = 'doctor.laihia'"
+        ).fetchone()[0]
         rows = [(uuid.uuid4(), random.choice(service_ids)) for _ in range(count)]
         copy_rows(connection, "referrals",
-                  ["id", "patient_id", "service_id", "referrer_subject", "referrer_organisation", "reason_codes",
+                  ["id", "patient_id", "service_id", "referrer_id", "referrer_subject", "referrer_organisation", "reason_codes",
                    "reason_text", "goal", "urgency", "priority", "preferred_language", "contact_mode",
                    "consent_to_counselling", "status", "version", "booking_by_service", "created_at", "updated_at"],
-                  ((rid, patient, sid, "doctor.laihia", "ts-laihia", '[{"system":"icd10","code":"E11.9"}]', "x", "x",
+                  ((rid, patient, sid, doctor, "doctor.laihia", "ts-laihia", '[{"system":"icd10","code":"E11.9"}]', "x", "x",
                     "routine", 1, "fi", "in_person", True, "accepted", 1, False, "now()", "now()")
                    for rid, sid in rows))  # fmt: skip
         connection.commit()

@@ -90,9 +90,18 @@ class DiscoveredKeySource:
 
 class TokenVerifier:
     def __init__(
-        self, sources: dict[str, KeySource], *, audience: str, leeway_seconds: int = 30
+        self,
+        sources: dict[str, KeySource],
+        *,
+        audience: str,
+        leeway_seconds: int = 30,
+        account_issuers: dict[str, str] | None = None,
     ) -> None:
         self._sources = {issuer.rstrip("/"): source for issuer, source in sources.items()}
+        # The name accounts are kept under, per issuer URL (by default the URL itself).
+        self._account_issuers = {
+            issuer.rstrip("/"): name for issuer, name in (account_issuers or {}).items()
+        }
         self._audience = audience
         self._leeway = leeway_seconds
 
@@ -126,7 +135,7 @@ class TokenVerifier:
             registry.validate(claims)
         except JoseError as exc:
             raise InvalidToken(reason=_claim_reason(exc)) from exc
-        return _principal(claims, issuer)
+        return _principal(claims, self._account_issuers.get(issuer, issuer))
 
 
 def _peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -193,12 +202,8 @@ async def authenticate(request: Request) -> Principal:
         return cached
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated(headers={"WWW-Authenticate": "Bearer"})
+        raise Unauthenticated()
     verifier: TokenVerifier = request.app.state.token_verifier
-    try:
-        principal = await verifier.verify(token.strip())
-    except InvalidToken as exc:
-        exc.headers.setdefault("WWW-Authenticate", 'Bearer error="invalid_token"')
-        raise
+    principal = await verifier.verify(token.strip())
     request.state.claimed_principal = principal
     return principal

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.access import repository
 from app.access.dev_issuer import DevIssuer
+from app.access.principal import LOCAL_ISSUER
 from app.db import ReadSession
 from app.errors import AppError, problem_responses
 from app.i18n import N_
@@ -54,7 +55,7 @@ def _issuer(request: Request) -> DevIssuer:
 
 
 def issue_token(session: ReadSession, issuer: DevIssuer, username: str) -> TokenResponse:
-    found = repository.active_user_with_organisation(session, username)
+    found = repository.active_user_with_organisation(session, LOCAL_ISSUER, username)
     if found is None:
         raise UnknownDemoUser()
     user, organisation_code = found

@@ -2,18 +2,23 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.access.principal import LOCAL_ISSUER
 from app.kit.models import Base, CreatedAtMixin, IdMixin
 
 
 class User(IdMixin, CreatedAtMixin, Base):
-    """A member of staff or a machine client, known by the `sub` of their tokens."""
+    """A member of staff or a machine client, known by the issuer and `sub` of their tokens:
+    two identity providers may well both have a "doctor.laihia", and neither speaks for the
+    other's."""
 
     __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("issuer", "username"),)
 
-    username: Mapped[str] = mapped_column(String(128), unique=True)
+    issuer: Mapped[str] = mapped_column(String(200), server_default=LOCAL_ISSUER)
+    username: Mapped[str] = mapped_column(String(128))
     display_name: Mapped[str] = mapped_column(String(200))
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)

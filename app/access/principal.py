@@ -6,6 +6,9 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
+# The name under which the development issuer's accounts are kept (whatever its URL).
+LOCAL_ISSUER = "askel-dev"
+
 
 class Role(StrEnum):
     clinician = "clinician"
@@ -35,6 +38,11 @@ class Principal:
     # From the account, once the token's subject has been matched to an active user.
     user_id: uuid.UUID | None = None
     service_id: uuid.UUID | None = None
+
+    @property
+    def account_key(self) -> str:
+        """Unique across issuers: the account id once resolved."""
+        return str(self.user_id) if self.user_id else f"{self.issuer}|{self.subject}"
 
     @property
     def role_names(self) -> str:

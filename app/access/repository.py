@@ -6,14 +6,17 @@ from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from app.access.models import User
+from app.access.principal import LOCAL_ISSUER
 from app.organisations.models import CounsellingService, Organisation
 
 
-def active_user_with_organisation(session: Session, username: str) -> Row[User, str] | None:
+def active_user_with_organisation(
+    session: Session, issuer: str, username: str
+) -> Row[User, str] | None:
     statement = (
         select(User, Organisation.code)
         .join(Organisation, User.organisation_id == Organisation.id)
-        .where(User.username == username, User.active.is_(True))
+        .where(User.issuer == issuer, User.username == username, User.active.is_(True))
     )
     return session.execute(statement).first()
 
@@ -25,7 +28,7 @@ def users_for_listing(
         select(User, Organisation, CounsellingService)
         .join(Organisation, User.organisation_id == Organisation.id)
         .outerjoin(CounsellingService, User.service_id == CounsellingService.id)
-        .where(User.active.is_(True))
+        .where(User.active.is_(True), User.issuer == LOCAL_ISSUER)
         .order_by(Organisation.code, User.username)
     )
     return session.execute(statement).all()

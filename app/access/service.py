@@ -20,7 +20,7 @@ def resolve_account(session: Session, claimed: Principal) -> Principal:
     vouches for who the caller is, Askel's account for what they may do here; profession and
     name come from the account.
     """
-    found = repository.active_user_with_organisation(session, claimed.subject)
+    found = repository.active_user_with_organisation(session, claimed.issuer, claimed.subject)
     if found is None:
         raise InvalidToken(reason=N_("the account is not active"))
     user, organisation_code = found

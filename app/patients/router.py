@@ -38,7 +38,11 @@ def register_patient(
 ) -> PatientRead:
     """Register a patient (clinicians, the patient system); answers with the pseudonymous id."""
     idempotency = Idempotency(
-        session, owner=principal.subject, scope="patients.register", key=idempotency_key, body=body
+        session,
+        owner=principal.account_key,
+        scope="patients.register",
+        key=idempotency_key,
+        body=body,
     )
     if (previous := idempotency.replay(PatientRead)) is not None:
         service.record_replay(session, principal, previous.id)

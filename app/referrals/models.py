@@ -17,6 +17,7 @@ class Referral(IdMixin, CreatedAtMixin, Base):
 
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"), index=True)
     service_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("counselling_services.id"))
+    referrer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     referrer_subject: Mapped[str] = mapped_column(String(128))
     referrer_name: Mapped[str | None] = mapped_column(String(200))
     referrer_organisation: Mapped[str] = mapped_column(String(64))
@@ -49,7 +50,7 @@ class Referral(IdMixin, CreatedAtMixin, Base):
     __table_args__ = (
         Index("ix_referrals_service_worklist", "service_id", "priority", "created_at", "id"),
         Index("ix_referrals_referrer_organisation", "referrer_organisation", "created_at"),
-        Index("ix_referrals_referrer_subject", "referrer_subject", "created_at"),
+        Index("ix_referrals_referrer_id", "referrer_id", "created_at"),
     )
 
 

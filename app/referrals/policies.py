@@ -21,7 +21,7 @@ def is_service_counsellor(principal: Principal, referral: Referral) -> bool:
 def is_referrer_side(principal: Principal, referral: Referral) -> bool:
     """The clinician who sent it, or a clinician of the same unit."""
     return has_permission(principal, Permission.referral_send) and (
-        referral.referrer_subject == principal.subject
+        referral.referrer_id == principal.user_id
         or referral.referrer_organisation == principal.organisation
     )
 

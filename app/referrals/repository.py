@@ -46,7 +46,7 @@ def readable(principal: Principal) -> ColumnElement[bool]:
     if has_permission(principal, Permission.referral_triage) and principal.service_id:
         clauses.append(Referral.service_id == principal.service_id)
     if has_permission(principal, Permission.referral_send):
-        clauses.append(Referral.referrer_subject == principal.subject)
+        clauses.append(Referral.referrer_id == principal.user_id)
         clauses.append(Referral.referrer_organisation == principal.organisation)
     return or_(*clauses) if clauses else false()
 

@@ -146,7 +146,7 @@ def send_referral(
     """Send a referral to counselling (clinicians). Routed to the service of the patient's home
     municipality unless one is named."""
     idempotency = Idempotency(
-        session, owner=principal.subject, scope="referrals.send", key=idempotency_key, body=body
+        session, owner=principal.account_key, scope="referrals.send", key=idempotency_key, body=body
     )
     previous = idempotency.replay(ReferralRead)
     if previous is not None:

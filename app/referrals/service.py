@@ -128,6 +128,7 @@ def send(session: Session, principal: Principal, data: ReferralCreate) -> Referr
         id=uuid.uuid4(),
         patient_id=patient.id,
         service_id=service_id,
+        referrer_id=principal.user_id,
         referrer_subject=principal.subject,
         referrer_name=principal.name,
         referrer_organisation=principal.organisation,

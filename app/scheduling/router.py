@@ -165,7 +165,11 @@ def book_appointment(
     """Book a slot for an open referral: its referring clinician or their unit, or a counsellor
     of its service. 409 `slot_unavailable` when someone else was faster."""
     idempotency = Idempotency(
-        session, owner=principal.subject, scope="appointments.book", key=idempotency_key, body=body
+        session,
+        owner=principal.account_key,
+        scope="appointments.book",
+        key=idempotency_key,
+        body=body,
     )
     previous = idempotency.replay(AppointmentRead)
     if previous is not None:

@@ -14,10 +14,11 @@ import httpx2 as httpx
 import pytest
 from fastapi import FastAPI
 from joserfc.jwk import ECKey, RSAKey
-from sqlalchemy import Connection
+from sqlalchemy import Connection, update
 from starlette.testclient import TestClient
 
 from app import db
+from app.access.models import User
 from app.config import Settings
 from app.main import create_app
 from tests.fixtures.tokens import b64, claims, sign, unsigned
@@ -53,6 +54,8 @@ def idp_app(settings: Settings, connection: Connection, idp: FakeIdentityProvide
     configured = settings.model_copy(
         update={"oidc_issuers": [ISSUER], "jwks_min_refresh_seconds": 0}
     )
+    # The region's identity provider vouches for this account (not the development issuer).
+    connection.execute(update(User).where(User.username == "doctor.laihia").values(issuer=ISSUER))
     client = httpx.AsyncClient(transport=httpx.MockTransport(idp.handle))
     return create_app(configured, database=db.Database(connection), http_client=client)
 
@@ -204,3 +207,13 @@ def test_refusals_speak_the_callers_language(
     token = sign(idp.keys[0], claims(ISSUER, exp=int(time.time()) - 600))
     body = assert_refused(call(api, token, language))
     assert body["title"] == title
+
+
+def test_an_issuer_speaks_only_for_its_own_accounts(
+    api: TestClient, idp: FakeIdentityProvider
+) -> None:
+    # nurse.laihia is an account of the development issuer: the region's provider cannot
+    # mint tokens for it, however valid its signature.
+    token = sign(idp.keys[0], claims(ISSUER, sub="nurse.laihia", profession="nurse"))
+    body = assert_refused(call(api, token))
+    assert "the account is not active" in body["detail"]
