@@ -72,14 +72,23 @@ def test_malformed_json_is_a_422_problem(client: TestClient) -> None:
 def failing_client(app: FastAPI) -> Iterator[TestClient]:
     @app.get("/boom")
     def boom() -> None:
-        raise RuntimeError("SELECT secret FROM patients WHERE hetu = '131052-308T'")
+        # Built at run time, so that only the message (not this source line) could leak it.
+        hetu = f"{131051 + 1}-308T"
+        raise RuntimeError(f"SELECT secret FROM patients WHERE hetu = '{hetu}'")
 
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 
 
-def test_a_bug_is_a_generic_500_without_details(failing_client: TestClient) -> None:
+def test_a_bug_is_a_generic_500_without_details(
+    failing_client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
     response = failing_client.get("/boom", headers={"Accept-Language": "sv"})
+    logged = [r for r in caplog.records if r.name == "app.errors"]
+    assert [r.getMessage() for r in logged] == ["unhandled error"]
+    assert getattr(logged[0], "error_type", None) == "RuntimeError"
+    assert "boom" in getattr(logged[0], "traceback", "")
+    assert all("131052" not in str(vars(record)) for record in caplog.records)
     assert response.status_code == 500
     assert response.json()["code"] == "internal_error"
     assert response.json()["title"] == "Internt fel"

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.access.audit import service as audit
 from app.access.audit.models import AuditAction
-from app.access.principal import Principal
+from app.access.principal import Principal, Profession
 from app.errors import Forbidden, NotFound, RefusalContext
 from app.jobs import outbox
 from app.kit.clock import add_working_days, today_in_helsinki
@@ -37,6 +37,7 @@ from app.referrals.schemas import CancelBody, CompleteBody, ReasonBody, Referral
 from app.referrals.states import REASON_KIND, Action, Status, allowed_from, target
 
 RESOURCE = "Referral"
+CLINICAL_PROFESSIONS = frozenset({Profession.doctor, Profession.nurse, Profession.physiotherapist})
 
 
 def _audit(session: Session, principal: Principal, action: AuditAction, referral: Referral) -> None:
@@ -108,6 +109,9 @@ def _expected_contact(session: Session, referral: Referral) -> None:
 
 def send(session: Session, principal: Principal, data: ReferralCreate) -> Referral:
     """Send a referral to the service named, or to the one serving the patient's municipality."""
+    if principal.profession not in CLINICAL_PROFESSIONS:
+        # The seed names who refers: doctors, nurses and physiotherapists.
+        raise Forbidden()
     if not data.consent_to_counselling:
         raise ConsentRequired()
     patient = session.get(Patient, data.patient_id)

@@ -126,11 +126,13 @@ def test_others_cannot_act_on_it(
     assert (last_audit(session).actor, last_audit(session).outcome) == (user, "not_found")
 
 
-@pytest.mark.parametrize("action", ["accept", "start"])
-def test_clinicians_cannot_triage(
-    client: TestClient, auth: Auth, referral: dict[str, Any], action: str
+@pytest.mark.parametrize("user", ["doctor.laihia", "nurse.laihia"])
+@pytest.mark.parametrize("action", ["accept", "reject", "return", "start", "complete"])
+def test_the_referrer_side_cannot_triage(
+    client: TestClient, auth: Auth, referral: dict[str, Any], user: str, action: str
 ) -> None:
-    assert act(client, auth, "doctor.laihia", referral, action).status_code == 403
+    body = ACTION_BODIES.get(action, {})
+    assert act(client, auth, user, referral, action, body).status_code == 403
 
 
 def test_counsellors_cannot_send_or_delegate_booking(

@@ -85,3 +85,32 @@ def race(*calls: Callable[[], int]) -> list[int]:
     for thread in threads:
         thread.join()
     return results
+
+
+def test_two_counsellors_opening_a_new_referral_at_once_both_read_it(
+    committing_app: tuple[FastAPI, db.Database],
+) -> None:
+    app, database = committing_app
+    with TestClient(app) as first, TestClient(app) as second:
+
+        def auth(user: str) -> dict[str, str]:
+            token = first.post("/dev/token", json={"username": user}).json()["access_token"]
+            return {"Authorization": f"Bearer {token}"}
+
+        with database.read_sessions() as session:
+            patients = [demo_patient(session, "231", i).id for i in range(ROUNDS)]
+        one, two = auth("counsellor1.kaskinen"), auth("counsellor2.kaskinen")
+        for patient_id in patients:
+            referral = send_referral(first, auth, patient_id, sender="doctor.kaskinen")
+            url = f"/api/v1/referrals/{referral['id']}"
+            codes = race(
+                lambda url=url: first.get(url, headers=one).status_code,
+                lambda url=url: second.get(url, headers=two).status_code,
+            )
+            assert codes == [200, 200]
+            with database.read_sessions() as session:
+                receives = select(func.count()).where(
+                    ReferralEvent.referral_id == uuid.UUID(referral["id"]),
+                    ReferralEvent.action == "receive",
+                )
+                assert session.scalar(receives) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from app.access.audit.models import AuditEvent
 from app.jobs.models import OutboxEvent
 from app.referrals.states import TRANSITIONS, Action, Status
 from tests.fixtures.factories import act, demo_patient, send_referral
@@ -206,14 +207,16 @@ def test_reasons_come_from_the_actions_own_list(
         {},
         {"reason_code": "not_eligible"},
         {"reason_text": "x"},
-        {"reason_code": "x", "reason_text": ""},
+        {"reason_code": "not_eligible", "reason_text": ""},
     ],
 )
 def test_reject_needs_a_coded_reason_and_text(
     client: TestClient, auth: Auth, session: Session, body: dict[str, str]
 ) -> None:
     referral = referral_in(client, auth, session, Status.received)
-    assert act(client, auth, COUNSELLOR, referral, "reject", body).status_code == 422
+    response = act(client, auth, COUNSELLOR, referral, "reject", body)
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_failed"
 
 
 def test_complete_needs_an_outcome_summary(
@@ -262,8 +265,13 @@ def test_a_referral_sent_without_a_slot_is_on_the_booking_worklist(
     client: TestClient, auth: Auth, session: Session
 ) -> None:
     referral = send_referral(client, auth, demo_patient(session, "399").id, book_by_service=True)
-    assert referral["booking_by_service"] is True
-    assert referral["expected_contact_by"] >= str(date.today())
+    assert (referral["booking_by_service"], referral["version"]) == (True, 1)
+    # Routine: within 14 working days, i.e. more than a fortnight of calendar days away.
+    assert date.fromisoformat(referral["expected_contact_by"]) >= date.today() + timedelta(days=18)
+    worklist = client.get(
+        "/api/v1/referrals", params={"booking_by_service": "true"}, headers=auth(COUNSELLOR)
+    ).json()["items"]
+    assert [item["id"] for item in worklist] == [referral["id"]]
 
 
 def test_reason_lists_are_served_in_the_callers_language(client: TestClient, auth: Auth) -> None:
@@ -272,3 +280,21 @@ def test_reason_lists_are_served_in_the_callers_language(client: TestClient, aut
     texts = {r["code"]: r["text"] for r in reasons.json()}
     assert texts["needs_physiotherapy_first"] == "Fysioterapi behövs först"
     assert all(r["kind"] == "return" for r in reasons.json())
+
+
+def test_refused_writes_are_audited_with_the_referral(
+    client: TestClient, auth: Auth, session: Session
+) -> None:
+    referral = referral_in(client, auth, session, Status.received)
+    url = f"/api/v1/referrals/{referral['id']}/accept"
+    attempts = [
+        client.post(url, headers=auth(COUNSELLOR)),  # 428: no version
+        act(client, auth, COUNSELLOR, referral, "accept", version=99),  # 412: stale
+        act(client, auth, COUNSELLOR, referral, "start"),  # 409: not accepted yet
+    ]
+    assert [r.status_code for r in attempts] == [428, 412, 409]
+    events = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(3)).all()
+    assert [e.outcome for e in reversed(events)] == ["refused", "conflict", "conflict"]
+    assert {(e.resource_id, str(e.patient_id)) for e in events} == {
+        (referral["id"], referral["patient_id"])
+    }

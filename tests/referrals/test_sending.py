@@ -11,7 +11,7 @@ from sqlalchemy import Connection, event, func, select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from app.organisations.models import CounsellingService
+from app.organisations.models import CounsellingService, ServiceCatchment
 from app.referrals.models import Referral
 from tests.fixtures.factories import demo_patient, referral_body, send_referral
 
@@ -37,13 +37,34 @@ def test_routed_to_the_service_of_the_home_municipality(
     assert service_code(session, referral["service_id"]) == service
 
 
-def test_a_swedish_speaker_in_the_bilingual_municipality(
+def test_in_the_bilingual_municipality_the_patients_language_decides(
     client: TestClient, auth: Auth, session: Session
 ) -> None:
+    kaskinen = session.scalars(
+        select(CounsellingService).where(CounsellingService.code == "ln-kaskinen")
+    ).one()
+    # A Finnish-only service of the same municipality, first in every other order.
+    finnish_only = CounsellingService(
+        code="aa-kaskinen-fi",
+        municipality_id=kaskinen.municipality_id,
+        name_fi="Kaskisten suomenkielinen liikuntaneuvonta",
+        name_sv="Kaskö finskspråkig motionsrådgivning",
+        languages=["fi"],
+        modes=["in_person"],
+        locations=[],
+        catchment=[ServiceCatchment(municipality_code="231")],
+    )
+    session.add(finnish_only)
+    session.flush()
     patient = demo_patient(session, "231")
-    referral = send_referral(client, auth, patient.id, preferred_language="sv")
-    assert service_code(session, referral["service_id"]) == "ln-kaskinen"
-    assert referral["preferred_language"] == "sv"
+    swedish = send_referral(
+        client, auth, patient.id, sender="doctor.kaskinen", preferred_language="sv"
+    )
+    finnish = send_referral(
+        client, auth, patient.id, sender="doctor.kaskinen", preferred_language="fi"
+    )
+    assert service_code(session, swedish["service_id"]) == "ln-kaskinen"
+    assert service_code(session, finnish["service_id"]) == "aa-kaskinen-fi"
 
 
 def test_a_named_service_wins(client: TestClient, auth: Auth, session: Session) -> None:
@@ -213,3 +234,15 @@ def test_a_forged_cursor_is_refused(client: TestClient, auth: Auth, cursor: str)
     )
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_cursor"
+
+
+def test_only_clinical_professions_refer(client: TestClient, auth: Auth, session: Session) -> None:
+    from app.access.models import User
+
+    nurse = session.scalars(select(User).where(User.username == "nurse.laihia")).one()
+    nurse.profession = "counsellor"
+    session.flush()
+    body = referral_body(demo_patient(session, "399").id)
+    assert (
+        client.post("/api/v1/referrals", json=body, headers=auth("nurse.laihia")).status_code == 403
+    )
