@@ -17,7 +17,15 @@ from app.counselling.exceptions import (
     VisitAlreadyCorrected,
 )
 from app.counselling.models import PlanVersion
-from app.counselling.schemas import Outcome, PlanIn, PlanRead, VisitCorrection, VisitIn, VisitRead
+from app.counselling.schemas import (
+    FollowUpBooking,
+    Outcome,
+    PlanIn,
+    PlanRead,
+    VisitCorrection,
+    VisitIn,
+    VisitRead,
+)
 from app.db import WriteSession
 from app.errors import Forbidden, NotFound, ValidationFailed, problem_responses
 from app.kit.clock import utcnow
@@ -128,3 +136,15 @@ def referral_outcome(
     """What came of the counselling: visits held, change in weekly activity and strength days
     from the first to the last assessment, goals met."""
     return service.outcome(session, principal, referral_id)
+
+
+@router.post(
+    "/referrals/{referral_id}/plan/follow-ups",
+    responses=problem_responses(Forbidden, NotFound, PlanVersionNotFound, ValidationFailed),
+)
+def book_follow_ups(
+    referral_id: uuid.UUID, principal: RecordUser, session: WriteSession
+) -> list[FollowUpBooking]:
+    """Book the plan's follow-ups (e.g. 1, 3, 6 and 12 months): for each, the first free
+    follow-up slot within two weeks of its date. The counsellors of the referral's service."""
+    return service.book_follow_ups(session, principal, referral_id, utcnow())

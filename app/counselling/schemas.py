@@ -163,3 +163,10 @@ class Outcome(BaseModel):
     strength_days_change: int | None
     goals: int
     goals_met: int
+
+
+class FollowUpBooking(BaseModel):
+    months: int
+    target_date: date
+    appointment_id: uuid.UUID | None = Field(description="None: no free slot near the date.")
+    start_at: LocalDateTime | None

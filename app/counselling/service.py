@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -22,8 +22,16 @@ from app.counselling.exceptions import (
     VisitAlreadyCorrected,
 )
 from app.counselling.models import PlanVersion, Visit
-from app.counselling.schemas import Assessment, Outcome, PlanIn, VisitCorrection, VisitIn
+from app.counselling.schemas import (
+    Assessment,
+    FollowUpBooking,
+    Outcome,
+    PlanIn,
+    VisitCorrection,
+    VisitIn,
+)
 from app.errors import Forbidden, NotFound, RefusalContext
+from app.kit.clock import add_months, today_in_helsinki
 from app.referrals import policies as referral_policies
 from app.referrals import service as referral_service
 from app.referrals.exceptions import PreconditionRequired, StaleVersion
@@ -31,6 +39,11 @@ from app.referrals.models import Referral
 from app.referrals.states import Action, Status
 from app.scheduling import repository as scheduling_repository
 from app.scheduling import service as scheduling
+from app.scheduling.calendar_rules import local_instant
+from app.scheduling.exceptions import SlotUnavailable
+from app.scheduling.models import Appointment
+from app.scheduling.repository import SlotFilter
+from app.scheduling.schemas import AppointmentCreate
 
 TAB = "CounsellingTab"
 IN_COUNSELLING = (Status.accepted, Status.in_progress)
@@ -226,3 +239,56 @@ def outcome(session: Session, principal: Principal, referral_id: uuid.UUID) -> O
     referral = referral_service.visible(session, principal, referral_id)
     _audit(session, principal, AuditAction.read, "Outcome", referral.id, referral.patient_id)
     return outcome_of(session, referral)
+
+
+FOLLOW_UP_WINDOW = timedelta(days=14)
+
+
+def book_follow_ups(
+    session: Session, principal: Principal, referral_id: uuid.UUID, now: datetime
+) -> list[FollowUpBooking]:
+    """Turn the plan's follow-up schedule into bookings: for each, the first free follow-up
+    slot of the service within two weeks of the date (counsellors of the service)."""
+    referral = referral_service.visible(session, principal, referral_id)
+    _for_writing(session, principal, referral)
+    plan = repository.plan(session, referral.id, None)
+    if plan is None:
+        raise PlanVersionNotFound()
+    results = []
+    for months in plan.follow_up_months:
+        target = max(add_months(plan.agreed_on, months), today_in_helsinki())
+        booked = _first_free_follow_up(session, principal, referral, target, now)
+        results.append(
+            FollowUpBooking(
+                months=months,
+                target_date=target,
+                appointment_id=booked.id if booked else None,
+                start_at=booked.start_at if booked else None,
+            )
+        )
+    return results
+
+
+def _first_free_follow_up(
+    session: Session, principal: Principal, referral: Referral, target: date, now: datetime
+) -> Appointment | None:
+    start = local_instant(target, time(0))
+    where = SlotFilter(
+        service_id=referral.service_id,
+        start=start,
+        end=start + FOLLOW_UP_WINDOW,
+        visit_type="follow_up",
+    )
+    for slot, _name, _left in scheduling_repository.free_slots(session, where, now, 10):
+        try:
+            # Each attempt in its own savepoint: a slot taken meanwhile leaves no trace.
+            with session.begin_nested():
+                return scheduling.book(
+                    session,
+                    principal,
+                    AppointmentCreate(slot_id=slot.id, referral_id=referral.id),
+                    now,
+                )
+        except SlotUnavailable:
+            continue
+    return None

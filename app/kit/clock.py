@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -29,3 +30,10 @@ def add_working_days(start: date, days: int) -> date:
 def to_helsinki(moment: datetime) -> str:
     """RFC 3339 with the Helsinki offset: how the API shows times."""
     return moment.astimezone(HELSINKI).isoformat()
+
+
+def add_months(start: date, months: int) -> date:
+    """The same day `months` later, or the last day of a shorter month."""
+    index = start.month - 1 + months
+    year, month = start.year + index // 12, index % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))

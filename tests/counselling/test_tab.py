@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from app.access.audit.models import AuditEvent
+from app.access.models import User
 from app.jobs.models import OutboxEvent
+from app.kit.clock import add_months
 from tests.fixtures.factories import act, demo_patient, send_referral
 
 Auth = Callable[[str], dict[str, str]]
@@ -319,3 +321,49 @@ def test_visits_only_while_counselling_is_open(
     sent = send_referral(client, auth, demo_patient(session, "399", 1).id)
     response = record(client, auth, sent)
     assert response.json()["code"] == "referral_not_in_counselling"
+
+
+def test_the_follow_up_schedule_becomes_bookings(
+    client: TestClient, auth: Auth, session: Session, referral: dict[str, Any]
+) -> None:
+    counsellor = session.scalars(select(User.id).where(User.username == COUNSELLOR)).one()
+    rules = [
+        {"weekday": weekday, "start_time": "09:00", "end_time": "10:00", "location": "Halli",
+         "modes": ["in_person"], "visit_types": ["follow_up"], "languages": ["fi"],
+         "valid_from": str(TODAY)}
+        for weekday in range(5)
+    ]  # fmt: skip
+    client.put(
+        f"/api/v1/counsellors/{counsellor}/availability",
+        json={"rules": rules},
+        headers=auth(COUNSELLOR),
+    )
+    plan = {**PLAN, "follow_up_months": [1, 3, 6]}
+    client.put(f"/api/v1/referrals/{referral['id']}/plan", json=plan, headers=auth(COUNSELLOR))
+    booked = client.post(
+        f"/api/v1/referrals/{referral['id']}/plan/follow-ups", headers=auth(COUNSELLOR)
+    )
+    assert booked.status_code == 200, booked.text
+    results = booked.json()
+    assert [r["months"] for r in results] == [1, 3, 6]
+    # Slots exist for 16 weeks: the 1- and 3-month follow-ups are booked, the 6-month one not yet.
+    assert [r["appointment_id"] is not None for r in results] == [True, True, False]
+    first = date.fromisoformat(results[0]["start_at"][:10])
+    assert add_months(TODAY, 1) <= first <= add_months(TODAY, 1) + timedelta(days=14)
+    listed = client.get(
+        "/api/v1/appointments",
+        params={"referral_id": referral["id"]},
+        headers=auth("doctor.laihia"),
+    )
+    assert len(listed.json()) == 2
+    assert client.post(f"/api/v1/referrals/{referral['id']}/plan/follow-ups",
+                       headers=auth("doctor.laihia")).status_code == 403  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("start", "months", "expected"),
+    [(date(2026, 1, 31), 1, date(2026, 2, 28)), (date(2024, 1, 31), 1, date(2024, 2, 29)),
+     (date(2026, 11, 15), 3, date(2027, 2, 15)), (date(2026, 12, 1), 12, date(2027, 12, 1))],
+)  # fmt: skip
+def test_adding_months(start: date, months: int, expected: date) -> None:
+    assert add_months(start, months) == expected
