@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
@@ -17,6 +17,7 @@ from app.access.audit.models import AuditEvent
 from app.access.models import User
 from app.jobs.models import OutboxEvent
 from app.kit.clock import add_months
+from app.scheduling.models import Appointment
 from tests.fixtures.factories import act, demo_patient, send_referral
 
 Auth = Callable[[str], dict[str, str]]
@@ -367,3 +368,44 @@ def test_the_follow_up_schedule_becomes_bookings(
 )  # fmt: skip
 def test_adding_months(start: date, months: int, expected: date) -> None:
     assert add_months(start, months) == expected
+
+
+def test_a_visit_tied_to_its_appointment_marks_it_attended(
+    client: TestClient, auth: Auth, session: Session, referral: dict[str, Any]
+) -> None:
+    counsellor = session.scalars(select(User.id).where(User.username == COUNSELLOR)).one()
+    rules = [{"weekday": weekday, "start_time": "09:00", "end_time": "10:00", "location": "Halli",
+              "modes": ["in_person"], "visit_types": ["first_visit"], "languages": ["fi"],
+              "valid_from": str(TODAY)} for weekday in range(7)]  # fmt: skip
+    client.put(
+        f"/api/v1/counsellors/{counsellor}/availability",
+        json={"rules": rules},
+        headers=auth(COUNSELLOR),
+    )
+    slot = client.get(
+        "/api/v1/slots", params={"service_id": referral["service_id"]}, headers=auth(COUNSELLOR)
+    ).json()[0]
+    booking = {"slot_id": slot["id"], "referral_id": referral["id"]}
+    appointment = client.post("/api/v1/appointments", json=booking, headers=auth(COUNSELLOR)).json()
+    # Recorded before it began: refused; once it has begun, the visit marks it attended.
+    early = record(client, auth, referral, visited_on=str(TODAY), appointment_id=appointment["id"])
+    assert early.json()["code"] == "appointment_not_started"
+    began = datetime.now(UTC) - timedelta(minutes=30)
+    session.execute(
+        update(Appointment)
+        .where(Appointment.id == uuid.UUID(appointment["id"]))
+        .values(start_at=began, end_at=began + timedelta(hours=1))
+    )
+    session.flush()
+    recorded = record(
+        client, auth, referral, visited_on=str(TODAY), appointment_id=appointment["id"]
+    )
+    assert recorded.status_code == 201, recorded.text
+    marked = client.get(
+        f"/api/v1/appointments/{appointment['id']}", headers=auth("doctor.laihia")
+    ).json()
+    assert marked["status"] == "attended"
+    other = send_referral(client, auth, demo_patient(session, "399", 2).id)
+    other = act(client, auth, COUNSELLOR, other, "accept").json()
+    wrong = record(client, auth, other, appointment_id=appointment["id"])
+    assert wrong.json()["code"] == "appointment_of_another_referral"
