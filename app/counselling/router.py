@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from app.access.permissions import RecordUser
 from app.counselling import service
@@ -29,6 +29,7 @@ from app.counselling.schemas import (
 from app.db import WriteSession
 from app.errors import Forbidden, NotFound, ValidationFailed, problem_responses
 from app.kit.clock import utcnow
+from app.kit.versions import IfMatch, etag, expected_version
 from app.referrals.exceptions import PreconditionRequired, StaleVersion
 from app.scheduling.exceptions import AppointmentNotStarted
 
@@ -36,7 +37,7 @@ router = APIRouter(tags=["counselling tab"])
 
 
 def _plan(plan: PlanVersion, response: Response) -> PlanRead:
-    response.headers["ETag"] = f'"{plan.version}"'
+    response.headers["ETag"] = etag(plan.version)
     return PlanRead.model_validate(plan, from_attributes=True)
 
 
@@ -103,12 +104,11 @@ def save_plan(
     principal: RecordUser,
     session: WriteSession,
     response: Response,
-    if_match: Annotated[str | None, Header(alias="If-Match", max_length=40)] = None,
+    if_match: IfMatch = None,
 ) -> PlanRead:
     """Save the activity plan agreed with the patient as a new version (the service's
     counsellors); after the first, send the current version in `If-Match`."""
-    digits = if_match.removeprefix("W/").strip('"') if if_match else None
-    expected = int(digits) if digits and digits.isdigit() else (-1 if digits else None)
+    expected = expected_version(if_match)
     return _plan(service.save_plan(session, principal, referral_id, body, expected), response)
 
 

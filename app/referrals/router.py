@@ -23,6 +23,7 @@ from app.kit.idempotency import (
     IdempotencyKeyReused,
 )
 from app.kit.pagination import Cursor, InvalidCursor, Limit, Page, decode_cursor, encode_cursor
+from app.kit.versions import IfMatch, etag, expected_version
 from app.patients.models import Patient
 from app.referrals import policies, service
 from app.referrals.exceptions import (
@@ -55,14 +56,6 @@ from app.referrals.states import Action, Status
 
 router = APIRouter(tags=["referrals"])
 
-IfMatch = Annotated[
-    str | None,
-    Header(
-        alias="If-Match",
-        max_length=40,
-        description="The ETag of the referral as last read; a stale one answers 412.",
-    ),
-]
 TRANSITION_ERRORS = problem_responses(
     Forbidden,
     NotFound,
@@ -74,19 +67,8 @@ TRANSITION_ERRORS = problem_responses(
 )
 
 
-def _etag(referral: Referral) -> str:
-    return f'"{referral.version}"'
-
-
-def _version(if_match: str | None) -> int | None:
-    if if_match is None:
-        return None
-    digits = if_match.removeprefix("W/").strip('"')
-    return int(digits) if digits.isdigit() else -1
-
-
 def _read(principal: Principal, referral: Referral, response: Response) -> ReferralRead:
-    response.headers["ETag"] = _etag(referral)
+    response.headers["ETag"] = etag(referral.version)
     reason = referral.status_reason_code
     return ReferralRead(
         id=referral.id,
@@ -153,7 +135,7 @@ def send_referral(
         # The first answer again, exactly; showing it is a read of the referral.
         service.record_replay(session, principal, previous.id, previous.patient_id)
         referral_id, answer = previous.id, previous
-        response.headers["ETag"] = f'"{previous.version}"'
+        response.headers["ETag"] = etag(previous.version)
     else:
         referral = service.send(session, principal, body)
         referral_id, answer = (
@@ -276,7 +258,9 @@ def _transition(
     response: Response,
     body: ReasonBody | None = None,
 ) -> ReferralRead:
-    referral = service.take(session, principal, referral_id, action, _version(if_match), body)
+    referral = service.take(
+        session, principal, referral_id, action, expected_version(if_match), body
+    )
     return _read(principal, referral, response)
 
 
