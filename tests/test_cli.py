@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
-from sqlalchemy import text
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from app import db
@@ -99,3 +99,32 @@ def test_demo_patients_can_be_listed_without_a_database() -> None:
     assert code == 0
     assert len(patients) == 50
     assert all(900 <= int(p["hetu"][7:10]) <= 999 for p in patients)
+
+
+def test_slots_materialise_extends_every_counsellors_horizon(cli_env: str) -> None:
+    from datetime import date, time
+
+    from app.access import repository as accounts
+    from app.access.principal import LOCAL_ISSUER
+    from app.scheduling.models import AvailabilityRule, Slot
+
+    run("demo-data")
+    database = db.Database.from_url(cli_env)
+    with database.write_sessions() as session, session.begin():
+        found = accounts.active_user_with_organisation(session, LOCAL_ISSUER, "counsellor1.laihia")
+        assert found is not None
+        session.add(
+            AvailabilityRule(
+                counsellor_id=found[0].id, weekday=2, start_time=time(9), end_time=time(10),
+                location="Halli", modes=["in_person"], visit_types=["first_visit"],
+                languages=["fi"], valid_from=date(2026, 1, 1),
+            )
+        )  # fmt: skip
+    code, output = run("slots", "materialise")
+    assert code == 0, output
+    assert "16 slots created" in output
+    code, output = run("slots", "materialise")
+    assert "0 slots created" in output
+    with database.read_sessions() as session:
+        assert len(session.scalars(select(Slot)).all()) == 16
+    database.dispose()
