@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from app.access.grants.router import router as grants_router
 from app.counselling.router import router as counselling_router
 from app.errors import InvalidToken, Unauthenticated, problem_responses
 from app.organisations.router import router as services_router
@@ -17,3 +18,4 @@ api_router.include_router(patients_router)
 api_router.include_router(referrals_router)
 api_router.include_router(scheduling_router)
 api_router.include_router(counselling_router)
+api_router.include_router(grants_router)

@@ -15,8 +15,10 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.access.grants.models import AccessGrant
 from app.access.models import User
 from app.access.principal import Principal
+from app.kit.clock import utcnow
 from app.organisations.models import (
     CounsellingService,
     Organisation,
@@ -159,7 +161,7 @@ def _seed_municipality(session: Session, region: Organisation, demo: DemoMunicip
         display = f"{title} {demo.name_fi}"
         _user(session, username, display, station, ["clinician"], profession=profession)
     for number in (1, 2):
-        _user(
+        counsellor = _user(
             session,
             f"counsellor{number}.{demo.slug}",
             f"Liikuntaneuvoja {number} {demo.name_fi}",
@@ -167,6 +169,18 @@ def _seed_municipality(session: Session, region: Organisation, demo: DemoMunicip
             ["counsellor"],
             profession="counsellor",
             service=service,
+        )
+        session.flush()
+        session.add(
+            AccessGrant(
+                user_id=counsellor.id,
+                service_id=service.id,
+                valid_from=date(2024, 1, 1),
+                valid_until=date(2030, 12, 31),
+                granted_by="admin.region",
+                attested_by=f"admin.{demo.slug}",
+                attested_at=utcnow(),
+            )
         )
     admin_name = f"Käyttöoikeushallinta {demo.name_fi}"
     _user(session, f"admin.{demo.slug}", admin_name, municipality, ["access_admin"])
@@ -181,17 +195,17 @@ def _user(
     *,
     profession: str | None = None,
     service: CounsellingService | None = None,
-) -> None:
-    session.add(
-        User(
-            username=username,
-            display_name=display_name,
-            organisation_id=organisation.id,
-            roles=roles,
-            profession=profession,
-            service_id=service.id if service else None,
-        )
+) -> User:
+    user = User(
+        username=username,
+        display_name=display_name,
+        organisation_id=organisation.id,
+        roles=roles,
+        profession=profession,
+        service_id=service.id if service else None,
     )
+    session.add(user)
+    return user
 
 
 def _patient(session: Session, demo: DemoPatient) -> None:

@@ -1,6 +1,7 @@
 """Every domain's tables, imported in one place so that Alembic and the tests see all of them."""
 
 from app.access.audit.models import AuditEvent
+from app.access.grants.models import AccessGrant
 from app.access.models import User
 from app.counselling.models import PlanVersion, Visit
 from app.jobs.models import OutboxEvent
@@ -19,6 +20,7 @@ from app.scheduling.models import (
 )
 
 __all__ = [
+    "AccessGrant",
     "Appointment",
     "AuditEvent",
     "AvailabilityException",

@@ -58,8 +58,8 @@ def issue_token(session: ReadSession, issuer: DevIssuer, username: str) -> Token
     found = repository.active_user_with_organisation(session, LOCAL_ISSUER, username)
     if found is None:
         raise UnknownDemoUser()
-    user, organisation_code = found
-    token, lifetime = issuer.issue(user, organisation_code)
+    user, organisation = found
+    token, lifetime = issuer.issue(user, organisation.code)
     return TokenResponse(access_token=token, expires_in=lifetime)
 
 

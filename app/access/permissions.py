@@ -32,6 +32,7 @@ class Permission(StrEnum):
     slot_search = "slot:search"
     appointment_book = "appointment:book"
     availability_manage = "availability:manage"
+    access_administer = "access:administer"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -59,7 +60,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.availability_manage,
         }
     ),
-    Role.access_admin: frozenset({Permission.directory_read}),
+    Role.access_admin: frozenset({Permission.directory_read, Permission.access_administer}),
     Role.auditor: frozenset({Permission.directory_read}),
     Role.statistician: frozenset({Permission.directory_read}),
     Role.integration: frozenset(
@@ -108,3 +109,4 @@ ReferralSender = Annotated[Principal, Depends(require(Permission.referral_send))
 ReferralReader = Annotated[Principal, Depends(require(Permission.referral_read))]
 SlotSearcher = Annotated[Principal, Depends(require(Permission.slot_search))]
 AppointmentBooker = Annotated[Principal, Depends(require(Permission.appointment_book))]
+AccessAdmin = Annotated[Principal, Depends(require(Permission.access_administer))]

@@ -38,6 +38,8 @@ class Principal:
     # From the account, once the token's subject has been matched to an active user.
     user_id: uuid.UUID | None = None
     service_id: uuid.UUID | None = None
+    organisation_id: uuid.UUID | None = None
+    organisation_kind: str | None = None
 
     @property
     def account_key(self) -> str:

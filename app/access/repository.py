@@ -12,9 +12,9 @@ from app.organisations.models import CounsellingService, Organisation
 
 def active_user_with_organisation(
     session: Session, issuer: str, username: str
-) -> Row[User, str] | None:
+) -> Row[User, Organisation] | None:
     statement = (
-        select(User, Organisation.code)
+        select(User, Organisation)
         .join(Organisation, User.organisation_id == Organisation.id)
         .where(User.issuer == issuer, User.username == username, User.active.is_(True))
     )

@@ -7,9 +7,11 @@ import dataclasses
 from sqlalchemy.orm import Session
 
 from app.access import repository
-from app.access.principal import Principal, Profession
+from app.access.grants import service as grants
+from app.access.principal import Principal, Profession, Role
 from app.errors import InvalidToken
 from app.i18n import N_
+from app.kit.clock import today_in_helsinki
 
 
 def resolve_account(session: Session, claimed: Principal) -> Principal:
@@ -23,12 +25,21 @@ def resolve_account(session: Session, claimed: Principal) -> Principal:
     found = repository.active_user_with_organisation(session, claimed.issuer, claimed.subject)
     if found is None:
         raise InvalidToken(reason=N_("the account is not active"))
-    user, organisation_code = found
-    if organisation_code != claimed.organisation:
+    user, organisation = found
+    if organisation.code != claimed.organisation:
         raise InvalidToken(reason=N_("the token names another organisation than the account"))
+    roles = {role for role in claimed.roles if role in user.roles}
+    # The seed's rule 5 and 6: a counsellor reaches the tab and booking only through a grant
+    # the region gave and the municipality attested, valid today; checked on every request.
+    if Role.counsellor in roles and not grants.holds_effective_grant(
+        session, user, today_in_helsinki()
+    ):
+        roles.discard(Role.counsellor)
     return dataclasses.replace(
         claimed,
-        roles=frozenset(role for role in claimed.roles if role in user.roles),
+        roles=frozenset(roles),
+        organisation_id=organisation.id,
+        organisation_kind=organisation.kind,
         profession=Profession(user.profession) if user.profession else None,
         name=user.display_name,
         user_id=user.id,

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.access.grants.models import AccessGrant
+from app.access.models import User
+
+
+def effective(
+    session: Session, user_id: uuid.UUID, service_id: uuid.UUID, on: date
+) -> AccessGrant | None:
+    statement = select(AccessGrant).where(
+        AccessGrant.user_id == user_id,
+        AccessGrant.service_id == service_id,
+        AccessGrant.attested_at.is_not(None),
+        AccessGrant.revoked_at.is_(None),
+        AccessGrant.valid_from <= on,
+        AccessGrant.valid_until >= on,
+    )
+    return session.scalars(statement.limit(1)).first()
+
+
+def get(session: Session, grant_id: uuid.UUID) -> AccessGrant | None:
+    return session.get(AccessGrant, grant_id)
+
+
+def listing(
+    session: Session, organisation_id: uuid.UUID | None
+) -> Sequence[tuple[AccessGrant, User]]:
+    """Every grant with its holder; only the staff of one organisation when given."""
+    statement = select(AccessGrant, User).join(User, User.id == AccessGrant.user_id)
+    if organisation_id is not None:
+        statement = statement.where(User.organisation_id == organisation_id)
+    rows = session.execute(statement.order_by(AccessGrant.created_at)).all()
+    return [(grant, user) for grant, user in rows]

@@ -1,0 +1,79 @@
+"""Access grants. The region's access admins grant and revoke; a municipality's access admins
+attest and revoke for their own staff and see only them."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, status
+
+from app.access.grants import service
+from app.access.grants.exceptions import GrantNotAttestable, NotACounsellorOfTheService
+from app.access.grants.models import AccessGrant
+from app.access.grants.schemas import GrantCreate, GrantRead, GrantRevoke
+from app.access.models import User
+from app.access.permissions import AccessAdmin
+from app.db import WriteSession
+from app.errors import Forbidden, NotFound, ValidationFailed, problem_responses
+from app.kit.clock import today_in_helsinki, utcnow
+
+router = APIRouter(prefix="/admin/access-grants", tags=["access rights"])
+
+
+def _read(grant: AccessGrant, user: User) -> GrantRead:
+    return GrantRead(
+        id=grant.id,
+        user_id=grant.user_id,
+        username=user.username,
+        service_id=grant.service_id,
+        valid_from=grant.valid_from,
+        valid_until=grant.valid_until,
+        granted_by=grant.granted_by,
+        attested_by=grant.attested_by,
+        attested_at=grant.attested_at,
+        revoked_by=grant.revoked_by,
+        revoked_at=grant.revoked_at,
+        revoke_reason=grant.revoke_reason,
+        last_used_on=grant.last_used_on,
+        effective=service.is_effective(grant, today_in_helsinki()),
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(Forbidden, NotACounsellorOfTheService, ValidationFailed),
+)
+def create_grant(body: GrantCreate, principal: AccessAdmin, session: WriteSession) -> GrantRead:
+    """Grant a counsellor access to their service's tab and booking for a period (the
+    region's access admins). Effective once their municipality attests it."""
+    created = service.grant(session, principal, body)
+    return _read(created, session.get_one(User, created.user_id))
+
+
+@router.get("", responses=problem_responses(Forbidden))
+def list_grants(principal: AccessAdmin, session: WriteSession) -> list[GrantRead]:
+    """Grants: all for the region's access admins, their own staff's for a municipality's."""
+    return [_read(grant, user) for grant, user in service.listing(session, principal)]
+
+
+@router.post(
+    "/{grant_id}/attest",
+    responses=problem_responses(Forbidden, NotFound, GrantNotAttestable, ValidationFailed),
+)
+def attest_grant(grant_id: uuid.UUID, principal: AccessAdmin, session: WriteSession) -> GrantRead:
+    """Attest that the counsellor's work needs the access (their municipality's access admins)."""
+    attested = service.attest(session, principal, grant_id, utcnow())
+    return _read(attested, session.get_one(User, attested.user_id))
+
+
+@router.post(
+    "/{grant_id}/revoke", responses=problem_responses(Forbidden, NotFound, ValidationFailed)
+)
+def revoke_grant(
+    grant_id: uuid.UUID, body: GrantRevoke, principal: AccessAdmin, session: WriteSession
+) -> GrantRead:
+    """Revoke, with effect on the counsellor's next request (the region's access admins, or
+    the counsellor's municipality's)."""
+    revoked = service.revoke(session, principal, grant_id, body, utcnow())
+    return _read(revoked, session.get_one(User, revoked.user_id))

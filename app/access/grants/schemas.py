@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+
+from app.kit.types import LocalDateTime
+
+
+class GrantCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: uuid.UUID
+    service_id: uuid.UUID
+    valid_from: date
+    valid_until: date
+
+    @model_validator(mode="after")
+    def _period(self) -> Self:
+        if self.valid_until < self.valid_from:
+            raise ValueError("valid_until is before valid_from")
+        return self
+
+
+class GrantRevoke(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+
+class GrantRead(BaseModel):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    username: str
+    service_id: uuid.UUID
+    valid_from: date
+    valid_until: date
+    granted_by: str
+    attested_by: str | None
+    attested_at: LocalDateTime | None
+    revoked_by: str | None
+    revoked_at: LocalDateTime | None
+    revoke_reason: str | None
+    last_used_on: date | None
+    effective: bool

@@ -1,0 +1,127 @@
+"""Granting, attesting and revoking access; checked on every request, so that a revocation or
+an expiry takes effect on the very next one."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from app.access.audit import service as audit
+from app.access.audit.models import AuditAction
+from app.access.grants import repository
+from app.access.grants.exceptions import GrantNotAttestable, NotACounsellorOfTheService
+from app.access.grants.models import AccessGrant
+from app.access.grants.schemas import GrantCreate, GrantRevoke
+from app.access.models import User
+from app.access.principal import Principal
+from app.errors import Forbidden, NotFound, RefusalContext
+from app.organisations.models import OrganisationKind
+
+RESOURCE = "AccessGrant"
+
+
+def is_effective(grant: AccessGrant, on: date) -> bool:
+    return (
+        grant.attested_at is not None
+        and grant.revoked_at is None
+        and grant.valid_from <= on <= grant.valid_until
+    )
+
+
+def holds_effective_grant(session: Session, user: User, on: date) -> bool:
+    """Whether a counsellor may act in their service today; notes the use for access review."""
+    if user.service_id is None:
+        return False
+    grant = repository.effective(session, user.id, user.service_id, on)
+    if grant is None:
+        return False
+    if grant.last_used_on != on:
+        grant.last_used_on = on
+    return True
+
+
+def _record(
+    session: Session, principal: Principal, action: AuditAction, grant: AccessGrant
+) -> None:
+    audit.record(
+        session, actor=principal, action=action, resource_type=RESOURCE, resource_id=grant.id
+    )
+
+
+def _is_region_admin(principal: Principal) -> bool:
+    return principal.organisation_kind == OrganisationKind.region
+
+
+def _own_staff(principal: Principal, user: User) -> bool:
+    return (
+        principal.organisation_kind == OrganisationKind.municipality
+        and principal.organisation_id == user.organisation_id
+    )
+
+
+def grant(session: Session, principal: Principal, data: GrantCreate) -> AccessGrant:
+    """The region grants a counsellor access to their service's tab and booking."""
+    if not _is_region_admin(principal):
+        raise Forbidden(refusal=RefusalContext(RESOURCE))
+    user = session.get(User, data.user_id)
+    if user is None or "counsellor" not in user.roles or user.service_id != data.service_id:
+        raise NotACounsellorOfTheService()
+    created = AccessGrant(**data.model_dump(), granted_by=principal.subject)
+    session.add(created)
+    session.flush()
+    _record(session, principal, AuditAction.create, created)
+    return created
+
+
+def _grant_for(
+    session: Session, principal: Principal, grant_id: uuid.UUID
+) -> tuple[AccessGrant, User]:
+    found = repository.get(session, grant_id)
+    user = session.get(User, found.user_id) if found else None
+    if (
+        found is None
+        or user is None
+        or not (_is_region_admin(principal) or _own_staff(principal, user))
+    ):
+        raise NotFound(refusal=RefusalContext(RESOURCE, str(grant_id)))
+    return found, user
+
+
+def attest(
+    session: Session, principal: Principal, grant_id: uuid.UUID, now: datetime
+) -> AccessGrant:
+    """The counsellor's municipality attests that their work needs the access."""
+    found, user = _grant_for(session, principal, grant_id)
+    if not _own_staff(principal, user):
+        raise Forbidden(refusal=RefusalContext(RESOURCE, str(grant_id)))
+    if found.revoked_at is not None or found.attested_at is not None:
+        raise GrantNotAttestable()
+    found.attested_by, found.attested_at = principal.subject, now
+    session.flush()
+    _record(session, principal, AuditAction.update, found)
+    return found
+
+
+def revoke(
+    session: Session, principal: Principal, grant_id: uuid.UUID, body: GrantRevoke, now: datetime
+) -> AccessGrant:
+    """Either side revokes; the counsellor's next request is already refused."""
+    found, _user = _grant_for(session, principal, grant_id)
+    if found.revoked_at is None:
+        found.revoked_by, found.revoked_at, found.revoke_reason = (
+            principal.subject,
+            now,
+            body.reason,
+        )
+        session.flush()
+        _record(session, principal, AuditAction.update, found)
+    return found
+
+
+def listing(session: Session, principal: Principal) -> Sequence[tuple[AccessGrant, User]]:
+    """The region's admins see every grant; a municipality's, their own staff's."""
+    organisation = None if _is_region_admin(principal) else principal.organisation_id
+    return repository.listing(session, organisation)
