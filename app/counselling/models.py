@@ -43,7 +43,8 @@ class Visit(IdMixin, CreatedAtMixin, Base):
     fitness_test: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     note: Mapped[str | None] = mapped_column(Text)
 
-    supersedes_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("visits.id"))
+    # Unique: a record is corrected once; a later fix corrects the correction.
+    supersedes_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("visits.id"), unique=True)
     correction_reason: Mapped[str | None] = mapped_column(Text)
     corrected: Mapped[bool] = mapped_column(default=False)
 

@@ -137,7 +137,12 @@ def correct(
         correction_reason=data.reason,
         **_fields(data),
     )
-    repository.add(session, correction)
+    try:
+        with session.begin_nested():
+            repository.add(session, correction)
+    except IntegrityError:
+        # Someone else's correction of the same record committed first.
+        raise VisitAlreadyCorrected(extensions={"visit_id": str(original.id)}) from None
     referral_service.note(session, principal, referral, "visit_corrected", data.reason)
     _audit(session, principal, AuditAction.update, "Visit", correction.id, referral.patient_id)
     return correction
@@ -273,6 +278,12 @@ def _first_free_follow_up(
     session: Session, principal: Principal, referral: Referral, target: date, now: datetime
 ) -> Appointment | None:
     start = local_instant(target, time(0))
+    already = scheduling_repository.booked_of_referral(
+        session, referral.id, start, start + FOLLOW_UP_WINDOW, "follow_up"
+    )
+    if already:
+        # Asked again: the follow-up booked the first time stands; nothing is booked twice.
+        return already[0]
     where = SlotFilter(
         service_id=referral.service_id,
         start=start,

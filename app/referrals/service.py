@@ -17,7 +17,7 @@ from app.access.audit.models import AuditAction
 from app.access.principal import Principal, Profession
 from app.errors import Forbidden, NotFound, RefusalContext
 from app.jobs import outbox
-from app.kit.clock import add_working_days, today_in_helsinki
+from app.kit.clock import add_working_days, today_in_helsinki, utcnow
 from app.organisations import service as organisations
 from app.patients.models import Patient
 from app.referrals import policies, repository
@@ -34,7 +34,7 @@ from app.referrals.exceptions import (
 )
 from app.referrals.models import ReasonCode, Referral, ReferralEvent
 from app.referrals.schemas import CancelBody, CompleteBody, ReasonBody, ReferralCreate
-from app.referrals.states import REASON_KIND, Action, Status, allowed_from, target
+from app.referrals.states import OPEN, REASON_KIND, Action, Status, allowed_from, target
 
 RESOURCE = "Referral"
 CLINICAL_PROFESSIONS = frozenset({Profession.doctor, Profession.nurse, Profession.physiotherapist})
@@ -239,6 +239,11 @@ def take(
     _record_event(session, principal, referral, action, current, body)
     if action is Action.complete:
         _publish_outcome(session, referral)
+    if Status(referral.status) not in OPEN:
+        # Imported here: scheduling builds on referrals, not the other way round.
+        from app.scheduling import service as scheduling
+
+        scheduling.release_for_closed_referral(session, principal, referral, utcnow())
     _audit(session, principal, AuditAction.update, referral)
     return referral
 

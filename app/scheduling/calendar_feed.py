@@ -57,6 +57,9 @@ def feed(session: Session, counsellor_id: uuid.UUID, token: str, now: datetime) 
     found = repository.calendar_token(session, _hash(token))
     if found is None or found.counsellor_id != counsellor_id:
         raise NotFound()
+    # A deactivated account's feed stops with it (OWASP ASVS 7.4.2).
+    if repository.counsellor(session, counsellor_id) is None:
+        raise NotFound()
     calendar = Calendar()
     calendar.add("prodid", "-//Askel//liikuntaneuvonta//FI")
     calendar.add("version", "2.0")

@@ -51,3 +51,10 @@ class ModeNotOffered(AppError):
     code = "mode_not_offered"
     title = N_("Mode not offered")
     detail = N_("The slot is not offered in that mode.")
+
+
+class TooManyHolds(AppError):
+    status = 409
+    code = "too_many_holds"
+    title = N_("Too many holds")
+    detail = N_("You are holding several slots already. Book or let them lapse first.")

@@ -175,6 +175,15 @@ def counsellor_busy(session: Session, slot: Slot, now: datetime, holder: str) ->
     return session.scalar(statement) is not None
 
 
+def drop_holds(session: Session, slot_id: uuid.UUID, holder: str) -> None:
+    session.execute(delete(SlotHold).where(SlotHold.slot_id == slot_id, SlotHold.holder == holder))
+
+
+def live_holds_of(session: Session, holder: str, now: datetime) -> int:
+    statement = select(func.count()).where(SlotHold.holder == holder, SlotHold.expires_at > now)
+    return session.scalar(statement) or 0
+
+
 def live_hold(session: Session, hold_id: uuid.UUID, now: datetime) -> SlotHold | None:
     hold = session.get(SlotHold, hold_id)
     return hold if hold is not None and hold.expires_at > now else None
@@ -233,6 +242,26 @@ def counsellor_appointments(
         Appointment.start_at >= since,
     )
     return session.scalars(statement.order_by(Appointment.start_at)).all()
+
+
+def booked_of_referral(
+    session: Session,
+    referral_id: uuid.UUID,
+    start: datetime,
+    end: datetime | None = None,
+    visit_type: str | None = None,
+) -> Sequence[Appointment]:
+    conditions = [
+        Appointment.referral_id == referral_id,
+        Appointment.status == "booked",
+        Appointment.start_at >= start,
+    ]
+    if end is not None:
+        conditions.append(Appointment.start_at < end)
+    if visit_type is not None:
+        conditions.append(Appointment.visit_type == visit_type)
+    statement = select(Appointment).where(*conditions).order_by(Appointment.start_at)
+    return session.scalars(statement).all()
 
 
 def calendar_token(session: Session, token_hash: str) -> CalendarToken | None:

@@ -31,6 +31,7 @@ from app.scheduling.exceptions import (
     ReferralNotBookable,
     SlotOfAnotherService,
     SlotUnavailable,
+    TooManyHolds,
 )
 from app.scheduling.models import Appointment
 from app.scheduling.repository import AppointmentFilter, SlotFilter
@@ -139,7 +140,9 @@ def search_slots(
 @router.post(
     "/slots/{slot_id}/hold",
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(Forbidden, NotFound, SlotUnavailable, ValidationFailed),
+    responses=problem_responses(
+        Forbidden, NotFound, SlotUnavailable, TooManyHolds, ValidationFailed
+    ),
 )
 def hold_slot(slot_id: uuid.UUID, principal: AppointmentBooker, session: WriteSession) -> HoldRead:
     """Hold a slot for a few minutes while confirming with the patient (clinicians and

@@ -39,6 +39,12 @@ class RuleIn(_Times):
     valid_from: date
     valid_until: date | None = None
 
+    @model_validator(mode="after")
+    def _period(self) -> Self:
+        if self.valid_until is not None and self.valid_until < self.valid_from:
+            raise ValueError("valid_until is before valid_from")
+        return self
+
 
 class ExceptionIn(_Times):
     kind: Literal["absence", "extra"]

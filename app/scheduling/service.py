@@ -33,6 +33,7 @@ from app.scheduling.exceptions import (
     ReferralNotBookable,
     SlotOfAnotherService,
     SlotUnavailable,
+    TooManyHolds,
 )
 from app.scheduling.models import (
     Appointment,
@@ -54,6 +55,7 @@ from app.scheduling.schemas import (
 
 HORIZON_WEEKS = 16
 HOLD_MINUTES = 5
+MAX_HOLDS = 3
 LATE_CANCELLATION = timedelta(hours=24)
 MARKING_GRACE = timedelta(days=1)
 APPOINTMENT = "Appointment"
@@ -75,12 +77,12 @@ def _counsellor_for(
 ) -> User:
     """The counsellor, if the caller is them (or, to read, a counsellor of the same service)."""
     counsellor = repository.counsellor(session, counsellor_id)
-    allowed = counsellor is not None and (
-        counsellor.id == principal.user_id
-        or (
-            not write
-            and has_permission(principal, Permission.availability_manage)
-            and principal.service_id == counsellor.service_id
+    allowed = (
+        counsellor is not None
+        and has_permission(principal, Permission.availability_manage)
+        and (
+            counsellor.id == principal.user_id
+            or (not write and principal.service_id == counsellor.service_id)
         )
     )
     if counsellor is None or not allowed:
@@ -161,6 +163,9 @@ def materialise(
     """Bring the counsellor's slots for the rolling horizon in line with their rules: create
     the missing, withdraw those no longer offered. Returns (created, withdrawn, conflicts)."""
     assert counsellor.service_id is not None
+    # Under the booking lock: a booking landing on a slot being withdrawn would otherwise be
+    # missed from the conflicts, and two materialisations would collide.
+    repository.lock_counsellor(session, counsellor.id)
     rules, exceptions = repository.availability(session, counsellor.id)
     last = today + timedelta(weeks=weeks, days=-1)
     wanted = {
@@ -249,6 +254,11 @@ def _slot(session: Session, slot_id: uuid.UUID) -> Slot:
 def hold(session: Session, principal: Principal, slot_id: uuid.UUID, now: datetime) -> SlotHold:
     """Reserve a slot for a few minutes; the hold lapses by itself."""
     slot = _lock_and_reload(session, _slot(session, slot_id))
+    # A fresh hold replaces the holder's own on the slot, and nobody keeps more than a few:
+    # holds must not become a way to block a service's calendar.
+    repository.drop_holds(session, slot.id, principal.subject)
+    if repository.live_holds_of(session, principal.subject, now) >= MAX_HOLDS:
+        raise TooManyHolds()
     _check_free(session, principal, slot, now)
     held = SlotHold(
         slot_id=slot.id,
@@ -389,6 +399,15 @@ def get_appointment(
     return appointment
 
 
+def _locked_booked(session: Session, appointment: Appointment) -> None:
+    """Take the counsellor's lock and re-read the appointment under it: of two people
+    cancelling (or moving) the same appointment at once, the second finds it no longer booked."""
+    repository.lock_counsellor(session, appointment.counsellor_id)
+    session.refresh(appointment, with_for_update=True)
+    if appointment.status != "booked":
+        raise AppointmentNotBooked()
+
+
 def _release(session: Session, appointment: Appointment) -> None:
     slot = _lock_and_reload(session, _slot(session, appointment.slot_id))
     slot.booked_count -= 1
@@ -404,8 +423,7 @@ def cancel(
     """Cancel a booked appointment, by the patient or by the provider; under 24 hours before
     its start it is a late cancellation."""
     appointment, referral = _visible(session, principal, appointment_id)
-    if appointment.status != "booked":
-        raise AppointmentNotBooked()
+    _locked_booked(session, appointment)
     _release(session, appointment)
     appointment.status = "cancelled"
     appointment.cancelled_by = body.cancelled_by
@@ -428,13 +446,14 @@ def reschedule(
     """Move an appointment to another slot in one transaction: the new slot is taken before
     the change commits, or nothing changes at all."""
     old, referral = _visible(session, principal, appointment_id)
-    if old.status != "booked":
-        raise AppointmentNotBooked()
+    if Status(referral.status) not in OPEN:
+        raise ReferralNotBookable()
     target = _slot(session, body.slot_id)
     # Both counsellors' locks, always in the same order, so that two reschedules cannot
     # deadlock each other.
     for counsellor_id in sorted({old.counsellor_id, target.counsellor_id}):
         repository.lock_counsellor(session, counsellor_id)
+    _locked_booked(session, old)
     _release(session, old)
     old.status = "cancelled"
     old.cancel_reason = "rescheduled"
@@ -458,8 +477,7 @@ def mark(
         raise Forbidden(
             refusal=RefusalContext(APPOINTMENT, str(appointment.id), str(appointment.patient_id))
         )
-    if appointment.status != "booked":
-        raise AppointmentNotBooked()
+    _locked_booked(session, appointment)
     if appointment.start_at > now:
         raise AppointmentNotStarted()
     appointment.status = outcome
@@ -485,3 +503,20 @@ def list_appointments(
 
 def needs_marking(appointment: Appointment, now: datetime) -> bool:
     return appointment.status == "booked" and appointment.end_at < now - MARKING_GRACE
+
+
+def release_for_closed_referral(
+    session: Session, principal: Principal, referral: Referral, now: datetime
+) -> None:
+    """A referral that closes frees its future appointments: the counsellor's time, and no
+    reminders for a visit that will not happen."""
+    for appointment in repository.booked_of_referral(session, referral.id, now):
+        _locked_booked(session, appointment)
+        _release(session, appointment)
+        appointment.status = "cancelled"
+        appointment.cancelled_by = "provider"
+        appointment.cancel_reason = f"referral {referral.status}"
+        appointment.late_cancellation = appointment.start_at - now < LATE_CANCELLATION
+        session.flush()
+        notices.queue(session, appointment, "cancelled", now)
+        _audit(session, principal, AuditAction.update, appointment)

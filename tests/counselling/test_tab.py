@@ -16,13 +16,13 @@ from starlette.testclient import TestClient
 from app.access.audit.models import AuditEvent
 from app.access.models import User
 from app.jobs.models import OutboxEvent
-from app.kit.clock import add_months
+from app.kit.clock import add_months, today_in_helsinki
 from app.scheduling.models import Appointment
 from tests.fixtures.factories import act, demo_patient, send_referral
 
 Auth = Callable[[str], dict[str, str]]
 COUNSELLOR = "counsellor1.laihia"
-TODAY = date.today()
+TODAY = today_in_helsinki()
 
 
 def visit(**overrides: Any) -> dict[str, Any]:
