@@ -409,3 +409,44 @@ def test_a_visit_tied_to_its_appointment_marks_it_attended(
     other = act(client, auth, COUNSELLOR, other, "accept").json()
     wrong = record(client, auth, other, appointment_id=appointment["id"])
     assert wrong.json()["code"] == "appointment_of_another_referral"
+
+
+def test_asking_twice_books_the_follow_ups_once(
+    client: TestClient, auth: Auth, session: Session, referral: dict[str, Any]
+) -> None:
+    counsellor = session.scalars(select(User.id).where(User.username == COUNSELLOR)).one()
+    rules = [{"weekday": weekday, "start_time": "09:00", "end_time": "12:00", "location": "Halli",
+              "modes": ["in_person"], "visit_types": ["follow_up"], "languages": ["fi"],
+              "valid_from": str(TODAY)} for weekday in range(5)]  # fmt: skip
+    client.put(
+        f"/api/v1/counsellors/{counsellor}/availability",
+        json={"rules": rules},
+        headers=auth(COUNSELLOR),
+    )
+    plan = {**PLAN, "follow_up_months": [1, 2]}
+    client.put(f"/api/v1/referrals/{referral['id']}/plan", json=plan, headers=auth(COUNSELLOR))
+    url = f"/api/v1/referrals/{referral['id']}/plan/follow-ups"
+    first = client.post(url, headers=auth(COUNSELLOR)).json()
+    second = client.post(url, headers=auth(COUNSELLOR)).json()
+    assert [r["appointment_id"] for r in second] == [r["appointment_id"] for r in first]
+    listed = client.get(
+        "/api/v1/appointments", params={"referral_id": referral["id"]}, headers=auth(COUNSELLOR)
+    )
+    assert len(listed.json()) == 2
+
+
+def test_corrections_are_in_the_outsider_matrix_too(
+    client: TestClient, auth: Auth, referral: dict[str, Any]
+) -> None:
+    original = record(client, auth, referral).json()
+    fixed = {**visit(), "reason": "Korjaus."}
+    for outsider in (
+        "counsellor1.kaskinen",
+        "doctor.isokyro",
+        "statistician.region",
+        "patient-system",
+    ):
+        response = client.post(
+            f"/api/v1/visits/{original['id']}/corrections", json=fixed, headers=auth(outsider)
+        )
+        assert response.status_code == 404

@@ -486,3 +486,91 @@ def test_the_calendar_feed_behind_a_revocable_token(
     assert client.post(f"{url}/revoke", headers=auth(COUNSELLOR)).status_code == 204
     assert client.get(feed_url).status_code == 404
     assert client.get(feed_url.replace("token=", "token=x")).status_code == 404
+
+
+def test_a_closed_referral_frees_its_future_appointments(
+    client: TestClient,
+    auth: Auth,
+    session: Session,
+    counsellor_id: uuid.UUID,
+    service_id: uuid.UUID,
+    referral: dict[str, Any],
+) -> None:
+    slot = search(client, auth, service_id)[0]
+    appointment = book(client, auth, slot, referral).json()
+    current = client.get(
+        f"/api/v1/referrals/{referral['id']}", headers=auth("doctor.laihia")
+    ).json()
+    body = {
+        "cancelled_by": "patient",
+        "reason_code": "patient_declined",
+        "reason_text": "Ei halua.",
+    }
+    assert act(client, auth, "doctor.laihia", current, "cancel", body).status_code == 200
+    freed = client.get(
+        f"/api/v1/appointments/{appointment['id']}", headers=auth("doctor.laihia")
+    ).json()
+    assert (freed["status"], freed["cancelled_by"]) == ("cancelled", "provider")
+    assert slot["id"] in [s["id"] for s in search(client, auth, service_id, limit=200)]
+    moved = client.post(
+        f"/api/v1/appointments/{appointment['id']}/reschedule",
+        json={"slot_id": slot["id"]},
+        headers=auth("doctor.laihia"),
+    )
+    assert moved.json()["code"] == "referral_not_bookable"
+
+
+def test_holds_are_capped_and_a_new_one_replaces_ones_own(
+    client: TestClient, auth: Auth, counsellor_id: uuid.UUID, service_id: uuid.UUID
+) -> None:
+    slots = search(client, auth, service_id, visit_type="first_visit", limit=10)
+
+    def hold(slot: dict[str, Any]) -> Any:
+        return client.post(f"/api/v1/slots/{slot['id']}/hold", headers=auth("doctor.laihia"))
+
+    assert [hold(slot).status_code for slot in slots[:3]] == [201, 201, 201]
+    assert hold(slots[0]).status_code == 201  # again on the same slot: replaces, still three
+    refused = hold(slots[3])
+    assert (refused.status_code, refused.json()["code"]) == (409, "too_many_holds")
+
+
+def test_outsiders_cannot_touch_appointments_or_availability(
+    client: TestClient,
+    auth: Auth,
+    counsellor_id: uuid.UUID,
+    service_id: uuid.UUID,
+    referral: dict[str, Any],
+) -> None:
+    first, second = search(client, auth, service_id, visit_type="first_visit")[:2]
+    appointment = book(client, auth, first, referral).json()
+    url = f"/api/v1/appointments/{appointment['id']}"
+    for user in ("counsellor1.kaskinen", "doctor.isokyro", "statistician.region", "auditor.region",
+                 "admin.laihia", "patient-system"):  # fmt: skip
+        headers = auth(user)
+        assert (
+            client.post(
+                f"{url}/reschedule", json={"slot_id": second["id"]}, headers=headers
+            ).status_code
+            == 404
+        )
+        assert client.post(f"{url}/attended", headers=headers).status_code == 404
+        assert client.post(f"{url}/no-show", headers=headers).status_code == 404
+        availability = f"/api/v1/counsellors/{counsellor_id}/availability"
+        assert client.get(availability, headers=headers).status_code == 404
+        listed = client.get("/api/v1/appointments", headers=headers)
+        assert listed.status_code == 403 or appointment["id"] not in [
+            a["id"] for a in listed.json()
+        ]
+
+
+def test_the_calendar_feed_ends_with_the_account(
+    client: TestClient, auth: Auth, session: Session, counsellor_id: uuid.UUID
+) -> None:
+    feed = client.post(
+        f"/api/v1/counsellors/{counsellor_id}/calendar-token", headers=auth(COUNSELLOR)
+    )
+    url = feed.json()["url"]
+    assert client.get(url).status_code == 200
+    session.get_one(User, counsellor_id).active = False
+    session.flush()
+    assert client.get(url).status_code == 404

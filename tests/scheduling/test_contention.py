@@ -24,7 +24,13 @@ from app.referrals import service as referral_service
 from app.referrals.schemas import ReferralCreate
 from app.scheduling import service
 from app.scheduling.models import Appointment, Slot
-from app.scheduling.schemas import AppointmentCreate, AvailabilityIn, Reschedule, RuleIn
+from app.scheduling.schemas import (
+    AppointmentCreate,
+    AvailabilityIn,
+    CancelAppointment,
+    Reschedule,
+    RuleIn,
+)
 from tests.fixtures.databases import fresh_database_url
 from tests.fixtures.factories import demo_patient, referral_body
 from tests.fixtures.principals import principal_for
@@ -217,3 +223,33 @@ def test_reschedule_under_contention_never_loses_the_old_slot_without_the_new(
     # Either it moved (and the original slot is free) or it stayed put: never neither.
     assert len(mine) == 1
     assert (mine[0].slot_id == contested.id) == (outcomes[0] == "moved")
+
+
+def test_many_cancelling_one_appointment_at_once_free_one_place(
+    database: db.Database, day: date
+) -> None:
+    set_rules(database, day, visit_types=["group"], modes=["group"], group_capacity=3)
+    doctor, made = referrals(database, 3)
+    group = slots_on(database, day, "group")[0]
+    assert [attempt(database, doctor, group.id, made[i]) for i in range(3)] == ["booked"] * 3
+    target = next(a for a in booked(database) if a.referral_id == made[0])
+
+    def cancel() -> str:
+        body = CancelAppointment(cancelled_by="patient", reason="Sairas.")
+        try:
+            in_transaction(database, lambda s: service.cancel(s, doctor, target.id, body, utcnow()))
+        except AppError as refused:
+            return refused.code
+        return "cancelled"
+
+    outcomes = run_all([cancel] * 8, workers=8)
+    assert outcomes.count("cancelled") == 1
+    assert outcomes.count("appointment_not_booked") == 7
+    with database.read_sessions() as session:
+        assert session.get_one(Slot, group.id).booked_count == 2
+    # The freed place is one place: a fourth patient fits, a fifth does not.
+    more = referrals(database, 2)[1]
+    assert [attempt(database, doctor, group.id, rid) for rid in more] == [
+        "booked",
+        "slot_unavailable",
+    ]
