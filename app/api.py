@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from app.access.audit.router import router as audit_router
 from app.access.grants.router import router as grants_router
 from app.counselling.router import router as counselling_router
 from app.errors import InvalidToken, Unauthenticated, problem_responses
@@ -19,3 +20,4 @@ api_router.include_router(referrals_router)
 api_router.include_router(scheduling_router)
 api_router.include_router(counselling_router)
 api_router.include_router(grants_router)
+api_router.include_router(audit_router)

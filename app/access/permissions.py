@@ -33,6 +33,7 @@ class Permission(StrEnum):
     appointment_book = "appointment:book"
     availability_manage = "availability:manage"
     access_administer = "access:administer"
+    audit_read = "audit:read"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -61,7 +62,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.access_admin: frozenset({Permission.directory_read, Permission.access_administer}),
-    Role.auditor: frozenset({Permission.directory_read}),
+    Role.auditor: frozenset({Permission.directory_read, Permission.audit_read}),
     Role.statistician: frozenset({Permission.directory_read}),
     Role.integration: frozenset(
         {Permission.directory_read, Permission.patient_register, Permission.patient_lookup}
@@ -110,3 +111,4 @@ ReferralReader = Annotated[Principal, Depends(require(Permission.referral_read))
 SlotSearcher = Annotated[Principal, Depends(require(Permission.slot_search))]
 AppointmentBooker = Annotated[Principal, Depends(require(Permission.appointment_book))]
 AccessAdmin = Annotated[Principal, Depends(require(Permission.access_administer))]
+AuditReader = Annotated[Principal, Depends(require(Permission.audit_read))]

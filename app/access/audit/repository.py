@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Generator
+import uuid
+from collections.abc import Generator, Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -42,3 +44,35 @@ def stream_in_order(session: Session, batch: int = 2000) -> Generator[AuditEvent
 
 def count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+
+
+def search(
+    session: Session,
+    *,
+    patient_id: uuid.UUID | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    outcome: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    before_seq: int | None = None,
+    limit: int = 100,
+) -> Sequence[AuditEvent]:
+    """Entries, newest first, filtered; `before_seq` pages backwards."""
+    conditions = []
+    if patient_id is not None:
+        conditions.append(AuditEvent.patient_id == patient_id)
+    if actor:
+        conditions.append(AuditEvent.actor == actor)
+    if action:
+        conditions.append(AuditEvent.action == action)
+    if outcome:
+        conditions.append(AuditEvent.outcome == outcome)
+    if start:
+        conditions.append(AuditEvent.occurred_at >= start)
+    if end:
+        conditions.append(AuditEvent.occurred_at < end)
+    if before_seq is not None:
+        conditions.append(AuditEvent.seq < before_seq)
+    statement = select(AuditEvent).where(*conditions).order_by(AuditEvent.seq.desc()).limit(limit)
+    return session.scalars(statement).all()

@@ -1,0 +1,115 @@
+"""The audit log for auditors: search, the patient's access report (who saw or changed the data
+and to whom it was disclosed), the tamper check."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+from starlette.testclient import TestClient
+
+from app.access.audit import service as audit
+from app.access.audit.models import AuditAction
+from tests.access.test_audit import drop_append_only_guard
+from tests.fixtures.factories import send_referral
+
+Auth = Callable[[str], dict[str, str]]
+PATIENT = {
+    "hetu": "300690-998L",
+    "given_name": "Raportti",
+    "family_name": "Testinen",
+    "home_municipality_code": "399",
+    "phone": "+358409998877",
+}
+
+
+def test_the_access_report_lists_exactly_the_accesses_made(client: TestClient, auth: Auth) -> None:
+    created = client.post("/api/v1/patients", json=PATIENT, headers=auth("nurse.laihia")).json()
+    client.post(
+        "/api/v1/patients/lookup", json={"hetu": PATIENT["hetu"]}, headers=auth("doctor.laihia")
+    )
+    referral = send_referral(client, auth, created["id"], sender="doctor.laihia")
+    client.get(f"/api/v1/referrals/{referral['id']}", headers=auth("counsellor1.laihia"))
+    client.get(
+        f"/api/v1/referrals/{referral['id']}", headers=auth("counsellor1.kaskinen")
+    )  # refused
+    report = client.get(
+        f"/api/v1/audit/patients/{created['id']}/access-report", headers=auth("auditor.region")
+    )
+    assert report.status_code == 200, report.text
+    seen = [
+        (a["actor"], a["action"], a["resource_type"], a["outcome"])
+        for a in report.json()["accesses"]
+    ]
+    assert seen == [
+        ("nurse.laihia", "create", "Patient", "success"),
+        ("doctor.laihia", "query", "Patient", "success"),
+        ("doctor.laihia", "create", "Referral", "success"),
+        ("counsellor1.laihia", "read", "Referral", "success"),
+        ("counsellor1.kaskinen", "read", "Referral", "not_found"),
+    ]
+    assert report.json()["disclosures"] == []
+    assert report.json()["accesses"][0]["actor_organisation"] == "ts-laihia"
+
+
+def test_a_notice_sent_is_a_disclosure_in_the_report(
+    app: FastAPI, client: TestClient, auth: Auth, session: Session
+) -> None:
+    created = client.post("/api/v1/patients", json=PATIENT, headers=auth("nurse.laihia")).json()
+    # What the worker records when it hands a notice to the SMS gateway.
+    audit.record(
+        session,
+        actor=None,
+        action=AuditAction.disclose,
+        resource_type="Notice",
+        resource_id="1",
+        patient_id=uuid.UUID(created["id"]),
+    )
+    session.flush()
+    report = client.get(
+        f"/api/v1/audit/patients/{created['id']}/access-report", headers=auth("auditor.region")
+    ).json()
+    disclosures = [(d["resource_type"], d["action"]) for d in report["disclosures"]]
+    assert disclosures == [("Notice", "disclose")]
+    assert all(a["action"] != "disclose" for a in report["accesses"])
+
+
+def test_search_filters_and_is_itself_logged(client: TestClient, auth: Auth) -> None:
+    client.post(
+        "/api/v1/patients/lookup", json={"hetu": "131052-308T"}, headers=auth("doctor.kaskinen")
+    )
+    found = client.get(
+        "/api/v1/audit/events",
+        params={"actor": "doctor.kaskinen", "outcome": "not_found"},
+        headers=auth("auditor.region"),
+    ).json()["items"]
+    assert [(e["actor"], e["resource_type"]) for e in found] == [("doctor.kaskinen", "Patient")]
+    latest = client.get("/api/v1/audit/events", params={"limit": 1}, headers=auth("auditor.region"))
+    assert latest.json()["items"][0]["resource_type"] == "AuditLog"
+
+
+def test_verify_over_http(client: TestClient, auth: Auth, connection: Connection) -> None:
+    intact = client.post("/api/v1/audit/verify", headers=auth("auditor.region")).json()
+    assert intact["ok"] is True
+    assert intact["checked"] >= 50
+    drop_append_only_guard(connection)
+    connection.execute(text("UPDATE audit_events SET actor = 'someone' WHERE seq = 3"))
+    broken = client.post("/api/v1/audit/verify", headers=auth("auditor.region")).json()
+    assert (broken["ok"], broken["broken_at"]) == (False, 3)
+
+
+@pytest.mark.parametrize("user", ["doctor.laihia", "counsellor1.laihia", "admin.region",
+                                  "statistician.region", "patient-system"])  # fmt: skip
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/api/v1/audit/events"), ("POST", "/api/v1/audit/verify"),
+     ("GET", "/api/v1/audit/patients/00000000-0000-4000-8000-000000000000/access-report")],
+)  # fmt: skip
+def test_only_auditors_read_the_log(
+    client: TestClient, auth: Auth, user: str, method: str, path: str
+) -> None:
+    assert client.request(method, path, headers=auth(user)).status_code == 403
