@@ -1,0 +1,101 @@
+"""Every route of the API against every role, from one declared table. A route missing from the
+table fails the test, so no endpoint can be added without saying who may use it.
+
+`FUNCTION` routes check the role: the roles listed get past it, every other role gets 403.
+`RECORD` routes address one record: every role gets past the role check and the record's
+policy decides; asked about a record that is not theirs (here: one that does not exist), every
+role gets 404, never a 403 that would tell the record is worth hiding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from starlette.testclient import TestClient
+
+Auth = Callable[[str], dict[str, str]]
+
+CLINICIAN, COUNSELLOR, ADMIN, AUDITOR, STATISTICIAN, SYSTEM = (
+    "doctor.laihia", "counsellor1.laihia", "admin.region", "auditor.region",
+    "statistician.region", "patient-system",
+)  # fmt: skip
+EVERYONE = frozenset({CLINICIAN, COUNSELLOR, ADMIN, AUDITOR, STATISTICIAN, SYSTEM})
+RECORD = "record"
+
+ACCESS: dict[tuple[str, str], frozenset[str] | str] = {
+    ("GET", "/api/v1/services"): EVERYONE,
+    ("POST", "/api/v1/patients"): frozenset({CLINICIAN, SYSTEM}),
+    ("POST", "/api/v1/patients/lookup"): frozenset({CLINICIAN, SYSTEM}),
+    ("POST", "/api/v1/referrals"): frozenset({CLINICIAN}),
+    ("GET", "/api/v1/referrals"): frozenset({CLINICIAN, COUNSELLOR}),
+    ("GET", "/api/v1/referrals/{referral_id}"): RECORD,
+    ("GET", "/api/v1/referrals/{referral_id}/events"): RECORD,
+    ("POST", "/api/v1/referrals/{referral_id}/accept"): RECORD,
+    ("POST", "/api/v1/referrals/{referral_id}/reject"): RECORD,
+    ("POST", "/api/v1/referrals/{referral_id}/return"): RECORD,
+    ("POST", "/api/v1/referrals/{referral_id}/start"): RECORD,
+    ("POST", "/api/v1/referrals/{referral_id}/complete"): RECORD,
+    ("POST", "/api/v1/referrals/{referral_id}/cancel"): RECORD,
+    ("POST", "/api/v1/referrals/{referral_id}/book-by-service"): RECORD,
+    ("GET", "/api/v1/referral-reasons"): frozenset({CLINICIAN, COUNSELLOR}),
+    ("GET", "/api/v1/counsellors/{counsellor_id}/availability"): RECORD,
+    ("PUT", "/api/v1/counsellors/{counsellor_id}/availability"): RECORD,
+    ("GET", "/api/v1/slots"): frozenset({CLINICIAN, COUNSELLOR}),
+    ("POST", "/api/v1/slots/{slot_id}/hold"): frozenset({CLINICIAN, COUNSELLOR}),
+    ("POST", "/api/v1/appointments"): frozenset({CLINICIAN, COUNSELLOR}),
+    ("GET", "/api/v1/appointments"): frozenset({CLINICIAN, COUNSELLOR}),
+    ("GET", "/api/v1/appointments/{appointment_id}"): RECORD,
+    ("POST", "/api/v1/appointments/{appointment_id}/cancel"): RECORD,
+    ("POST", "/api/v1/appointments/{appointment_id}/reschedule"): RECORD,
+    ("POST", "/api/v1/appointments/{appointment_id}/attended"): RECORD,
+    ("POST", "/api/v1/appointments/{appointment_id}/no-show"): RECORD,
+    ("POST", "/api/v1/counsellors/{counsellor_id}/calendar-token"): RECORD,
+    ("POST", "/api/v1/counsellors/{counsellor_id}/calendar-token/revoke"): RECORD,
+    # The feed is read by calendar programs with its own token, not a bearer token.
+    ("GET", "/api/v1/counsellors/{counsellor_id}/calendar.ics"): RECORD,
+    ("POST", "/api/v1/referrals/{referral_id}/visits"): RECORD,
+    ("GET", "/api/v1/referrals/{referral_id}/visits"): RECORD,
+    ("POST", "/api/v1/visits/{visit_id}/corrections"): RECORD,
+    ("PUT", "/api/v1/referrals/{referral_id}/plan"): RECORD,
+    ("GET", "/api/v1/referrals/{referral_id}/plan"): RECORD,
+    ("GET", "/api/v1/referrals/{referral_id}/outcome"): RECORD,
+    ("POST", "/api/v1/referrals/{referral_id}/plan/follow-ups"): RECORD,
+    ("GET", "/api/v1/admin/access-grants"): frozenset({ADMIN}),
+    ("POST", "/api/v1/admin/access-grants"): frozenset({ADMIN}),
+    ("POST", "/api/v1/admin/access-grants/{grant_id}/attest"): frozenset({ADMIN}),
+    ("POST", "/api/v1/admin/access-grants/{grant_id}/revoke"): frozenset({ADMIN}),
+    ("GET", "/api/v1/audit/events"): frozenset({AUDITOR}),
+    ("GET", "/api/v1/audit/patients/{patient_id}/access-report"): frozenset({AUDITOR}),
+    ("POST", "/api/v1/audit/verify"): frozenset({AUDITOR}),
+}
+NOBODY_ID = "00000000-0000-4000-8000-000000000000"
+
+
+def test_every_route_is_declared(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    routes = {
+        (method.upper(), path)
+        for path, item in paths.items()
+        if path.startswith("/api/")
+        for method in item
+    }
+    assert routes - set(ACCESS) == set(), "routes nobody has declared the access of"
+    assert set(ACCESS) - routes == set(), "declared routes that no longer exist"
+
+
+@pytest.mark.parametrize("user", sorted(EVERYONE))
+@pytest.mark.parametrize(("method", "path"), sorted(ACCESS))
+def test_the_matrix(client: TestClient, auth: Auth, user: str, method: str, path: str) -> None:
+    url = path.format(**dict.fromkeys(
+        ("referral_id", "counsellor_id", "slot_id", "appointment_id", "visit_id", "grant_id",
+         "patient_id"), NOBODY_ID))  # fmt: skip
+    response = client.request(method, url, headers={**auth(user), "If-Match": '"1"'},
+                              json={} if method in ("POST", "PUT") else None)  # fmt: skip
+    rule = ACCESS[(method, path)]
+    if rule == RECORD:
+        assert response.status_code in (404, 422), response.text
+    elif user in rule:
+        assert response.status_code != 403, response.text
+    else:
+        assert response.status_code == 403, response.text
