@@ -159,3 +159,32 @@ def test_each_municipality_admin_sees_their_own_staff_only(client: TestClient, a
     kaskinen = {g["username"] for g in client.get(GRANTS, headers=auth("admin.kaskinen")).json()}
     assert {"counsellor1.laihia", "counsellor1.kaskinen"} <= region
     assert kaskinen == {"counsellor1.kaskinen", "counsellor2.kaskinen"}
+
+
+def test_the_access_review(
+    client: TestClient, auth: Auth, session: Session, counsellor: User
+) -> None:
+    def review(admin: str) -> dict[str, Any]:
+        response = client.get("/api/v1/admin/access-review", headers=auth(admin))
+        assert response.status_code == 200, response.text
+        found: dict[str, Any] = response.json()
+        return found
+
+    def names(grants: list[dict[str, Any]]) -> set[str]:
+        return {grant["username"] for grant in grants}
+
+    before = review("admin.region")
+    assert COUNSELLOR in before["counsellors_without_grant"]
+    assert "counsellor1.laihia" in names(before["unused"])
+    client.get("/api/v1/referrals", headers=auth("counsellor1.laihia"))
+    assert "counsellor1.laihia" not in names(review("admin.region")["unused"])
+    new_grant(client, auth, counsellor)
+    assert COUNSELLOR in names(review("admin.isokyro")["unattested"])
+    assert names(review("admin.kaskinen")["unattested"]) == set()
+    admin = session.scalars(select(User).where(User.username == "admin.laihia")).one()
+    admin.active = False
+    session.flush()
+    assert names(review("admin.region")["attested_by_non_admin"]) == {
+        "counsellor1.laihia",
+        "counsellor2.laihia",
+    }

@@ -38,3 +38,19 @@ def listing(
         statement = statement.where(User.organisation_id == organisation_id)
     rows = session.execute(statement.order_by(AccessGrant.created_at)).all()
     return [(grant, user) for grant, user in rows]
+
+
+def access_admins_by_organisation(session: Session) -> dict[uuid.UUID, set[str]]:
+    """The usernames of the active access admins of each organisation."""
+    admins: dict[uuid.UUID, set[str]] = {}
+    for user in session.scalars(select(User).where(User.active.is_(True))):
+        if "access_admin" in user.roles:
+            admins.setdefault(user.organisation_id, set()).add(user.username)
+    return admins
+
+
+def counsellors(session: Session, organisation_id: uuid.UUID | None) -> Sequence[User]:
+    statement = select(User).where(User.active.is_(True), User.service_id.is_not(None))
+    if organisation_id is not None:
+        statement = statement.where(User.organisation_id == organisation_id)
+    return [user for user in session.scalars(statement) if "counsellor" in user.roles]

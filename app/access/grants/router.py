@@ -10,14 +10,14 @@ from fastapi import APIRouter, status
 from app.access.grants import service
 from app.access.grants.exceptions import GrantNotAttestable, NotACounsellorOfTheService
 from app.access.grants.models import AccessGrant
-from app.access.grants.schemas import GrantCreate, GrantRead, GrantRevoke
+from app.access.grants.schemas import AccessReview, GrantCreate, GrantRead, GrantRevoke
 from app.access.models import User
 from app.access.permissions import AccessAdmin
 from app.db import WriteSession
 from app.errors import Forbidden, NotFound, ValidationFailed, problem_responses
 from app.kit.clock import today_in_helsinki, utcnow
 
-router = APIRouter(prefix="/admin/access-grants", tags=["access rights"])
+router = APIRouter(prefix="/admin", tags=["access rights"])
 
 
 def _read(grant: AccessGrant, user: User) -> GrantRead:
@@ -40,7 +40,7 @@ def _read(grant: AccessGrant, user: User) -> GrantRead:
 
 
 @router.post(
-    "",
+    "/access-grants",
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(Forbidden, NotACounsellorOfTheService, ValidationFailed),
 )
@@ -51,14 +51,14 @@ def create_grant(body: GrantCreate, principal: AccessAdmin, session: WriteSessio
     return _read(created, session.get_one(User, created.user_id))
 
 
-@router.get("", responses=problem_responses(Forbidden))
+@router.get("/access-grants", responses=problem_responses(Forbidden))
 def list_grants(principal: AccessAdmin, session: WriteSession) -> list[GrantRead]:
     """Grants: all for the region's access admins, their own staff's for a municipality's."""
     return [_read(grant, user) for grant, user in service.listing(session, principal)]
 
 
 @router.post(
-    "/{grant_id}/attest",
+    "/access-grants/{grant_id}/attest",
     responses=problem_responses(Forbidden, NotFound, GrantNotAttestable, ValidationFailed),
 )
 def attest_grant(grant_id: uuid.UUID, principal: AccessAdmin, session: WriteSession) -> GrantRead:
@@ -68,7 +68,8 @@ def attest_grant(grant_id: uuid.UUID, principal: AccessAdmin, session: WriteSess
 
 
 @router.post(
-    "/{grant_id}/revoke", responses=problem_responses(Forbidden, NotFound, ValidationFailed)
+    "/access-grants/{grant_id}/revoke",
+    responses=problem_responses(Forbidden, NotFound, ValidationFailed),
 )
 def revoke_grant(
     grant_id: uuid.UUID, body: GrantRevoke, principal: AccessAdmin, session: WriteSession
@@ -77,3 +78,18 @@ def revoke_grant(
     the counsellor's municipality's)."""
     revoked = service.revoke(session, principal, grant_id, body, utcnow())
     return _read(revoked, session.get_one(User, revoked.user_id))
+
+
+@router.get("/access-review", responses=problem_responses(Forbidden))
+def access_review(principal: AccessAdmin, session: WriteSession) -> AccessReview:
+    """Grants unused for 90 days, expiring within 30, unattested, attested by someone no longer
+    an admin, and counsellors without any grant: the region's admins see all, a
+    municipality's their own staff."""
+    found = service.review(session, principal, today_in_helsinki())
+    return AccessReview(
+        unused=[_read(grant, user) for grant, user in found.unused],
+        expiring=[_read(grant, user) for grant, user in found.expiring],
+        unattested=[_read(grant, user) for grant, user in found.unattested],
+        attested_by_non_admin=[_read(grant, user) for grant, user in found.attested_by_non_admin],
+        counsellors_without_grant=found.counsellors_without_grant,
+    )

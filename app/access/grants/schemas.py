@@ -45,3 +45,13 @@ class GrantRead(BaseModel):
     revoke_reason: str | None
     last_used_on: date | None
     effective: bool
+
+
+class AccessReview(BaseModel):
+    """What an access admin should look at (within their scope)."""
+
+    unused: list[GrantRead]
+    expiring: list[GrantRead]
+    unattested: list[GrantRead]
+    attested_by_non_admin: list[GrantRead]
+    counsellors_without_grant: list[str]

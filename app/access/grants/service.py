@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -125,3 +126,45 @@ def listing(session: Session, principal: Principal) -> Sequence[tuple[AccessGran
     """The region's admins see every grant; a municipality's, their own staff's."""
     organisation = None if _is_region_admin(principal) else principal.organisation_id
     return repository.listing(session, organisation)
+
+
+UNUSED_AFTER = timedelta(days=90)
+EXPIRING_WITHIN = timedelta(days=30)
+
+
+Held = list[tuple[AccessGrant, User]]
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    unused: Held
+    expiring: Held
+    unattested: Held
+    attested_by_non_admin: Held
+    counsellors_without_grant: list[str]
+
+
+def review(session: Session, principal: Principal, today: date) -> Review:
+    """Grants unused for 90 days, expiring within 30, unattested, attested by someone who is
+    no longer an access admin of the counsellor's municipality; counsellors with no grant."""
+    rows = listing(session, principal)
+    admins = repository.access_admins_by_organisation(session)
+    live = [(g, u) for g, u in rows if g.revoked_at is None and g.valid_until >= today]
+    effective = [(g, u) for g, u in live if is_effective(g, today)]
+    covered = {u.id for _, u in effective}
+    own = None if _is_region_admin(principal) else principal.organisation_id
+    return Review(
+        unused=[
+            (g, u) for g, u in effective
+            if g.last_used_on is None or g.last_used_on < today - UNUSED_AFTER
+        ],
+        expiring=[(g, u) for g, u in effective if g.valid_until <= today + EXPIRING_WITHIN],
+        unattested=[(g, u) for g, u in live if g.attested_at is None],
+        attested_by_non_admin=[
+            (g, u) for g, u in effective
+            if g.attested_by not in admins.get(u.organisation_id, set())
+        ],
+        counsellors_without_grant=[
+            u.username for u in repository.counsellors(session, own) if u.id not in covered
+        ],
+    )  # fmt: skip
