@@ -128,3 +128,24 @@ def test_slots_materialise_extends_every_counsellors_horizon(cli_env: str) -> No
     with database.read_sessions() as session:
         assert len(session.scalars(select(Slot)).all()) == 16
     database.dispose()
+
+
+def test_an_anchor_catches_a_cut_off_tail(cli_env: str, tmp_path: Path) -> None:
+    run("demo-data")
+    anchors = tmp_path / "anchors.jsonl"
+    code, output = run("audit", "anchor", "--out", str(anchors))
+    assert (code, "Anchored entry 50." in output) == (0, True)
+    assert run("audit", "verify", "--anchor", str(anchors))[0] == 0
+    engine = db.make_engine(cli_env)
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+        else:
+            connection.execute(text("DROP TRIGGER audit_events_no_delete"))
+        connection.execute(text("DELETE FROM audit_events WHERE seq > 47"))
+    engine.dispose()
+    # Without the anchor the shortened chain looks whole; with it, the cut shows.
+    assert run("audit", "verify")[0] == 0
+    code, output = run("audit", "verify", "--anchor", str(anchors))
+    assert code == 1
+    assert "broken at entry 48" in output

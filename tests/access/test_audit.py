@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from starlette.testclient import TestClient
 
 from app.access.audit import service as audit
 from app.access.audit.models import AuditAction, AuditEvent, AuditOutcome
 from app.access.principal import Principal, Role
+from app.patients.models import Patient
 
 NURSE = Principal(
     subject="nurse.laihia", organisation="ts-laihia", roles=frozenset({Role.clinician}), issuer="t"
@@ -118,3 +121,21 @@ def test_a_refusal_is_recorded_with_its_outcome(session: Session) -> None:
         "clinician",
         "ts-laihia",
     )
+
+
+def test_no_data_without_its_log_entry(
+    client: TestClient, auth: Callable[[str], dict[str, str]], session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A failed audit write fails the request closed: nothing it would have saved is kept."""
+    headers = auth("nurse.laihia")
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("the audit log is unavailable")
+
+    monkeypatch.setattr("app.access.audit.repository.add_all", broken)
+    body = {"hetu": "150377-9985", "given_name": "Ei", "family_name": "Tallennu",
+            "home_municipality_code": "399"}  # fmt: skip
+    response = client.post("/api/v1/patients", json=body, headers=headers)
+    assert response.status_code == 500
+    assert session.scalar(select(Patient).where(Patient.family_name == "Tallennu")) is None

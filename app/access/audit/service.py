@@ -123,13 +123,41 @@ class ChainReport:
     reason: str | None = None
 
 
-def verify(session: Session, progress: Callable[[int], None] | None = None) -> ChainReport:
-    """Walk the chain from the first entry; report the first entry that does not fit."""
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """The chain's head at some moment, kept outside the database: with it, even cutting off
+    the newest entries is caught."""
+
+    seq: int
+    hash: str
+
+
+def anchor(session: Session) -> Anchor | None:
+    last = repository.last_link(session)
+    return Anchor(*last) if last else None
+
+
+def verify(
+    session: Session,
+    progress: Callable[[int], None] | None = None,
+    anchored: Anchor | None = None,
+) -> ChainReport:
+    """Walk the chain from the first entry; report the first entry that does not fit, or,
+    against an anchor, a chain that no longer reaches it."""
     with closing(repository.stream_in_order(session)) as events:
-        return _walk(events, progress)
+        report = _walk(events, progress, anchored)
+    if report.ok and anchored is not None and report.checked < anchored.seq:
+        return ChainReport(
+            False, report.checked, report.checked + 1, "entries up to the anchor are missing"
+        )
+    return report
 
 
-def _walk(events: Iterator[AuditEvent], progress: Callable[[int], None] | None) -> ChainReport:
+def _walk(
+    events: Iterator[AuditEvent],
+    progress: Callable[[int], None] | None,
+    anchored: Anchor | None,
+) -> ChainReport:
     expected_seq, prev_hash, checked = 1, GENESIS, 0
     for event in events:
         if event.seq != expected_seq:
@@ -140,6 +168,8 @@ def _walk(events: Iterator[AuditEvent], progress: Callable[[int], None] | None) 
             )
         if not hmac.compare_digest(event.hash, _chain_hash(prev_hash, event)):
             return ChainReport(False, checked, event.seq, "the entry has been altered")
+        if anchored is not None and event.seq == anchored.seq and event.hash != anchored.hash:
+            return ChainReport(False, checked, event.seq, "the entry differs from the anchor")
         checked += 1
         expected_seq, prev_hash = event.seq + 1, event.hash
         if progress is not None:
