@@ -3,6 +3,7 @@ and to whom it was disclosed), the tamper check."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 
@@ -113,3 +114,34 @@ def test_only_auditors_read_the_log(
     client: TestClient, auth: Auth, user: str, method: str, path: str
 ) -> None:
     assert client.request(method, path, headers=auth(user)).status_code == 403
+
+
+def test_the_export_is_valid_fhir_auditevents_in_the_balp_shape(
+    client: TestClient, auth: Auth
+) -> None:
+    from fhir.resources.R4B.auditevent import AuditEvent as FhirAuditEvent
+
+    created = client.post("/api/v1/patients", json=PATIENT, headers=auth("nurse.laihia")).json()
+    client.post(
+        "/api/v1/patients/lookup", json={"hetu": "131052-308T"}, headers=auth("doctor.laihia")
+    )
+    response = client.get("/api/v1/audit/export", headers=auth("auditor.region"))
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/x-ndjson")
+    lines = [json.loads(line) for line in response.text.splitlines()]
+    assert len(lines) >= 52
+    for line in lines:
+        FhirAuditEvent.model_validate(line)  # raises on anything R4 does not allow
+    created_line = next(
+        line for line in lines
+        if any(e["what"].get("reference") == f"Patient/{created['id']}" for e in line["entity"])
+    )  # fmt: skip
+    assert (created_line["action"], created_line["subtype"][0]["code"]) == ("C", "create")
+    assert created_line["agent"][0]["who"]["identifier"]["value"] == "nurse.laihia"
+    assert created_line["agent"][1]["type"]["coding"][0]["code"] == "110152"
+    refused = lines[-1]
+    assert (refused["outcome"], refused["agent"][0]["who"]["identifier"]["value"]) == (
+        "4",
+        "doctor.laihia",
+    )
+    assert "131052" not in response.text

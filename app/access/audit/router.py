@@ -3,13 +3,16 @@ search of the log is itself logged."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
 
 from app.access.audit import repository, service
+from app.access.audit.fhir_export import as_fhir
 from app.access.audit.models import AuditAction
 from app.access.audit.schemas import AccessReport, AuditEventRead, AuditPage, ChainVerification
 from app.access.permissions import AuditReader
@@ -95,3 +98,25 @@ def verify_chain(principal: AuditReader, session: WriteSession) -> ChainVerifica
     return ChainVerification(
         ok=report.ok, checked=report.checked, broken_at=report.broken_at, reason=report.reason
     )
+
+
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/x-ndjson": {}}, "description": "AuditEvent lines"},
+        **problem_responses(Forbidden, ValidationFailed),
+    },
+)
+def export_events(
+    principal: AuditReader,
+    session: WriteSession,
+    start: LocalDateTime | None = None,
+    end: LocalDateTime | None = None,
+) -> StreamingResponse:
+    """The log as FHIR R4 AuditEvent resources (IHE BALP shape), one per line (auditors)."""
+    events = list(repository.search(session, start=start, end=end, limit=1_000_000))
+    events.reverse()
+    service.record(session, actor=principal, action=AuditAction.query, resource_type="AuditExport")
+    lines = (json.dumps(as_fhir(event), separators=(",", ":")) + "\n" for event in events)
+    return StreamingResponse(lines, media_type="application/x-ndjson")
