@@ -188,3 +188,46 @@ def test_the_access_review(
         "counsellor1.laihia",
         "counsellor2.laihia",
     }
+
+
+def test_recertification_confirms_and_revokes_in_one_go(
+    client: TestClient, auth: Auth, session: Session
+) -> None:
+    grants = {
+        g["username"]: g["id"] for g in client.get(GRANTS, headers=auth("admin.kaskinen")).json()
+    }
+    decisions = {
+        "confirm": [grants["counsellor1.kaskinen"]],
+        "revoke": [grants["counsellor2.kaskinen"]],
+        "reason": "Ei enää liikuntaneuvonnan tehtävissä.",
+    }
+    done = client.post(
+        "/api/v1/admin/access-review/recertify", json=decisions, headers=auth("admin.kaskinen")
+    )
+    assert done.status_code == 200, done.text
+    assert done.json() == {"confirmed": 1, "revoked": 1}
+    after = {g["username"]: g for g in client.get(GRANTS, headers=auth("admin.kaskinen")).json()}
+    assert after["counsellor1.kaskinen"]["recertified_by"] == "admin.kaskinen"
+    assert after["counsellor2.kaskinen"]["effective"] is False
+    assert client.get("/api/v1/referrals", headers=auth("counsellor2.kaskinen")).status_code == 403
+
+
+def test_recertification_outside_ones_scope_changes_nothing(
+    client: TestClient, auth: Auth, session: Session
+) -> None:
+    grants = {
+        g["username"]: g["id"] for g in client.get(GRANTS, headers=auth("admin.region")).json()
+    }
+    decisions = {"confirm": [grants["counsellor1.kaskinen"], grants["counsellor1.laihia"]]}
+    refused = client.post(
+        "/api/v1/admin/access-review/recertify", json=decisions, headers=auth("admin.kaskinen")
+    )
+    assert refused.status_code == 404
+    after = {g["username"]: g for g in client.get(GRANTS, headers=auth("admin.region")).json()}
+    assert after["counsellor1.kaskinen"]["recertified_by"] is None
+    bad = client.post(
+        "/api/v1/admin/access-review/recertify",
+        json={"revoke": [grants["counsellor1.laihia"]]},
+        headers=auth("admin.region"),
+    )
+    assert bad.status_code == 422  # revoking needs a reason

@@ -26,5 +26,8 @@ class AccessGrant(IdMixin, CreatedAtMixin, Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoke_reason: Mapped[str | None] = mapped_column(Text)
     last_used_on: Mapped[date | None] = mapped_column(Date)
+    # The last access review that confirmed the grant is still needed.
+    recertified_by: Mapped[str | None] = mapped_column(String(128))
+    recertified_on: Mapped[date | None] = mapped_column(Date)
 
     __table_args__ = (Index("ix_access_grants_user_service", "user_id", "service_id"),)

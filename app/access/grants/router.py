@@ -10,7 +10,14 @@ from fastapi import APIRouter, status
 from app.access.grants import service
 from app.access.grants.exceptions import GrantNotAttestable, NotACounsellorOfTheService
 from app.access.grants.models import AccessGrant
-from app.access.grants.schemas import AccessReview, GrantCreate, GrantRead, GrantRevoke
+from app.access.grants.schemas import (
+    AccessReview,
+    GrantCreate,
+    GrantRead,
+    GrantRevoke,
+    Recertification,
+    RecertificationResult,
+)
 from app.access.models import User
 from app.access.permissions import AccessAdmin
 from app.db import WriteSession
@@ -35,6 +42,8 @@ def _read(grant: AccessGrant, user: User) -> GrantRead:
         revoked_at=grant.revoked_at,
         revoke_reason=grant.revoke_reason,
         last_used_on=grant.last_used_on,
+        recertified_by=grant.recertified_by,
+        recertified_on=grant.recertified_on,
         effective=service.is_effective(grant, today_in_helsinki()),
     )
 
@@ -93,3 +102,15 @@ def access_review(principal: AccessAdmin, session: WriteSession) -> AccessReview
         attested_by_non_admin=[_read(grant, user) for grant, user in found.attested_by_non_admin],
         counsellors_without_grant=found.counsellors_without_grant,
     )
+
+
+@router.post(
+    "/access-review/recertify", responses=problem_responses(Forbidden, NotFound, ValidationFailed)
+)
+def recertify(
+    body: Recertification, principal: AccessAdmin, session: WriteSession
+) -> RecertificationResult:
+    """Apply an access review: confirm the grants still needed and revoke the rest, in one go
+    (access admins, within their scope; one grant outside it refuses the whole request)."""
+    confirmed, revoked = service.recertify(session, principal, body, utcnow())
+    return RecertificationResult(confirmed=confirmed, revoked=revoked)

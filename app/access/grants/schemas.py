@@ -4,7 +4,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.kit.types import LocalDateTime
 
@@ -44,6 +44,8 @@ class GrantRead(BaseModel):
     revoked_at: LocalDateTime | None
     revoke_reason: str | None
     last_used_on: date | None
+    recertified_by: str | None
+    recertified_on: date | None
     effective: bool
 
 
@@ -55,3 +57,28 @@ class AccessReview(BaseModel):
     unattested: list[GrantRead]
     attested_by_non_admin: list[GrantRead]
     counsellors_without_grant: list[str]
+
+
+class Recertification(BaseModel):
+    """One access review's decisions, applied together or not at all."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    confirm: list[uuid.UUID] = Field(default_factory=list, max_length=500)
+    revoke: list[uuid.UUID] = Field(default_factory=list, max_length=500)
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] = ""
+
+    @model_validator(mode="after")
+    def _decided(self) -> Self:
+        if not self.confirm and not self.revoke:
+            raise ValueError("nothing to confirm or revoke")
+        if set(self.confirm) & set(self.revoke):
+            raise ValueError("a grant cannot be both confirmed and revoked")
+        if self.revoke and not self.reason:
+            raise ValueError("revoking needs a reason")
+        return self
+
+
+class RecertificationResult(BaseModel):
+    confirmed: int
+    revoked: int

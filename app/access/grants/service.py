@@ -15,7 +15,7 @@ from app.access.audit.models import AuditAction
 from app.access.grants import repository
 from app.access.grants.exceptions import GrantNotAttestable, NotACounsellorOfTheService
 from app.access.grants.models import AccessGrant
-from app.access.grants.schemas import GrantCreate, GrantRevoke
+from app.access.grants.schemas import GrantCreate, GrantRevoke, Recertification
 from app.access.models import User
 from app.access.principal import Principal
 from app.errors import Forbidden, NotFound, RefusalContext
@@ -168,3 +168,19 @@ def review(session: Session, principal: Principal, today: date) -> Review:
             u.username for u in repository.counsellors(session, own) if u.id not in covered
         ],
     )  # fmt: skip
+
+
+def recertify(
+    session: Session, principal: Principal, decisions: Recertification, now: datetime
+) -> tuple[int, int]:
+    """Confirm or revoke grants in bulk after a review, all within the admin's scope or none."""
+    chosen = {grant_id: _grant_for(session, principal, grant_id)[0]
+              for grant_id in [*decisions.confirm, *decisions.revoke]}  # fmt: skip
+    for grant_id in decisions.confirm:
+        confirmed = chosen[grant_id]
+        confirmed.recertified_by, confirmed.recertified_on = principal.subject, now.date()
+        _record(session, principal, AuditAction.update, confirmed)
+    for grant_id in decisions.revoke:
+        revoke(session, principal, grant_id, GrantRevoke(reason=decisions.reason), now)
+    session.flush()
+    return len(decisions.confirm), len(decisions.revoke)
