@@ -47,5 +47,29 @@ class Principal:
         return str(self.user_id) if self.user_id else f"{self.issuer}|{self.subject}"
 
     @property
+    def purpose(self) -> str | None:
+        """What the caller processes patient data for, by their role."""
+        return next((PURPOSES[role] for role in PURPOSE_ORDER if role in self.roles), None)
+
+    @property
     def role_names(self) -> str:
         return ",".join(sorted(self.roles))
+
+
+PURPOSES = {
+    Role.clinician: "care",
+    Role.integration: "care",
+    Role.counsellor: "counselling",
+    Role.statistician: "statistics",
+    Role.auditor: "audit",
+    Role.access_admin: "audit",
+}
+# When an account holds several roles, the first that applies names the purpose.
+PURPOSE_ORDER = (
+    Role.counsellor,
+    Role.clinician,
+    Role.integration,
+    Role.statistician,
+    Role.auditor,
+    Role.access_admin,
+)

@@ -124,9 +124,11 @@ def test_a_refusal_is_recorded_with_its_outcome(session: Session) -> None:
 
 
 def test_no_data_without_its_log_entry(
-    client: TestClient, auth: Callable[[str], dict[str, str]], session: Session,
+    client: TestClient,
+    auth: Callable[[str], dict[str, str]],
+    session: Session,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     """A failed audit write fails the request closed: nothing it would have saved is kept."""
     headers = auth("nurse.laihia")
 
@@ -134,8 +136,38 @@ def test_no_data_without_its_log_entry(
         raise RuntimeError("the audit log is unavailable")
 
     monkeypatch.setattr("app.access.audit.repository.add_all", broken)
-    body = {"hetu": "150377-9985", "given_name": "Ei", "family_name": "Tallennu",
-            "home_municipality_code": "399"}  # fmt: skip
+    body = {
+        "hetu": "150377-9985",
+        "given_name": "Ei",
+        "family_name": "Tallennu",
+        "home_municipality_code": "399",
+    }
     response = client.post("/api/v1/patients", json=body, headers=headers)
     assert response.status_code == 500
     assert session.scalar(select(Patient).where(Patient.family_name == "Tallennu")) is None
+
+
+def test_each_entry_records_the_purpose_of_the_access(session: Session) -> None:
+    counsellor = Principal(
+        subject="c", organisation="kunta-399", roles=frozenset({Role.counsellor}), issuer="t"
+    )
+    statistician = Principal(
+        subject="s", organisation="hva", roles=frozenset({Role.statistician}), issuer="t"
+    )
+    purposes = [
+        audit.record(session, actor=who, action=AuditAction.read, resource_type="Referral").purpose
+        for who in (NURSE, counsellor, statistician, None)
+    ]
+    assert purposes == ["care", "counselling", "statistics", None]
+    assert audit.verify(session).ok
+
+
+def test_entries_from_before_purposes_still_verify(
+    session: Session, connection: Connection
+) -> None:
+    seqs = append(session, 3)
+    # The demo data's entries were written by the system, without a purpose: the chain mixes
+    # both kinds and still verifies.
+    assert session.get_one(AuditEvent, 1).purpose is None
+    assert session.get_one(AuditEvent, seqs[-1]).purpose == "care"
+    assert audit.verify(session).ok

@@ -55,6 +55,7 @@ def test_the_access_report_lists_exactly_the_accesses_made(client: TestClient, a
     ]
     assert report.json()["disclosures"] == []
     assert report.json()["accesses"][0]["actor_organisation"] == "ts-laihia"
+    assert [a["purpose"] for a in report.json()["accesses"]] == ["care"] * 3 + ["counselling"] * 2
 
 
 def test_a_notice_sent_is_a_disclosure_in_the_report(
@@ -138,6 +139,7 @@ def test_the_export_is_valid_fhir_auditevents_in_the_balp_shape(
     )  # fmt: skip
     assert (created_line["action"], created_line["subtype"][0]["code"]) == ("C", "create")
     assert created_line["agent"][0]["who"]["identifier"]["value"] == "nurse.laihia"
+    assert created_line["agent"][0]["purposeOfUse"][0]["coding"][0]["code"] == "TREAT"
     assert created_line["agent"][1]["type"]["coding"][0]["code"] == "110152"
     refused = lines[-1]
     assert (refused["outcome"], refused["agent"][0]["who"]["identifier"]["value"]) == (

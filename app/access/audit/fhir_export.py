@@ -16,6 +16,14 @@ _INTERACTIONS = {
     "disclose": ("read", "R"),
 }
 _DCM = "http://dicom.nema.org/resources/ontology/DCM"
+# v3-ActReason: treatment for care and counselling, operations for statistics and audit.
+PURPOSE_OF_USE = {
+    "care": "TREAT",
+    "counselling": "TREAT",
+    "statistics": "HOPERAT",
+    "audit": "HOPERAT",
+    "research": "HRESCH",
+}
 
 
 def _coding(system: str, code: str, display: str | None = None) -> dict[str, str]:
@@ -39,6 +47,10 @@ def as_fhir(event: AuditEvent) -> dict[str, Any]:
         user_agent["role"] = [{"text": role} for role in event.actor_roles.split(",")]
     if event.actor_organisation:
         user_agent["who"]["display"] = event.actor_organisation
+    if event.purpose:
+        user_agent["purposeOfUse"] = [{"coding": [_coding(
+            "http://terminology.hl7.org/CodeSystem/v3-ActReason", PURPOSE_OF_USE[event.purpose],
+        )], "text": event.purpose}]  # fmt: skip
     # The server is the source of reads and the destination of writes (DCM 110153 / 110152).
     server_role = "110153" if action in ("R", "E") else "110152"
     entities: list[dict[str, Any]] = []

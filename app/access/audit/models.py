@@ -43,6 +43,9 @@ class AuditEvent(Base):
     resource_type: Mapped[str] = mapped_column(String(64))
     resource_id: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(16))
+    # Why the data was processed (Client Data Act 703/2023: care, counselling, statistics,
+    # audit); any other purpose needs the client's consent.
+    purpose: Mapped[str | None] = mapped_column(String(16))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

@@ -19,6 +19,7 @@ class AuditEventRead(BaseModel):
     resource_type: str
     resource_id: str | None
     outcome: str
+    purpose: str | None
 
 
 class AuditPage(BaseModel):

@@ -49,6 +49,9 @@ def _chain_hash(prev_hash: str, event: AuditEvent) -> str:
         event.resource_id,
         event.outcome,
     ]
+    if event.purpose is not None:
+        # Entries from before purposes were recorded keep their original hash.
+        fields.append(event.purpose)
     message = prev_hash + json.dumps(fields, separators=(",", ":"))
     return hmac.new(_chain_key(), message.encode(), hashlib.sha256).hexdigest()
 
@@ -101,6 +104,7 @@ def record_many(
             actor=actor.subject if actor else None,
             actor_roles=actor.role_names if actor else None,
             actor_organisation=actor.organisation if actor else None,
+            purpose=actor.purpose if actor else None,
             patient_id=patient_id,
             action=action,
             resource_type=resource_type,
