@@ -308,7 +308,6 @@ def _take(
             raise HoldExpired()
         session.delete(held)
     _check_free(session, principal, slot, now)
-    slot.booked_count += 1
     appointment = Appointment(
         id=uuid.uuid4(),
         slot_id=slot.id,
@@ -325,7 +324,9 @@ def _take(
         booked_by=principal.subject,
     )
     try:
+        # The count and the row together: a refused insert leaves the slot as it was.
         with session.begin_nested():
+            slot.booked_count += 1
             session.add(appointment)
     except IntegrityError:
         # The database's own overlap rule: the last word if anything above missed a race.
