@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from app.access.audit.router import router as audit_router
 from app.access.grants.router import router as grants_router
+from app.consents.router import router as consents_router
 from app.counselling.router import router as counselling_router
 from app.errors import InvalidToken, Unauthenticated, problem_responses
 from app.organisations.router import router as services_router
@@ -19,5 +20,6 @@ api_router.include_router(patients_router)
 api_router.include_router(referrals_router)
 api_router.include_router(scheduling_router)
 api_router.include_router(counselling_router)
+api_router.include_router(consents_router)
 api_router.include_router(grants_router)
 api_router.include_router(audit_router)

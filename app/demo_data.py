@@ -115,6 +115,7 @@ def seed(session: Session, progress: Callable[[int], None] | None = None) -> boo
     _user(session, "admin.region", "Alueen käyttöoikeushallinta", region, ["access_admin"])
     _user(session, "auditor.region", "Alueen tietosuojavastaava", region, ["auditor"])
     _user(session, "statistician.region", "Alueen tilastoija", region, ["statistician"])
+    _user(session, "steward.region", "Alueen tietopalvelu", region, ["data_steward"])
     _user(session, "patient-system", "Alueen potilastietojärjestelmä", region, ["integration"])
     for municipality in MUNICIPALITIES:
         _seed_municipality(session, region, municipality)

@@ -3,6 +3,7 @@
 from app.access.audit.models import AuditEvent
 from app.access.grants.models import AccessGrant
 from app.access.models import User
+from app.consents.models import ConsentDecision
 from app.counselling.models import PlanVersion, Visit
 from app.jobs.models import OutboxEvent
 from app.kit.idempotency import IdempotencyRecord
@@ -27,6 +28,7 @@ __all__ = [
     "AvailabilityRule",
     "Base",
     "CalendarToken",
+    "ConsentDecision",
     "CounsellingService",
     "IdempotencyRecord",
     "Organisation",

@@ -34,6 +34,7 @@ class Permission(StrEnum):
     availability_manage = "availability:manage"
     access_administer = "access:administer"
     audit_read = "audit:read"
+    research_extract = "research:extract"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -64,6 +65,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.access_admin: frozenset({Permission.directory_read, Permission.access_administer}),
     Role.auditor: frozenset({Permission.directory_read, Permission.audit_read}),
     Role.statistician: frozenset({Permission.directory_read}),
+    Role.data_steward: frozenset({Permission.directory_read, Permission.research_extract}),
     Role.integration: frozenset(
         {Permission.directory_read, Permission.patient_register, Permission.patient_lookup}
     ),
@@ -112,3 +114,4 @@ SlotSearcher = Annotated[Principal, Depends(require(Permission.slot_search))]
 AppointmentBooker = Annotated[Principal, Depends(require(Permission.appointment_book))]
 AccessAdmin = Annotated[Principal, Depends(require(Permission.access_administer))]
 AuditReader = Annotated[Principal, Depends(require(Permission.audit_read))]
+DataSteward = Annotated[Principal, Depends(require(Permission.research_extract))]

@@ -16,6 +16,8 @@ class Role(StrEnum):
     access_admin = "access_admin"
     auditor = "auditor"
     statistician = "statistician"
+    # Prepares research extracts for the region, the controller.
+    data_steward = "data_steward"
     integration = "integration"
 
 
@@ -61,6 +63,7 @@ PURPOSES = {
     Role.integration: "care",
     Role.counsellor: "counselling",
     Role.statistician: "statistics",
+    Role.data_steward: "research",
     Role.auditor: "audit",
     Role.access_admin: "audit",
 }
@@ -70,6 +73,7 @@ PURPOSE_ORDER = (
     Role.clinician,
     Role.integration,
     Role.statistician,
+    Role.data_steward,
     Role.auditor,
     Role.access_admin,
 )

@@ -51,6 +51,12 @@ def readable(principal: Principal) -> ColumnElement[bool]:
     return or_(*clauses) if clauses else false()
 
 
+def in_care_of(session: Session, principal: Principal, patient_id: uuid.UUID) -> bool:
+    """Whether the caller may see a referral of the patient: their care relationship."""
+    statement = select(Referral.id).where(Referral.patient_id == patient_id, readable(principal))
+    return session.scalars(statement.limit(1)).first() is not None
+
+
 @dataclass(frozen=True, slots=True)
 class WorklistFilter:
     statuses: list[str] | None = None

@@ -85,7 +85,7 @@ def get_availability(
 
 @router.put(
     "/counsellors/{counsellor_id}/availability",
-    responses=problem_responses(NotFound, ValidationFailed),
+    responses=problem_responses(Forbidden, NotFound, ValidationFailed),
 )
 def put_availability(
     counsellor_id: uuid.UUID, body: AvailabilityIn, principal: RecordUser, session: WriteSession

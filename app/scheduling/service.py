@@ -75,18 +75,17 @@ def untag(tagged: str) -> list[str]:
 def _counsellor_for(
     session: Session, principal: Principal, counsellor_id: uuid.UUID, *, write: bool
 ) -> User:
-    """The counsellor, if the caller is them (or, to read, a counsellor of the same service)."""
+    """The counsellor, if the caller is a counsellor of the same service; only they themself
+    may change it (the others see it, so they are told 403 rather than 404)."""
     counsellor = repository.counsellor(session, counsellor_id)
-    allowed = (
-        counsellor is not None
-        and has_permission(principal, Permission.availability_manage)
-        and (
-            counsellor.id == principal.user_id
-            or (not write and principal.service_id == counsellor.service_id)
-        )
-    )
-    if counsellor is None or not allowed:
+    if (
+        counsellor is None
+        or not has_permission(principal, Permission.availability_manage)
+        or principal.service_id != counsellor.service_id
+    ):
         raise NotFound(refusal=RefusalContext("Availability", str(counsellor_id)))
+    if write and counsellor.id != principal.user_id:
+        raise Forbidden(refusal=RefusalContext("Availability", str(counsellor_id)))
     return counsellor
 
 

@@ -16,11 +16,11 @@ from starlette.testclient import TestClient
 
 Auth = Callable[[str], dict[str, str]]
 
-CLINICIAN, COUNSELLOR, ADMIN, AUDITOR, STATISTICIAN, SYSTEM = (
+CLINICIAN, COUNSELLOR, ADMIN, AUDITOR, STATISTICIAN, STEWARD, SYSTEM = (
     "doctor.laihia", "counsellor1.laihia", "admin.region", "auditor.region",
-    "statistician.region", "patient-system",
+    "statistician.region", "steward.region", "patient-system",
 )  # fmt: skip
-EVERYONE = frozenset({CLINICIAN, COUNSELLOR, ADMIN, AUDITOR, STATISTICIAN, SYSTEM})
+EVERYONE = frozenset({CLINICIAN, COUNSELLOR, ADMIN, AUDITOR, STATISTICIAN, STEWARD, SYSTEM})
 RECORD = "record"
 
 ACCESS: dict[tuple[str, str], frozenset[str] | str] = {
@@ -61,6 +61,9 @@ ACCESS: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/referrals/{referral_id}/plan"): RECORD,
     ("GET", "/api/v1/referrals/{referral_id}/outcome"): RECORD,
     ("POST", "/api/v1/referrals/{referral_id}/plan/follow-ups"): RECORD,
+    ("POST", "/api/v1/patients/{patient_id}/consents"): RECORD,
+    ("GET", "/api/v1/patients/{patient_id}/consents"): RECORD,
+    ("POST", "/api/v1/research/extracts"): frozenset({STEWARD}),
     ("GET", "/api/v1/admin/access-grants"): frozenset({ADMIN}),
     ("POST", "/api/v1/admin/access-grants"): frozenset({ADMIN}),
     ("POST", "/api/v1/admin/access-grants/{grant_id}/attest"): frozenset({ADMIN}),

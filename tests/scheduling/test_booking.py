@@ -103,7 +103,9 @@ def test_availability_round_trip_and_who_may_change_it(
     read = client.get(url, headers=auth("counsellor2.laihia")).json()
     assert [rule["weekday"] for rule in read["rules"]] == list(range(7))
     body = {"rules": RULES, "exceptions": []}
-    for user in ("counsellor2.laihia", "counsellor1.kaskinen", "doctor.laihia", "admin.laihia"):
+    # The colleague sees the calendar, so is told no; the others are told nothing exists.
+    assert client.put(url, json=body, headers=auth("counsellor2.laihia")).status_code == 403
+    for user in ("counsellor1.kaskinen", "doctor.laihia", "admin.laihia"):
         assert client.put(url, json=body, headers=auth(user)).status_code == 404, user
     assert client.get(url, headers=auth("counsellor1.kaskinen")).status_code == 404
 
