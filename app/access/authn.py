@@ -13,14 +13,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
+import threading
 import time
 from typing import Any, Protocol
 
 import httpx2 as httpx
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.httpx_client import OAuth2Client
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
+from authlib.oauth2.rfc7523.assertion import private_key_jwt_sign
 from fastapi import Request
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import JWKRegistry, KeySet
 
 from app.access.principal import Principal, Profession, Role
 from app.errors import InvalidToken, Unauthenticated
@@ -207,3 +213,105 @@ async def authenticate(request: Request) -> Principal:
     principal = await verifier.verify(token.strip())
     request.state.claimed_principal = principal
     return principal
+
+
+# Askel as a client of the region's FHIR server -------------------------------------------------
+
+# SMART Backend Services: the client assertion lives at most five minutes.
+ASSERTION_LIFETIME_SECONDS = 300
+# A cached access token is renewed this long before it expires.
+TOKEN_RENEWAL_MARGIN_SECONDS = 60
+
+
+class TokenRefused(Exception):
+    """The token endpoint refused Askel's client assertion: a configuration to fix."""
+
+
+class TokenUnavailable(Exception):
+    """The token endpoint could not be reached or failed: worth retrying."""
+
+
+class _ShortLivedPrivateKeyJWT(PrivateKeyJWT):  # type: ignore[misc]
+    """Authlib's private_key_jwt signs `exp` an hour ahead and keeps one `jti` in the `claims`
+    dict it is given; SMART servers refuse both. Each assertion here gets its own `jti` and
+    lives five minutes."""
+
+    def __init__(self, token_endpoint: str, alg: str, kid: str | None) -> None:
+        super().__init__(
+            token_endpoint, alg=alg, headers={"kid": kid, "typ": "JWT"} if kid else {"typ": "JWT"}
+        )
+
+    def sign(self, auth: Any, token_endpoint: str) -> str:
+        now = int(time.time())
+        claims = {"exp": now + ASSERTION_LIFETIME_SECONDS, "jti": secrets.token_urlsafe(24)}
+        signed: str = private_key_jwt_sign(
+            auth.client_secret,
+            client_id=auth.client_id,
+            token_endpoint=token_endpoint,
+            claims=claims,
+            header=dict(self.headers),
+            alg=self.alg,
+            issued_at=now,
+        )
+        return signed
+
+
+class SmartBackendServices:
+    """Access tokens for the region's FHIR server by the client-credentials grant with a signed
+    JWT assertion (RS384 or ES384), cached until shortly before they expire. Called for each
+    request; returns the Authorization header's value."""
+
+    def __init__(
+        self,
+        token_url: str,
+        client_id: str,
+        private_key: dict[str, Any],
+        scope: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        key = JWKRegistry.import_key(private_key)
+        alg = private_key.get("alg") or ("ES384" if private_key.get("kty") == "EC" else "RS384")
+        self._token_url = token_url
+        self._scope = scope
+        self._oauth = OAuth2Client(
+            client_id=client_id,
+            client_secret=key,
+            token_endpoint_auth_method=_ShortLivedPrivateKeyJWT(
+                token_url, alg, private_key.get("kid")
+            ),
+            timeout=10.0,
+            transport=transport,
+        )
+        self._token: dict[str, Any] | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> str:
+        with self._lock:
+            if (
+                self._token is None
+                or self._token["expires_at"] - TOKEN_RENEWAL_MARGIN_SECONDS <= time.time()
+            ):
+                self._token = self._fetch()
+            return f"Bearer {self._token['access_token']}"
+
+    def forget(self) -> None:
+        """Drop the cached token, e.g. after the server refused it."""
+        with self._lock:
+            self._token = None
+
+    def _fetch(self) -> dict[str, Any]:
+        try:
+            token = self._oauth.fetch_token(
+                self._token_url, grant_type="client_credentials", scope=self._scope
+            )
+        except OAuthError as error:
+            raise TokenRefused(
+                f"the token endpoint refused the client: {error.error}: {error.description}"
+            ) from error
+        except httpx.HTTPError as error:
+            raise TokenUnavailable(
+                f"the token endpoint could not be reached: {type(error).__name__}"
+            ) from error
+        expires_in = int(token.get("expires_in") or ASSERTION_LIFETIME_SECONDS)
+        return {**token, "expires_at": time.time() + expires_in}

@@ -440,25 +440,33 @@ def provenance(records: ReferralRecords, targets: list[Outbound], refer: Refer) 
     return Outbound("Provenance", key, body)
 
 
-def referral_set(records: ReferralRecords, refer: Refer) -> list[Outbound]:
-    """Everything about the referral, each resource after those it refers to."""
-    published = [patient(records), service_request(records, refer)]
-    for counsellor in {
-        booking.counsellor.id: booking.counsellor for booking in records.bookings
-    }.values():
-        published.append(schedule(records, counsellor))
+def referral_set(records: ReferralRecords, refer: Refer) -> Iterator[Outbound]:
+    """Everything about the referral, each resource after those it refers to. A generator: the
+    publisher sends each before the next is built, so that `refer` knows where it went."""
+    sent: list[Outbound] = []
+
+    def emit(resource: Outbound) -> Outbound:
+        sent.append(resource)
+        return resource
+
+    yield patient(records)
+    yield emit(service_request(records, refer))
+    for counsellor in {b.counsellor.id: b.counsellor for b in records.bookings}.values():
+        yield emit(schedule(records, counsellor))
     for booking in records.bookings:
-        published += [slot(booking, refer), appointment(records, booking, refer)]
+        yield emit(slot(booking, refer))
+        yield emit(appointment(records, booking, refer))
     for recorded in records.visits:
-        published.append(encounter(records, recorded, refer))
-        published += observations(records, recorded, refer)
+        yield emit(encounter(records, recorded, refer))
+        for observation in observations(records, recorded, refer):
+            yield emit(observation)
     if records.plan is not None:
-        planned_goals = goals(records, records.plan, refer)
-        published += planned_goals
-        keys = [goal.key for goal in planned_goals]
-        published.append(care_plan(records, records.plan, keys, refer))
+        goal_keys = []
+        for goal in goals(records, records.plan, refer):
+            goal_keys.append(goal.key)
+            yield emit(goal)
+        yield emit(care_plan(records, records.plan, goal_keys, refer))
     if records.outcome is not None and records.referral.outcome_summary:
-        published.append(diagnostic_report(records, records.outcome, refer))
-    published.append(task(records, refer))
-    published.append(provenance(records, published[1:], refer))
-    return published
+        yield emit(diagnostic_report(records, records.outcome, refer))
+    yield emit(task(records, refer))
+    yield provenance(records, sent, refer)

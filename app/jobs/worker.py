@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.db import Database
+from app.jobs.errors import PermanentFailure
 from app.jobs.models import OutboxEvent
 from app.kit.clock import utcnow
 
@@ -77,7 +78,7 @@ def run_once(
 def _failed(event: OutboxEvent, error: Exception, now: datetime) -> None:
     event.attempts += 1
     event.last_error = f"{type(error).__name__}: {error}"[:1000]
-    if event.attempts >= MAX_ATTEMPTS:
+    if event.attempts >= MAX_ATTEMPTS or isinstance(error, PermanentFailure):
         event.dead_lettered_at = now
         log.error(
             "outbox event dead-lettered", extra={"event_id": event.id, "type": event.event_type}

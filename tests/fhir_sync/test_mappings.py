@@ -12,7 +12,7 @@ import json
 import sys
 import tomllib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,7 @@ INVARIANTS: dict[str, list[tuple[str, str]]] = {
 }  # fmt: skip
 
 
-def _named(resources: list[Outbound]) -> dict[str, Outbound]:
+def _named(resources: Iterable[Outbound]) -> dict[str, Outbound]:
     """`Kind-n.json` for the n-th resource of a kind in publishing order."""
     seen: Counter[str] = Counter()
     named = {}

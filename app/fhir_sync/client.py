@@ -1,0 +1,157 @@
+"""A small FHIR R4 REST client for the region's server: conditional create, read, and versioned
+update, with answers turned into errors the outbox worker can act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx2 as httpx
+
+from app.access.authn import TokenRefused, TokenUnavailable
+from app.jobs.errors import PermanentFailure
+
+FHIR_JSON = "application/fhir+json"
+
+
+class TokenSource(Protocol):
+    """The Authorization header's value for the next request (None: the peer needs none)."""
+
+    def __call__(self) -> str | None: ...
+
+    def forget(self) -> None: ...
+
+
+class NoToken:
+    """For a peer on a trusted network that asks for no token (tests, a local mirror)."""
+
+    def __call__(self) -> str | None:
+        return None
+
+    def forget(self) -> None:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """Where a resource lives on the peer, and its version there."""
+
+    id: str
+    version: str
+    created: bool = False
+
+
+class PeerError(Exception):
+    """The peer answered with an error worth retrying (5xx, 429, a timeout)."""
+
+
+class PeerRefused(PermanentFailure):
+    """The peer refused Askel's credentials: retrying the same request will not help."""
+
+
+class PeerRejected(PermanentFailure):
+    """The peer found the resource invalid (400, 422): a mapping bug to fix, not to retry."""
+
+
+class VersionConflict(Exception):
+    """Someone else changed the resource since Askel last saw it (412)."""
+
+
+def _outcome_text(response: httpx.Response) -> str:
+    try:
+        issues = response.json().get("issue", [])
+    except ValueError:
+        return response.text[:300]
+    return "; ".join(
+        str(issue.get("diagnostics") or issue.get("details", {}).get("text") or issue.get("code"))
+        for issue in issues
+    )[:500]
+
+
+class FhirClient:
+    def __init__(self, base_url: str, http: httpx.Client, token: TokenSource) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = http
+        self._token = token
+
+    def _send(
+        self, method: str, path: str, body: dict[str, Any] | None = None, **headers: str
+    ) -> httpx.Response:
+        response = self._attempt(method, path, body, headers)
+        if response.status_code == 401:
+            # The token may have been revoked or rotated early: one fresh token, then give up.
+            self._token.forget()
+            response = self._attempt(method, path, body, headers)
+        self._raise_for(method, path, response)
+        return response
+
+    def _attempt(
+        self, method: str, path: str, body: dict[str, Any] | None, headers: dict[str, str]
+    ) -> httpx.Response:
+        all_headers = {"Accept": FHIR_JSON, **headers}
+        if body is not None:
+            all_headers["Content-Type"] = FHIR_JSON
+        try:
+            if (authorization := self._token()) is not None:
+                all_headers["Authorization"] = authorization
+            return self._http.request(
+                method, f"{self.base_url}/{path}", json=body, headers=all_headers
+            )
+        except TokenRefused as error:
+            raise PeerRefused(f"SMART token refused: {error}") from error
+        except TokenUnavailable as error:
+            raise PeerError(f"no SMART token: {error}") from error
+        except httpx.TransportError as error:
+            raise PeerError(f"{method} {path}: {type(error).__name__}") from error
+
+    @staticmethod
+    def _raise_for(method: str, path: str, response: httpx.Response) -> None:
+        status = response.status_code
+        if status < 400:
+            return
+        what = f"{method} {path} answered {status}: {_outcome_text(response)}"
+        if status in (401, 403):
+            raise PeerRefused(what)
+        if status == 412:
+            raise VersionConflict(what)
+        if status in (400, 404, 405, 409, 410, 422):
+            raise PeerRejected(what)
+        raise PeerError(what)
+
+    @staticmethod
+    def _stored(response: httpx.Response) -> Stored:
+        body = response.json()
+        version = body.get("meta", {}).get("versionId") or response.headers.get("ETag", "")
+        return Stored(
+            id=body["id"],
+            version=version.removeprefix('W/"').removesuffix('"'),
+            created=response.status_code == 201,
+        )
+
+    def create_unless_exists(
+        self, resource_type: str, body: dict[str, Any], identifier: tuple[str, str]
+    ) -> Stored:
+        """Create, or find the one already holding the identifier (a resend after a crash)."""
+        system, value = identifier
+        response = self._send(
+            "POST",
+            resource_type,
+            body,
+            **{"If-None-Exist": f"identifier={system}|{value}", "Prefer": "return=representation"},
+        )
+        return self._stored(response)
+
+    def read(self, resource_type: str, resource_id: str) -> Stored:
+        return self._stored(self._send("GET", f"{resource_type}/{resource_id}"))
+
+    def update(
+        self, resource_type: str, resource_id: str, body: dict[str, Any], version: str
+    ) -> Stored:
+        """Replace the resource if it is still at `version`; VersionConflict otherwise."""
+        response = self._send(
+            "PUT",
+            f"{resource_type}/{resource_id}",
+            {**body, "id": resource_id},
+            **{"If-Match": f'W/"{version}"', "Prefer": "return=representation"},
+        )
+        return self._stored(response)

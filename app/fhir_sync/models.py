@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Index, String, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.kit.clock import utcnow
+from app.kit.models import Base, IdMixin, UTCDateTime
+
+
+class FhirLink(IdMixin, Base):
+    """Where one of Askel's resources lives on the region's server, the version last written
+    there and a hash of what was written, so that an unchanged resource is not sent again."""
+
+    __tablename__ = "fhir_links"
+
+    resource_type: Mapped[str] = mapped_column(String(32))
+    askel_key: Mapped[uuid.UUID] = mapped_column(Uuid)
+    referral_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    peer_id: Mapped[str] = mapped_column(String(64))
+    peer_version: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("resource_type", "askel_key"),
+        Index("ix_fhir_links_referral", "referral_id"),
+    )

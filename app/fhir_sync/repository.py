@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from app.access.models import User
+from app.counselling import repository as counselling
+from app.counselling.service import outcome_of
+from app.fhir_sync.models import FhirLink
+from app.fhir_sync.resources import Booking, RecordedVisit, ReferralRecords
+from app.organisations.models import CounsellingService, Organisation, OrganisationKind
+from app.patients import protection
+from app.patients.models import Patient
+from app.referrals.models import Referral
+from app.referrals.states import Status
+from app.scheduling.models import Appointment, Slot
+
+
+def lock_referral(session: Session, referral_id: uuid.UUID) -> None:
+    """One publisher per referral at a time, so the region sees its states in commit order.
+    (SQLite has one writer anyway.)"""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"fhir-sync:{referral_id}"},
+        )
+
+
+def records(session: Session, referral_id: uuid.UUID) -> ReferralRecords | None:
+    """Everything published about a referral, as it is now."""
+    referral = session.get(Referral, referral_id)
+    if referral is None:
+        return None
+    patient = session.get(Patient, referral.patient_id)
+    service = session.get(CounsellingService, referral.service_id)
+    assert patient is not None
+    assert service is not None
+    region = session.scalars(
+        select(Organisation.code).where(Organisation.kind == OrganisationKind.region)
+    ).first()
+    bookings = session.execute(
+        select(Appointment, Slot, User)
+        .join(Slot, Slot.id == Appointment.slot_id)
+        .join(User, User.id == Appointment.counsellor_id)
+        .where(Appointment.referral_id == referral_id)
+        .order_by(Appointment.start_at, Appointment.id)
+    ).all()
+    every_visit = counselling.visits(session, referral_id)
+    supersedes = {visit.id: visit.supersedes_id for visit in every_visit}
+
+    def root(visit_id: uuid.UUID) -> uuid.UUID:
+        while (earlier := supersedes.get(visit_id)) is not None:
+            visit_id = earlier
+        return visit_id
+
+    completed = referral.status == Status.completed
+    return ReferralRecords(
+        referral=referral,
+        patient=patient,
+        hetu=protection.unseal(patient.hetu_ciphertext, patient.id),
+        service=service,
+        region_code=region or "",
+        bookings=[Booking(*row) for row in bookings],
+        visits=[RecordedVisit(v, root(v.id)) for v in every_visit if not v.corrected],
+        plan=counselling.plan(session, referral_id, None),
+        outcome=outcome_of(session, referral) if completed else None,
+    )
+
+
+def links(session: Session, referral_id: uuid.UUID) -> dict[tuple[str, uuid.UUID], FhirLink]:
+    statement = select(FhirLink).where(FhirLink.referral_id == referral_id)
+    return {(link.resource_type, link.askel_key): link for link in session.scalars(statement)}
+
+
+def link_for(session: Session, resource_type: str, key: uuid.UUID) -> FhirLink | None:
+    """A link another referral may have made: the patient, a counsellor's schedule, a slot."""
+    statement = select(FhirLink).where(
+        FhirLink.resource_type == resource_type, FhirLink.askel_key == key
+    )
+    return session.scalars(statement).first()
+
+
+def add_link(session: Session, link: FhirLink) -> None:
+    session.add(link)
+    session.flush()
