@@ -169,12 +169,14 @@ def audit_verify(
 def worker(
     poll_seconds: Annotated[float, typer.Option(help="Idle wait between polls.")] = 1.0,
 ) -> None:
-    """Publish the outbox: notices to patients through the configured channel. Stops
-    gracefully on SIGTERM or Ctrl-C after the batch in hand."""
+    """Publish the outbox: notices to patients through the configured channel, referrals to
+    the region's FHIR server. Stops gracefully on SIGTERM or Ctrl-C after the batch in hand."""
     import signal
     import threading
 
-    from app.jobs.worker import run_forever
+    from app.fhir_sync import client as fhir_client
+    from app.fhir_sync import publisher
+    from app.jobs.worker import Handler, run_forever
     from app.notices import service as notices
     from app.notices.channel import channel_from
     from app.observability import configure_logging
@@ -186,7 +188,13 @@ def worker(
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     database = db.Database.from_url(settings.database_url)
-    handlers = {notices.PREFIX: lambda session, event: notices.deliver(session, event, channel)}
+    handlers: dict[str, Handler] = {
+        notices.PREFIX: lambda session, event: notices.deliver(session, event, channel)
+    }
+    if (fhir := fhir_client.client_from(settings)) is not None:
+        handlers[publisher.PREFIX] = publisher.handler(fhir)
+    else:
+        log.warning("no FHIR server configured: referral events wait in the outbox")
     log.info("worker started", extra={"handlers": sorted(handlers)})
     try:
         run_forever(database, handlers, stop, poll_seconds=poll_seconds)

@@ -55,6 +55,19 @@ class Settings(BaseSettings):
     notice_gateway_url: str | None = None
     notice_gateway_key: SecretStr | None = None
 
+    # The region's FHIR server, where `askel worker` publishes every referral; unset: nothing
+    # is published (referral events wait in the outbox). With a client id, Askel authenticates
+    # by SMART Backend Services with the private JWK in fhir_client_key_file.
+    fhir_base_url: str | None = None
+    fhir_token_url: str | None = None
+    fhir_client_id: str | None = None
+    fhir_client_key_file: Path | None = None
+    fhir_scope: str = (
+        "system/Patient.cr system/ServiceRequest.cru system/Task.cru system/Schedule.cru "
+        "system/Slot.cru system/Appointment.cru system/Encounter.cru system/Observation.cru "
+        "system/Goal.cru system/CarePlan.cru system/DiagnosticReport.cru system/Provenance.cru"
+    )
+
     hetu_key: SecretStr = SecretStr(DEVELOPMENT_HETU_KEY)
     audit_key: SecretStr = SecretStr(DEVELOPMENT_AUDIT_KEY)
 
@@ -65,6 +78,14 @@ class Settings(BaseSettings):
             raw = data["oidc_issuers"]
             data["oidc_issuers"] = [part.strip() for part in raw.split(",") if part.strip()]
         return data
+
+    @model_validator(mode="after")
+    def _fhir_client_is_complete(self) -> Self:
+        if self.fhir_client_id and not (self.fhir_token_url and self.fhir_client_key_file):
+            raise ValueError(
+                "a FHIR client id needs ASKEL_FHIR_TOKEN_URL and ASKEL_FHIR_CLIENT_KEY_FILE"
+            )
+        return self
 
     @model_validator(mode="after")
     def _notice_channel_is_complete(self) -> Self:

@@ -3,12 +3,14 @@ update, with answers turned into errors the outbox worker can act on."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx2 as httpx
 
-from app.access.authn import TokenRefused, TokenUnavailable
+from app.access.authn import SmartBackendServices, TokenRefused, TokenUnavailable
+from app.config import Settings
 from app.jobs.errors import PermanentFailure
 
 FHIR_JSON = "application/fhir+json"
@@ -128,16 +130,14 @@ class FhirClient:
             created=response.status_code == 201,
         )
 
-    def create_unless_exists(
-        self, resource_type: str, body: dict[str, Any], identifier: tuple[str, str]
-    ) -> Stored:
-        """Create, or find the one already holding the identifier (a resend after a crash)."""
-        system, value = identifier
+    def create_unless_exists(self, resource_type: str, body: dict[str, Any], match: str) -> Stored:
+        """Create, or find the one already matching `match` (a search such as
+        `identifier=system|value`): a resend after a crash finds what the first send made."""
         response = self._send(
             "POST",
             resource_type,
             body,
-            **{"If-None-Exist": f"identifier={system}|{value}", "Prefer": "return=representation"},
+            **{"If-None-Exist": match, "Prefer": "return=representation"},
         )
         return self._stored(response)
 
@@ -155,3 +155,18 @@ class FhirClient:
             **{"If-Match": f'W/"{version}"', "Prefer": "return=representation"},
         )
         return self._stored(response)
+
+
+def client_from(settings: Settings, http: httpx.Client | None = None) -> FhirClient | None:
+    """The client for the configured FHIR server, or None when none is configured."""
+    if not settings.fhir_base_url:
+        return None
+    token: TokenSource = NoToken()
+    if settings.fhir_client_id:
+        assert settings.fhir_token_url
+        assert settings.fhir_client_key_file
+        key = json.loads(settings.fhir_client_key_file.read_text())
+        token = SmartBackendServices(
+            settings.fhir_token_url, settings.fhir_client_id, key, settings.fhir_scope
+        )
+    return FhirClient(settings.fhir_base_url, http or httpx.Client(timeout=30.0), token)

@@ -22,7 +22,13 @@ from app.fhir_sync import repository
 from app.fhir_sync.client import FhirClient, Stored, VersionConflict
 from app.fhir_sync.mappings import system
 from app.fhir_sync.models import FhirLink
-from app.fhir_sync.resources import Outbound, Resource, business_identifier, referral_set
+from app.fhir_sync.resources import (
+    Outbound,
+    Refer,
+    Resource,
+    business_identifier,
+    referral_set,
+)
 from app.jobs.models import OutboxEvent
 from app.jobs.worker import Handler
 from app.kit.clock import utcnow
@@ -37,17 +43,22 @@ def content_hash(body: Resource) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _identifier(outbound: Outbound) -> tuple[str, str]:
+def _match(outbound: Outbound, refer: Refer) -> str:
+    """The search that finds what an earlier send of the resource created."""
     if outbound.resource_type == "Patient":
-        return system("hetu"), outbound.body["identifier"][0]["value"]
+        return f"identifier={system('hetu')}|{outbound.body['identifier'][0]['value']}"
+    if outbound.resource_type == "Provenance":
+        # Provenance has no identifier: the one naming the referral's request is the one.
+        referral_id = outbound.body["target"][0]["reference"]
+        return f"target={referral_id}"
     identifier = business_identifier(outbound.key)
-    return identifier["system"], identifier["value"]
+    return f"identifier={identifier['system']}|{identifier['value']}"
 
 
-def _write(client: FhirClient, outbound: Outbound, link: FhirLink | None) -> Stored:
+def _write(client: FhirClient, outbound: Outbound, link: FhirLink | None, refer: Refer) -> Stored:
     kind, body = outbound.resource_type, outbound.body
     if link is None:
-        stored = client.create_unless_exists(kind, body, _identifier(outbound))
+        stored = client.create_unless_exists(kind, body, _match(outbound, refer))
         if stored.created or kind in NEVER_UPDATED:
             return stored
         # Found, not created: written before a crash lost the link; bring it up to date.
@@ -89,7 +100,7 @@ def publish_referral(session: Session, client: FhirClient, referral_id: uuid.UUI
             link.content_hash == digest or outbound.resource_type in NEVER_UPDATED
         ):
             continue
-        stored = _write(client, outbound, link)
+        stored = _write(client, outbound, link, refer)
         if link is None:
             link = FhirLink(
                 resource_type=outbound.resource_type,
