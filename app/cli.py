@@ -20,6 +20,8 @@ cli.add_typer(db_cli, name="db")
 slots_cli = typer.Typer(help="Counselling slots.", no_args_is_help=True)
 cli.add_typer(audit_cli, name="audit")
 cli.add_typer(slots_cli, name="slots")
+sync_cli = typer.Typer(help="The outbox: what waits to be published.", no_args_is_help=True)
+cli.add_typer(sync_cli, name="sync")
 
 log = logging.getLogger("askel")
 
@@ -200,6 +202,25 @@ def worker(
         run_forever(database, handlers, stop, poll_seconds=poll_seconds)
     finally:
         database.dispose()
+
+
+@sync_cli.command("replay")
+def sync_replay(
+    event: Annotated[
+        list[int] | None, typer.Option(help="An event id to replay (repeatable); none: all.")
+    ] = None,
+) -> None:
+    """Give dead-lettered outbox events a fresh start, once their cause is fixed."""
+    from app.jobs import outbox
+    from app.kit.clock import utcnow
+
+    database = db.Database.from_url(get_settings().database_url)
+    try:
+        with database.write_sessions() as session, session.begin():
+            replayed = outbox.replay_dead_letters(session, utcnow(), event or None)
+    finally:
+        database.dispose()
+    typer.echo(f"{replayed} dead-lettered events will be sent again.")
 
 
 @slots_cli.command("materialise")

@@ -17,10 +17,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.db import Database, schema_is_current
+from app.jobs import outbox
+from app.kit.clock import utcnow
 from app.kit.request_context import request_id_var
 from app.kit.routes import route_template
 
@@ -34,6 +36,18 @@ LATENCY = Histogram(
     "Time to answer an HTTP request",
     ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+# Read from the outbox at each scrape, so they hold whichever process or worker does the work.
+OUTBOX_PENDING = Gauge("askel_outbox_pending", "Events waiting to be published", ["aggregate"])
+OUTBOX_FAILING = Gauge(
+    "askel_outbox_failing", "Waiting events that failed at least once", ["aggregate"]
+)
+OUTBOX_DEAD = Gauge("askel_outbox_dead_letters", "Events given up on", ["aggregate"])
+OUTBOX_LAG = Gauge(
+    "askel_outbox_lag_seconds",
+    "Age of the oldest waiting event: for `referral`, how far the region's copy lags",
+    ["aggregate"],
 )
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -143,6 +157,19 @@ def readyz(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
-def metrics() -> PlainTextResponse:
-    """Prometheus metrics."""
+def metrics(request: Request) -> PlainTextResponse:
+    """Prometheus metrics: requests, latency, and the outbox (sync lag, failures)."""
+    database: Database = request.app.state.db
+    with database.read_sessions() as session:
+        waiting = outbox.backlog(session)
+    now = utcnow()
+    for gauge in (OUTBOX_PENDING, OUTBOX_FAILING, OUTBOX_DEAD, OUTBOX_LAG):
+        gauge.clear()
+    for kind in waiting:
+        OUTBOX_PENDING.labels(kind.aggregate_type).set(kind.pending)
+        OUTBOX_FAILING.labels(kind.aggregate_type).set(kind.failing)
+        OUTBOX_DEAD.labels(kind.aggregate_type).set(kind.dead_lettered)
+        oldest = kind.oldest_pending_at
+        lag = (now - oldest).total_seconds() if oldest else 0.0
+        OUTBOX_LAG.labels(kind.aggregate_type).set(lag)
     return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,10 +1,14 @@
-"""Writing to the outbox. Nothing is sent inline: a worker publishes after commit."""
+"""Writing to the outbox (nothing is sent inline: a worker publishes after commit), and what
+waits in it."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.jobs.models import OutboxEvent
@@ -28,3 +32,55 @@ def enqueue(
     session.add(event)
     session.flush()
     return event
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """What waits in the outbox for one kind of aggregate (e.g. `referral`: the FHIR sync)."""
+
+    aggregate_type: str
+    pending: int
+    failing: int
+    dead_lettered: int
+    oldest_pending_at: datetime | None
+
+
+def backlog(session: Session) -> list[Backlog]:
+    """One grouped query over the unpublished rows (the small, indexed hot set)."""
+    waiting = OutboxEvent.dead_lettered_at.is_(None)
+    statement = (
+        select(
+            OutboxEvent.aggregate_type,
+            func.count().filter(waiting),
+            func.count().filter(waiting, OutboxEvent.attempts > 0),
+            func.count().filter(OutboxEvent.dead_lettered_at.is_not(None)),
+            func.min(OutboxEvent.created_at).filter(waiting),
+        )
+        .where(OutboxEvent.published_at.is_(None))
+        .group_by(OutboxEvent.aggregate_type)
+    )
+    return [Backlog(*row) for row in session.execute(statement)]
+
+
+def replay_dead_letters(session: Session, now: datetime, event_ids: list[int] | None = None) -> int:
+    """Give dead-lettered events a fresh start (all, or those named); the number replayed."""
+    statement = (
+        update(OutboxEvent)
+        .where(OutboxEvent.dead_lettered_at.is_not(None), OutboxEvent.published_at.is_(None))
+        .values(dead_lettered_at=None, attempts=0, next_attempt_at=now)
+    )
+    if event_ids:
+        statement = statement.where(OutboxEvent.id.in_(event_ids))
+    result = session.execute(statement)
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def dead_letters(session: Session, limit: int) -> list[OutboxEvent]:
+    """The events given up on, newest first."""
+    statement = (
+        select(OutboxEvent)
+        .where(OutboxEvent.dead_lettered_at.is_not(None), OutboxEvent.published_at.is_(None))
+        .order_by(OutboxEvent.dead_lettered_at.desc(), OutboxEvent.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(statement))

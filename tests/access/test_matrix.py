@@ -70,6 +70,8 @@ ACCESS: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/admin/access-grants/{grant_id}/revoke"): frozenset({ADMIN}),
     ("GET", "/api/v1/admin/access-review"): frozenset({ADMIN}),
     ("POST", "/api/v1/admin/access-review/recertify"): frozenset({ADMIN}),
+    ("GET", "/api/v1/admin/outbox/dead-letters"): frozenset({ADMIN}),
+    ("POST", "/api/v1/admin/outbox/dead-letters/replay"): frozenset({ADMIN}),
     ("GET", "/api/v1/audit/events"): frozenset({AUDITOR}),
     ("GET", "/api/v1/audit/export"): frozenset({AUDITOR}),
     ("GET", "/api/v1/audit/patients/{patient_id}/access-report"): frozenset({AUDITOR}),

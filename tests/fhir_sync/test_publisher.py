@@ -177,3 +177,28 @@ def test_each_resource_sent_is_a_disclosure_in_the_patients_access_report(
         headers=auth("auditor.region"),
     ).json()
     assert sum(1 for d in report["disclosures"] if d["resource_type"] == "FHIR") == len(disclosed)
+
+
+def test_dead_letters_are_shown_to_region_admins_and_replayed(
+    app: FastAPI, client: TestClient, auth: Auth, session: Session, peer: FhirDouble
+) -> None:
+    referral = completed_referral(client, auth, session)
+    peer.failing_with = 422  # a resource the peer will never take: given up on at once
+    _publish(app, _client(peer))
+    letters = client.get("/api/v1/admin/outbox/dead-letters", headers=auth("admin.region"))
+    mine = [row for row in letters.json() if row["aggregate_id"] == referral["id"]]
+    assert mine
+    assert "422" in mine[0]["last_error"]
+    municipal = client.get("/api/v1/admin/outbox/dead-letters", headers=auth("admin.laihia"))
+    assert municipal.status_code == 403
+    metrics = client.get("/metrics").text
+    assert 'askel_outbox_dead_letters{aggregate="referral"}' in metrics
+    peer.failing_with = None
+    replay = client.post(
+        "/api/v1/admin/outbox/dead-letters/replay",
+        json={"event_ids": [row["id"] for row in mine]},
+        headers=auth("admin.region"),
+    )
+    assert replay.json() == {"replayed": len(mine)}
+    _publish(app, _client(peer))
+    assert all(event.published_at for event in _pending(session, referral["id"]))
