@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # is published (referral events wait in the outbox). With a client id, Askel authenticates
     # by SMART Backend Services with the private JWK in fhir_client_key_file.
     fhir_base_url: str | None = None
+    # Where the region's systems get tokens for Askel's own /fhir endpoints (announced in
+    # /fhir/.well-known/smart-configuration); unset: the development issuer's, when it is on.
+    fhir_server_token_endpoint: str | None = None
     fhir_token_url: str | None = None
     fhir_client_id: str | None = None
     fhir_client_key_file: Path | None = None

@@ -24,6 +24,12 @@ from app.i18n import N_, Language, negotiate_language, translate
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+FHIR_JSON = "application/fhir+json"
+# Under /fhir errors are OperationOutcomes, with these FHIR issue types by status.
+FHIR_PREFIX = "/fhir"
+_ISSUE_TYPES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found",
+                405: "not-supported", 409: "conflict", 412: "conflict", 413: "too-long",
+                422: "invalid", 428: "required", 429: "throttled"}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,10 +216,38 @@ def _validation_fields(exc: RequestValidationError, language: Language) -> list[
     return fields
 
 
+def operation_outcome(problem: dict[str, Any]) -> dict[str, Any]:
+    """The same error as a FHIR OperationOutcome: Askel's code in `details`, the localised
+    detail as diagnostics, one more issue for each invalid field."""
+    issues = [
+        {
+            "severity": "error",
+            "code": _ISSUE_TYPES.get(problem["status"], "exception"),
+            "details": {
+                "coding": [{"system": "urn:askel:error", "code": problem["code"]}],
+                "text": problem["title"],
+            },
+            "diagnostics": problem["detail"],
+        }
+    ]
+    issues += [
+        {"severity": "error", "code": "invalid", "expression": [field["field"]],
+         "diagnostics": field["message"]}
+        for field in problem.get("errors", [])
+    ]  # fmt: skip
+    return {"resourceType": "OperationOutcome", "issue": issues}
+
+
 def problem_response(request: Request, error: AppError) -> JSONResponse:
     language = negotiate_language(request.headers.get("accept-language"))
     body = error.problem(language, request.url.path)
     headers = {"Content-Language": language, **error.headers}
+    path = request.url.path
+    if path == FHIR_PREFIX or path.startswith(FHIR_PREFIX + "/"):
+        outcome = operation_outcome(body)
+        return JSONResponse(
+            outcome, status_code=error.status, media_type=FHIR_JSON, headers=headers
+        )
     return JSONResponse(body, status_code=error.status, media_type=PROBLEM_JSON, headers=headers)
 
 

@@ -16,6 +16,7 @@ from app.api import api_router
 from app.config import Settings, get_settings
 from app.db import Database
 from app.errors import install_error_handlers
+from app.fhir_sync.router import router as fhir_router
 from app.observability import RequestContextMiddleware
 from app.observability import router as operations_router
 
@@ -78,4 +79,5 @@ def create_app(
     app.add_middleware(RequestContextMiddleware)
     app.include_router(operations_router)
     app.include_router(api_router)
+    app.include_router(fhir_router)
     return app

@@ -35,6 +35,7 @@ class Permission(StrEnum):
     access_administer = "access:administer"
     audit_read = "audit:read"
     research_extract = "research:extract"
+    fhir_exchange = "fhir:exchange"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -67,7 +68,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.statistician: frozenset({Permission.directory_read}),
     Role.data_steward: frozenset({Permission.directory_read, Permission.research_extract}),
     Role.integration: frozenset(
-        {Permission.directory_read, Permission.patient_register, Permission.patient_lookup}
+        {
+            Permission.directory_read,
+            Permission.patient_register,
+            Permission.patient_lookup,
+            Permission.fhir_exchange,
+        }
     ),
 }
 
@@ -114,4 +120,5 @@ SlotSearcher = Annotated[Principal, Depends(require(Permission.slot_search))]
 AppointmentBooker = Annotated[Principal, Depends(require(Permission.appointment_book))]
 AccessAdmin = Annotated[Principal, Depends(require(Permission.access_administer))]
 AuditReader = Annotated[Principal, Depends(require(Permission.audit_read))]
+FhirExchange = Annotated[Principal, Depends(require(Permission.fhir_exchange))]
 DataSteward = Annotated[Principal, Depends(require(Permission.research_extract))]

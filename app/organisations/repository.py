@@ -33,3 +33,8 @@ def services_with_municipality(
 
 def get_service(session: Session, service_id: uuid.UUID) -> CounsellingService | None:
     return session.get(CounsellingService, service_id)
+
+
+def service_by_code(session: Session, code: str) -> CounsellingService | None:
+    statement = select(CounsellingService).where(CounsellingService.code == code)
+    return session.scalars(statement).first()

@@ -51,3 +51,8 @@ def route(
 
 def get(session: Session, service_id: uuid.UUID) -> CounsellingService | None:
     return repository.get_service(session, service_id)
+
+
+def by_code(session: Session, code: str) -> CounsellingService | None:
+    """A service by its directory code (how other systems name it)."""
+    return repository.service_by_code(session, code)

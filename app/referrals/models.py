@@ -43,6 +43,8 @@ class Referral(IdMixin, CreatedAtMixin, Base):
     status_reason_code: Mapped[str | None] = mapped_column(String(64))
     status_reason_text: Mapped[str | None] = mapped_column(Text)
     outcome_summary: Mapped[str | None] = mapped_column(Text)
+    # The region's identifier (system|value) of a referral that arrived as a FHIR ServiceRequest.
+    source_identifier: Mapped[str | None] = mapped_column(String(300), unique=True, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     # Every UPDATE says `WHERE version = <read version>`: of two concurrent writers one wins.

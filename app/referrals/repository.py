@@ -19,6 +19,11 @@ def get(session: Session, referral_id: uuid.UUID) -> Referral | None:
     return session.get(Referral, referral_id)
 
 
+def by_source_identifier(session: Session, source: str) -> Referral | None:
+    statement = select(Referral).where(Referral.source_identifier == source)
+    return session.scalars(statement).first()
+
+
 def add(session: Session, referral: Referral) -> Referral:
     session.add(referral)
     session.flush()

@@ -73,6 +73,11 @@ ACCESS: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/admin/outbox/dead-letters"): frozenset({ADMIN}),
     ("POST", "/api/v1/admin/outbox/dead-letters/replay"): frozenset({ADMIN}),
     ("GET", "/api/v1/audit/events"): frozenset({AUDITOR}),
+    # Askel as a FHIR server: the region's patient system posts referrals; metadata is public.
+    ("POST", "/fhir/ServiceRequest"): frozenset({SYSTEM}),
+    ("POST", "/fhir"): frozenset({SYSTEM}),
+    ("GET", "/fhir/metadata"): EVERYONE,
+    ("GET", "/fhir/.well-known/smart-configuration"): EVERYONE,
     ("GET", "/api/v1/audit/export"): frozenset({AUDITOR}),
     ("GET", "/api/v1/audit/patients/{patient_id}/access-report"): frozenset({AUDITOR}),
     ("POST", "/api/v1/audit/verify"): frozenset({AUDITOR}),
@@ -85,7 +90,7 @@ def test_every_route_is_declared(client: TestClient) -> None:
     routes = {
         (method.upper(), path)
         for path, item in paths.items()
-        if path.startswith("/api/")
+        if path.startswith(("/api/", "/fhir"))
         for method in item
     }
     assert routes - set(ACCESS) == set(), "routes nobody has declared the access of"

@@ -1,0 +1,235 @@
+"""Referrals the region's patient system sends as FHIR: a ServiceRequest on its own (for a
+patient Askel knows), or a transaction bundle with the Patient, the ServiceRequest and its Task.
+
+Each becomes an ordinary Askel referral, sent in the requesting clinician's name; the region's
+identifier on the ServiceRequest makes a resend return the referral made the first time. A
+bundle is applied in one database transaction: all of it, or nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+from fhir.resources.R4B import get_fhir_model_class
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
+
+from app.access import repository as accounts
+from app.access.principal import Principal, Role
+from app.access.service import resolve_account
+from app.errors import NotFound
+from app.fhir_sync.exceptions import InvalidFhirResource, UnknownRequester, UnregisteredPatient
+from app.fhir_sync.mappings import mapping, system
+from app.organisations import service as organisations
+from app.patients import service as patient_service
+from app.patients.exceptions import PatientExists
+from app.patients.models import Patient
+from app.patients.schemas import PatientCreate
+from app.referrals import repository as referrals
+from app.referrals import service as referral_service
+from app.referrals.models import Referral
+from app.referrals.schemas import ReferralCreate
+
+Resource = dict[str, Any]
+Schema = TypeVar("Schema", bound=BaseModel)
+
+
+def _valid(body: Any, resource_type: str) -> Resource:
+    """Structurally valid R4 of the expected type; the reason names the place, not the value."""
+    if not isinstance(body, dict) or body.get("resourceType") != resource_type:
+        raise InvalidFhirResource(reason=f"a {resource_type} is expected")
+    try:
+        get_fhir_model_class(resource_type).model_validate(body)
+    except ValidationError as error:
+        where = ".".join(str(part) for part in error.errors()[0]["loc"])
+        raise InvalidFhirResource(reason=f"{resource_type}.{where}") from error
+    return body
+
+
+def _schema(schema: type[Schema], data: dict[str, Any], resource_type: str) -> Schema:
+    try:
+        return schema.model_validate(data)
+    except ValidationError as error:
+        where = ".".join(str(part) for part in error.errors()[0]["loc"])
+        raise InvalidFhirResource(reason=f"{resource_type}: {where}") from error
+
+
+def _identifier_of(resource: Resource, wanted_system: str | None = None) -> str | None:
+    for identifier in resource.get("identifier", []):
+        wanted = wanted_system is None or identifier.get("system") == wanted_system
+        if wanted and identifier.get("value"):
+            return f"{identifier.get('system', '')}|{identifier['value']}"
+    return None
+
+
+def _requester(session: Session, integration: Principal, request: Resource) -> Principal:
+    """The clinician in whose name the referral is sent: an active account of the same issuer."""
+    identifier = request.get("requester", {}).get("identifier", {})
+    if identifier.get("system") != system("practitioner") or not identifier.get("value"):
+        raise UnknownRequester()
+    found = accounts.active_user_with_organisation(session, integration.issuer, identifier["value"])
+    if found is None:
+        raise UnknownRequester()
+    user, organisation = found
+    claimed = Principal(
+        subject=user.username,
+        organisation=organisation.code,
+        roles=frozenset({Role.clinician}),
+        issuer=integration.issuer,
+        token_id=integration.token_id,
+    )
+    return resolve_account(session, claimed)
+
+
+def _note(request: Resource, note_id: str) -> str | None:
+    return next((n.get("text") for n in request.get("note", []) if n.get("id") == note_id), None)
+
+
+def _referral_data(
+    session: Session, request: Resource, patient_id: uuid.UUID, language: str
+) -> ReferralCreate:
+    inbound = mapping("ServiceRequest")["inbound"]
+    reasons = request.get("reasonCode", [{}])
+    codes = [
+        {"system": inbound["reason_system"][coding["system"]], "code": coding.get("code")}
+        for reason in reasons
+        for coding in reason.get("coding", [])
+        if coding.get("system") in inbound["reason_system"]
+    ]
+    consent = any(
+        extension.get("url") == inbound["consent_extension"] and extension.get("valueBoolean")
+        for extension in request.get("extension", [])
+    )
+    performer = next(
+        (p["identifier"]["value"] for p in request.get("performer", [])
+         if p.get("identifier", {}).get("system") == system("service")),
+        None,
+    )  # fmt: skip
+    data = {
+        "patient_id": patient_id,
+        "reason_codes": codes,
+        "reason_text": reasons[0].get("text"),
+        "goal": _note(request, inbound["goal_note"]),
+        "exercise_restrictions": _note(request, inbound["restrictions_note"]),
+        "urgency": inbound["priority"].get(request.get("priority", "routine"), "routine"),
+        "preferred_language": language,
+        "consent_to_counselling": consent,
+    }
+    if performer is not None:
+        service = organisations.by_code(session, performer)
+        if service is None:
+            raise InvalidFhirResource(reason="ServiceRequest.performer names no known service")
+        data["service_id"] = service.id
+    return _schema(ReferralCreate, data, "ServiceRequest")
+
+
+def _patient_by_hetu(session: Session, integration: Principal, hetu: str) -> Patient:
+    """The registered patient (the look-up is audited like any other)."""
+    try:
+        return patient_service.lookup(session, integration, hetu)
+    except NotFound:
+        raise UnregisteredPatient() from None
+
+
+def receive_service_request(
+    session: Session, integration: Principal, body: Any, patient_id: uuid.UUID | None = None
+) -> tuple[Referral, bool]:
+    """The referral for the ServiceRequest, and whether it was made now (False: a resend)."""
+    request = _valid(body, "ServiceRequest")
+    if request.get("status") != "active":
+        raise InvalidFhirResource(reason="ServiceRequest.status must be active")
+    source = _identifier_of(request)
+    if source is None:
+        raise InvalidFhirResource(reason="ServiceRequest.identifier is required")
+    if (existing := referrals.by_source_identifier(session, source)) is not None:
+        referral_service.record_replay(session, integration, existing.id, existing.patient_id)
+        return existing, False
+    if patient_id is None:
+        subject = request.get("subject", {}).get("identifier", {})
+        if subject.get("system") != system("hetu") or not subject.get("value"):
+            raise UnregisteredPatient()
+        patient = _patient_by_hetu(session, integration, subject["value"])
+    else:
+        found = session.get(Patient, patient_id)
+        assert found is not None
+        patient = found
+    requester = _requester(session, integration, request)
+    data = _referral_data(session, request, patient.id, patient.language)
+    referral = referral_service.send(session, requester, data)
+    referral.source_identifier = source
+    session.flush()
+    return referral, True
+
+
+def _patient_data(resource: Resource) -> PatientCreate:
+    inbound = mapping("Patient")["inbound"]
+    hetu = _identifier_of(resource, system("hetu"))
+    name = (resource.get("name") or [{}])[0]
+    municipality = next(
+        (ext.get("valueCoding", {}).get("code")
+         for address in resource.get("address", [])
+         for ext in address.get("extension", [])
+         if ext.get("url") == inbound["municipality_extension"]),
+        None,
+    )  # fmt: skip
+    language = next(
+        (coding.get("code") for item in resource.get("communication", [])
+         for coding in item.get("language", {}).get("coding", [])),
+        "fi",
+    )  # fmt: skip
+    data = {
+        "hetu": hetu.partition("|")[2] if hetu else None,
+        "given_name": " ".join(name.get("given", [])) or None,
+        "family_name": name.get("family"),
+        "home_municipality_code": municipality,
+        "language": language,
+    }
+    return _schema(PatientCreate, data, "Patient")
+
+
+def _patient_for(session: Session, integration: Principal, resource: Resource) -> uuid.UUID:
+    """Register the bundle's patient, or find them when they are registered already."""
+    data = _patient_data(_valid(resource, "Patient"))
+    try:
+        with session.begin_nested():
+            return patient_service.register(session, integration, data).id
+    except PatientExists:
+        return _patient_by_hetu(session, integration, data.hetu).id
+
+
+def receive_bundle(session: Session, integration: Principal, body: Any) -> Resource:
+    """A transaction bundle with a Patient and a ServiceRequest (its Task is the region's own
+    record of the request and is acknowledged, not stored); a transaction-response bundle."""
+    bundle = _valid(body, "Bundle")
+    if bundle.get("type") != "transaction":
+        raise InvalidFhirResource(reason="Bundle.type must be transaction")
+    entries = bundle.get("entry", [])
+    by_type: dict[str, list[Resource]] = {}
+    for entry in entries:
+        resource = entry.get("resource", {})
+        by_type.setdefault(resource.get("resourceType", ""), []).append(entry)
+    if len(by_type.get("ServiceRequest", [])) != 1 or len(by_type.get("Patient", [])) > 1:
+        raise InvalidFhirResource(reason="one ServiceRequest and at most one Patient are expected")
+    request_entry = by_type["ServiceRequest"][0]
+    patient_id = None
+    if patient_entries := by_type.get("Patient"):
+        reference = request_entry["resource"].get("subject", {}).get("reference")
+        if reference != patient_entries[0].get("fullUrl"):
+            raise InvalidFhirResource(reason="ServiceRequest.subject must refer to the Patient")
+        patient_id = _patient_for(session, integration, patient_entries[0]["resource"])
+    referral, created = receive_service_request(
+        session, integration, request_entry["resource"], patient_id
+    )
+    responses = []
+    for entry in entries:
+        kind = entry.get("resource", {}).get("resourceType")
+        location = {
+            "ServiceRequest": f"ServiceRequest/{referral.id}",
+            "Patient": f"Patient/{referral.patient_id}",
+        }.get(kind)
+        status = "201 Created" if created and kind == "ServiceRequest" else "200 OK"
+        responses.append(
+            {"response": {"status": status, **({"location": location} if location else {})}}
+        )
+    return {"resourceType": "Bundle", "type": "transaction-response", "entry": responses}
