@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +12,7 @@ import typer
 from pydantic import ValidationError
 
 from app import db
-from app.config import Environment, get_settings
+from app.config import Environment, Settings, get_settings
 
 cli = typer.Typer(help="Askel: physical-activity counselling service.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
@@ -174,7 +175,6 @@ def worker(
     """Publish the outbox: notices to patients through the configured channel, referrals to
     the region's FHIR server. Stops gracefully on SIGTERM or Ctrl-C after the batch in hand."""
     import signal
-    import threading
 
     from app.fhir_sync import client as fhir_client
     from app.fhir_sync import publisher
@@ -197,11 +197,23 @@ def worker(
         handlers[publisher.PREFIX] = publisher.handler(fhir)
     else:
         log.warning("no FHIR server configured: referral events wait in the outbox")
+    if settings.fhir_poll_minutes and fhir is not None:
+        threading.Thread(
+            target=_poll_every, args=(settings, database, stop), name="poller", daemon=True
+        ).start()
     log.info("worker started", extra={"handlers": sorted(handlers)})
     try:
         run_forever(database, handlers, stop, poll_seconds=poll_seconds)
     finally:
         database.dispose()
+
+
+def _poll_every(settings: Settings, database: db.Database, stop: threading.Event) -> None:
+    while not stop.wait(settings.fhir_poll_minutes * 60):
+        try:
+            log.info("polled the region", extra={"referrals": _poll_region(settings, database)})
+        except Exception:
+            log.exception("polling the region failed")
 
 
 @sync_cli.command("replay")
@@ -221,6 +233,37 @@ def sync_replay(
     finally:
         database.dispose()
     typer.echo(f"{replayed} dead-lettered events will be sent again.")
+
+
+@sync_cli.command("poll")
+def sync_poll() -> None:
+    """Fetch new referral Tasks from the region's FHIR server once."""
+    from app.observability import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    database = db.Database.from_url(settings.database_url)
+    try:
+        made = _poll_region(settings, database)
+    finally:
+        database.dispose()
+    typer.echo(f"{made} new referrals from the region's server.")
+
+
+def _poll_region(settings: Settings, database: db.Database) -> int:
+    from app.fhir_sync import client as fhir_client
+    from app.fhir_sync import poller
+    from app.organisations import service as organisations
+
+    fhir = fhir_client.client_from(settings)
+    if fhir is None:
+        raise typer.BadParameter("ASKEL_FHIR_BASE_URL is not set")
+    try:
+        with database.write_sessions() as session, session.begin():
+            region = organisations.region_code(session)
+            return poller.poll(session, fhir, poller.poller_principal(settings, region))
+    finally:
+        fhir.close()
 
 
 @slots_cli.command("materialise")

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # /fhir/.well-known/smart-configuration); unset: the development issuer's, when it is on.
     fhir_server_token_endpoint: str | None = None
     fhir_token_url: str | None = None
+    # Poll the region's server for new referral Tasks every this many minutes (0: never; for
+    # regions whose system does not post to /fhir; the IG asks for 15 or more).
+    fhir_poll_minutes: int = Field(default=0, ge=0)
     fhir_client_id: str | None = None
     fhir_client_key_file: Path | None = None
     fhir_scope: str = (

@@ -5,7 +5,7 @@ from app.access.grants.models import AccessGrant
 from app.access.models import User
 from app.consents.models import ConsentDecision
 from app.counselling.models import PlanVersion, Visit
-from app.fhir_sync.models import FhirLink
+from app.fhir_sync.models import FhirLink, SyncCursor
 from app.jobs.models import OutboxEvent
 from app.kit.idempotency import IdempotencyRecord
 from app.kit.models import Base
@@ -43,6 +43,7 @@ __all__ = [
     "ServiceCatchment",
     "Slot",
     "SlotHold",
+    "SyncCursor",
     "User",
     "Visit",
 ]

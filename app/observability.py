@@ -84,6 +84,8 @@ def configure_logging(level: str) -> None:
         logging.getLogger(name).propagate = True
     # Our own access line replaces uvicorn's, which would log query strings.
     logging.getLogger("uvicorn.access").disabled = True
+    # The HTTP client logs every address it calls, queries included: only its problems here.
+    logging.getLogger("httpx2").setLevel(max(logging.WARNING, root.level))
 
 
 class RequestContextMiddleware:

@@ -16,6 +16,7 @@ from app import db
 from app.cli import cli
 from app.config import get_settings
 from tests.fixtures.databases import fresh_database_url
+from tests.fixtures.peers import MedplumPeer
 
 runner = CliRunner()
 
@@ -149,3 +150,26 @@ def test_an_anchor_catches_a_cut_off_tail(cli_env: str, tmp_path: Path) -> None:
     code, output = run("audit", "verify", "--anchor", str(anchors))
     assert code == 1
     assert "broken at entry 48" in output
+
+
+def test_sync_poll_and_replay(
+    cli_env: str, monkeypatch: pytest.MonkeyPatch, medplum: MedplumPeer
+) -> None:
+    assert run("demo-data")[0] == 0
+    code, output = run("sync", "poll")
+    assert code != 0  # no server configured: says so
+    monkeypatch.setenv("ASKEL_FHIR_BASE_URL", medplum.base_url)
+    get_settings.cache_clear()
+    code, output = run("sync", "poll")
+    assert (code, output.strip()) == (0, "0 new referrals from the region's server."), output
+    database = db.Database.from_url(cli_env)
+    with database.write_sessions() as session, session.begin():
+        session.execute(text(
+            "INSERT INTO outbox_events (aggregate_type, aggregate_id, event_type, payload,"
+            " created_at, attempts, next_attempt_at, dead_lettered_at, last_error) VALUES"
+            " ('referral', '00000000-0000-4000-8000-000000000001', 'referral.send', '{}',"
+            " CURRENT_TIMESTAMP, 8, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 'PeerError: 503')"
+        ))  # fmt: skip
+    database.dispose()
+    code, output = run("sync", "replay")
+    assert (code, output.strip()) == (0, "1 dead-lettered events will be sent again."), output

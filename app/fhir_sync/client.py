@@ -76,6 +76,9 @@ class FhirClient:
         self._http = http
         self._token = token
 
+    def close(self) -> None:
+        self._http.close()
+
     def _send(
         self, method: str, path: str, body: dict[str, Any] | None = None, **headers: str
     ) -> httpx.Response:
@@ -140,6 +143,17 @@ class FhirClient:
             **{"If-None-Exist": match, "Prefer": "return=representation"},
         )
         return self._stored(response)
+
+    def search(self, resource_type: str, params: dict[str, str]) -> list[dict[str, Any]]:
+        """The resources of one page of a search (the caller narrows the query to fit)."""
+        query = "&".join(f"{name}={value}" for name, value in params.items())
+        bundle = self._send("GET", f"{resource_type}?{query}").json()
+        return [entry["resource"] for entry in bundle.get("entry", []) if "resource" in entry]
+
+    def resolve(self, reference: str) -> dict[str, Any]:
+        """The resource a relative reference (`Type/id`) names."""
+        resolved: dict[str, Any] = self._send("GET", reference).json()
+        return resolved
 
     def read(self, resource_type: str, resource_id: str) -> Stored:
         return self._stored(self._send("GET", f"{resource_type}/{resource_id}"))

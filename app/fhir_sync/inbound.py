@@ -188,7 +188,7 @@ def _patient_data(resource: Resource) -> PatientCreate:
     return _schema(PatientCreate, data, "Patient")
 
 
-def _patient_for(session: Session, integration: Principal, resource: Resource) -> uuid.UUID:
+def patient_for(session: Session, integration: Principal, resource: Resource) -> uuid.UUID:
     """Register the bundle's patient, or find them when they are registered already."""
     data = _patient_data(_valid(resource, "Patient"))
     try:
@@ -217,7 +217,7 @@ def receive_bundle(session: Session, integration: Principal, body: Any) -> Resou
         reference = request_entry["resource"].get("subject", {}).get("reference")
         if reference != patient_entries[0].get("fullUrl"):
             raise InvalidFhirResource(reason="ServiceRequest.subject must refer to the Patient")
-        patient_id = _patient_for(session, integration, patient_entries[0]["resource"])
+        patient_id = patient_for(session, integration, patient_entries[0]["resource"])
     referral, created = receive_service_request(
         session, integration, request_entry["resource"], patient_id
     )

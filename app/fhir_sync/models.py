@@ -28,3 +28,13 @@ class FhirLink(IdMixin, Base):
         UniqueConstraint("resource_type", "askel_key"),
         Index("ix_fhir_links_referral", "referral_id"),
     )
+
+
+class SyncCursor(Base):
+    """How far a poll of the region's server has read (e.g. the newest Task `lastUpdated`)."""
+
+    __tablename__ = "sync_cursors"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -8,9 +8,10 @@ from sqlalchemy.orm import Session
 from app.access.models import User
 from app.counselling import repository as counselling
 from app.counselling.service import outcome_of
-from app.fhir_sync.models import FhirLink
+from app.fhir_sync.models import FhirLink, SyncCursor
 from app.fhir_sync.resources import Booking, RecordedVisit, ReferralRecords
-from app.organisations.models import CounsellingService, Organisation, OrganisationKind
+from app.organisations import service as organisations
+from app.organisations.models import CounsellingService
 from app.patients import protection
 from app.patients.models import Patient
 from app.referrals.models import Referral
@@ -37,9 +38,7 @@ def records(session: Session, referral_id: uuid.UUID) -> ReferralRecords | None:
     service = session.get(CounsellingService, referral.service_id)
     assert patient is not None
     assert service is not None
-    region = session.scalars(
-        select(Organisation.code).where(Organisation.kind == OrganisationKind.region)
-    ).first()
+    region = organisations.region_code(session)
     bookings = session.execute(
         select(Appointment, Slot, User)
         .join(Slot, Slot.id == Appointment.slot_id)
@@ -61,7 +60,7 @@ def records(session: Session, referral_id: uuid.UUID) -> ReferralRecords | None:
         patient=patient,
         hetu=protection.unseal(patient.hetu_ciphertext, patient.id),
         service=service,
-        region_code=region or "",
+        region_code=region,
         bookings=[Booking(*row) for row in bookings],
         visits=[RecordedVisit(v, root(v.id)) for v in every_visit if not v.corrected],
         plan=counselling.plan(session, referral_id, None),
@@ -84,4 +83,26 @@ def link_for(session: Session, resource_type: str, key: uuid.UUID) -> FhirLink |
 
 def add_link(session: Session, link: FhirLink) -> None:
     session.add(link)
+    session.flush()
+
+
+def is_ours(session: Session, resource_type: str, peer_id: str) -> bool:
+    """Whether Askel wrote the resource (a poll must not take Askel's own Tasks for new)."""
+    statement = select(FhirLink.id).where(
+        FhirLink.resource_type == resource_type, FhirLink.peer_id == peer_id
+    )
+    return session.scalars(statement.limit(1)).first() is not None
+
+
+def cursor(session: Session, name: str) -> str | None:
+    found = session.get(SyncCursor, name)
+    return found.value if found else None
+
+
+def move_cursor(session: Session, name: str, value: str) -> None:
+    found = session.get(SyncCursor, name)
+    if found is None:
+        session.add(SyncCursor(name=name, value=value))
+    else:
+        found.value = value
     session.flush()

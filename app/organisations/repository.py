@@ -6,7 +6,12 @@ from collections.abc import Sequence
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.organisations.models import CounsellingService, Organisation, ServiceCatchment
+from app.organisations.models import (
+    CounsellingService,
+    Organisation,
+    OrganisationKind,
+    ServiceCatchment,
+)
 
 
 def services_with_municipality(
@@ -37,4 +42,9 @@ def get_service(session: Session, service_id: uuid.UUID) -> CounsellingService |
 
 def service_by_code(session: Session, code: str) -> CounsellingService | None:
     statement = select(CounsellingService).where(CounsellingService.code == code)
+    return session.scalars(statement).first()
+
+
+def region_code(session: Session) -> str | None:
+    statement = select(Organisation.code).where(Organisation.kind == OrganisationKind.region)
     return session.scalars(statement).first()

@@ -56,3 +56,8 @@ def get(session: Session, service_id: uuid.UUID) -> CounsellingService | None:
 def by_code(session: Session, code: str) -> CounsellingService | None:
     """A service by its directory code (how other systems name it)."""
     return repository.service_by_code(session, code)
+
+
+def region_code(session: Session) -> str:
+    """The code of the region this installation serves (the controller of the data)."""
+    return repository.region_code(session) or ""
