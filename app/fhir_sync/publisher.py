@@ -102,15 +102,17 @@ def publish_referral(session: Session, client: FhirClient, referral_id: uuid.UUI
             continue
         stored = _write(client, outbound, link, refer)
         if link is None:
-            link = FhirLink(
-                resource_type=outbound.resource_type,
-                askel_key=outbound.key,
-                referral_id=referral_id,
-                peer_id=stored.id,
-                peer_version=stored.version,
-                content_hash=digest,
+            link = repository.add_link(
+                session,
+                FhirLink(
+                    resource_type=outbound.resource_type,
+                    askel_key=outbound.key,
+                    referral_id=referral_id,
+                    peer_id=stored.id,
+                    peer_version=stored.version,
+                    content_hash=digest,
+                ),
             )
-            repository.add_link(session, link)
             links[(outbound.resource_type, outbound.key)] = link
         else:
             link.peer_id, link.peer_version, link.content_hash = stored.id, stored.version, digest

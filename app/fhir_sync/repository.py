@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.access.models import User
@@ -81,9 +82,17 @@ def link_for(session: Session, resource_type: str, key: uuid.UUID) -> FhirLink |
     return session.scalars(statement).first()
 
 
-def add_link(session: Session, link: FhirLink) -> None:
-    session.add(link)
-    session.flush()
+def add_link(session: Session, link: FhirLink) -> FhirLink:
+    """Keep a new link; when another worker kept one for the same resource meanwhile (a patient
+    or a schedule shared by two referrals), theirs stands and is returned."""
+    try:
+        with session.begin_nested():
+            session.add(link)
+    except IntegrityError:
+        existing = link_for(session, link.resource_type, link.askel_key)
+        assert existing is not None
+        return existing
+    return link
 
 
 def is_ours(session: Session, resource_type: str, peer_id: str) -> bool:
