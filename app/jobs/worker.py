@@ -34,7 +34,7 @@ def backoff(attempts: int) -> timedelta:
     return base / 2 + base / 2 * random.random()
 
 
-def _claim(session: Session, prefixes: list[str], now: datetime, batch: int) -> list[OutboxEvent]:
+def _claim(session: Session, prefixes: list[str], now: datetime, limit: int) -> list[OutboxEvent]:
     statement = (
         select(OutboxEvent)
         .where(
@@ -44,7 +44,7 @@ def _claim(session: Session, prefixes: list[str], now: datetime, batch: int) -> 
             or_(*[OutboxEvent.event_type.startswith(prefix) for prefix in prefixes]),
         )
         .order_by(OutboxEvent.id)
-        .limit(batch)
+        .limit(limit)
         .with_for_update(skip_locked=True)
     )
     return list(session.scalars(statement))
@@ -57,11 +57,17 @@ def run_once(
     batch: int = 50,
     now: datetime | None = None,
 ) -> int:
-    """Handle one batch of due events; the number handled (succeeded or failed)."""
+    """Handle up to `batch` due events, each in a transaction of its own (so that the locks a
+    handler takes, the audit chain's among them, are held for one event, never across the
+    network calls of the next); the number handled, succeeded or failed."""
     moment = now or utcnow()
-    with database.write_sessions() as session, session.begin():
-        events = _claim(session, list(handlers), moment, batch)
-        for event in events:
+    handled = 0
+    for _ in range(batch):
+        with database.write_sessions() as session, session.begin():
+            claimed = _claim(session, list(handlers), moment, 1)
+            if not claimed:
+                break
+            event = claimed[0]
             handler = next(
                 h for prefix, h in handlers.items() if event.event_type.startswith(prefix)
             )
@@ -72,7 +78,8 @@ def run_once(
                 _failed(event, error, moment)
             else:
                 event.published_at = moment
-        return len(events)
+        handled += 1
+    return handled
 
 
 def _failed(event: OutboxEvent, error: Exception, now: datetime) -> None:
