@@ -295,6 +295,9 @@ class SmartBackendServices:
                 self._token = self._fetch()
             return f"Bearer {self._token['access_token']}"
 
+    def close(self) -> None:
+        self._oauth.close()
+
     def forget(self) -> None:
         """Drop the cached token, e.g. after the server refused it."""
         with self._lock:

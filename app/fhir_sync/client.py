@@ -23,6 +23,8 @@ class TokenSource(Protocol):
 
     def forget(self) -> None: ...
 
+    def close(self) -> None: ...
+
 
 class NoToken:
     """For a peer on a trusted network that asks for no token (tests, a local mirror)."""
@@ -31,6 +33,9 @@ class NoToken:
         return None
 
     def forget(self) -> None:
+        return None
+
+    def close(self) -> None:
         return None
 
 
@@ -78,6 +83,7 @@ class FhirClient:
 
     def close(self) -> None:
         self._http.close()
+        self._token.close()
 
     def _send(
         self, method: str, path: str, body: dict[str, Any] | None = None, **headers: str
