@@ -5,8 +5,9 @@ Starts the Medplum peer from `tests/peers/medplum/` on loopback and a fresh Aske
 
 - sync throughput: REFERRALS referrals (sent and accepted, so Patient, ServiceRequest, Task and
   Provenance each) published by WORKERS `askel worker` loops: resources per second;
-- the yardstick: the same resources posted to a fresh peer by a plain HTTP client with the same
-  concurrency, one POST each, no database, no audit, no conditional create;
+- the yardstick: the same resources posted to an emptied peer by a plain HTTP client with the
+  same concurrency, one POST each, no database and no audit: once plain, once as conditional
+  creates on the same identifiers Askel uses;
 - lag under steady load: referrals sent at RATE per second for SECONDS while the workers run;
   commit to published (the outbox row's `created_at` to `published_at`), p50 / p95 / max.
 
@@ -102,10 +103,18 @@ def drain(
             future.result()
 
 
+def _conditional(body: dict[str, object]) -> dict[str, str]:
+    identifiers = body.get("identifier") or []
+    if not isinstance(identifiers, list) or not identifiers:
+        return {}
+    return {"If-None-Exist": f"identifier={identifiers[0]['system']}|{identifiers[0]['value']}"}
+
+
 def direct_post(
-    database: db.Database, base: str, ids: list[str], workers: int
+    database: db.Database, origin: str, ids: list[str], workers: int, conditional: bool
 ) -> tuple[int, float]:
-    """The same resources, each POSTed once by a plain client; (count, seconds)."""
+    """The same resources, each POSTed once by a plain client (with Askel's If-None-Exist, or
+    without); (count, seconds). The peer is emptied first."""
     bodies = []
     with database.read_sessions() as session:
         for referral_id in ids:
@@ -116,17 +125,18 @@ def direct_post(
                 o.body
                 for o in referral_set(found, lambda kind, key: {"reference": f"{kind}/{key}"})
             ]
-    start = time.perf_counter()
     with httpx.Client(timeout=30.0) as http, ThreadPoolExecutor(workers) as pool:
-        list(
-            pool.map(
-                lambda body: http.post(
-                    f"{base}/fhir/R4/{body['resourceType']}", json=body
-                ).raise_for_status(),
-                bodies,
-            )
-        )
-    return len(bodies), time.perf_counter() - start
+        http.post(f"{origin}/__admin/reset").raise_for_status()
+        start = time.perf_counter()
+
+        def post(body: dict[str, object]) -> None:
+            headers = _conditional(body) if conditional else {}
+            http.post(
+                f"{origin}/fhir/R4/{body['resourceType']}", json=body, headers=headers
+            ).raise_for_status()
+
+        list(pool.map(post, bodies))
+        return len(bodies), time.perf_counter() - start
 
 
 def main() -> None:
@@ -151,15 +161,15 @@ def main() -> None:
         sync_seconds = time.perf_counter() - start
         with database.read_sessions() as session:
             written = session.scalar(select(func.count()).select_from(FhirLink)) or 0
-        with httpx.Client() as http:
-            http.post(f"{origin}/__admin/reset").raise_for_status()
         print(
             f"sync: {written} resources in {sync_seconds:.1f} s = {written / sync_seconds:.0f}/s ({args.workers} workers)"
         )
-        count, direct_seconds = direct_post(database, origin, ids, args.workers)
-        print(
-            f"direct POSTs: {count} resources in {direct_seconds:.1f} s = {count / direct_seconds:.0f}/s"
-        )
+        for conditional in (False, True):
+            count, seconds = direct_post(database, origin, ids, args.workers, conditional)
+            kind = "conditional creates" if conditional else "plain POSTs"
+            print(f"direct {kind}: {count} resources in {seconds:.1f} s = {count / seconds:.0f}/s")
+        with httpx.Client() as http:
+            http.post(f"{origin}/__admin/reset").raise_for_status()
 
         stop = threading.Event()
         worker = threading.Thread(target=drain, args=(database, base, args.workers, stop))
