@@ -194,7 +194,7 @@ def worker(
         notices.PREFIX: lambda session, event: notices.deliver(session, event, channel)
     }
     if (fhir := fhir_client.client_from(settings)) is not None:
-        handlers[publisher.PREFIX] = publisher.handler(fhir)
+        handlers[publisher.PREFIX] = publisher.handler(fhir, transaction=settings.fhir_transactions)
     else:
         log.warning("no FHIR server configured: referral events wait in the outbox")
     if settings.fhir_poll_minutes and fhir is not None:

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # Poll the region's server for new referral Tasks every this many minutes (0: never; for
     # regions whose system does not post to /fhir; the IG asks for 15 or more).
     fhir_poll_minutes: int = Field(default=0, ge=0)
+    # Send each referral's changes as one transaction bundle: for servers whose transactions
+    # are atomic, so that the region never holds half of a change.
+    fhir_transactions: bool = False
     fhir_client_id: str | None = None
     fhir_client_key_file: Path | None = None
     fhir_scope: str = (

@@ -105,9 +105,8 @@ class FhirClient:
         try:
             if (authorization := self._token()) is not None:
                 all_headers["Authorization"] = authorization
-            return self._http.request(
-                method, f"{self.base_url}/{path}", json=body, headers=all_headers
-            )
+            url = f"{self.base_url}/{path}" if path else self.base_url
+            return self._http.request(method, url, json=body, headers=all_headers)
         except TokenRefused as error:
             raise PeerRefused(f"SMART token refused: {error}") from error
         except TokenUnavailable as error:
@@ -160,6 +159,22 @@ class FhirClient:
         """The resource a relative reference (`Type/id`) names."""
         resolved: dict[str, Any] = self._send("GET", reference).json()
         return resolved
+
+    def transaction(self, entries: list[dict[str, Any]]) -> list[Stored]:
+        """One transaction bundle, applied whole or not at all by the server; where each entry
+        now lives, in order (`created` False for a conditional create that found one)."""
+        bundle = {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+        answer = self._send("POST", "", bundle).json()
+        stored = []
+        for entry in answer.get("entry", []):
+            response = entry.get("response", {})
+            location = response.get("location", "").split("/_history/")
+            resource_id = location[0].rstrip("/").rsplit("/", 1)[-1]
+            version = location[1] if len(location) > 1 else response.get("etag", "")
+            version = version.removeprefix('W/"').removesuffix('"')
+            created = str(response.get("status", "")).startswith("201")
+            stored.append(Stored(id=resource_id, version=version, created=created))
+        return stored
 
     def read(self, resource_type: str, resource_id: str) -> Stored:
         return self._stored(self._send("GET", f"{resource_type}/{resource_id}"))

@@ -20,6 +20,7 @@ from app.fhir_sync.client import FhirClient
 from app.fhir_sync.resources import business_identifier
 from app.jobs.models import OutboxEvent
 from app.jobs.worker import run_once
+from app.scheduling.models import Appointment, Slot
 from tests.fixtures.journeys import booked_referral, completed_referral
 from tests.fixtures.peers import SekmetPeer
 
@@ -72,3 +73,41 @@ def test_an_unknown_key_is_refused_and_the_reason_kept(
     reason = events[0].last_error or ""
     assert "SMART token refused" in reason
     assert "invalid_client" in reason
+
+
+def test_a_change_goes_as_one_transaction_and_a_stale_entry_rolls_back_the_whole(
+    app: FastAPI, client: TestClient, auth: Auth, session: Session, sekmet: SekmetPeer
+) -> None:
+    referral, appointment = booked_referral(client, auth, session)
+    tokens = SmartBackendServices(sekmet.token_url, sekmet.client_id, sekmet.private_key, SCOPE)
+    answers: list[tuple[str, int]] = []
+    hooks = {"response": [lambda r: answers.append((r.request.method, r.status_code))]}
+    fhir = FhirClient(sekmet.base_url, httpx.Client(timeout=30.0, event_hooks=hooks), tokens)
+    referral_id = uuid.UUID(referral["id"])
+    publisher.publish_referral(session, fhir, referral_id, transaction=True)
+    [booked] = [a for a in fhir.search("Appointment", {"_count": "200"})
+                if a["extension"][0]["valueString"] == referral["id"]]  # fmt: skip
+    slot_id = booked["slot"][0]["reference"].split("/")[1]
+    assert fhir.resolve(f"Slot/{slot_id}")["status"] == "busy"
+    # Someone at the region touches the appointment: Askel's version of it is now stale.
+    fhir.update("Appointment", booked["id"], {**booked, "comment": "alueen merkintä"},
+                booked["meta"]["versionId"])  # fmt: skip
+    # Then the appointment is cancelled in Askel: the Slot and the Appointment change together.
+    row = session.get(Appointment, uuid.UUID(appointment["id"]))
+    assert row is not None
+    row.status, row.cancelled_by = "cancelled", "patient"
+    slot = session.get(Slot, row.slot_id)
+    assert slot is not None
+    slot.booked_count = 0
+    session.flush()
+    answers.clear()
+    publisher.publish_referral(session, fhir, referral_id, transaction=True)
+    assert answers[0] == ("POST", 412)  # the bundle met the stale version
+    assert answers[-1] == ("POST", 200)  # and went through once the versions were read again
+    assert fhir.resolve(f"Slot/{slot_id}")["status"] == "free"
+    assert fhir.resolve(f"Appointment/{booked['id']}")["status"] == "cancelled"
+    # The first bundle met the stale Appointment and was rolled back whole: the Slot's update in
+    # it left no version behind, only the second bundle's did.
+    history = fhir.resolve(f"Slot/{slot_id}/_history")
+    assert len(history["entry"]) == 2
+    fhir.close()
