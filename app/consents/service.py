@@ -148,6 +148,7 @@ def extract(
         action=AuditAction.disclose,
         resource_type=EXTRACT,
         accesses=[(request.study, patient_id) for patient_id in patients],
+        recipient=f"{principal.subject}, study {request.study}",
     )
     rows.sort(key=lambda row: (row.pseudonym, row.visit_month))
     return Extract(

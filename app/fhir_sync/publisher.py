@@ -204,6 +204,7 @@ def publish_referral(
         action=AuditAction.disclose,
         resource_type="FHIR",
         accesses=[(f"{link.resource_type}/{link.peer_id}", records.patient.id) for link in written],
+        recipient=f"{records.region_code}: {client.base_url}",
     )
     session.flush()
     return len(written)

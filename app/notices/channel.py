@@ -23,6 +23,9 @@ class Notice:
 
 
 class NoticeChannel(Protocol):
+    # Who receives the patient's data on its way to them, for the audit log.
+    recipient: str
+
     def send(self, notice: Notice) -> None: ...
 
 
@@ -31,6 +34,7 @@ class FileChannel:
 
     def __init__(self, path: Path) -> None:
         self._path = path
+        self.recipient = f"file {path.name}"
         self._lock = threading.Lock()
 
     def send(self, notice: Notice) -> None:
@@ -45,6 +49,7 @@ class HttpChannel:
 
     def __init__(self, url: str, api_key: str, client: httpx.Client | None = None) -> None:
         self._url = url
+        self.recipient = f"SMS gateway {httpx.URL(url).host}"
         self._client = client or httpx.Client(timeout=10.0)
         self._headers = {"Authorization": f"Bearer {api_key}", "Idempotency-Key": ""}
 

@@ -57,4 +57,5 @@ def deliver(session: Session, event: OutboxEvent, channel: NoticeChannel) -> Non
         resource_type="Notice",
         resource_id=str(event.id),
         patient_id=patient.id,
+        recipient=channel.recipient,
     )

@@ -171,3 +171,23 @@ def test_entries_from_before_purposes_still_verify(
     assert session.get_one(AuditEvent, 1).purpose is None
     assert session.get_one(AuditEvent, seqs[-1]).purpose == "care"
     assert audit.verify(session).ok
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        "UPDATE audit_events SET recipient = 'someone else' WHERE seq = :seq",
+        # A recipient moved into the purpose column (or back) is an edit too.
+        "UPDATE audit_events SET purpose = 'region', recipient = NULL WHERE seq = :seq",
+    ],
+)
+def test_an_edited_recipient_is_caught(session: Session, connection: Connection, edit: str) -> None:
+    event = audit.record(
+        session, actor=None, action=AuditAction.disclose, resource_type="FHIR", recipient="region"
+    )
+    session.flush()
+    drop_append_only_guard(connection)
+    connection.execute(text(edit), {"seq": event.seq})
+    session.expire_all()
+    report = audit.verify(session)
+    assert (report.ok, report.broken_at) == (False, event.seq)

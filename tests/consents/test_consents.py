@@ -108,9 +108,10 @@ def test_only_consenting_clients_are_extracted_under_pseudonyms(
     report = client.get(
         f"/api/v1/audit/patients/{consenting}/access-report", headers=auth("auditor.region")
     ).json()
-    assert [(d["actor"], d["purpose"], d["resource_id"]) for d in report["disclosures"]] == [
-        (STEWARD, "research", STUDY)
-    ]
+    assert [(d["actor"], d["purpose"], d["resource_id"], d["recipient"])
+            for d in report["disclosures"]] == [
+        (STEWARD, "research", STUDY, f"{STEWARD}, study {STUDY}")
+    ]  # fmt: skip
 
 
 def test_a_withdrawal_takes_effect_from_its_day(

@@ -172,11 +172,14 @@ def test_each_resource_sent_is_a_disclosure_in_the_patients_access_report(
     ).all()
     assert len(disclosed) == len(peer.resources)
     assert {str(event.patient_id) for event in disclosed} == {referral["patient_id"]}
+    assert {event.recipient for event in disclosed} == {f"hva-pohjanmaa: {BASE}"}
     report = client.get(
         f"/api/v1/audit/patients/{referral['patient_id']}/access-report",
         headers=auth("auditor.region"),
     ).json()
-    assert sum(1 for d in report["disclosures"] if d["resource_type"] == "FHIR") == len(disclosed)
+    to_region = [d for d in report["disclosures"] if d["resource_type"] == "FHIR"]
+    assert len(to_region) == len(disclosed)
+    assert to_region[0]["recipient"] == f"hva-pohjanmaa: {BASE}"
 
 
 def test_dead_letters_are_shown_to_region_admins_and_replayed(

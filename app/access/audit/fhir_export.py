@@ -70,6 +70,23 @@ def as_fhir(event: AuditEvent) -> dict[str, Any]:
                 "description": event.resource_type,
             }
         )
+    agents = [
+        user_agent,
+        {
+            "type": {"coding": [_coding(_DCM, server_role)]},
+            "who": {"display": "Askel"},
+            "requestor": False,
+        },
+    ]
+    if event.recipient:
+        # Whom the data was disclosed to, beside who disclosed it.
+        agents.append({
+            "type": {"coding": [_coding(
+                "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "IRCP",
+                "information recipient")]},
+            "who": {"display": event.recipient},
+            "requestor": False,
+        })  # fmt: skip
     return {
         "resourceType": "AuditEvent",
         "id": f"askel-{event.seq}",
@@ -79,14 +96,7 @@ def as_fhir(event: AuditEvent) -> dict[str, Any]:
         "recorded": event.occurred_at.isoformat(),
         "outcome": "0" if event.outcome == "success" else "4",
         "outcomeDesc": "disclosure" if disclosure else event.outcome,
-        "agent": [
-            user_agent,
-            {
-                "type": {"coding": [_coding(_DCM, server_role)]},
-                "who": {"display": "Askel"},
-                "requestor": False,
-            },
-        ],
+        "agent": agents,
         "source": {
             "observer": {"display": "Askel"},
             "type": [_coding("http://terminology.hl7.org/CodeSystem/security-source-type", "4")],

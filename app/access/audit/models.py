@@ -46,6 +46,8 @@ class AuditEvent(Base):
     # Why the data was processed (Client Data Act 703/2023: care, counselling, statistics,
     # audit); any other purpose needs the client's consent.
     purpose: Mapped[str | None] = mapped_column(String(16))
+    # For a disclosure, to whom (Client Data Act § 11: the client may ask).
+    recipient: Mapped[str | None] = mapped_column(String(200))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

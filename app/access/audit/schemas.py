@@ -20,6 +20,7 @@ class AuditEventRead(BaseModel):
     resource_id: str | None
     outcome: str
     purpose: str | None
+    recipient: str | None
 
 
 class AuditPage(BaseModel):

@@ -52,6 +52,9 @@ def _chain_hash(prev_hash: str, event: AuditEvent) -> str:
     if event.purpose is not None:
         # Entries from before purposes were recorded keep their original hash.
         fields.append(event.purpose)
+    if event.recipient is not None:
+        # Tagged, so that a recipient can never pass for a purpose or the other way round.
+        fields.append({"recipient": event.recipient})
     message = prev_hash + json.dumps(fields, separators=(",", ":"))
     return hmac.new(_chain_key(), message.encode(), hashlib.sha256).hexdigest()
 
@@ -65,6 +68,7 @@ def record(
     resource_id: str | uuid.UUID | None = None,
     patient_id: uuid.UUID | None = None,
     outcome: AuditOutcome = AuditOutcome.success,
+    recipient: str | None = None,
 ) -> AuditEvent:
     """Append one entry to the chain in the caller's transaction."""
     return record_many(
@@ -74,6 +78,7 @@ def record(
         resource_type=resource_type,
         accesses=[(resource_id, patient_id)],
         outcome=outcome,
+        recipient=recipient,
     )[0]
 
 
@@ -85,6 +90,7 @@ def record_many(
     resource_type: str,
     accesses: Sequence[tuple[str | uuid.UUID | None, uuid.UUID | None]],
     outcome: AuditOutcome = AuditOutcome.success,
+    recipient: str | None = None,
 ) -> list[AuditEvent]:
     """Append one entry per (resource id, patient id), e.g. for each row of a list shown, with
     one look-up of the chain's end and one insert whatever their number."""
@@ -110,6 +116,7 @@ def record_many(
             resource_type=resource_type,
             resource_id=str(resource_id) if resource_id else None,
             outcome=outcome,
+            recipient=recipient,
             prev_hash=prev_hash,
         )
         event.hash = prev_hash = _chain_hash(prev_hash, event)
