@@ -14,6 +14,7 @@ from app.organisations.router import router as services_router
 from app.patients.router import router as patients_router
 from app.referrals.router import router as referrals_router
 from app.scheduling.router import router as scheduling_router
+from app.statistics.router import router as statistics_router
 
 api_router = APIRouter(prefix="/api/v1", responses=problem_responses(Unauthenticated, InvalidToken))
 api_router.include_router(services_router)
@@ -25,3 +26,4 @@ api_router.include_router(consents_router)
 api_router.include_router(grants_router)
 api_router.include_router(outbox_router)
 api_router.include_router(audit_router)
+api_router.include_router(statistics_router)

@@ -183,6 +183,8 @@ def _seed_municipality(session: Session, region: Organisation, demo: DemoMunicip
                 attested_at=utcnow(),
             )
         )
+    statistician_name = f"Tilastoija {demo.name_fi}"
+    _user(session, f"statistician.{demo.slug}", statistician_name, municipality, ["statistician"])
     admin_name = f"Käyttöoikeushallinta {demo.name_fi}"
     _user(session, f"admin.{demo.slug}", admin_name, municipality, ["access_admin"])
 

@@ -36,6 +36,7 @@ class Permission(StrEnum):
     audit_read = "audit:read"
     research_extract = "research:extract"
     fhir_exchange = "fhir:exchange"
+    statistics_read = "statistics:read"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -65,7 +66,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.access_admin: frozenset({Permission.directory_read, Permission.access_administer}),
     Role.auditor: frozenset({Permission.directory_read, Permission.audit_read}),
-    Role.statistician: frozenset({Permission.directory_read}),
+    Role.statistician: frozenset({Permission.directory_read, Permission.statistics_read}),
     Role.data_steward: frozenset({Permission.directory_read, Permission.research_extract}),
     Role.integration: frozenset(
         {
@@ -120,5 +121,6 @@ SlotSearcher = Annotated[Principal, Depends(require(Permission.slot_search))]
 AppointmentBooker = Annotated[Principal, Depends(require(Permission.appointment_book))]
 AccessAdmin = Annotated[Principal, Depends(require(Permission.access_administer))]
 AuditReader = Annotated[Principal, Depends(require(Permission.audit_read))]
+StatisticsReader = Annotated[Principal, Depends(require(Permission.statistics_read))]
 FhirExchange = Annotated[Principal, Depends(require(Permission.fhir_exchange))]
 DataSteward = Annotated[Principal, Depends(require(Permission.research_extract))]

@@ -22,6 +22,8 @@ class Visit(IdMixin, CreatedAtMixin, Base):
     appointment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("appointments.id"))
     counsellor_subject: Mapped[str] = mapped_column(String(128))
     counsellor_name: Mapped[str | None] = mapped_column(String(200))
+    # As it was when the visit was recorded, for the statistics.
+    counsellor_profession: Mapped[str | None] = mapped_column(String(32))
     visited_on: Mapped[date] = mapped_column(Date)
     contact_type: Mapped[str] = mapped_column(String(16))
     duration_minutes: Mapped[int]
@@ -48,7 +50,10 @@ class Visit(IdMixin, CreatedAtMixin, Base):
     correction_reason: Mapped[str | None] = mapped_column(Text)
     corrected: Mapped[bool] = mapped_column(default=False)
 
-    __table_args__ = (Index("ix_visits_referral", "referral_id", "visited_on"),)
+    __table_args__ = (
+        Index("ix_visits_referral", "referral_id", "visited_on"),
+        Index("ix_visits_visited_on", "visited_on"),
+    )
 
 
 class PlanVersion(IdMixin, CreatedAtMixin, Base):

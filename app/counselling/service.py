@@ -97,6 +97,7 @@ def record_visit(
         appointment_id=data.appointment_id,
         counsellor_subject=principal.subject,
         counsellor_name=principal.name,
+        counsellor_profession=principal.profession,
         **_fields(data),
     )
     repository.add(session, visit)
@@ -133,6 +134,7 @@ def correct(
         appointment_id=original.appointment_id,
         counsellor_subject=principal.subject,
         counsellor_name=principal.name,
+        counsellor_profession=principal.profession,
         supersedes_id=original.id,
         correction_reason=data.reason,
         **_fields(data),

@@ -48,3 +48,8 @@ def service_by_code(session: Session, code: str) -> CounsellingService | None:
 def region_code(session: Session) -> str | None:
     statement = select(Organisation.code).where(Organisation.kind == OrganisationKind.region)
     return session.scalars(statement).first()
+
+
+def municipality_code_of(session: Session, organisation_code: str) -> str | None:
+    statement = select(Organisation.municipality_code).where(Organisation.code == organisation_code)
+    return session.scalars(statement).first()

@@ -61,3 +61,8 @@ def by_code(session: Session, code: str) -> CounsellingService | None:
 def region_code(session: Session) -> str:
     """The code of the region this installation serves (the controller of the data)."""
     return repository.region_code(session) or ""
+
+
+def municipality_code_of(session: Session, organisation_code: str) -> str | None:
+    """The Statistics Finland code of a municipality organisation (None for other kinds)."""
+    return repository.municipality_code_of(session, organisation_code)

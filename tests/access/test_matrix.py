@@ -73,6 +73,7 @@ ACCESS: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/admin/outbox/dead-letters"): frozenset({ADMIN}),
     ("POST", "/api/v1/admin/outbox/dead-letters/replay"): frozenset({ADMIN}),
     ("GET", "/api/v1/audit/events"): frozenset({AUDITOR}),
+    ("GET", "/api/v1/stats/visits"): frozenset({STATISTICIAN}),
     # Askel as a FHIR server: the region's patient system posts referrals; metadata is public.
     ("POST", "/fhir/ServiceRequest"): frozenset({SYSTEM}),
     ("POST", "/fhir"): frozenset({SYSTEM}),

@@ -1,0 +1,110 @@
+"""The statistics queries: one grouped SQL aggregate each, the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    case,
+    cast,
+    extract,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from app.counselling.models import Visit
+from app.organisations.models import CounsellingService
+from app.patients.models import Patient
+from app.referrals.models import Referral
+
+
+def _part(name: str, day: Any) -> ColumnElement[int]:
+    return cast(extract(name, day), Integer)
+
+
+def age_at(day: Any, birth: Any) -> ColumnElement[int]:
+    """Whole years from `birth` to `day`: the year difference, less one before the birthday."""
+    before_birthday = (_part("month", day) * 100 + _part("day", day)) < (
+        _part("month", birth) * 100 + _part("day", birth)
+    )
+    return _part("year", day) - _part("year", birth) - case((before_birthday, 1), else_=0)
+
+
+def age_band(day: Any, birth: Any) -> ColumnElement[str]:
+    age = age_at(day, birth)
+    return case(
+        (age < 7, "0-6"), (age < 13, "7-12"), (age < 18, "13-17"), (age < 30, "18-29"),
+        (age < 65, "30-64"), (age < 75, "65-74"), else_="75+",
+    )  # fmt: skip
+
+
+def _quarter(day: Any) -> ColumnElement[int]:
+    month = _part("month", day)
+    return case((month <= 3, 1), (month <= 6, 2), (month <= 9, 3), else_=4)
+
+
+# Each grouping: the SQL expressions grouped by (none: the same for every row).
+VISIT_GROUPS: dict[str, tuple[Any, ...]] = {
+    "year": (_part("year", Visit.visited_on),),
+    "quarter": (_part("year", Visit.visited_on), _quarter(Visit.visited_on)),
+    "month": (_part("year", Visit.visited_on), _part("month", Visit.visited_on)),
+    "region": (),
+    "municipality": (Patient.home_municipality_code,),
+    "service": (CounsellingService.code,),
+    "contact_type": (Visit.contact_type,),
+    "counsellor_profession": (Visit.counsellor_profession,),
+    "referrer_profession": (Referral.referrer_profession,),
+    "age_band": (age_band(Visit.visited_on, Patient.birth_date),),
+    "sex": (Patient.sex,),
+    "language": (Patient.language,),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Whose visits: everyone's (the region), or one municipality's residents."""
+
+    municipality_code: str | None
+
+
+def visit_counts(
+    session: Session,
+    groups: Sequence[str],
+    visited_from: date,
+    visited_to: date,
+    scope: Scope,
+) -> Sequence[Any]:
+    """Visits and distinct patients per combination of the groups' values."""
+    columns = [expression for group in groups for expression in VISIT_GROUPS[group]]
+    statement = (
+        select(
+            *columns,
+            func.count(Visit.id).label("visits"),
+            func.count(Visit.patient_id.distinct()).label("patients"),
+        )
+        .join(Patient, Patient.id == Visit.patient_id)
+        .join(Referral, Referral.id == Visit.referral_id)
+        .join(CounsellingService, CounsellingService.id == Visit.service_id)
+        .where(
+            Visit.corrected.is_(False),
+            Visit.visited_on >= visited_from,
+            Visit.visited_on <= visited_to,
+        )
+    )
+    if scope.municipality_code is not None:
+        statement = statement.where(Patient.home_municipality_code == scope.municipality_code)
+    if columns:
+        # By position: the expressions carry bound values (age limits, labels), and PostgreSQL
+        # does not see two renderings of one expression with different parameters as the same.
+        positions: list[ColumnElement[Any]] = [
+            literal_column(str(number)) for number in range(1, len(columns) + 1)
+        ]
+        statement = statement.group_by(*positions).order_by(*positions)
+    return session.execute(statement).all()

@@ -1,0 +1,96 @@
+"""Visit statistics for the statisticians: aggregates only, small cells suppressed, every query
+audit-logged. A region statistician sees the region; a municipality statistician its own
+residents."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.access.audit import service as audit
+from app.access.audit.models import AuditAction
+from app.access.principal import Principal
+from app.errors import Forbidden, RefusalContext
+from app.organisations import service as organisations
+from app.statistics import repository
+from app.statistics.repository import VISIT_GROUPS, Scope
+from app.statistics.schemas import Group, VisitCell, VisitStatistics
+from app.statistics.suppression import Cell, is_small, shown, suppress
+
+
+def scope_of(session: Session, principal: Principal) -> tuple[Scope, str]:
+    """What the statistician may count, and its name."""
+    if principal.organisation_kind == "region":
+        return Scope(municipality_code=None), organisations.region_code(session)
+    code = organisations.municipality_code_of(session, principal.organisation)
+    if principal.organisation_kind != "municipality" or code is None:
+        raise Forbidden(refusal=RefusalContext("Statistics"))
+    return Scope(municipality_code=code), principal.organisation
+
+
+def _labels(groups: Sequence[Group], row: Sequence[Any], region: str) -> dict[str, str | None]:
+    """Each grouping's value as shown, from the row's grouped columns in order."""
+    labels: dict[str, str | None] = {}
+    position = 0
+    for group in groups:
+        width = len(VISIT_GROUPS[group])
+        values = row[position : position + width]
+        position += width
+        if group == "region":
+            labels[group] = region
+        elif group == "month":
+            labels[group] = f"{values[0]}-{values[1]:02d}"
+        elif group == "quarter":
+            labels[group] = f"{values[0]}-Q{values[1]}"
+        else:
+            labels[group] = None if values[0] is None else str(values[0])
+    return labels
+
+
+def visits(
+    session: Session,
+    principal: Principal,
+    groups: Sequence[Group],
+    visited_from: date,
+    visited_to: date,
+) -> VisitStatistics:
+    """Visits and distinct patients, grouped as asked."""
+    scope, scope_name = scope_of(session, principal)
+    rows = repository.visit_counts(session, groups, visited_from, visited_to, scope)
+    totals = repository.visit_counts(session, [], visited_from, visited_to, scope)[0]
+    audit.record(
+        session, actor=principal, action=AuditAction.query, resource_type="Statistics",
+        resource_id="visits",
+    )  # fmt: skip
+    cells = [
+        Cell(
+            key=tuple(str(v) for v in _labels(groups, row, scope_name).values()),
+            counts={"visits": row.visits, "patients": row.patients},
+            people=row.patients,
+        )
+        for row in rows
+    ]
+    suppress(cells)
+    total_hidden = is_small(totals.patients)
+    return VisitStatistics(
+        visited_from=visited_from,
+        visited_to=visited_to,
+        scope=scope_name,
+        group_by=list(groups),
+        total=VisitCell(
+            groups={},
+            visits=shown(totals.visits, total_hidden),
+            patients=shown(totals.patients, total_hidden),
+        ),
+        cells=[
+            VisitCell(
+                groups=_labels(groups, row, scope_name),
+                visits=shown(cell.counts["visits"], cell.suppressed),
+                patients=shown(cell.counts["patients"], cell.suppressed),
+            )
+            for row, cell in zip(rows, cells, strict=True)
+        ],
+    )
