@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -37,3 +37,8 @@ def add_months(start: date, months: int) -> date:
     index = start.month - 1 + months
     year, month = start.year + index // 12, index % 12 + 1
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def helsinki_midnight(day: date) -> datetime:
+    """The moment a Helsinki calendar day begins, in UTC (for comparing stored times)."""
+    return datetime.combine(day, time(0), tzinfo=HELSINKI).astimezone(UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -20,9 +20,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from app.counselling.models import Visit
+from app.kit.clock import helsinki_midnight
 from app.organisations.models import CounsellingService
 from app.patients.models import Patient
-from app.referrals.models import Referral
+from app.referrals.models import Referral, ReferralEvent
+from app.scheduling.models import Appointment
 
 
 def _part(name: str, day: Any) -> ColumnElement[int]:
@@ -103,6 +105,86 @@ def visit_counts(
     if columns:
         # By position: the expressions carry bound values (age limits, labels), and PostgreSQL
         # does not see two renderings of one expression with different parameters as the same.
+        positions: list[ColumnElement[Any]] = [
+            literal_column(str(number)) for number in range(1, len(columns) + 1)
+        ]
+        statement = statement.group_by(*positions).order_by(*positions)
+    return session.execute(statement).all()
+
+
+# Referral-level groupings: by when the referral was sent, and who it was for.
+REFERRAL_GROUPS: dict[str, tuple[Any, ...]] = {
+    "year": (_part("year", Referral.created_at),),
+    "quarter": (_part("year", Referral.created_at), _quarter(Referral.created_at)),
+    "month": (_part("year", Referral.created_at), _part("month", Referral.created_at)),
+    "region": (),
+    "municipality": (Patient.home_municipality_code,),
+    "service": (CounsellingService.code,),
+    "referrer_profession": (Referral.referrer_profession,),
+    "age_band": (age_band(Referral.created_at, Patient.birth_date),),
+    "sex": (Patient.sex,),
+    "language": (Patient.language,),
+}
+
+
+def _has(condition: Any) -> ColumnElement[int]:
+    """How many rows meet the condition (0, not NULL, over no rows)."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def referral_funnel(
+    session: Session, groups: Sequence[str], sent_from: date, sent_to: date, scope: Scope
+) -> Sequence[Any]:
+    """The service chain per combination of the groups' values: referrals sent, accepted,
+    rejected, booked, seen at a first visit, completed and cancelled; appointments attended
+    and missed; distinct patients (what decides suppression)."""
+    accepted = (
+        select(ReferralEvent.id)
+        .where(ReferralEvent.referral_id == Referral.id, ReferralEvent.action == "accept")
+        .exists()
+    )
+    booked = select(Appointment.id).where(Appointment.referral_id == Referral.id).exists()
+    visited = (
+        select(Visit.id)
+        .where(Visit.referral_id == Referral.id, Visit.corrected.is_(False))
+        .exists()
+    )
+    marked = (
+        select(
+            Appointment.referral_id.label("referral_id"),
+            _has(Appointment.status == "attended").label("attended"),
+            _has(Appointment.status == "no_show").label("no_show"),
+        )
+        .group_by(Appointment.referral_id)
+        .subquery()
+    )
+    columns = [expression for group in groups for expression in REFERRAL_GROUPS[group]]
+    statement = (
+        select(
+            *columns,
+            func.count(Referral.id).label("sent"),
+            _has(accepted).label("accepted"),
+            _has(Referral.status == "rejected").label("rejected"),
+            _has(Referral.status == "returned").label("returned"),
+            _has(booked).label("booked"),
+            _has(visited).label("first_visit"),
+            _has(Referral.status == "completed").label("completed"),
+            _has(Referral.status == "cancelled").label("cancelled"),
+            func.coalesce(func.sum(marked.c.attended), 0).label("attended"),
+            func.coalesce(func.sum(marked.c.no_show), 0).label("no_show"),
+            func.count(Referral.patient_id.distinct()).label("patients"),
+        )
+        .join(Patient, Patient.id == Referral.patient_id)
+        .join(CounsellingService, CounsellingService.id == Referral.service_id)
+        .outerjoin(marked, marked.c.referral_id == Referral.id)
+        .where(
+            Referral.created_at >= helsinki_midnight(sent_from),
+            Referral.created_at < helsinki_midnight(sent_to + timedelta(days=1)),
+        )
+    )
+    if scope.municipality_code is not None:
+        statement = statement.where(Patient.home_municipality_code == scope.municipality_code)
+    if columns:
         positions: list[ColumnElement[Any]] = [
             literal_column(str(number)) for number in range(1, len(columns) + 1)
         ]

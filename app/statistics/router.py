@@ -14,7 +14,13 @@ from app.db import WriteSession
 from app.errors import Forbidden, ValidationFailed, problem_responses
 from app.kit.clock import today_in_helsinki
 from app.statistics import service
-from app.statistics.schemas import Group, VisitStatistics
+from app.statistics.schemas import (
+    FUNNEL,
+    Group,
+    ReferralGroup,
+    ReferralStatistics,
+    VisitStatistics,
+)
 
 router = APIRouter(prefix="/stats", tags=["statistics"])
 CSV = "text/csv; charset=utf-8"
@@ -56,3 +62,39 @@ def visit_statistics(
         session, principal, list(dict.fromkeys(group_by or [])), start, visited_to or today
     )
     return _csv(report) if format == "csv" else report
+
+
+def _funnel_csv(report: ReferralStatistics) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([*report.group_by, *FUNNEL, "no_show_rate"])
+    total_labels = ["total", *[""] * (len(report.group_by) - 1)] if report.group_by else []
+    rows = [([c.groups[g] or "" for g in report.group_by], c) for c in report.cells]
+    for labels, cell in [*rows, (total_labels, report.total)]:
+        rate = "" if cell.no_show_rate is None else cell.no_show_rate
+        writer.writerow([*labels, *(cell.counts[name] for name in FUNNEL), rate])
+    return Response("\ufeff" + out.getvalue(), media_type=CSV)
+
+
+@router.get(
+    "/referrals",
+    response_model=ReferralStatistics,
+    responses={**problem_responses(Forbidden, ValidationFailed), 200: {"content": {CSV: {}}}},
+)
+def referral_statistics(
+    principal: StatisticsReader,
+    session: WriteSession,
+    group_by: Annotated[list[ReferralGroup] | None, Query(max_length=4)] = None,
+    sent_from: date | None = None,
+    sent_to: date | None = None,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> ReferralStatistics | Response:
+    """The service chain for referrals sent in a period (this year so far unless given): sent,
+    accepted, rejected, returned, booked, seen, completed, cancelled, and the no-show rate,
+    grouped by up to four of the referral-level groupings. Statisticians only, as for visits."""
+    today = today_in_helsinki()
+    start = sent_from or today.replace(month=1, day=1)
+    report = service.referrals(
+        session, principal, list(dict.fromkeys(group_by or [])), start, sent_to or today
+    )
+    return _funnel_csv(report) if format == "csv" else report

@@ -9,6 +9,10 @@ Group = Literal[
     "month", "quarter", "year", "region", "municipality", "service", "contact_type",
     "counsellor_profession", "referrer_profession", "age_band", "sex", "language",
 ]  # fmt: skip
+ReferralGroup = Literal[
+    "month", "quarter", "year", "region", "municipality", "service", "referrer_profession",
+    "age_band", "sex", "language",
+]  # fmt: skip
 Count = int | Literal["<5"]
 
 
@@ -25,3 +29,27 @@ class VisitStatistics(BaseModel):
     group_by: list[Group]
     total: VisitCell
     cells: list[VisitCell]
+
+
+FUNNEL = ("sent", "accepted", "rejected", "returned", "booked", "first_visit", "completed",
+          "cancelled", "attended", "no_show")  # fmt: skip
+
+
+class FunnelCell(BaseModel):
+    groups: dict[str, str | None]
+    counts: dict[str, Count] = Field(
+        description="Referrals sent, accepted, rejected, returned, booked, seen at a first "
+        "visit, completed and cancelled; appointments attended and missed (no_show)."
+    )
+    no_show_rate: float | Literal["<5"] | None = Field(
+        description="Missed appointments of those marked; none marked: null."
+    )
+
+
+class ReferralStatistics(BaseModel):
+    sent_from: date
+    sent_to: date
+    scope: str
+    group_by: list[ReferralGroup]
+    total: FunnelCell
+    cells: list[FunnelCell]

@@ -16,9 +16,17 @@ from app.access.principal import Principal
 from app.errors import Forbidden, RefusalContext
 from app.organisations import service as organisations
 from app.statistics import repository
-from app.statistics.repository import VISIT_GROUPS, Scope
-from app.statistics.schemas import Group, VisitCell, VisitStatistics
-from app.statistics.suppression import Cell, is_small, shown, suppress
+from app.statistics.repository import REFERRAL_GROUPS, VISIT_GROUPS, Scope
+from app.statistics.schemas import (
+    FUNNEL,
+    FunnelCell,
+    Group,
+    ReferralGroup,
+    ReferralStatistics,
+    VisitCell,
+    VisitStatistics,
+)
+from app.statistics.suppression import HIDDEN, Cell, is_small, shown, suppress
 
 
 def scope_of(session: Session, principal: Principal) -> tuple[Scope, str]:
@@ -31,12 +39,17 @@ def scope_of(session: Session, principal: Principal) -> tuple[Scope, str]:
     return Scope(municipality_code=code), principal.organisation
 
 
-def _labels(groups: Sequence[Group], row: Sequence[Any], region: str) -> dict[str, str | None]:
+def _labels(
+    groups: Sequence[str],
+    row: Sequence[Any],
+    region: str,
+    expressions: dict[str, tuple[Any, ...]] = VISIT_GROUPS,
+) -> dict[str, str | None]:
     """Each grouping's value as shown, from the row's grouped columns in order."""
     labels: dict[str, str | None] = {}
     position = 0
     for group in groups:
-        width = len(VISIT_GROUPS[group])
+        width = len(expressions[group])
         values = row[position : position + width]
         position += width
         if group == "region":
@@ -92,5 +105,49 @@ def visits(
                 patients=shown(cell.counts["patients"], cell.suppressed),
             )
             for row, cell in zip(rows, cells, strict=True)
+        ],
+    )
+
+
+def _funnel_cell(groups: dict[str, str | None], row: Any, hidden: bool) -> FunnelCell:
+    marked = row.attended + row.no_show
+    rate: float | None = round(row.no_show / marked, 3) if marked else None
+    return FunnelCell(
+        groups=groups,
+        counts={name: shown(int(getattr(row, name)), hidden) for name in FUNNEL},
+        no_show_rate=HIDDEN if hidden and rate is not None else rate,
+    )
+
+
+def referrals(
+    session: Session,
+    principal: Principal,
+    groups: Sequence[ReferralGroup],
+    sent_from: date,
+    sent_to: date,
+) -> ReferralStatistics:
+    """The service chain for referrals sent in the period, grouped as asked."""
+    scope, scope_name = scope_of(session, principal)
+    rows = repository.referral_funnel(session, groups, sent_from, sent_to, scope)
+    totals = repository.referral_funnel(session, [], sent_from, sent_to, scope)[0]
+    audit.record(
+        session, actor=principal, action=AuditAction.query, resource_type="Statistics",
+        resource_id="referrals",
+    )  # fmt: skip
+    labels = [_labels(groups, row, scope_name, REFERRAL_GROUPS) for row in rows]
+    cells = [
+        Cell(key=tuple(str(v) for v in label.values()), counts={}, people=row.patients)
+        for label, row in zip(labels, rows, strict=True)
+    ]
+    suppress(cells)
+    return ReferralStatistics(
+        sent_from=sent_from,
+        sent_to=sent_to,
+        scope=scope_name,
+        group_by=list(groups),
+        total=_funnel_cell({}, totals, is_small(totals.patients)),
+        cells=[
+            _funnel_cell(label, row, cell.suppressed)
+            for label, row, cell in zip(labels, rows, cells, strict=True)
         ],
     )

@@ -74,6 +74,7 @@ ACCESS: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/admin/outbox/dead-letters/replay"): frozenset({ADMIN}),
     ("GET", "/api/v1/audit/events"): frozenset({AUDITOR}),
     ("GET", "/api/v1/stats/visits"): frozenset({STATISTICIAN}),
+    ("GET", "/api/v1/stats/referrals"): frozenset({STATISTICIAN}),
     # Askel as a FHIR server: the region's patient system posts referrals; metadata is public.
     ("POST", "/fhir/ServiceRequest"): frozenset({SYSTEM}),
     ("POST", "/fhir"): frozenset({SYSTEM}),
