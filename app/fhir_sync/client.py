@@ -170,8 +170,10 @@ class FhirClient:
             response = entry.get("response", {})
             location = response.get("location", "").split("/_history/")
             resource_id = location[0].rstrip("/").rsplit("/", 1)[-1]
+            # Servers tell the new version in the location, the ETag or only the resource.
             version = location[1] if len(location) > 1 else response.get("etag", "")
             version = version.removeprefix('W/"').removesuffix('"')
+            version = version or entry.get("resource", {}).get("meta", {}).get("versionId", "")
             created = str(response.get("status", "")).startswith("201")
             stored.append(Stored(id=resource_id, version=version, created=created))
         return stored

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
     Integer,
     case,
     cast,
@@ -17,7 +18,9 @@ from sqlalchemy import (
     literal_column,
     select,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import expression
 
 from app.counselling.models import Visit
 from app.kit.clock import helsinki_midnight
@@ -189,4 +192,106 @@ def referral_funnel(
             literal_column(str(number)) for number in range(1, len(columns) + 1)
         ]
         statement = statement.group_by(*positions).order_by(*positions)
+    return session.execute(statement).all()
+
+
+class days_between(expression.FunctionElement[int]):
+    """Whole days from the second date to the first."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(days_between, "postgresql")
+def _days_between_postgresql(element: days_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return f"({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)})"
+
+
+@compiles(days_between)
+def _days_between_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return (
+        f"CAST(julianday({compiler.process(later, **kw)})"
+        f" - julianday({compiler.process(earlier, **kw)}) AS INTEGER)"
+    )
+
+
+class helsinki_date(expression.FunctionElement[date]):
+    """The Helsinki calendar day of a stored UTC time."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(helsinki_date, "postgresql")
+def _helsinki_date_postgresql(element: helsinki_date, compiler: Any, **kw: Any) -> str:
+    return f"CAST(timezone('Europe/Helsinki', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+@compiles(helsinki_date)
+def _helsinki_date_sqlite(element: helsinki_date, compiler: Any, **kw: Any) -> str:
+    # SQLite has no time zone database; the embedded default counts UTC days.
+    return f"date({compiler.process(element.clauses, **kw)})"
+
+
+def referral_outcomes(
+    session: Session, groups: Sequence[str], sent_from: date, sent_to: date, scope: Scope
+) -> Sequence[Any]:
+    """Per referral sent in the period: its groups' values, the days from sending to the first
+    visit (None if none yet) and the change in minutes of activity a week from the first to the
+    last assessment (None with fewer than two)."""
+    first_visit = (
+        select(Visit.referral_id, func.min(Visit.visited_on).label("first_on"))
+        .where(Visit.corrected.is_(False))
+        .group_by(Visit.referral_id)
+        .subquery()
+    )
+    ordered = (Visit.visited_on, Visit.created_at)
+    assessed = (
+        select(
+            Visit.referral_id,
+            Visit.minutes_per_week,
+            func.row_number()
+            .over(partition_by=Visit.referral_id, order_by=ordered)
+            .label("from_start"),
+            func.row_number()
+            .over(partition_by=Visit.referral_id, order_by=[c.desc() for c in ordered])
+            .label("from_end"),
+        )
+        .where(Visit.corrected.is_(False), Visit.minutes_per_week.is_not(None))
+        .subquery()
+    )
+    change = (
+        select(
+            assessed.c.referral_id,
+            (
+                func.sum(case((assessed.c.from_end == 1, assessed.c.minutes_per_week), else_=0))
+                - func.sum(case((assessed.c.from_start == 1, assessed.c.minutes_per_week), else_=0))
+            ).label("minutes_change"),
+        )
+        .group_by(assessed.c.referral_id)
+        .having(func.count() >= 2)
+        .subquery()
+    )
+    columns = [expression for group in groups for expression in REFERRAL_GROUPS[group]]
+    statement = (
+        select(
+            *columns,
+            days_between(first_visit.c.first_on, helsinki_date(Referral.created_at)).label(
+                "wait_days"
+            ),
+            change.c.minutes_change,
+        )
+        .join(Patient, Patient.id == Referral.patient_id)
+        .join(CounsellingService, CounsellingService.id == Referral.service_id)
+        .outerjoin(first_visit, first_visit.c.referral_id == Referral.id)
+        .outerjoin(change, change.c.referral_id == Referral.id)
+        .where(
+            Referral.created_at >= helsinki_midnight(sent_from),
+            Referral.created_at < helsinki_midnight(sent_to + timedelta(days=1)),
+        )
+    )
+    if scope.municipality_code is not None:
+        statement = statement.where(Patient.home_municipality_code == scope.municipality_code)
     return session.execute(statement).all()

@@ -44,6 +44,14 @@ class FunnelCell(BaseModel):
     no_show_rate: float | Literal["<5"] | None = Field(
         description="Missed appointments of those marked; none marked: null."
     )
+    waiting_days_median: float | Literal["<5"] | None = Field(
+        default=None, description="Days from sending to the first visit, of those seen."
+    )
+    waiting_days_p90: float | Literal["<5"] | None = None
+    activity_change_median: float | Literal["<5"] | None = Field(
+        default=None,
+        description="Minutes of activity a week, last assessment less first (two or more).",
+    )
 
 
 class ReferralStatistics(BaseModel):

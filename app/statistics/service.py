@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
@@ -109,13 +109,59 @@ def visits(
     )
 
 
-def _funnel_cell(groups: dict[str, str | None], row: Any, hidden: bool) -> FunnelCell:
+Figures = dict[str, float | None]
+
+
+def _percentile(values: list[int], share: float) -> float | None:
+    """The value below which `share` of them fall (linear between neighbours)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    place = share * (len(ordered) - 1)
+    low = int(place)
+    high = min(low + 1, len(ordered) - 1)
+    return round(ordered[low] + (ordered[high] - ordered[low]) * (place - low), 1)
+
+
+def _outcome_figures(rows: Sequence[Any], width: int) -> dict[tuple[Any, ...], Figures]:
+    """Waiting-time and activity-change figures per group (keyed by the grouped values)."""
+    waits: dict[tuple[Any, ...], list[int]] = {}
+    changes: dict[tuple[Any, ...], list[int]] = {}
+    for row in rows:
+        key = tuple(row[:width])
+        waits.setdefault(key, [])
+        changes.setdefault(key, [])
+        wait, change = row[width], row[width + 1]
+        if wait is not None:
+            waits[key].append(wait)
+        if change is not None:
+            changes[key].append(change)
+    return {
+        key: {
+            "waiting_days_median": _percentile(waits[key], 0.5),
+            "waiting_days_p90": _percentile(waits[key], 0.9),
+            "activity_change_median": _percentile(changes[key], 0.5),
+        }
+        for key in waits
+    }
+
+
+def _hide(value: float | None, hidden: bool) -> float | Literal["<5"] | None:
+    return HIDDEN if hidden and value is not None else value
+
+
+def _funnel_cell(
+    groups: dict[str, str | None], row: Any, hidden: bool, figures: Figures
+) -> FunnelCell:
     marked = row.attended + row.no_show
     rate: float | None = round(row.no_show / marked, 3) if marked else None
     return FunnelCell(
         groups=groups,
         counts={name: shown(int(getattr(row, name)), hidden) for name in FUNNEL},
-        no_show_rate=HIDDEN if hidden and rate is not None else rate,
+        no_show_rate=_hide(rate, hidden),
+        waiting_days_median=_hide(figures.get("waiting_days_median"), hidden),
+        waiting_days_p90=_hide(figures.get("waiting_days_p90"), hidden),
+        activity_change_median=_hide(figures.get("activity_change_median"), hidden),
     )
 
 
@@ -130,6 +176,10 @@ def referrals(
     scope, scope_name = scope_of(session, principal)
     rows = repository.referral_funnel(session, groups, sent_from, sent_to, scope)
     totals = repository.referral_funnel(session, [], sent_from, sent_to, scope)[0]
+    width = sum(len(REFERRAL_GROUPS[group]) for group in groups)
+    outcomes = repository.referral_outcomes(session, groups, sent_from, sent_to, scope)
+    figures = _outcome_figures(outcomes, width)
+    overall = _outcome_figures([tuple(row[width:]) for row in outcomes], 0)
     audit.record(
         session, actor=principal, action=AuditAction.query, resource_type="Statistics",
         resource_id="referrals",
@@ -145,9 +195,9 @@ def referrals(
         sent_to=sent_to,
         scope=scope_name,
         group_by=list(groups),
-        total=_funnel_cell({}, totals, is_small(totals.patients)),
+        total=_funnel_cell({}, totals, is_small(totals.patients), overall.get((), {})),
         cells=[
-            _funnel_cell(label, row, cell.suppressed)
+            _funnel_cell(label, row, cell.suppressed, figures.get(tuple(row[:width]), {}))
             for label, row, cell in zip(labels, rows, cells, strict=True)
         ],
     )

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from app.kit.clock import today_in_helsinki
+from app.kit.clock import today_in_helsinki, utcnow
+from app.referrals.models import Referral
 from tests.fixtures.factories import act, demo_patient, send_referral
-from tests.fixtures.journeys import booked_referral
+from tests.fixtures.journeys import booked_referral, visit_body
 
 Auth = Callable[[str], dict[str, str]]
 COUNSELLOR = "counsellor1.laihia"
@@ -23,10 +27,21 @@ COUNSELLOR = "counsellor1.laihia"
 def chain(client: TestClient, auth: Auth, session: Session) -> None:
     """Laihia, this year: six referrals. Two booked (one seen: its appointment attended), one
     rejected, one cancelled by the patient, two only sent."""
-    _, attended = booked_referral(client, auth, session, patient_index=0)
+    seen, attended = booked_referral(client, auth, session, patient_index=0)
     response = client.post(f"/api/v1/appointments/{attended['id']}/attended",
                            headers=auth(COUNSELLOR))  # fmt: skip
     assert response.status_code == 200, response.text
+    # Sent twenty days ago, seen ten days later and today: a 10-day wait, +50 min a week.
+    session.execute(update(Referral).where(Referral.id == uuid.UUID(seen["id"]))
+                    .values(created_at=utcnow() - timedelta(days=20)))  # fmt: skip
+    session.flush()
+    today = today_in_helsinki()
+    for days_ago, per_day in ((10, 20), (0, 45)):
+        body = visit_body(visited_on=str(today - timedelta(days=days_ago)),
+                          mvpa_minutes_per_day=per_day)  # fmt: skip
+        recorded = client.post(f"/api/v1/referrals/{seen['id']}/visits", json=body,
+                               headers=auth(COUNSELLOR))  # fmt: skip
+        assert recorded.status_code == 201, recorded.text
     later = act(
         client,
         auth,
@@ -60,10 +75,12 @@ def funnel(client: TestClient, auth: Auth, user: str = "statistician.laihia", **
 def test_the_funnel_counts_what_happened(client: TestClient, auth: Auth, chain: None) -> None:
     total = funnel(client, auth).json()["total"]
     assert total["counts"] == {
-        "sent": 6, "accepted": 2, "rejected": 1, "returned": 0, "booked": 2, "first_visit": 0,
+        "sent": 6, "accepted": 2, "rejected": 1, "returned": 0, "booked": 2, "first_visit": 1,
         "completed": 0, "cancelled": 1, "attended": 1, "no_show": 0,
     }  # fmt: skip
     assert total["no_show_rate"] == 0.0
+    assert (total["waiting_days_median"], total["waiting_days_p90"]) == (10, 10)
+    assert total["activity_change_median"] == 50
 
 
 def test_small_groups_are_hidden_with_their_complement(
