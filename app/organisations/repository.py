@@ -53,3 +53,10 @@ def region_code(session: Session) -> str | None:
 def municipality_code_of(session: Session, organisation_code: str) -> str | None:
     statement = select(Organisation.municipality_code).where(Organisation.code == organisation_code)
     return session.scalars(statement).first()
+
+
+def municipality_name(session: Session, municipality_code: str) -> str | None:
+    statement = select(Organisation.name_fi).where(
+        Organisation.municipality_code == municipality_code
+    )
+    return session.scalars(statement).first()

@@ -66,3 +66,8 @@ def region_code(session: Session) -> str:
 def municipality_code_of(session: Session, organisation_code: str) -> str | None:
     """The Statistics Finland code of a municipality organisation (None for other kinds)."""
     return repository.municipality_code_of(session, organisation_code)
+
+
+def municipality_name(session: Session, municipality_code: str) -> str | None:
+    """A municipality's Finnish name by its Statistics Finland code (None: no such one here)."""
+    return repository.municipality_name(session, municipality_code)

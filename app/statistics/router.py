@@ -7,13 +7,16 @@ import io
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse
 
 from app.access.permissions import StatisticsReader
 from app.db import WriteSession
-from app.errors import Forbidden, ValidationFailed, problem_responses
+from app.errors import Forbidden, NotFound, ValidationFailed, problem_responses
+from app.i18n import Language, negotiate_language
 from app.kit.clock import today_in_helsinki
-from app.statistics import service
+from app.organisations import service as organisations
+from app.statistics import card, service
 from app.statistics.schemas import (
     FUNNEL,
     Group,
@@ -98,3 +101,54 @@ def referral_statistics(
         session, principal, list(dict.fromkeys(group_by or [])), start, sent_to or today
     )
     return _funnel_csv(report) if format == "csv" else report
+
+
+def _card_charts(
+    session: WriteSession, principal: StatisticsReader, request: Request, code: str, year: int
+) -> tuple[list[card.Chart], Language]:
+    language = negotiate_language(request.headers.get("accept-language"))
+    if organisations.municipality_name(session, code) is None:
+        raise NotFound()
+    return card.charts(session, principal, code, year, language), language
+
+
+@router.get(
+    "/municipalities/{code}/card",
+    response_class=HTMLResponse,
+    responses=problem_responses(Forbidden, NotFound, ValidationFailed),
+)
+def municipality_card(
+    code: Annotated[str, Path(pattern=r"^\d{3}$")],
+    principal: StatisticsReader,
+    session: WriteSession,
+    request: Request,
+    year: Annotated[int, Query(ge=2000, le=2100)],
+) -> HTMLResponse:
+    """A municipality's yearly card for the wellbeing report, as an HTML page with its charts:
+    the region's statisticians for any municipality, a municipality's for its own."""
+    charts, language = _card_charts(session, principal, request, code, year)
+    name = organisations.municipality_name(session, code) or code
+    url = f"/api/v1/stats/municipalities/{code}/card/{{chart}}.png?year={year}"
+    return HTMLResponse(card.page(charts, name, year, language, url))
+
+
+@router.get(
+    "/municipalities/{code}/card/{chart}.png",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/png": {}}},
+        **problem_responses(Forbidden, NotFound, ValidationFailed),
+    },
+)
+def municipality_card_chart(
+    code: Annotated[str, Path(pattern=r"^\d{3}$")],
+    chart: Literal["visits_by_month", "funnel", "age_bands", "activity_change"],
+    principal: StatisticsReader,
+    session: WriteSession,
+    request: Request,
+    year: Annotated[int, Query(ge=2000, le=2100)],
+) -> Response:
+    """One chart of the card as a PNG image (the same people as the card)."""
+    charts, _ = _card_charts(session, principal, request, code, year)
+    found = next(c for c in charts if c.name == chart)
+    return Response(card.png(found), media_type="image/png")

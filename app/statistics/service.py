@@ -39,6 +39,15 @@ def scope_of(session: Session, principal: Principal) -> tuple[Scope, str]:
     return Scope(municipality_code=code), principal.organisation
 
 
+def narrowed(scope: Scope, municipality_code: str | None) -> Scope:
+    """The scope cut down to one municipality, which must lie inside it."""
+    if municipality_code is None or scope.municipality_code == municipality_code:
+        return scope
+    if scope.municipality_code is not None:
+        raise Forbidden(refusal=RefusalContext("Statistics", municipality_code))
+    return Scope(municipality_code=municipality_code)
+
+
 def _labels(
     groups: Sequence[str],
     row: Sequence[Any],
@@ -69,9 +78,12 @@ def visits(
     groups: Sequence[Group],
     visited_from: date,
     visited_to: date,
+    municipality_code: str | None = None,
 ) -> VisitStatistics:
-    """Visits and distinct patients, grouped as asked."""
+    """Visits and distinct patients, grouped as asked (of one municipality's residents, if
+    named)."""
     scope, scope_name = scope_of(session, principal)
+    scope = narrowed(scope, municipality_code)
     rows = repository.visit_counts(session, groups, visited_from, visited_to, scope)
     totals = repository.visit_counts(session, [], visited_from, visited_to, scope)[0]
     audit.record(
@@ -171,9 +183,12 @@ def referrals(
     groups: Sequence[ReferralGroup],
     sent_from: date,
     sent_to: date,
+    municipality_code: str | None = None,
 ) -> ReferralStatistics:
-    """The service chain for referrals sent in the period, grouped as asked."""
+    """The service chain for referrals sent in the period, grouped as asked (of one
+    municipality's residents, if named)."""
     scope, scope_name = scope_of(session, principal)
+    scope = narrowed(scope, municipality_code)
     rows = repository.referral_funnel(session, groups, sent_from, sent_to, scope)
     totals = repository.referral_funnel(session, [], sent_from, sent_to, scope)[0]
     width = sum(len(REFERRAL_GROUPS[group]) for group in groups)

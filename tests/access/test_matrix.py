@@ -75,6 +75,8 @@ ACCESS: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/audit/events"): frozenset({AUDITOR}),
     ("GET", "/api/v1/stats/visits"): frozenset({STATISTICIAN}),
     ("GET", "/api/v1/stats/referrals"): frozenset({STATISTICIAN}),
+    ("GET", "/api/v1/stats/municipalities/{code}/card"): frozenset({STATISTICIAN}),
+    ("GET", "/api/v1/stats/municipalities/{code}/card/{chart}.png"): frozenset({STATISTICIAN}),
     # Askel as a FHIR server: the region's patient system posts referrals; metadata is public.
     ("POST", "/fhir/ServiceRequest"): frozenset({SYSTEM}),
     ("POST", "/fhir"): frozenset({SYSTEM}),
@@ -104,7 +106,7 @@ def test_every_route_is_declared(client: TestClient) -> None:
 def test_the_matrix(client: TestClient, auth: Auth, user: str, method: str, path: str) -> None:
     url = path.format(**dict.fromkeys(
         ("referral_id", "counsellor_id", "slot_id", "appointment_id", "visit_id", "grant_id",
-         "patient_id"), NOBODY_ID))  # fmt: skip
+         "patient_id"), NOBODY_ID), code="000", chart="funnel")  # fmt: skip
     response = client.request(method, url, headers={**auth(user), "If-Match": '"1"'},
                               json={} if method in ("POST", "PUT") else None)  # fmt: skip
     rule = ACCESS[(method, path)]

@@ -1,0 +1,68 @@
+"""The municipality card: an HTML page with its four charts, each also a PNG, from the same
+suppressed statistics; the region's statisticians for any municipality, a municipality's for
+its own only."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import pytest
+from PIL import Image, ImageFont
+from starlette.testclient import TestClient
+
+from app.patients.models import Patient
+from app.statistics import card
+from app.statistics.card import CHARTS
+from tests.statistics.test_visits import visits  # noqa: F401 - the hand-made visits
+
+Auth = Callable[[str], dict[str, str]]
+CARD = "/api/v1/stats/municipalities/399/card"
+
+
+def test_the_card_renders_with_its_charts(
+    client: TestClient,
+    auth: Auth,
+    visits: list[Patient],  # noqa: F811
+) -> None:
+    response = client.get(CARD, params={"year": 2025}, headers=auth("statistician.laihia"))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    assert "Liikuntaneuvonta 2025: Laihia" in page
+    assert page.count("<img src=") == len(CHARTS)
+    assert "<td>&lt;5</td>" in page  # March and April are hidden, never drawn
+    for chart in CHARTS:
+        png = client.get(f"{CARD}/{chart}.png", params={"year": 2025},
+                         headers=auth("statistician.region"))  # fmt: skip
+        assert png.headers["content-type"] == "image/png"
+        image = Image.open(io.BytesIO(png.content))
+        assert image.format == "PNG"
+        assert image.width == 640
+
+
+def test_the_card_speaks_swedish_too(client: TestClient, auth: Auth) -> None:
+    headers = {**auth("statistician.region"), "Accept-Language": "sv"}
+    response = client.get(CARD, params={"year": 2025}, headers=headers)
+    assert "Motionsrådgivning 2025" in response.text
+
+
+@pytest.mark.parametrize(("user", "status"), [
+    ("statistician.isokyro", 403), ("doctor.laihia", 403), ("auditor.region", 403),
+])  # fmt: skip
+def test_only_the_municipality_and_the_region_see_its_card(
+    client: TestClient, auth: Auth, user: str, status: int
+) -> None:
+    assert client.get(CARD, params={"year": 2025}, headers=auth(user)).status_code == status
+
+
+def test_a_municipality_not_in_the_region_has_no_card(client: TestClient, auth: Auth) -> None:
+    response = client.get("/api/v1/stats/municipalities/091/card", params={"year": 2025},
+                          headers=auth("statistician.region"))  # fmt: skip
+    assert response.status_code == 404
+
+
+def test_charts_are_drawn_with_a_font_that_has_nordic_letters() -> None:
+    font = card._font()
+    assert isinstance(font, ImageFont.FreeTypeFont)
+    assert font.getname()[0] == "DejaVu Sans"
