@@ -65,4 +65,4 @@ def test_a_municipality_not_in_the_region_has_no_card(client: TestClient, auth: 
 def test_charts_are_drawn_with_a_font_that_has_nordic_letters() -> None:
     font = card._font()
     assert isinstance(font, ImageFont.FreeTypeFont)
-    assert font.getname()[0] == "DejaVu Sans"
+    assert font.getname()[0] == "DejaVu Sans", "install Debian's fonts-dejavu-core"
