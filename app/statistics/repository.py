@@ -11,6 +11,7 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     Integer,
+    Select,
     case,
     cast,
     extract,
@@ -79,6 +80,31 @@ class Scope:
     municipality_code: str | None
 
 
+def _in_scope(statement: Select[Any], scope: Scope) -> Select[Any]:
+    if scope.municipality_code is None:
+        return statement
+    return statement.where(Patient.home_municipality_code == scope.municipality_code)
+
+
+def _grouped(statement: Select[Any], columns: int) -> Select[Any]:
+    """Grouped and ordered by the first `columns` selected, by position: the expressions carry
+    bound values (age limits, labels), and PostgreSQL does not see two renderings of one
+    expression with different parameters as the same."""
+    if not columns:
+        return statement
+    positions: list[ColumnElement[Any]] = [
+        literal_column(str(number)) for number in range(1, columns + 1)
+    ]
+    return statement.group_by(*positions).order_by(*positions)
+
+
+def _sent_between(sent_from: date, sent_to: date) -> ColumnElement[bool]:
+    """Referrals sent on the Helsinki days from `sent_from` to `sent_to`."""
+    return (Referral.created_at >= helsinki_midnight(sent_from)) & (
+        Referral.created_at < helsinki_midnight(sent_to + timedelta(days=1))
+    )
+
+
 def visit_counts(
     session: Session,
     groups: Sequence[str],
@@ -103,16 +129,7 @@ def visit_counts(
             Visit.visited_on <= visited_to,
         )
     )
-    if scope.municipality_code is not None:
-        statement = statement.where(Patient.home_municipality_code == scope.municipality_code)
-    if columns:
-        # By position: the expressions carry bound values (age limits, labels), and PostgreSQL
-        # does not see two renderings of one expression with different parameters as the same.
-        positions: list[ColumnElement[Any]] = [
-            literal_column(str(number)) for number in range(1, len(columns) + 1)
-        ]
-        statement = statement.group_by(*positions).order_by(*positions)
-    return session.execute(statement).all()
+    return session.execute(_grouped(_in_scope(statement, scope), len(columns))).all()
 
 
 # Referral-level groupings: by when the referral was sent, and who it was for.
@@ -180,19 +197,9 @@ def referral_funnel(
         .join(Patient, Patient.id == Referral.patient_id)
         .join(CounsellingService, CounsellingService.id == Referral.service_id)
         .outerjoin(marked, marked.c.referral_id == Referral.id)
-        .where(
-            Referral.created_at >= helsinki_midnight(sent_from),
-            Referral.created_at < helsinki_midnight(sent_to + timedelta(days=1)),
-        )
+        .where(_sent_between(sent_from, sent_to))
     )
-    if scope.municipality_code is not None:
-        statement = statement.where(Patient.home_municipality_code == scope.municipality_code)
-    if columns:
-        positions: list[ColumnElement[Any]] = [
-            literal_column(str(number)) for number in range(1, len(columns) + 1)
-        ]
-        statement = statement.group_by(*positions).order_by(*positions)
-    return session.execute(statement).all()
+    return session.execute(_grouped(_in_scope(statement, scope), len(columns))).all()
 
 
 class days_between(expression.FunctionElement[int]):
@@ -287,11 +294,6 @@ def referral_outcomes(
         .join(CounsellingService, CounsellingService.id == Referral.service_id)
         .outerjoin(first_visit, first_visit.c.referral_id == Referral.id)
         .outerjoin(change, change.c.referral_id == Referral.id)
-        .where(
-            Referral.created_at >= helsinki_midnight(sent_from),
-            Referral.created_at < helsinki_midnight(sent_to + timedelta(days=1)),
-        )
+        .where(_sent_between(sent_from, sent_to))
     )
-    if scope.municipality_code is not None:
-        statement = statement.where(Patient.home_municipality_code == scope.municipality_code)
-    return session.execute(statement).all()
+    return session.execute(_in_scope(statement, scope)).all()

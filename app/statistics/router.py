@@ -103,13 +103,16 @@ def referral_statistics(
     return _funnel_csv(report) if format == "csv" else report
 
 
-def _card_charts(
-    session: WriteSession, principal: StatisticsReader, request: Request, code: str, year: int
-) -> tuple[list[card.Chart], Language]:
-    language = negotiate_language(request.headers.get("accept-language"))
-    if organisations.municipality_name(session, code) is None:
+def _municipality(session: WriteSession, code: str) -> str:
+    """The name of a municipality of the region; any other code has no card."""
+    name = organisations.municipality_name(session, code)
+    if name is None:
         raise NotFound()
-    return card.charts(session, principal, code, year, language), language
+    return name
+
+
+def _language(request: Request) -> Language:
+    return negotiate_language(request.headers.get("accept-language"))
 
 
 @router.get(
@@ -126,8 +129,9 @@ def municipality_card(
 ) -> HTMLResponse:
     """A municipality's yearly card for the wellbeing report, as an HTML page with its charts:
     the region's statisticians for any municipality, a municipality's for its own."""
-    charts, language = _card_charts(session, principal, request, code, year)
-    name = organisations.municipality_name(session, code) or code
+    name = _municipality(session, code)
+    language = _language(request)
+    charts = card.charts(session, principal, code, year, language)
     url = f"/api/v1/stats/municipalities/{code}/card/{{chart}}.png?year={year}"
     return HTMLResponse(card.page(charts, name, year, language, url))
 
@@ -149,6 +153,6 @@ def municipality_card_chart(
     year: Annotated[int, Query(ge=2000, le=2100)],
 ) -> Response:
     """One chart of the card as a PNG image (the same people as the card)."""
-    charts, _ = _card_charts(session, principal, request, code, year)
-    found = next(c for c in charts if c.name == chart)
-    return Response(card.png(found), media_type="image/png")
+    _municipality(session, code)
+    drawn = card.chart(session, principal, code, year, _language(request), chart)
+    return Response(card.png(drawn), media_type="image/png")

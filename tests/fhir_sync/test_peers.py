@@ -21,10 +21,10 @@ from app.counselling.models import PlanVersion
 from app.fhir_sync import publisher
 from app.fhir_sync.client import FhirClient, NoToken
 from app.fhir_sync.resources import business_identifier
-from app.jobs.models import OutboxEvent
 from app.jobs.worker import run_once
 from app.kit.clock import utcnow
 from tests.fixtures.journeys import completed_referral
+from tests.fixtures.outbox import referral_events
 from tests.fixtures.peers import MedplumPeer
 
 Auth = Callable[[str], dict[str, str]]
@@ -101,11 +101,7 @@ def test_the_peer_down_for_a_while_then_everything_arrives(
 ) -> None:
     referral = completed_referral(client, auth, session)
     _run(app, fhir("http://127.0.0.1:9/fhir/R4"))  # nothing listens on the discard port
-    waiting = session.scalars(
-        select(OutboxEvent)
-        .where(OutboxEvent.event_type.startswith("referral."))
-        .execution_options(populate_existing=True)
-    ).all()
+    waiting = referral_events(session)
     assert waiting
     assert all(e.published_at is None and e.attempts == 1 for e in waiting)
     _run(app, fhir(medplum.base_url), now=utcnow() + timedelta(minutes=5))
@@ -154,11 +150,7 @@ def test_a_refused_token_is_a_clear_dead_letter(
             return "Bearer the-wrong-one"
 
     _run(app, fhir(medplum.base_url, WrongToken()))
-    dead = session.scalars(
-        select(OutboxEvent)
-        .where(OutboxEvent.event_type.startswith("referral."))
-        .execution_options(populate_existing=True)
-    ).all()
+    dead = referral_events(session)
     assert all(event.dead_lettered_at is not None for event in dead)
     assert "401" in (dead[0].last_error or "")
     assert "bearer token is required" in (dead[0].last_error or "")

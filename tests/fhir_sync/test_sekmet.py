@@ -10,7 +10,6 @@ from collections.abc import Callable
 import httpx2 as httpx
 from fastapi import FastAPI
 from joserfc.jwk import ECKey
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
@@ -18,10 +17,10 @@ from app.access.authn import SmartBackendServices
 from app.fhir_sync import publisher
 from app.fhir_sync.client import FhirClient
 from app.fhir_sync.resources import business_identifier
-from app.jobs.models import OutboxEvent
 from app.jobs.worker import run_once
 from app.scheduling.models import Appointment, Slot
 from tests.fixtures.journeys import booked_referral, completed_referral
+from tests.fixtures.outbox import referral_events
 from tests.fixtures.peers import SekmetPeer
 
 Auth = Callable[[str], dict[str, str]]
@@ -64,11 +63,7 @@ def test_an_unknown_key_is_refused_and_the_reason_kept(
     completed_referral(client, auth, session)
     stranger = ECKey.generate_key("P-384", parameters={"kid": "askel-test", "alg": "ES384"})
     _publish(app, sekmet, stranger.as_dict(private=True)).close()
-    events = session.scalars(
-        select(OutboxEvent)
-        .where(OutboxEvent.event_type.startswith("referral."))
-        .execution_options(populate_existing=True)
-    ).all()
+    events = referral_events(session)
     assert all(event.dead_lettered_at is not None for event in events)
     reason = events[0].last_error or ""
     assert "SMART token refused" in reason
