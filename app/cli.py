@@ -23,6 +23,8 @@ cli.add_typer(audit_cli, name="audit")
 cli.add_typer(slots_cli, name="slots")
 sync_cli = typer.Typer(help="The outbox: what waits to be published.", no_args_is_help=True)
 cli.add_typer(sync_cli, name="sync")
+stats_cli = typer.Typer(help="The statistics facts.", no_args_is_help=True)
+cli.add_typer(stats_cli, name="stats")
 
 log = logging.getLogger("askel")
 
@@ -41,7 +43,7 @@ def serve(
     settings = get_settings()
     configure_logging(settings.log_level)
     if settings.migrate_on_start:
-        db.upgrade(settings.database_url)
+        _upgrade(settings.database_url)
     if settings.seed_demo_data and settings.environment is Environment.development:
         _seed_demo_data(progress=False)
     log.info(
@@ -64,8 +66,25 @@ def serve(
 
 @db_cli.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
-    """Migrate the database up to REVISION (default: the newest)."""
-    db.upgrade(get_settings().database_url, revision)
+    """Migrate the database up to REVISION (default: the newest), then build the statistics
+    facts if their definition is new."""
+    if _upgrade(get_settings().database_url, revision):
+        typer.echo("Statistics facts built.")
+
+
+def _upgrade(url: str, revision: str = "head") -> bool:
+    """Migrate; at the newest revision, build the statistics facts if need be (True if so)."""
+    from app.statistics import facts
+
+    db.upgrade(url, revision)
+    if revision != "head":
+        return False
+    database = db.Database.from_url(url)
+    try:
+        with database.write_sessions() as session, session.begin():
+            return facts.ensure_built(session)
+    finally:
+        database.dispose()
 
 
 @db_cli.command("downgrade")
@@ -296,9 +315,23 @@ def demo_data(
         for patient in demo_patients():
             typer.echo(json.dumps(vars(patient), ensure_ascii=False))
         return
-    db.upgrade(get_settings().database_url)
+    _upgrade(get_settings().database_url)
     added = _seed_demo_data(progress=True)
     typer.echo("Demo data added." if added else "Demo data is already there.")
+
+
+@stats_cli.command("rebuild")
+def stats_rebuild() -> None:
+    """Make every statistics fact again from the records (after a bulk load, say)."""
+    from app.statistics import facts
+
+    database = db.Database.from_url(get_settings().database_url)
+    try:
+        with database.write_sessions() as session, session.begin():
+            facts.rebuild(session)
+    finally:
+        database.dispose()
+    typer.echo("Statistics facts rebuilt.")
 
 
 def _seed_demo_data(*, progress: bool) -> bool:

@@ -47,6 +47,29 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **pool)
 
 
+class _PercentileCont:
+    """PostgreSQL's `percentile_cont(share) WITHIN GROUP (ORDER BY value)` for SQLite, called
+    as `percentile_cont(value, share)`: linear between the two nearest values, NULLs skipped."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+        self.share = 0.5
+
+    def step(self, value: float | None, share: float) -> None:
+        self.share = share
+        if value is not None:
+            self.values.append(value)
+
+    def finalize(self) -> float | None:
+        if not self.values:
+            return None
+        ordered = sorted(self.values)
+        place = self.share * (len(ordered) - 1)
+        low = int(place)
+        high = min(low + 1, len(ordered) - 1)
+        return ordered[low] + (ordered[high] - ordered[low]) * (place - low)
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -58,6 +81,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+        dbapi_connection.create_aggregate("percentile_cont", 2, _PercentileCont)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
@@ -69,6 +93,9 @@ class Database:
     """The engine and the two session factories of one running app."""
 
     def __init__(self, bind: Engine | Connection) -> None:
+        # Every table mapped, and what derives from them kept current on each flush.
+        import app.models  # noqa: F401
+
         self.bind = bind
         if isinstance(bind, Engine):
             writer: Engine | Connection = bind.execution_options(sqlite_begin="IMMEDIATE")

@@ -20,6 +20,8 @@ from app.scheduling.models import (
     Slot,
     SlotHold,
 )
+from app.statistics import facts  # noqa: F401  keeps the facts below current on every flush
+from app.statistics.models import FactBuild, ReferralFact, VisitFact
 
 __all__ = [
     "AccessGrant",
@@ -31,6 +33,7 @@ __all__ = [
     "CalendarToken",
     "ConsentDecision",
     "CounsellingService",
+    "FactBuild",
     "FhirLink",
     "IdempotencyRecord",
     "Organisation",
@@ -40,10 +43,12 @@ __all__ = [
     "ReasonCode",
     "Referral",
     "ReferralEvent",
+    "ReferralFact",
     "ServiceCatchment",
     "Slot",
     "SlotHold",
     "SyncCursor",
     "User",
     "Visit",
+    "VisitFact",
 ]

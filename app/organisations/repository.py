@@ -60,3 +60,10 @@ def municipality_name(session: Session, municipality_code: str) -> str | None:
         Organisation.municipality_code == municipality_code
     )
     return session.scalars(statement).first()
+
+
+def service_codes(session: Session) -> dict[uuid.UUID, str]:
+    return {
+        row.id: row.code
+        for row in session.execute(select(CounsellingService.id, CounsellingService.code))
+    }

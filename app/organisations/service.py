@@ -68,6 +68,11 @@ def municipality_code_of(session: Session, organisation_code: str) -> str | None
     return repository.municipality_code_of(session, organisation_code)
 
 
+def service_codes(session: Session) -> dict[uuid.UUID, str]:
+    """Every counselling service's code by its id."""
+    return repository.service_codes(session)
+
+
 def municipality_name(session: Session, municipality_code: str) -> str | None:
     """A municipality's Finnish name by its Statistics Finland code (None: no such one here)."""
     return repository.municipality_name(session, municipality_code)

@@ -1,4 +1,5 @@
-"""The statistics queries: one grouped SQL aggregate each, the same on SQLite and PostgreSQL."""
+"""The statistics queries: one grouped aggregate over the facts each, the cells and the total
+in a single pass on PostgreSQL (grouping sets), in two on SQLite."""
 
 from __future__ import annotations
 
@@ -9,291 +10,206 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Date,
-    Integer,
-    Select,
-    case,
-    cast,
-    extract,
+    Float,
     func,
+    literal,
     literal_column,
+    null,
     select,
+    text,
+    tuple_,
+    union_all,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import expression
 
-from app.counselling.models import Visit
 from app.kit.clock import helsinki_midnight
-from app.organisations.models import CounsellingService
-from app.patients.models import Patient
-from app.referrals.models import Referral, ReferralEvent
-from app.scheduling.models import Appointment
+from app.statistics.models import ReferralFact, VisitFact
+
+Fact = type[VisitFact] | type[ReferralFact]
+SORT_MEMORY = "256MB"
 
 
-def _part(name: str, day: Any) -> ColumnElement[int]:
-    return cast(extract(name, day), Integer)
+def groupings(fact: Fact) -> dict[str, tuple[Any, ...]]:
+    """Each grouping's columns on a fact (none for the region: the same for every row)."""
+    return {
+        "year": (fact.year,),
+        "quarter": (fact.year, fact.quarter),
+        "month": (fact.year, fact.month),
+        "region": (),
+        "municipality": (fact.municipality,),
+        "service": (fact.service_id,),
+        "referrer_profession": (fact.referrer_profession,),
+        "age_band": (fact.age_band,),
+        "sex": (fact.sex,),
+        "language": (fact.language,),
+    }
 
 
-def age_at(day: Any, birth: Any) -> ColumnElement[int]:
-    """Whole years from `birth` to `day`: the year difference, less one before the birthday."""
-    before_birthday = (_part("month", day) * 100 + _part("day", day)) < (
-        _part("month", birth) * 100 + _part("day", birth)
-    )
-    return _part("year", day) - _part("year", birth) - case((before_birthday, 1), else_=0)
-
-
-def age_band(day: Any, birth: Any) -> ColumnElement[str]:
-    age = age_at(day, birth)
-    return case(
-        (age < 7, "0-6"), (age < 13, "7-12"), (age < 18, "13-17"), (age < 30, "18-29"),
-        (age < 65, "30-64"), (age < 75, "65-74"), else_="75+",
-    )  # fmt: skip
-
-
-def _quarter(day: Any) -> ColumnElement[int]:
-    month = _part("month", day)
-    return case((month <= 3, 1), (month <= 6, 2), (month <= 9, 3), else_=4)
-
-
-# Each grouping: the SQL expressions grouped by (none: the same for every row).
-VISIT_GROUPS: dict[str, tuple[Any, ...]] = {
-    "year": (_part("year", Visit.visited_on),),
-    "quarter": (_part("year", Visit.visited_on), _quarter(Visit.visited_on)),
-    "month": (_part("year", Visit.visited_on), _part("month", Visit.visited_on)),
-    "region": (),
-    "municipality": (Patient.home_municipality_code,),
-    "service": (CounsellingService.code,),
-    "contact_type": (Visit.contact_type,),
-    "counsellor_profession": (Visit.counsellor_profession,),
-    "referrer_profession": (Referral.referrer_profession,),
-    "age_band": (age_band(Visit.visited_on, Patient.birth_date),),
-    "sex": (Patient.sex,),
-    "language": (Patient.language,),
+VISIT_GROUPS = {
+    **groupings(VisitFact),
+    "contact_type": (VisitFact.contact_type,),
+    "counsellor_profession": (VisitFact.counsellor_profession,),
 }
+REFERRAL_GROUPS = groupings(ReferralFact)
 
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """Whose visits: everyone's (the region), or one municipality's residents."""
+    """Whose facts: everyone's (the region), or one municipality's residents."""
 
     municipality_code: str | None
 
 
-def _in_scope(statement: Select[Any], scope: Scope) -> Select[Any]:
-    if scope.municipality_code is None:
-        return statement
-    return statement.where(Patient.home_municipality_code == scope.municipality_code)
+@dataclass(frozen=True, slots=True)
+class Aggregate:
+    """A table's cells (the grouped columns first, in order) and its total."""
+
+    cells: Sequence[Any]
+    total: Any
 
 
-def _grouped(statement: Select[Any], columns: int) -> Select[Any]:
-    """Grouped and ordered by the first `columns` selected, by position: the expressions carry
-    bound values (age limits, labels), and PostgreSQL does not see two renderings of one
-    expression with different parameters as the same."""
+def _aggregate(
+    session: Session, columns: list[Any], measures: list[Any], conditions: list[Any]
+) -> Aggregate:
     if not columns:
-        return statement
-    positions: list[ColumnElement[Any]] = [
-        literal_column(str(number)) for number in range(1, columns + 1)
-    ]
-    return statement.group_by(*positions).order_by(*positions)
-
-
-def _sent_between(sent_from: date, sent_to: date) -> ColumnElement[bool]:
-    """Referrals sent on the Helsinki days from `sent_from` to `sent_to`."""
-    return (Referral.created_at >= helsinki_midnight(sent_from)) & (
-        Referral.created_at < helsinki_midnight(sent_to + timedelta(days=1))
+        return Aggregate(
+            cells=[], total=session.execute(select(*measures).where(*conditions)).one()
+        )
+    cells = select(*columns, *measures).where(*conditions).order_by(*columns)
+    _remember_sorts(session)
+    if session.get_bind().dialect.name == "postgresql":
+        # One scan for the cells and the total; GROUPING() tells the total's row apart from a
+        # cell whose values are all NULL.
+        rows = session.execute(
+            cells.add_columns(func.grouping(*columns).label("is_total")).group_by(
+                func.grouping_sets(tuple_(*columns), tuple_())
+            )
+        ).all()
+        return Aggregate(
+            cells=[row for row in rows if not row.is_total],
+            total=next(row for row in rows if row.is_total),
+        )
+    return Aggregate(
+        cells=session.execute(cells.group_by(*columns)).all(),
+        total=session.execute(select(*measures).where(*conditions)).one(),
     )
+
+
+def _in_scope(fact: Fact, scope: Scope) -> list[ColumnElement[bool]]:
+    if scope.municipality_code is None:
+        return []
+    return [fact.municipality == scope.municipality_code]
 
 
 def visit_counts(
-    session: Session,
-    groups: Sequence[str],
-    visited_from: date,
-    visited_to: date,
-    scope: Scope,
-) -> Sequence[Any]:
-    """Visits and distinct patients per combination of the groups' values."""
-    columns = [expression for group in groups for expression in VISIT_GROUPS[group]]
-    statement = (
-        select(
-            *columns,
-            func.count(Visit.id).label("visits"),
-            func.count(Visit.patient_id.distinct()).label("patients"),
-        )
-        .join(Patient, Patient.id == Visit.patient_id)
-        .join(Referral, Referral.id == Visit.referral_id)
-        .join(CounsellingService, CounsellingService.id == Visit.service_id)
-        .where(
-            Visit.corrected.is_(False),
-            Visit.visited_on >= visited_from,
-            Visit.visited_on <= visited_to,
-        )
+    session: Session, groups: Sequence[str], visited_from: date, visited_to: date, scope: Scope
+) -> Aggregate:
+    """Visits and distinct patients per combination of the groups' values, and in all.
+
+    One pass over the period's facts: they are first counted per cell and patient, and both
+    the cells and the total are counted from that much smaller set (a patient seen in two
+    cells is one patient in the total)."""
+    columns = [column for group in groups for column in VISIT_GROUPS[group]]
+    conditions = [
+        VisitFact.visited_on >= visited_from,
+        VisitFact.visited_on <= visited_to,
+        *_in_scope(VisitFact, scope),
+    ]
+    _remember_sorts(session)
+    if not columns:
+        overall = select(
+            func.count().label("visits"),
+            func.count(VisitFact.patient_id.distinct()).label("patients"),
+        ).where(*conditions)
+        return Aggregate(cells=[], total=session.execute(overall).one())
+    per_patient = (
+        select(*columns, VisitFact.patient_id, func.count().label("visits"))
+        .where(*conditions)
+        .group_by(*columns, VisitFact.patient_id)
+        .cte("per_patient")
     )
-    return session.execute(_grouped(_in_scope(statement, scope), len(columns))).all()
+    grouped = [per_patient.c[column.name] for column in columns]
+    cells = select(
+        *grouped,
+        func.sum(per_patient.c.visits).label("visits"),
+        func.count().label("patients"),
+        literal(False).label("is_total"),
+    ).group_by(*grouped)
+    total = select(
+        *[null() for _ in grouped],
+        func.coalesce(func.sum(per_patient.c.visits), 0),
+        func.count(per_patient.c.patient_id.distinct()),
+        literal(True),
+    )
+    positions: list[ColumnElement[Any]] = [
+        literal_column(str(number)) for number in range(1, len(grouped) + 1)
+    ]
+    rows: Sequence[Any] = session.execute(union_all(cells, total).order_by(*positions)).all()
+    return Aggregate(
+        cells=[row for row in rows if not row.is_total],
+        total=next(row for row in rows if row.is_total),
+    )
 
 
-# Referral-level groupings: by when the referral was sent, and who it was for.
-REFERRAL_GROUPS: dict[str, tuple[Any, ...]] = {
-    "year": (_part("year", Referral.created_at),),
-    "quarter": (_part("year", Referral.created_at), _quarter(Referral.created_at)),
-    "month": (_part("year", Referral.created_at), _part("month", Referral.created_at)),
-    "region": (),
-    "municipality": (Patient.home_municipality_code,),
-    "service": (CounsellingService.code,),
-    "referrer_profession": (Referral.referrer_profession,),
-    "age_band": (age_band(Referral.created_at, Patient.birth_date),),
-    "sex": (Patient.sex,),
-    "language": (Patient.language,),
-}
+def _remember_sorts(session: Session) -> None:
+    """The distinct counts hash or sort a period's facts: in memory, not in files on disk
+    (for this transaction only; PostgreSQL's 4 MB default is made for many small queries)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SET LOCAL work_mem = '{SORT_MEMORY}'"))
 
 
-def _has(condition: Any) -> ColumnElement[int]:
-    """How many rows meet the condition (0, not NULL, over no rows)."""
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+class percentile(expression.FunctionElement[float]):
+    """The value below which a share of the values fall, linear between neighbours (NULLs
+    skipped): `percentile(values, 0.9)`."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(percentile, "postgresql")
+def _percentile_postgresql(element: percentile, compiler: Any, **kw: Any) -> str:
+    values, share = list(element.clauses)
+    return (
+        f"percentile_cont({compiler.process(share, **kw)})"
+        f" WITHIN GROUP (ORDER BY {compiler.process(values, **kw)})"
+    )
+
+
+@compiles(percentile)
+def _percentile_sqlite(element: percentile, compiler: Any, **kw: Any) -> str:
+    # An aggregate of the same name and meaning that `app.db` gives every SQLite connection.
+    return f"percentile_cont({compiler.process(element.clauses, **kw)})"
+
+
+def _total(column: Any) -> ColumnElement[int]:
+    return func.coalesce(func.sum(column), 0)
+
+
+FUNNEL_STEPS = ("accepted", "rejected", "returned", "booked", "first_visit", "completed",
+                "cancelled", "attended", "no_show")  # fmt: skip
 
 
 def referral_funnel(
     session: Session, groups: Sequence[str], sent_from: date, sent_to: date, scope: Scope
-) -> Sequence[Any]:
-    """The service chain per combination of the groups' values: referrals sent, accepted,
-    rejected, booked, seen at a first visit, completed and cancelled; appointments attended
-    and missed; distinct patients (what decides suppression)."""
-    accepted = (
-        select(ReferralEvent.id)
-        .where(ReferralEvent.referral_id == Referral.id, ReferralEvent.action == "accept")
-        .exists()
-    )
-    booked = select(Appointment.id).where(Appointment.referral_id == Referral.id).exists()
-    visited = (
-        select(Visit.id)
-        .where(Visit.referral_id == Referral.id, Visit.corrected.is_(False))
-        .exists()
-    )
-    marked = (
-        select(
-            Appointment.referral_id.label("referral_id"),
-            _has(Appointment.status == "attended").label("attended"),
-            _has(Appointment.status == "no_show").label("no_show"),
-        )
-        .group_by(Appointment.referral_id)
-        .subquery()
-    )
-    columns = [expression for group in groups for expression in REFERRAL_GROUPS[group]]
-    statement = (
-        select(
-            *columns,
-            func.count(Referral.id).label("sent"),
-            _has(accepted).label("accepted"),
-            _has(Referral.status == "rejected").label("rejected"),
-            _has(Referral.status == "returned").label("returned"),
-            _has(booked).label("booked"),
-            _has(visited).label("first_visit"),
-            _has(Referral.status == "completed").label("completed"),
-            _has(Referral.status == "cancelled").label("cancelled"),
-            func.coalesce(func.sum(marked.c.attended), 0).label("attended"),
-            func.coalesce(func.sum(marked.c.no_show), 0).label("no_show"),
-            func.count(Referral.patient_id.distinct()).label("patients"),
-        )
-        .join(Patient, Patient.id == Referral.patient_id)
-        .join(CounsellingService, CounsellingService.id == Referral.service_id)
-        .outerjoin(marked, marked.c.referral_id == Referral.id)
-        .where(_sent_between(sent_from, sent_to))
-    )
-    return session.execute(_grouped(_in_scope(statement, scope), len(columns))).all()
-
-
-class days_between(expression.FunctionElement[int]):
-    """Whole days from the second date to the first."""
-
-    type = Integer()
-    inherit_cache = True
-
-
-@compiles(days_between, "postgresql")
-def _days_between_postgresql(element: days_between, compiler: Any, **kw: Any) -> str:
-    later, earlier = list(element.clauses)
-    return f"({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)})"
-
-
-@compiles(days_between)
-def _days_between_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
-    later, earlier = list(element.clauses)
-    return (
-        f"CAST(julianday({compiler.process(later, **kw)})"
-        f" - julianday({compiler.process(earlier, **kw)}) AS INTEGER)"
-    )
-
-
-class helsinki_date(expression.FunctionElement[date]):
-    """The Helsinki calendar day of a stored UTC time."""
-
-    type = Date()
-    inherit_cache = True
-
-
-@compiles(helsinki_date, "postgresql")
-def _helsinki_date_postgresql(element: helsinki_date, compiler: Any, **kw: Any) -> str:
-    return f"CAST(timezone('Europe/Helsinki', {compiler.process(element.clauses, **kw)}) AS DATE)"
-
-
-@compiles(helsinki_date)
-def _helsinki_date_sqlite(element: helsinki_date, compiler: Any, **kw: Any) -> str:
-    # SQLite has no time zone database; the embedded default counts UTC days.
-    return f"date({compiler.process(element.clauses, **kw)})"
-
-
-def referral_outcomes(
-    session: Session, groups: Sequence[str], sent_from: date, sent_to: date, scope: Scope
-) -> Sequence[Any]:
-    """Per referral sent in the period: its groups' values, the days from sending to the first
-    visit (None if none yet) and the change in minutes of activity a week from the first to the
-    last assessment (None with fewer than two)."""
-    first_visit = (
-        select(Visit.referral_id, func.min(Visit.visited_on).label("first_on"))
-        .where(Visit.corrected.is_(False))
-        .group_by(Visit.referral_id)
-        .subquery()
-    )
-    ordered = (Visit.visited_on, Visit.created_at)
-    assessed = (
-        select(
-            Visit.referral_id,
-            Visit.minutes_per_week,
-            func.row_number()
-            .over(partition_by=Visit.referral_id, order_by=ordered)
-            .label("from_start"),
-            func.row_number()
-            .over(partition_by=Visit.referral_id, order_by=[c.desc() for c in ordered])
-            .label("from_end"),
-        )
-        .where(Visit.corrected.is_(False), Visit.minutes_per_week.is_not(None))
-        .subquery()
-    )
-    change = (
-        select(
-            assessed.c.referral_id,
-            (
-                func.sum(case((assessed.c.from_end == 1, assessed.c.minutes_per_week), else_=0))
-                - func.sum(case((assessed.c.from_start == 1, assessed.c.minutes_per_week), else_=0))
-            ).label("minutes_change"),
-        )
-        .group_by(assessed.c.referral_id)
-        .having(func.count() >= 2)
-        .subquery()
-    )
-    columns = [expression for group in groups for expression in REFERRAL_GROUPS[group]]
-    statement = (
-        select(
-            *columns,
-            days_between(first_visit.c.first_on, helsinki_date(Referral.created_at)).label(
-                "wait_days"
-            ),
-            change.c.minutes_change,
-        )
-        .join(Patient, Patient.id == Referral.patient_id)
-        .join(CounsellingService, CounsellingService.id == Referral.service_id)
-        .outerjoin(first_visit, first_visit.c.referral_id == Referral.id)
-        .outerjoin(change, change.c.referral_id == Referral.id)
-        .where(_sent_between(sent_from, sent_to))
-    )
-    return session.execute(_in_scope(statement, scope)).all()
+) -> Aggregate:
+    """The service chain per combination of the groups' values, and in all: referrals sent and
+    each step's count, distinct patients (what decides suppression), the waiting time to the
+    first visit (median, 90th percentile) and the median change in activity."""
+    fact = ReferralFact
+    columns = [column for group in groups for column in REFERRAL_GROUPS[group]]
+    measures = [
+        func.count().label("sent"),
+        *[_total(getattr(fact, step)).label(step) for step in FUNNEL_STEPS],
+        func.count(fact.patient_id.distinct()).label("patients"),
+        percentile(fact.wait_days, 0.5).label("waiting_days_median"),
+        percentile(fact.wait_days, 0.9).label("waiting_days_p90"),
+        percentile(fact.minutes_change, 0.5).label("activity_change_median"),
+    ]
+    # Referrals sent on the Helsinki days from `sent_from` to `sent_to`.
+    conditions = [
+        fact.sent_at >= helsinki_midnight(sent_from),
+        fact.sent_at < helsinki_midnight(sent_to + timedelta(days=1)),
+    ]
+    return _aggregate(session, columns, measures, conditions + _in_scope(fact, scope))

@@ -4,7 +4,9 @@ residents."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
@@ -16,6 +18,7 @@ from app.access.principal import Principal
 from app.errors import Forbidden, RefusalContext
 from app.organisations import service as organisations
 from app.statistics import repository
+from app.statistics.facts import AGE_BAND_LABELS, CONTACT_TYPES, PROFESSIONS, SEXES
 from app.statistics.repository import REFERRAL_GROUPS, VISIT_GROUPS, Scope
 from app.statistics.schemas import (
     FUNNEL,
@@ -48,28 +51,54 @@ def narrowed(scope: Scope, municipality_code: str | None) -> Scope:
     return Scope(municipality_code=municipality_code)
 
 
-def _labels(
-    groups: Sequence[str],
-    row: Sequence[Any],
-    region: str,
-    expressions: dict[str, tuple[Any, ...]] = VISIT_GROUPS,
-) -> dict[str, str | None]:
-    """Each grouping's value as shown, from the row's grouped columns in order."""
-    labels: dict[str, str | None] = {}
-    position = 0
-    for group in groups:
-        width = len(expressions[group])
-        values = row[position : position + width]
-        position += width
+@dataclass(frozen=True, slots=True)
+class _Labeller:
+    """Each grouping's value as shown, from a row's grouped columns (codes, ids) in order."""
+
+    groups: Sequence[str]
+    widths: dict[str, tuple[Any, ...]]
+    region: str
+    services: dict[uuid.UUID, str]
+
+    def __call__(self, row: Sequence[Any]) -> dict[str, str | None]:
+        labels: dict[str, str | None] = {}
+        position = 0
+        for group in self.groups:
+            width = len(self.widths[group])
+            values = row[position : position + width]
+            position += width
+            labels[group] = self._label(group, values)
+        return labels
+
+    def _label(self, group: str, values: Sequence[Any]) -> str | None:
         if group == "region":
-            labels[group] = region
-        elif group == "month":
-            labels[group] = f"{values[0]}-{values[1]:02d}"
-        elif group == "quarter":
-            labels[group] = f"{values[0]}-Q{values[1]}"
-        else:
-            labels[group] = None if values[0] is None else str(values[0])
-    return labels
+            return self.region
+        if group == "month":
+            return f"{values[0]}-{values[1]:02d}"
+        if group == "quarter":
+            return f"{values[0]}-Q{values[1]}"
+        value = values[0]
+        if group in _VOCABULARIES:
+            return _VOCABULARIES[group].label(value)
+        if group == "service":
+            return self.services.get(value)
+        return None if value is None else str(value)
+
+
+_VOCABULARIES = {
+    "contact_type": CONTACT_TYPES,
+    "counsellor_profession": PROFESSIONS,
+    "referrer_profession": PROFESSIONS,
+    "age_band": AGE_BAND_LABELS,
+    "sex": SEXES,
+}
+
+
+def _labeller(
+    session: Session, groups: Sequence[str], widths: dict[str, tuple[Any, ...]], region: str
+) -> _Labeller:
+    services = organisations.service_codes(session) if "service" in groups else {}
+    return _Labeller(groups, widths, region, services)
 
 
 def visits(
@@ -84,22 +113,15 @@ def visits(
     named)."""
     scope, scope_name = scope_of(session, principal)
     scope = narrowed(scope, municipality_code)
-    rows = repository.visit_counts(session, groups, visited_from, visited_to, scope)
-    totals = repository.visit_counts(session, [], visited_from, visited_to, scope)[0]
+    table = repository.visit_counts(session, groups, visited_from, visited_to, scope)
     audit.record(
         session, actor=principal, action=AuditAction.query, resource_type="Statistics",
         resource_id="visits",
     )  # fmt: skip
-    cells = [
-        Cell(
-            key=tuple(str(v) for v in _labels(groups, row, scope_name).values()),
-            counts={"visits": row.visits, "patients": row.patients},
-            people=row.patients,
-        )
-        for row in rows
-    ]
-    suppress(cells)
-    total_hidden = is_small(totals.patients)
+    labeller = _labeller(session, groups, VISIT_GROUPS, scope_name)
+    labels = [labeller(row) for row in table.cells]
+    cells = _suppressed(labels, table.cells)
+    total_hidden = is_small(table.total.patients)
     return VisitStatistics(
         visited_from=visited_from,
         visited_to=visited_to,
@@ -107,73 +129,46 @@ def visits(
         group_by=list(groups),
         total=VisitCell(
             groups={},
-            visits=shown(totals.visits, total_hidden),
-            patients=shown(totals.patients, total_hidden),
+            visits=shown(table.total.visits, total_hidden),
+            patients=shown(table.total.patients, total_hidden),
         ),
         cells=[
             VisitCell(
-                groups=_labels(groups, row, scope_name),
-                visits=shown(cell.counts["visits"], cell.suppressed),
-                patients=shown(cell.counts["patients"], cell.suppressed),
+                groups=label,
+                visits=shown(row.visits, cell.suppressed),
+                patients=shown(row.patients, cell.suppressed),
             )
-            for row, cell in zip(rows, cells, strict=True)
+            for label, row, cell in zip(labels, table.cells, cells, strict=True)
         ],
     )
 
 
-Figures = dict[str, float | None]
+def _suppressed(labels: list[dict[str, str | None]], rows: Sequence[Any]) -> list[Cell]:
+    """The cells, marked for primary and complementary suppression by their patients."""
+    cells = [
+        Cell(key=tuple(str(value) for value in label.values()), people=row.patients)
+        for label, row in zip(labels, rows, strict=True)
+    ]
+    suppress(cells)
+    return cells
 
 
-def _percentile(values: list[int], share: float) -> float | None:
-    """The value below which `share` of them fall (linear between neighbours)."""
-    if not values:
+def _figure(value: float | None, hidden: bool) -> float | Literal["<5"] | None:
+    if value is None:
         return None
-    ordered = sorted(values)
-    place = share * (len(ordered) - 1)
-    low = int(place)
-    high = min(low + 1, len(ordered) - 1)
-    return round(ordered[low] + (ordered[high] - ordered[low]) * (place - low), 1)
+    return HIDDEN if hidden else round(value, 1)
 
 
-def _outcome_figures(rows: Sequence[Any], width: int) -> dict[tuple[Any, ...], Figures]:
-    """Waiting-time and activity-change figures per group (keyed by the grouped values)."""
-    waits: dict[tuple[Any, ...], list[int]] = {}
-    changes: dict[tuple[Any, ...], list[int]] = {}
-    for row in rows:
-        key = tuple(row[:width])
-        waits.setdefault(key, [])
-        changes.setdefault(key, [])
-        wait, change = row[width], row[width + 1]
-        if wait is not None:
-            waits[key].append(wait)
-        if change is not None:
-            changes[key].append(change)
-    return {
-        key: {
-            "waiting_days_median": _percentile(waits[key], 0.5),
-            "waiting_days_p90": _percentile(waits[key], 0.9),
-            "activity_change_median": _percentile(changes[key], 0.5),
-        }
-        for key in waits
-    }
-
-
-def _hide(value: float | None, hidden: bool) -> float | Literal["<5"] | None:
-    return HIDDEN if hidden and value is not None else value
-
-
-def _funnel_cell(
-    groups: dict[str, str | None], row: Any, hidden: bool, figures: Figures
-) -> FunnelCell:
+def _funnel_cell(groups: dict[str, str | None], row: Any, hidden: bool) -> FunnelCell:
     marked = row.attended + row.no_show
-    rate: float | None = round(row.no_show / marked, 3) if marked else None
+    rate = round(row.no_show / marked, 3) if marked else None
     return FunnelCell(
         groups=groups,
         counts={name: shown(int(getattr(row, name)), hidden) for name in FUNNEL},
-        no_show_rate=_hide(rate, hidden),
-        waiting_days_median=_hide(figures.get("waiting_days_median"), hidden),
-        waiting_days_p90=_hide(figures.get("waiting_days_p90"), hidden),
-        activity_change_median=_hide(figures.get("activity_change_median"), hidden),
+        no_show_rate=HIDDEN if hidden and rate is not None else rate,
+        waiting_days_median=_figure(row.waiting_days_median, hidden),
+        waiting_days_p90=_figure(row.waiting_days_p90, hidden),
+        activity_change_median=_figure(row.activity_change_median, hidden),
     )
 
 
@@ -189,30 +184,22 @@ def referrals(
     municipality's residents, if named)."""
     scope, scope_name = scope_of(session, principal)
     scope = narrowed(scope, municipality_code)
-    rows = repository.referral_funnel(session, groups, sent_from, sent_to, scope)
-    totals = repository.referral_funnel(session, [], sent_from, sent_to, scope)[0]
-    width = sum(len(REFERRAL_GROUPS[group]) for group in groups)
-    outcomes = repository.referral_outcomes(session, groups, sent_from, sent_to, scope)
-    figures = _outcome_figures(outcomes, width)
-    overall = _outcome_figures([tuple(row[width:]) for row in outcomes], 0)
+    table = repository.referral_funnel(session, groups, sent_from, sent_to, scope)
     audit.record(
         session, actor=principal, action=AuditAction.query, resource_type="Statistics",
         resource_id="referrals",
     )  # fmt: skip
-    labels = [_labels(groups, row, scope_name, REFERRAL_GROUPS) for row in rows]
-    cells = [
-        Cell(key=tuple(str(v) for v in label.values()), counts={}, people=row.patients)
-        for label, row in zip(labels, rows, strict=True)
-    ]
-    suppress(cells)
+    labeller = _labeller(session, groups, REFERRAL_GROUPS, scope_name)
+    labels = [labeller(row) for row in table.cells]
+    cells = _suppressed(labels, table.cells)
     return ReferralStatistics(
         sent_from=sent_from,
         sent_to=sent_to,
         scope=scope_name,
         group_by=list(groups),
-        total=_funnel_cell({}, totals, is_small(totals.patients), overall.get((), {})),
+        total=_funnel_cell({}, table.total, is_small(table.total.patients)),
         cells=[
-            _funnel_cell(label, row, cell.suppressed, figures.get(tuple(row[:width]), {}))
-            for label, row, cell in zip(labels, rows, cells, strict=True)
+            _funnel_cell(label, row, cell.suppressed)
+            for label, row, cell in zip(labels, table.cells, cells, strict=True)
         ],
     )

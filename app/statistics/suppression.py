@@ -21,7 +21,6 @@ HIDDEN: Literal["<5"] = "<5"
 @dataclass
 class Cell:
     key: tuple[str, ...]
-    counts: dict[str, int]
     # Which count decides whether the cell would reveal someone (distinct patients).
     people: int
     suppressed: bool = field(default=False)

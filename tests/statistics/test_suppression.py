@@ -6,7 +6,7 @@ from app.statistics.suppression import Cell, suppress
 
 
 def table(rows: dict[tuple[str, ...], int]) -> list[Cell]:
-    cells = [Cell(key=key, counts={"patients": n}, people=n) for key, n in rows.items()]
+    cells = [Cell(key=key, people=n) for key, n in rows.items()]
     suppress(cells)
     return cells
 

@@ -1,0 +1,306 @@
+"""Keeping the statistics facts current: after every flush that adds or changes a referral, its
+events, appointments or visits, or a patient, that referral's facts are made again from the
+records in the same transaction. `rebuild` makes them all (after a bulk load, or when their
+definition changes)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, get_args
+
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    Select,
+    case,
+    cast,
+    delete,
+    event,
+    extract,
+    func,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.sql import expression
+
+from app.access.principal import Profession
+from app.counselling.models import Visit
+from app.counselling.schemas import ContactType
+from app.kit.clock import utcnow
+from app.patients.ages import AGE_BANDS
+from app.patients.models import Patient
+from app.referrals.models import Referral, ReferralEvent
+from app.scheduling.models import Appointment
+from app.statistics.models import FactBuild, ReferralFact, VisitFact
+
+log = logging.getLogger("askel.statistics")
+
+# Raise when what the facts hold, or how it is worked out, changes: the next `askel db upgrade`
+# (or start) rebuilds them.
+FACTS_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """A closed set of values stored as 1, 2, … (0 for one outside the set, NULL for none)."""
+
+    labels: tuple[str, ...]
+
+    def code(self, value: Any) -> ColumnElement[int]:
+        known = case({label: number for number, label in enumerate(self.labels, 1)}, value=value)
+        return case((value.is_(None), None), else_=func.coalesce(known, 0))
+
+    def label(self, code: int | None) -> str | None:
+        if code is None:
+            return None
+        return self.labels[code - 1] if 0 < code <= len(self.labels) else "other"
+
+
+CONTACT_TYPES = Vocabulary(get_args(ContactType))
+PROFESSIONS = Vocabulary(tuple(profession.value for profession in Profession))
+SEXES = Vocabulary(("female", "male"))
+AGE_BAND_LABELS = Vocabulary(tuple(band for _, band in reversed(AGE_BANDS)))
+
+
+def _part(name: str, day: Any) -> ColumnElement[int]:
+    return cast(extract(name, day), Integer)
+
+
+def _age_band(day: Any, birth: Any) -> ColumnElement[int]:
+    """The age band's code on `day`: whole years (one fewer before the birthday), banded."""
+    before_birthday = (_part("month", day) * 100 + _part("day", day)) < (
+        _part("month", birth) * 100 + _part("day", birth)
+    )
+    age = _part("year", day) - _part("year", birth) - case((before_birthday, 1), else_=0)
+    youngest_first = [youngest for youngest, _ in reversed(AGE_BANDS)][1:]
+    return case(
+        *[(age < limit, code) for code, limit in enumerate(youngest_first, 1)],
+        else_=len(youngest_first) + 1,
+    )
+
+
+def _calendar(day: Any) -> list[ColumnElement[int]]:
+    month = _part("month", day)
+    quarter = case((month <= 3, 1), (month <= 6, 2), (month <= 9, 3), else_=4)
+    return [_part("year", day), quarter, month]
+
+
+class days_between(expression.FunctionElement[int]):
+    """Whole days from the second date to the first."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(days_between, "postgresql")
+def _days_between_postgresql(element: days_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return f"({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)})"
+
+
+@compiles(days_between)
+def _days_between_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return (
+        f"CAST(julianday({compiler.process(later, **kw)})"
+        f" - julianday({compiler.process(earlier, **kw)}) AS INTEGER)"
+    )
+
+
+class helsinki_date(expression.FunctionElement[date]):
+    """The Helsinki calendar day of a stored UTC time."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(helsinki_date, "postgresql")
+def _helsinki_date_postgresql(element: helsinki_date, compiler: Any, **kw: Any) -> str:
+    return f"CAST(timezone('Europe/Helsinki', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+@compiles(helsinki_date)
+def _helsinki_date_sqlite(element: helsinki_date, compiler: Any, **kw: Any) -> str:
+    # SQLite has no time zone database; the embedded default counts UTC days.
+    return f"date({compiler.process(element.clauses, **kw)})"
+
+
+def _visit_rows() -> Select[*tuple[Any, ...]]:
+    return (
+        select(
+            Visit.id,
+            Visit.referral_id,
+            Visit.patient_id,
+            Visit.visited_on,
+            *_calendar(Visit.visited_on),
+            Patient.home_municipality_code,
+            Visit.service_id,
+            CONTACT_TYPES.code(Visit.contact_type),
+            PROFESSIONS.code(Visit.counsellor_profession),
+            PROFESSIONS.code(Referral.referrer_profession),
+            _age_band(Visit.visited_on, Patient.birth_date),
+            SEXES.code(Patient.sex),
+            Patient.language,
+        )
+        .join(Patient, Patient.id == Visit.patient_id)
+        .join(Referral, Referral.id == Visit.referral_id)
+        .where(Visit.corrected.is_(False))
+    )
+
+
+VISIT_COLUMNS = [
+    "visit_id", "referral_id", "patient_id", "visited_on", "year", "quarter", "month",
+    "municipality", "service_id", "contact_type", "counsellor_profession",
+    "referrer_profession", "age_band", "sex", "language",
+]  # fmt: skip
+
+
+def _flag(condition: Any) -> ColumnElement[int]:
+    return case((condition, 1), else_=0)
+
+
+def _count(*conditions: Any) -> ColumnElement[int]:
+    return select(func.count()).where(*conditions).scalar_subquery()
+
+
+def _assessment(referral_id: Any, latest: bool) -> ColumnElement[int]:
+    """Minutes of activity a week at the referral's first (or last) assessment."""
+    order = (Visit.visited_on, Visit.created_at)
+    return (
+        select(Visit.minutes_per_week)
+        .where(_assessed(referral_id))
+        .order_by(*[column.desc() if latest else column for column in order])
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _assessed(referral_id: Any) -> ColumnElement[bool]:
+    stands: ColumnElement[bool] = (
+        (Visit.referral_id == referral_id)
+        & Visit.corrected.is_(False)
+        & Visit.minutes_per_week.is_not(None)
+    )
+    return stands
+
+
+def _referral_rows() -> Select[*tuple[Any, ...]]:
+    stands = (Visit.referral_id == Referral.id) & Visit.corrected.is_(False)
+    first_on = select(func.min(Visit.visited_on)).where(stands).scalar_subquery()
+    sent_on = helsinki_date(Referral.created_at)
+    change = _assessment(Referral.id, latest=True) - _assessment(Referral.id, latest=False)
+    return select(
+        Referral.id, Referral.patient_id, Referral.created_at, *_calendar(sent_on),
+        Patient.home_municipality_code, Referral.service_id,
+        PROFESSIONS.code(Referral.referrer_profession), _age_band(sent_on, Patient.birth_date),
+        SEXES.code(Patient.sex), Patient.language,
+        _flag(select(ReferralEvent.id).where(
+            ReferralEvent.referral_id == Referral.id, ReferralEvent.action == "accept"
+        ).exists()),
+        _flag(Referral.status == "rejected"), _flag(Referral.status == "returned"),
+        _flag(select(Appointment.id).where(Appointment.referral_id == Referral.id).exists()),
+        _flag(select(Visit.id).where(stands).exists()),
+        _flag(Referral.status == "completed"), _flag(Referral.status == "cancelled"),
+        _count(Appointment.referral_id == Referral.id, Appointment.status == "attended"),
+        _count(Appointment.referral_id == Referral.id, Appointment.status == "no_show"),
+        days_between(first_on, sent_on),
+        case((_count(_assessed(Referral.id)) >= 2, change), else_=None),
+    ).join(Patient, Patient.id == Referral.patient_id)  # fmt: skip
+
+
+REFERRAL_COLUMNS = [
+    "referral_id", "patient_id", "sent_at", "year", "quarter", "month", "municipality",
+    "service_id", "referrer_profession", "age_band", "sex", "language", "accepted", "rejected",
+    "returned", "booked", "first_visit", "completed", "cancelled", "attended", "no_show",
+    "wait_days", "minutes_change",
+]  # fmt: skip
+
+
+def refresh(connection: Connection | Session, referral_ids: Iterable[uuid.UUID]) -> None:
+    """Make the facts of these referrals (and their visits) again from the records."""
+    ids = sorted(set(referral_ids))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        # One refresh of a referral at a time (on PostgreSQL; SQLite writes one at a time
+        # anyway): the second waits for the first to commit, then reads what it wrote. In id
+        # order, so that two refreshes cannot deadlock; not a key lock, so that visits and
+        # appointments can still be added to the referral meanwhile.
+        connection.execute(
+            select(Referral.id)
+            .where(Referral.id.in_(chunk))
+            .order_by(Referral.id)
+            .with_for_update(key_share=True)
+        )
+        connection.execute(delete(VisitFact).where(VisitFact.referral_id.in_(chunk)))
+        connection.execute(delete(ReferralFact).where(ReferralFact.referral_id.in_(chunk)))
+        connection.execute(
+            insert(VisitFact).from_select(
+                VISIT_COLUMNS, _visit_rows().where(Visit.referral_id.in_(chunk))
+            )
+        )
+        connection.execute(
+            insert(ReferralFact).from_select(
+                REFERRAL_COLUMNS, _referral_rows().where(Referral.id.in_(chunk))
+            )
+        )
+
+
+def rebuild(session: Session) -> None:
+    """Make every fact again from the records, and note the definition they were built with."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Refreshes wait until the new facts are committed, rather than race them.
+        session.execute(text("LOCK TABLE visit_facts, referral_facts IN EXCLUSIVE MODE"))
+    session.execute(delete(VisitFact))
+    session.execute(delete(ReferralFact))
+    session.execute(insert(VisitFact).from_select(VISIT_COLUMNS, _visit_rows()))
+    session.execute(insert(ReferralFact).from_select(REFERRAL_COLUMNS, _referral_rows()))
+    session.execute(delete(FactBuild))
+    session.add(FactBuild(version=FACTS_VERSION, built_at=utcnow()))
+    session.flush()
+
+
+def ensure_built(session: Session) -> bool:
+    """Rebuild the facts if they were built with another definition, or never. True if so."""
+    if session.get(FactBuild, FACTS_VERSION) is not None:
+        return False
+    log.info("rebuilding statistics facts", extra={"version": FACTS_VERSION})
+    rebuild(session)
+    return True
+
+
+def _touched_referrals(session: Session) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
+    """The referrals whose facts this flush may change, and the patients whose may."""
+    referrals: set[uuid.UUID] = set()
+    patients: set[uuid.UUID] = set()
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(instance, Referral):
+            referrals.add(instance.id)
+        elif isinstance(instance, Visit | Appointment | ReferralEvent):
+            referrals.add(instance.referral_id)
+        elif isinstance(instance, Patient) and instance not in session.new:
+            patients.add(instance.id)
+    return referrals, patients
+
+
+@event.listens_for(Session, "after_flush")
+def _keep_facts_current(session: Session, _flush: UOWTransaction) -> None:
+    referrals, patients = _touched_referrals(session)
+    if not referrals and not patients:
+        return
+    # The flush has written its rows; Core statements on the same connection see them and do
+    # not start another flush.
+    connection = session.connection()
+    if patients:
+        referrals |= set(
+            connection.scalars(select(Referral.id).where(Referral.patient_id.in_(patients)))
+        )
+    refresh(connection, referrals)

@@ -1,0 +1,80 @@
+"""The statistics facts: one narrow row per visit and per referral, every grouping's value worked
+out in advance, so that a statistics query reads one table in one pass and no join.
+
+They are derived data, never the record: `facts.py` keeps them current on every flush that
+touches what they count, and `askel stats rebuild` makes them again from the records.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Index, SmallInteger, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.kit.models import Base, UTCDateTime
+
+# Byte-wise collation on PostgreSQL: grouping by short codes needs no linguistic ordering, and
+# the C collation sorts them several times faster.
+Code = String(8).with_variant(String(8, collation="C"), "postgresql")
+
+
+class _Dimensions:
+    """The groupings shared by both facts. Closed vocabularies are small integers (see
+    `facts.Vocabulary`): grouping and sorting those is cheaper than text."""
+
+    patient_id: Mapped[uuid.UUID]
+    year: Mapped[int] = mapped_column(SmallInteger)
+    quarter: Mapped[int] = mapped_column(SmallInteger)
+    month: Mapped[int] = mapped_column(SmallInteger)
+    municipality: Mapped[str | None] = mapped_column(Code)
+    service_id: Mapped[uuid.UUID]
+    referrer_profession: Mapped[int | None] = mapped_column(SmallInteger)
+    age_band: Mapped[int] = mapped_column(SmallInteger)
+    sex: Mapped[int | None] = mapped_column(SmallInteger)
+    language: Mapped[str | None] = mapped_column(Code)
+
+
+class VisitFact(_Dimensions, Base):
+    """A visit that stands (not corrected), as the statistics count it."""
+
+    __tablename__ = "visit_facts"
+    __table_args__ = (Index("ix_visit_facts_visited_on", "visited_on"),)
+
+    visit_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    referral_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    visited_on: Mapped[date]
+    contact_type: Mapped[int | None] = mapped_column(SmallInteger)
+    counsellor_profession: Mapped[int | None] = mapped_column(SmallInteger)
+
+
+class ReferralFact(_Dimensions, Base):
+    """A referral's way through the service chain, as the statistics count it (0 or 1 for each
+    step, so that a sum counts them)."""
+
+    __tablename__ = "referral_facts"
+    __table_args__ = (Index("ix_referral_facts_sent_at", "sent_at"),)
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted: Mapped[int] = mapped_column(SmallInteger)
+    rejected: Mapped[int] = mapped_column(SmallInteger)
+    returned: Mapped[int] = mapped_column(SmallInteger)
+    booked: Mapped[int] = mapped_column(SmallInteger)
+    first_visit: Mapped[int] = mapped_column(SmallInteger)
+    completed: Mapped[int] = mapped_column(SmallInteger)
+    cancelled: Mapped[int] = mapped_column(SmallInteger)
+    attended: Mapped[int]
+    no_show: Mapped[int]
+    wait_days: Mapped[int | None]
+    minutes_change: Mapped[int | None]
+
+
+class FactBuild(Base):
+    """Which definition of the facts the tables were last built with: a newer one rebuilds."""
+
+    __tablename__ = "statistics_fact_builds"
+
+    version: Mapped[int] = mapped_column(primary_key=True)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime)
