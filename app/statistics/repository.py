@@ -74,9 +74,9 @@ def _aggregate(
     session: Session, columns: list[Any], measures: list[Any], conditions: list[Any]
 ) -> Aggregate:
     if not columns:
-        return Aggregate(
-            cells=[], total=session.execute(select(*measures).where(*conditions)).one()
-        )
+        # Grouped by nothing (or by the region alone): one cell, the whole.
+        whole = session.execute(select(*measures).where(*conditions)).one()
+        return Aggregate(cells=[whole], total=whole)
     cells = select(*columns, *measures).where(*conditions).order_by(*columns)
     _remember_sorts(session)
     if session.get_bind().dialect.name == "postgresql":
@@ -123,7 +123,8 @@ def visit_counts(
             func.count().label("visits"),
             func.count(VisitFact.patient_id.distinct()).label("patients"),
         ).where(*conditions)
-        return Aggregate(cells=[], total=session.execute(overall).one())
+        whole = session.execute(overall).one()
+        return Aggregate(cells=[whole], total=whole)
     per_patient = (
         select(*columns, VisitFact.patient_id, func.count().label("visits"))
         .where(*conditions)

@@ -107,6 +107,15 @@ def test_age_bands_in_sql_agree_with_the_python_rule(
     assert set(visible) == set(expected)
 
 
+def test_grouped_by_the_region_one_cell_holds_the_whole(
+    client: TestClient, auth: Auth, visits: list[Patient]
+) -> None:
+    body = stats(client, auth, group_by="region").json()
+    assert [(c["groups"], c["visits"], c["patients"]) for c in body["cells"]] == [
+        ({"region": body["scope"]}, 11, 9)
+    ]
+
+
 def test_a_municipality_statistician_sees_only_their_residents(
     client: TestClient, auth: Auth, visits: list[Patient]
 ) -> None:
