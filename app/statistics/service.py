@@ -56,7 +56,7 @@ class _Labeller:
     """Each grouping's value as shown, from a row's grouped columns (codes, ids) in order."""
 
     groups: Sequence[str]
-    widths: dict[str, tuple[Any, ...]]
+    columns: dict[str, tuple[Any, ...]]
     region: str
     services: dict[uuid.UUID, str]
 
@@ -64,7 +64,7 @@ class _Labeller:
         labels: dict[str, str | None] = {}
         position = 0
         for group in self.groups:
-            width = len(self.widths[group])
+            width = len(self.columns[group])
             values = row[position : position + width]
             position += width
             labels[group] = self._label(group, values)
@@ -95,10 +95,10 @@ _VOCABULARIES = {
 
 
 def _labeller(
-    session: Session, groups: Sequence[str], widths: dict[str, tuple[Any, ...]], region: str
+    session: Session, groups: Sequence[str], columns: dict[str, tuple[Any, ...]], region: str
 ) -> _Labeller:
     services = organisations.service_codes(session) if "service" in groups else {}
-    return _Labeller(groups, widths, region, services)
+    return _Labeller(groups, columns, region, services)
 
 
 def visits(
