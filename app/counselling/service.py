@@ -80,7 +80,7 @@ def record_visit(
 ) -> Visit:
     """Record a visit; tied to an appointment, it marks it attended; the first visit on an
     accepted referral puts it in progress."""
-    referral = referral_service.visible(session, principal, referral_id)
+    referral = referral_service.visible_for_change(session, principal, referral_id)
     _for_writing(session, principal, referral)
     if Status(referral.status) not in IN_COUNSELLING:
         raise ReferralNotInCounselling()
@@ -122,7 +122,7 @@ def correct(
     original = repository.visit(session, visit_id)
     if original is None:
         raise NotFound(refusal=RefusalContext("Visit", str(visit_id)))
-    referral = referral_service.visible(session, principal, original.referral_id)
+    referral = referral_service.visible_for_change(session, principal, original.referral_id)
     _for_writing(session, principal, referral)
     if original.corrected:
         raise VisitAlreadyCorrected(extensions={"visit_id": str(original.id)})
@@ -256,7 +256,7 @@ def book_follow_ups(
 ) -> list[FollowUpBooking]:
     """Turn the plan's follow-up schedule into bookings: for each, the first free follow-up
     slot of the service within two weeks of the date (counsellors of the service)."""
-    referral = referral_service.visible(session, principal, referral_id)
+    referral = referral_service.visible_for_change(session, principal, referral_id)
     _for_writing(session, principal, referral)
     plan = repository.plan(session, referral.id, None)
     if plan is None:

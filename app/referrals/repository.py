@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Row, and_, false, or_, select
+from sqlalchemy import ColumnElement, Connection, Row, and_, false, or_, select
 from sqlalchemy.orm import Session, load_only
 
 from app.access.permissions import Permission, has_permission
@@ -17,6 +17,30 @@ from app.referrals.models import ReasonCode, Referral, ReferralEvent
 
 def get(session: Session, referral_id: uuid.UUID) -> Referral | None:
     return session.get(Referral, referral_id)
+
+
+def lock_for_change(executor: Session | Connection, referral_ids: Iterable[uuid.UUID]) -> None:
+    """Lock referrals for a change to them or to their records (events, appointments, visits,
+    statistics facts): their patients' rows shared, so that the patient's details cannot change
+    while the change is made, then the referrals' rows, so that changes to one referral follow
+    each other. Every writer takes these first and in this order (patients, then referrals,
+    each in id order; counsellors' booking locks after; the audit chain's at commit), so that
+    no two writers wait for each other. PostgreSQL only: SQLite has one writer at a time."""
+    ids = sorted(set(referral_ids))
+    if not ids:
+        return
+    patients = select(Referral.patient_id).where(Referral.id.in_(ids))
+    executor.execute(
+        select(Patient.id)
+        .where(Patient.id.in_(patients))
+        .order_by(Patient.id)
+        .with_for_update(read=True)
+    )
+    # Not a key lock: appointments and visits can still reference the referral meanwhile.
+    executor.execute(
+        select(Referral.id).where(Referral.id.in_(ids)).order_by(Referral.id)
+        .with_for_update(key_share=True)
+    )  # fmt: skip
 
 
 def by_source_identifier(session: Session, source: str) -> Referral | None:

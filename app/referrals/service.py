@@ -180,18 +180,24 @@ def visible(session: Session, principal: Principal, referral_id: uuid.UUID) -> R
     return referral
 
 
+def visible_for_change(session: Session, principal: Principal, referral_id: uuid.UUID) -> Referral:
+    """The referral, as `visible`, locked and read again for a change to it or its records
+    (see `repository.lock_for_change`): called before anything else is written or locked."""
+    referral = visible(session, principal, referral_id)
+    repository.lock_for_change(session, [referral.id])
+    session.refresh(referral)
+    return referral
+
+
 def open_referral(session: Session, principal: Principal, referral_id: uuid.UUID) -> Referral:
     """Read a referral; a counsellor of its service opening a `sent` one marks it received."""
     referral = visible(session, principal, referral_id)
     if referral.status == Status.sent and policies.may_take(principal, referral, Action.receive):
-        try:
-            with session.begin_nested():
-                referral.status = Status.received
-                session.flush()
-        except StaleDataError:
-            # A colleague opened (or moved) it at the same moment: theirs stands.
-            session.refresh(referral)
-        else:
+        # Read again under the lock: a colleague opening it at the same moment received it.
+        referral = visible_for_change(session, principal, referral_id)
+        if referral.status == Status.sent:
+            referral.status = Status.received
+            session.flush()
             _record_event(session, principal, referral, Action.receive, Status.sent)
     _audit(session, principal, AuditAction.read, referral)
     return referral
@@ -207,7 +213,7 @@ def take(
 ) -> Referral:
     """Move a referral on by `action`, if the caller may, the version is the one they read
     and the life cycle allows it."""
-    referral = visible(session, principal, referral_id)
+    referral = visible_for_change(session, principal, referral_id)
     # Refused attempts on a record the caller can see are audited with it.
     context = RefusalContext(RESOURCE, str(referral.id), str(referral.patient_id))
     if not policies.may_take(principal, referral, action):

@@ -276,10 +276,7 @@ def hold(session: Session, principal: Principal, slot_id: uuid.UUID, now: dateti
 
 
 def _bookable_referral(session: Session, principal: Principal, referral_id: uuid.UUID) -> Referral:
-    referral = session.get(Referral, referral_id)
-    if referral is None or not referral_policies.can_read(principal, referral):
-        patient = str(referral.patient_id) if referral else None
-        raise NotFound(refusal=RefusalContext("Referral", str(referral_id), patient))
+    referral = referral_service.visible_for_change(session, principal, referral_id)
     if Status(referral.status) not in OPEN:
         raise ReferralNotBookable()
     return referral
@@ -391,6 +388,14 @@ def _visible(
     return appointment, referral
 
 
+def _visible_for_change(
+    session: Session, principal: Principal, appointment_id: uuid.UUID
+) -> tuple[Appointment, Referral]:
+    """As `_visible`, with the referral locked before anything else (the lock order)."""
+    appointment, referral = _visible(session, principal, appointment_id)
+    return appointment, referral_service.visible_for_change(session, principal, referral.id)
+
+
 def get_appointment(
     session: Session, principal: Principal, appointment_id: uuid.UUID
 ) -> Appointment:
@@ -422,7 +427,7 @@ def cancel(
 ) -> Appointment:
     """Cancel a booked appointment, by the patient or by the provider; under 24 hours before
     its start it is a late cancellation."""
-    appointment, referral = _visible(session, principal, appointment_id)
+    appointment, referral = _visible_for_change(session, principal, appointment_id)
     _locked_booked(session, appointment)
     _release(session, appointment)
     appointment.status = "cancelled"
@@ -445,7 +450,7 @@ def reschedule(
 ) -> Appointment:
     """Move an appointment to another slot in one transaction: the new slot is taken before
     the change commits, or nothing changes at all."""
-    old, referral = _visible(session, principal, appointment_id)
+    old, referral = _visible_for_change(session, principal, appointment_id)
     if Status(referral.status) not in OPEN:
         raise ReferralNotBookable()
     target = _slot(session, body.slot_id)
@@ -472,7 +477,7 @@ def mark(
     session: Session, principal: Principal, appointment_id: uuid.UUID, outcome: str, now: datetime
 ) -> Appointment:
     """Mark a begun appointment attended or a no-show (the service's counsellors)."""
-    appointment, referral = _visible(session, principal, appointment_id)
+    appointment, referral = _visible_for_change(session, principal, appointment_id)
     if not referral_policies.is_service_counsellor(principal, referral):
         raise Forbidden(
             refusal=RefusalContext(APPOINTMENT, str(appointment.id), str(appointment.patient_id))

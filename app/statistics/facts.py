@@ -38,6 +38,7 @@ from app.counselling.schemas import ContactType
 from app.kit.clock import utcnow
 from app.patients.ages import AGE_BANDS
 from app.patients.models import Patient
+from app.referrals import repository as referral_repository
 from app.referrals.models import Referral, ReferralEvent
 from app.scheduling.models import Appointment
 from app.statistics.models import FactBuild, ReferralFact, VisitFact
@@ -230,16 +231,9 @@ def refresh(connection: Connection | Session, referral_ids: Iterable[uuid.UUID])
     ids = sorted(set(referral_ids))
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        # One refresh of a referral at a time (on PostgreSQL; SQLite writes one at a time
-        # anyway): the second waits for the first to commit, then reads what it wrote. In id
-        # order, so that two refreshes cannot deadlock; not a key lock, so that visits and
-        # appointments can still be added to the referral meanwhile.
-        connection.execute(
-            select(Referral.id)
-            .where(Referral.id.in_(chunk))
-            .order_by(Referral.id)
-            .with_for_update(key_share=True)
-        )
+        # One refresh of a referral at a time: the second waits for the first to commit, then
+        # reads what it wrote; and none while the patient's details change.
+        referral_repository.lock_for_change(connection, chunk)
         connection.execute(delete(VisitFact).where(VisitFact.referral_id.in_(chunk)))
         connection.execute(delete(ReferralFact).where(ReferralFact.referral_id.in_(chunk)))
         connection.execute(

@@ -61,14 +61,28 @@ class _Labeller:
     services: dict[uuid.UUID, str]
 
     def __call__(self, row: Sequence[Any]) -> dict[str, str | None]:
-        labels: dict[str, str | None] = {}
-        position = 0
+        return {group: self._label(group, values) for group, values in self._split(row)}
+
+    def in_order(self, rows: Sequence[Any]) -> list[Any]:
+        """The rows by their groupings' values, services by their codes, none last."""
+
+        def key(row: Sequence[Any]) -> tuple[tuple[bool, Any], ...]:
+            values = [
+                self.services.get(value, "") if group == "service" else value
+                for group, grouped in self._split(row)
+                for value in grouped
+            ]
+            return tuple((value is None, value) for value in values)
+
+        return sorted(rows, key=key)
+
+    def _split(self, row: Sequence[Any]) -> list[tuple[str, Sequence[Any]]]:
+        parts, position = [], 0
         for group in self.groups:
             width = len(self.columns[group])
-            values = row[position : position + width]
+            parts.append((group, row[position : position + width]))
             position += width
-            labels[group] = self._label(group, values)
-        return labels
+        return parts
 
     def _label(self, group: str, values: Sequence[Any]) -> str | None:
         if group == "region":
@@ -119,8 +133,9 @@ def visits(
         resource_id="visits",
     )  # fmt: skip
     labeller = _labeller(session, groups, VISIT_GROUPS, scope_name)
-    labels = [labeller(row) for row in table.cells]
-    cells = _suppressed(labels, table.cells)
+    rows = labeller.in_order(table.cells)
+    labels = [labeller(row) for row in rows]
+    cells = _suppressed(labels, rows)
     total_hidden = is_small(table.total.patients)
     return VisitStatistics(
         visited_from=visited_from,
@@ -138,7 +153,7 @@ def visits(
                 visits=shown(row.visits, cell.suppressed),
                 patients=shown(row.patients, cell.suppressed),
             )
-            for label, row, cell in zip(labels, table.cells, cells, strict=True)
+            for label, row, cell in zip(labels, rows, cells, strict=True)
         ],
     )
 
@@ -190,8 +205,9 @@ def referrals(
         resource_id="referrals",
     )  # fmt: skip
     labeller = _labeller(session, groups, REFERRAL_GROUPS, scope_name)
-    labels = [labeller(row) for row in table.cells]
-    cells = _suppressed(labels, table.cells)
+    rows = labeller.in_order(table.cells)
+    labels = [labeller(row) for row in rows]
+    cells = _suppressed(labels, rows)
     return ReferralStatistics(
         sent_from=sent_from,
         sent_to=sent_to,
@@ -200,6 +216,6 @@ def referrals(
         total=_funnel_cell({}, table.total, is_small(table.total.patients)),
         cells=[
             _funnel_cell(label, row, cell.suppressed)
-            for label, row, cell in zip(labels, table.cells, cells, strict=True)
+            for label, row, cell in zip(labels, rows, cells, strict=True)
         ],
     )

@@ -36,7 +36,7 @@ def append(session: Session, count: int) -> list[int]:
         )
         for _ in range(count)
     ]
-    session.flush()
+    audit.append_pending(session)
     return [event.seq for event in events]
 
 
@@ -185,9 +185,40 @@ def test_an_edited_recipient_is_caught(session: Session, connection: Connection,
     event = audit.record(
         session, actor=None, action=AuditAction.disclose, resource_type="FHIR", recipient="region"
     )
-    session.flush()
+    audit.append_pending(session)
     drop_append_only_guard(connection)
     connection.execute(text(edit), {"seq": event.seq})
     session.expire_all()
     report = audit.verify(session)
     assert (report.ok, report.broken_at) == (False, event.seq)
+
+
+def recorded(session: Session, *resource_types: str) -> list[str]:
+    statement = select(AuditEvent.resource_type).where(AuditEvent.resource_type.in_(resource_types))
+    return list(session.scalars(statement.order_by(AuditEvent.seq)))
+
+
+def test_entries_join_the_chain_when_the_transaction_commits(session: Session) -> None:
+    audit.record(session, actor=NURSE, action=AuditAction.read, resource_type="Pending")
+    session.flush()
+    assert recorded(session, "Pending") == []
+    session.commit()
+    assert recorded(session, "Pending") == ["Pending"]
+    assert audit.verify(session).ok
+
+
+def test_entries_of_a_savepoint_rolled_back_are_forgotten(session: Session) -> None:
+    with session.begin_nested():
+        audit.record(session, actor=NURSE, action=AuditAction.read, resource_type="Kept")
+    undone = session.begin_nested()
+    audit.record(session, actor=NURSE, action=AuditAction.read, resource_type="Undone")
+    undone.rollback()
+    session.commit()
+    assert recorded(session, "Kept", "Undone") == ["Kept"]
+
+
+def test_a_transaction_rolled_back_leaves_no_entries(session: Session) -> None:
+    audit.record(session, actor=NURSE, action=AuditAction.read, resource_type="Undone")
+    session.rollback()
+    session.commit()
+    assert recorded(session, "Undone") == []

@@ -71,7 +71,7 @@ def test_a_notice_sent_is_a_disclosure_in_the_report(
         resource_id="1",
         patient_id=uuid.UUID(created["id"]),
     )
-    session.flush()
+    audit.append_pending(session)
     report = client.get(
         f"/api/v1/audit/patients/{created['id']}/access-report", headers=auth("auditor.region")
     ).json()

@@ -116,6 +116,15 @@ def test_grouped_by_the_region_one_cell_holds_the_whole(
     ]
 
 
+def test_cells_come_in_the_order_of_their_service_codes(
+    client: TestClient, auth: Auth, visits: list[Patient]
+) -> None:
+    body = stats(client, auth, group_by=["service", "month"]).json()
+    keys = [(c["groups"]["service"], c["groups"]["month"]) for c in body["cells"]]
+    assert len({service for service, _ in keys}) == 2
+    assert keys == sorted(keys)
+
+
 def test_a_municipality_statistician_sees_only_their_residents(
     client: TestClient, auth: Auth, visits: list[Patient]
 ) -> None:

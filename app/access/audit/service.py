@@ -1,7 +1,10 @@
 """Writing and verifying the audit log.
 
 `record` is called explicitly inside the business transaction, so an entry exists exactly when
-the change it describes was committed. Each entry's `hash` is an HMAC, under a key kept outside
+the change it describes was committed. The entries wait in the session until it commits, and
+are linked into the chain then: the chain's lock, which every writer needs, is the last lock a
+transaction takes and is held only while it commits, so it neither orders nor delays the
+transaction's other locks. Each entry's `hash` is an HMAC, under a key kept outside
 the database, over its predecessor's hash and its own fields: editing, deleting or reordering
 rows breaks the chain. (Cutting off the newest rows is caught only against an exported anchor.)
 """
@@ -17,7 +20,8 @@ from contextlib import closing
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy.orm import Session
+from sqlalchemy import event as orm_event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from app.access.audit import repository
 from app.access.audit.models import AuditAction, AuditEvent, AuditOutcome
@@ -92,19 +96,13 @@ def record_many(
     outcome: AuditOutcome = AuditOutcome.success,
     recipient: str | None = None,
 ) -> list[AuditEvent]:
-    """Append one entry per (resource id, patient id), e.g. for each row of a list shown, with
-    one look-up of the chain's end and one insert whatever their number."""
-    if not accesses:
-        return []
-    repository.lock_chain(session)
-    last = repository.last_link(session)
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    """One entry per (resource id, patient id), e.g. for each row of a list shown. They join
+    the chain when the transaction commits (or at `append_pending`), all with one look-up of
+    the chain's end and one insert."""
     # Microseconds are what both databases keep; the hash must survive a round trip.
     now = utcnow()
-    events = []
-    for resource_id, patient_id in accesses:
-        event = AuditEvent(
-            seq=seq,
+    events = [
+        AuditEvent(
             occurred_at=now,
             request_id=current_request_id(),
             actor=actor.subject if actor else None,
@@ -117,13 +115,75 @@ def record_many(
             resource_id=str(resource_id) if resource_id else None,
             outcome=outcome,
             recipient=recipient,
-            prev_hash=prev_hash,
         )
+        for resource_id, patient_id in accesses
+    ]
+    if events:
+        if not session.in_transaction():
+            # Begun now, so that its rollback forgets them even if nothing reached the database.
+            session.begin()
+        pending: list[_Pending] = session.info.setdefault(_PENDING, [])
+        pending.append(_Pending(session.get_nested_transaction(), events))
+    return events
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """Entries waiting for the commit, with the savepoint they were recorded in (None: the
+    transaction itself): rolling that savepoint back forgets them."""
+
+    savepoint: SessionTransaction | None
+    events: list[AuditEvent]
+
+
+_PENDING = "askel.audit.pending"
+
+
+def append_pending(session: Session) -> None:
+    """Link the entries recorded in this transaction into the chain and write them."""
+    pending: list[_Pending] = session.info.pop(_PENDING, [])
+    events = [event for batch in pending for event in batch.events]
+    if not events:
+        return
+    # Everything else is written first, so its locks are taken before the chain's.
+    session.flush()
+    repository.lock_chain(session)
+    last = repository.last_link(session)
+    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    for event in events:
+        event.seq, event.prev_hash = seq, prev_hash
         event.hash = prev_hash = _chain_hash(prev_hash, event)
-        events.append(event)
         seq += 1
     repository.add_all(session, events)
-    return events
+
+
+@orm_event.listens_for(Session, "before_commit")
+def _append_on_commit(session: Session) -> None:
+    if not session.in_nested_transaction():  # a savepoint's release is not the commit
+        append_pending(session)
+
+
+@orm_event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, rolled_back: SessionTransaction) -> None:
+    pending: list[_Pending] = session.info.get(_PENDING, [])
+    if rolled_back.nested:
+        pending[:] = [batch for batch in pending if not _inside(batch.savepoint, rolled_back)]
+    else:
+        pending.clear()
+
+
+@orm_event.listens_for(Session, "after_transaction_end")
+def _forget_at_end(session: Session, ended: SessionTransaction) -> None:
+    if ended.parent is None:  # the transaction is over, however it ended
+        session.info.pop(_PENDING, None)
+
+
+def _inside(savepoint: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    while savepoint is not None:
+        if savepoint is outer:
+            return True
+        savepoint = savepoint.parent
+    return False
 
 
 @dataclass(frozen=True, slots=True)

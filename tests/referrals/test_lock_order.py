@@ -1,0 +1,246 @@
+"""Writers that meet over one referral, on PostgreSQL, each in its own transaction: every
+writer takes its locks in one order (the patient, the referral, the counsellor, the audit chain
+at commit), so that they wait for each other instead of deadlocking, and the second sees what
+the first committed. Each test holds one transaction open at a chosen point and lets the
+others run into it, so the interleaving is the same on every run."""
+
+from __future__ import annotations
+
+import threading
+import time as clock
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import time, timedelta
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from app import db
+from app.access.audit import service as audit
+from app.access.audit.models import AuditAction
+from app.demo_data import seed
+from app.errors import AppError
+from app.kit.clock import today_in_helsinki, utcnow
+from app.patients.models import Patient
+from app.referrals import service as referral_service
+from app.referrals.models import Referral
+from app.referrals.schemas import CancelBody, ReferralCreate
+from app.referrals.states import Action
+from app.scheduling import service as scheduling
+from app.scheduling.models import Appointment, Slot
+from app.scheduling.schemas import AppointmentCreate, AvailabilityIn, CancelAppointment, RuleIn
+from app.statistics.models import ReferralFact
+from tests.fixtures.databases import fresh_database_url
+from tests.fixtures.factories import demo_patient, referral_body
+from tests.fixtures.principals import principal_for
+
+pytestmark = pytest.mark.postgres_only
+
+DOCTOR = "doctor.kaskinen"
+CANCEL = CancelBody(cancelled_by="patient", reason_code="patient_declined", reason_text="Ei.")
+
+
+@pytest.fixture(scope="module")
+def database(
+    tmp_path_factory: pytest.TempPathFactory, worker_id_suffix: str
+) -> Iterator[db.Database]:
+    url = fresh_database_url(tmp_path_factory.mktemp("locks"), f"askel_locks_{worker_id_suffix}")
+    db.upgrade(url)
+    database = db.Database.from_url(url)
+    with database.write_sessions() as session, session.begin():
+        seed(session)
+        counsellor = principal_for(session, "counsellor1.kaskinen")
+        assert counsellor.user_id is not None
+        today = today_in_helsinki()
+        weekdays = [RuleIn.model_validate({
+            "weekday": weekday, "start_time": time(8), "end_time": time(16),
+            "location": "Kaskö idrottshall", "modes": ["in_person"],
+            "visit_types": ["first_visit"], "languages": ["fi", "sv"],
+            "valid_from": today,
+        }) for weekday in range(5)]  # fmt: skip
+        availability = AvailabilityIn(rules=weekdays, exceptions=[])
+        scheduling.put_availability(session, counsellor, counsellor.user_id, availability, today)
+    yield database
+    database.dispose()
+
+
+class Writer(threading.Thread):
+    """One transaction on a connection of its own, in a thread: its outcome is "done", the
+    code of the refusal it met, or the database error it died of."""
+
+    def __init__(self, database: db.Database, work: Callable[[Session], object]) -> None:
+        super().__init__(daemon=True)
+        self.database, self.work = database, work
+        self.pid: int | None = None
+        self.outcome: str | None = None
+        self.started = threading.Event()
+
+    def run(self) -> None:
+        try:
+            with self.database.write_sessions() as session, session.begin():
+                self.pid = session.scalar(text("SELECT pg_backend_pid()"))
+                self.started.set()
+                self.work(session)
+            self.outcome = "done"
+        except AppError as refused:
+            self.outcome = refused.code
+        except Exception as error:  # the failure the test is about: kept, then asserted
+            self.outcome = type(error).__name__
+        finally:
+            self.started.set()
+
+
+def start_until_waiting(database: db.Database, work: Callable[[Session], object]) -> Writer:
+    """Start a writer and return once it waits for a lock another transaction holds (or has
+    finished without waiting)."""
+    writer = Writer(database, work)
+    writer.start()
+    writer.started.wait()
+    with database.read_sessions() as session:
+        for _ in range(3000):  # a guard against a hang, not a measure
+            waiting = session.scalar(
+                text("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid"),
+                {"pid": writer.pid},
+            )
+            if waiting or not writer.is_alive():
+                return writer
+            clock.sleep(0.01)
+            session.rollback()
+    raise AssertionError("the writer neither waited nor finished")
+
+
+def finish(*writers: Writer) -> list[str | None]:
+    for writer in writers:
+        writer.join(timeout=60)
+    return [writer.outcome for writer in writers]
+
+
+def sent_referral(database: db.Database, municipality: str = "231") -> uuid.UUID:
+    with database.write_sessions() as session, session.begin():
+        doctor = principal_for(session, DOCTOR)
+        patient = demo_patient(session, municipality)
+        body = ReferralCreate.model_validate(referral_body(patient.id))
+        return referral_service.send(session, doctor, body).id
+
+
+def free_slot(session: Session, referral_id: uuid.UUID) -> uuid.UUID:
+    """A first-visit slot of the referral's service, days ahead, that nobody has booked."""
+    referral = session.get_one(Referral, referral_id)
+    taken = select(Appointment.slot_id).where(Appointment.status == "booked")
+    slot_id = session.scalars(
+        select(Slot.id)
+        .where(
+            Slot.service_id == referral.service_id,
+            Slot.visit_type == "first_visit",
+            Slot.start_at > utcnow() + timedelta(days=2),
+            Slot.id.not_in(taken),
+        )
+        .order_by(Slot.start_at)
+    ).first()
+    assert slot_id is not None
+    return slot_id
+
+
+def book(referral_id: uuid.UUID, slot_id: uuid.UUID) -> Callable[[Session], object]:
+    def work(session: Session) -> object:
+        doctor = principal_for(session, DOCTOR)
+        data = AppointmentCreate(slot_id=slot_id, referral_id=referral_id)
+        return scheduling.book(session, doctor, data, utcnow())
+
+    return work
+
+
+def booked_appointment(database: db.Database, referral_id: uuid.UUID) -> uuid.UUID:
+    with database.write_sessions() as session, session.begin():
+        appointment = book(referral_id, free_slot(session, referral_id))(session)
+        assert isinstance(appointment, Appointment)
+        return appointment.id
+
+
+def cancel_referral(referral_id: uuid.UUID) -> Callable[[Session], object]:
+    def work(session: Session) -> object:
+        doctor = principal_for(session, DOCTOR)
+        version = session.get_one(Referral, referral_id).version
+        return referral_service.take(session, doctor, referral_id, Action.cancel, version, CANCEL)
+
+    return work
+
+
+def test_cancelling_an_appointment_while_its_referral_closes_waits_instead_of_deadlocking(
+    database: db.Database,
+) -> None:
+    referral_id = sent_referral(database)
+    appointment_id = booked_appointment(database, referral_id)
+
+    def cancel_appointment(session: Session) -> object:
+        doctor = principal_for(session, DOCTOR)
+        body = CancelAppointment(cancelled_by="patient", reason="Sairas.")
+        return scheduling.cancel(session, doctor, appointment_id, body, utcnow())
+
+    with database.write_sessions() as holder, holder.begin():
+        # The appointment's row held: the cancellation stops at it with whatever locks it took
+        # before, and the referral's closing then runs into those.
+        holder.execute(
+            select(Appointment).where(Appointment.id == appointment_id).with_for_update()
+        )
+        cancelling = start_until_waiting(database, cancel_appointment)
+        closing = start_until_waiting(database, cancel_referral(referral_id))
+    assert finish(cancelling, closing) == ["done", "done"]
+    with database.read_sessions() as session:
+        assert session.get_one(Appointment, appointment_id).status == "cancelled"
+        assert session.get_one(Referral, referral_id).status == "cancelled"
+
+
+def test_a_booking_on_a_referral_being_closed_waits_and_is_refused(database: db.Database) -> None:
+    referral_id = sent_referral(database)
+    with database.read_sessions() as session:
+        slot_id = free_slot(session, referral_id)
+    with database.write_sessions() as closer, closer.begin():
+        cancel_referral(referral_id)(closer)
+        booking = start_until_waiting(database, book(referral_id, slot_id))
+    assert finish(booking) == ["referral_not_bookable"]
+    with database.read_sessions() as session:
+        assert not session.scalars(
+            select(Appointment).where(Appointment.referral_id == referral_id)
+        ).all()
+
+
+def test_a_referral_sent_while_its_patient_moves_is_counted_where_they_moved(
+    database: db.Database,
+) -> None:
+    with database.write_sessions() as mover, mover.begin():
+        patient = demo_patient(mover, "231", index=1)
+        patient.home_municipality_code = "280"
+        mover.flush()
+
+        def send(session: Session) -> object:
+            doctor = principal_for(session, DOCTOR)
+            body = ReferralCreate.model_validate(referral_body(patient.id))
+            return referral_service.send(session, doctor, body)
+
+        sending = start_until_waiting(database, send)
+    assert finish(sending) == ["done"]
+    with database.read_sessions() as session:
+        facts = session.scalars(
+            select(ReferralFact).where(ReferralFact.patient_id == patient.id)
+        ).all()
+        assert facts
+        assert {fact.municipality for fact in facts} == {"280"}
+        assert session.get_one(Patient, patient.id).home_municipality_code == "280"
+
+
+def test_the_audit_chain_is_locked_only_while_a_transaction_commits(
+    database: db.Database,
+) -> None:
+    def read_something(session: Session) -> object:
+        return audit.record(session, actor=None, action=AuditAction.read, resource_type="Test")
+
+    with database.write_sessions() as first, first.begin():
+        read_something(first)
+        first.flush()
+        # Another writer appends and commits meanwhile: nothing of the chain is held yet.
+        second = start_until_waiting(database, read_something)
+        assert finish(second) == ["done"]
+    with database.read_sessions() as session:
+        assert audit.verify(session).ok
