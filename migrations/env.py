@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from app.config import get_settings
-from app.db import make_engine
+from app.db import include_in_comparison, make_engine
 from app.kit.models import UTCDateTime
 from app.models import Base
 
@@ -29,6 +29,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         compare_type=True,
         render_item=_render_item,
+        include_name=include_in_comparison,
         # SQLite alters tables by copying them; batch mode does that for us.
         render_as_batch=connection.dialect.name == "sqlite",
     )

@@ -234,7 +234,15 @@ def refresh(connection: Connection | Session, referral_ids: Iterable[uuid.UUID])
         # One refresh of a referral at a time: the second waits for the first to commit, then
         # reads what it wrote; and none while the patient's details change.
         referral_repository.lock_for_change(connection, chunk)
-        connection.execute(delete(VisitFact).where(VisitFact.referral_id.in_(chunk)))
+        # The patients named as well, so that PostgreSQL opens only their partitions.
+        patients = list(
+            connection.scalars(select(Referral.patient_id).where(Referral.id.in_(chunk)))
+        )
+        connection.execute(
+            delete(VisitFact).where(
+                VisitFact.patient_id.in_(patients), VisitFact.referral_id.in_(chunk)
+            )
+        )
         connection.execute(delete(ReferralFact).where(ReferralFact.referral_id.in_(chunk)))
         connection.execute(
             insert(VisitFact).from_select(
