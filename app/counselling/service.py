@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -41,7 +42,7 @@ from app.scheduling import repository as scheduling_repository
 from app.scheduling import service as scheduling
 from app.scheduling.calendar_rules import local_instant
 from app.scheduling.exceptions import SlotUnavailable
-from app.scheduling.models import Appointment
+from app.scheduling.models import Appointment, Slot
 from app.scheduling.repository import SlotFilter
 from app.scheduling.schemas import AppointmentCreate
 
@@ -158,7 +159,7 @@ def save_plan(
     expected_version: int | None,
 ) -> PlanVersion:
     """Save the plan as agreed with the patient: a new version; the earlier ones stay."""
-    referral = referral_service.visible(session, principal, referral_id)
+    referral = referral_service.visible_for_change(session, principal, referral_id)
     _for_writing(session, principal, referral)
     if Status(referral.status) not in IN_COUNSELLING:
         raise ReferralNotInCounselling()
@@ -261,14 +262,24 @@ def book_follow_ups(
     plan = repository.plan(session, referral.id, None)
     if plan is None:
         raise PlanVersionNotFound()
+    follow_ups = [
+        _follow_up(session, referral, months, plan.agreed_on, now)
+        for months in plan.follow_up_months
+    ]
+    # Every counsellor whose slot may be taken, locked at once and in one order, so that this
+    # and another booking over the same counsellors cannot deadlock.
+    scheduling_repository.lock_counsellors(
+        session, [slot.counsellor_id for follow_up in follow_ups for slot in follow_up.free_slots]
+    )
     results = []
-    for months in plan.follow_up_months:
-        target = max(add_months(plan.agreed_on, months), today_in_helsinki())
-        booked = _first_free_follow_up(session, principal, referral, target, now)
+    for follow_up in follow_ups:
+        booked = follow_up.booked or _book_first(
+            session, principal, referral, follow_up.free_slots, now
+        )
         results.append(
             FollowUpBooking(
-                months=months,
-                target_date=target,
+                months=follow_up.months,
+                target_date=follow_up.target_date,
                 appointment_id=booked.id if booked else None,
                 start_at=booked.start_at if booked else None,
             )
@@ -276,23 +287,44 @@ def book_follow_ups(
     return results
 
 
-def _first_free_follow_up(
-    session: Session, principal: Principal, referral: Referral, target: date, now: datetime
-) -> Appointment | None:
+@dataclass(frozen=True, slots=True)
+class _FollowUp:
+    months: int
+    target_date: date
+    booked: Appointment | None
+    free_slots: Sequence[Slot]
+
+
+def _follow_up(
+    session: Session, referral: Referral, months: int, agreed_on: date, now: datetime
+) -> _FollowUp:
+    """The follow-up already booked near its date, or the free slots to try, soonest first."""
+    target = max(add_months(agreed_on, months), today_in_helsinki())
     start = local_instant(target, time(0))
     already = scheduling_repository.booked_of_referral(
         session, referral.id, start, start + FOLLOW_UP_WINDOW, "follow_up"
     )
     if already:
         # Asked again: the follow-up booked the first time stands; nothing is booked twice.
-        return already[0]
+        return _FollowUp(months, target, already[0], [])
     where = SlotFilter(
         service_id=referral.service_id,
         start=start,
         end=start + FOLLOW_UP_WINDOW,
         visit_type="follow_up",
     )
-    for slot, _name, _left in scheduling_repository.free_slots(session, where, now, 10):
+    free = scheduling_repository.free_slots(session, where, now, 10)
+    return _FollowUp(months, target, None, [slot for slot, _name, _left in free])
+
+
+def _book_first(
+    session: Session,
+    principal: Principal,
+    referral: Referral,
+    slots: Sequence[Slot],
+    now: datetime,
+) -> Appointment | None:
+    for slot in slots:
         try:
             # Each attempt in its own savepoint: a slot taken meanwhile leaves no trace.
             with session.begin_nested():

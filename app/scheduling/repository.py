@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -84,13 +84,15 @@ def booked_on(session: Session, slot_ids: list[uuid.UUID]) -> Sequence[Appointme
     return session.scalars(statement.order_by(Appointment.start_at)).all()
 
 
-def lock_counsellor(session: Session, counsellor_id: uuid.UUID) -> None:
-    """Serialise bookings of one counsellor until the transaction ends (PostgreSQL; SQLite
+def lock_counsellors(session: Session, counsellor_ids: Iterable[uuid.UUID]) -> None:
+    """Serialise bookings of these counsellors until the transaction ends (PostgreSQL; SQLite
     writers are serialised already). A row lock on the slot is not enough: slots of different
-    lengths overlap, and two bookings on two different slots can collide."""
+    lengths overlap, and two bookings on two different slots can collide. Several are locked
+    in one order, so that two transactions each needing the same two cannot deadlock."""
     if session.get_bind().dialect.name == "postgresql":
-        key = int.from_bytes(counsellor_id.bytes[:8], "big", signed=True)
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        for counsellor_id in sorted(set(counsellor_ids)):
+            key = int.from_bytes(counsellor_id.bytes[:8], "big", signed=True)
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def _active_holds_on(slot: type[Slot], now: datetime) -> ColumnElement[int]:

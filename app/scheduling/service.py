@@ -164,7 +164,7 @@ def materialise(
     assert counsellor.service_id is not None
     # Under the booking lock: a booking landing on a slot being withdrawn would otherwise be
     # missed from the conflicts, and two materialisations would collide.
-    repository.lock_counsellor(session, counsellor.id)
+    repository.lock_counsellors(session, [counsellor.id])
     rules, exceptions = repository.availability(session, counsellor.id)
     last = today + timedelta(weeks=weeks, days=-1)
     wanted = {
@@ -228,7 +228,7 @@ def search(
 
 
 def _lock_and_reload(session: Session, slot: Slot) -> Slot:
-    repository.lock_counsellor(session, slot.counsellor_id)
+    repository.lock_counsellors(session, [slot.counsellor_id])
     # Read again under the lock: another booking may have committed since we loaded it.
     session.refresh(slot)
     return slot
@@ -407,7 +407,7 @@ def get_appointment(
 def _locked_booked(session: Session, appointment: Appointment) -> None:
     """Take the counsellor's lock and re-read the appointment under it: of two people
     cancelling (or moving) the same appointment at once, the second finds it no longer booked."""
-    repository.lock_counsellor(session, appointment.counsellor_id)
+    repository.lock_counsellors(session, [appointment.counsellor_id])
     session.refresh(appointment, with_for_update=True)
     if appointment.status != "booked":
         raise AppointmentNotBooked()
@@ -454,10 +454,7 @@ def reschedule(
     if Status(referral.status) not in OPEN:
         raise ReferralNotBookable()
     target = _slot(session, body.slot_id)
-    # Both counsellors' locks, always in the same order, so that two reschedules cannot
-    # deadlock each other.
-    for counsellor_id in sorted({old.counsellor_id, target.counsellor_id}):
-        repository.lock_counsellor(session, counsellor_id)
+    repository.lock_counsellors(session, [old.counsellor_id, target.counsellor_id])
     _locked_booked(session, old)
     _release(session, old)
     old.status = "cancelled"
@@ -515,7 +512,9 @@ def release_for_closed_referral(
 ) -> None:
     """A referral that closes frees its future appointments: the counsellor's time, and no
     reminders for a visit that will not happen."""
-    for appointment in repository.booked_of_referral(session, referral.id, now):
+    appointments = repository.booked_of_referral(session, referral.id, now)
+    repository.lock_counsellors(session, [a.counsellor_id for a in appointments])
+    for appointment in appointments:
         _locked_booked(session, appointment)
         _release(session, appointment)
         appointment.status = "cancelled"

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 from sqlalchemy import Connection, select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
@@ -215,6 +215,26 @@ def test_entries_of_a_savepoint_rolled_back_are_forgotten(session: Session) -> N
     undone.rollback()
     session.commit()
     assert recorded(session, "Kept", "Undone") == ["Kept"]
+
+
+def test_a_failed_flush_in_a_savepoint_forgets_only_that_savepoint(session: Session) -> None:
+    audit.record(session, actor=NURSE, action=AuditAction.read, resource_type="Kept")
+    savepoint = session.begin_nested()
+    audit.record(session, actor=NURSE, action=AuditAction.read, resource_type="Undone")
+    session.add(Patient(hetu_hash="incomplete"))  # the other columns may not be null
+    with pytest.raises(IntegrityError):
+        session.flush()
+    savepoint.rollback()
+    session.commit()
+    assert recorded(session, "Kept", "Undone") == ["Kept"]
+
+
+def test_a_commit_with_a_savepoint_still_open_keeps_its_entries(session: Session) -> None:
+    audit.record(session, actor=NURSE, action=AuditAction.read, resource_type="Outer")
+    session.begin_nested()
+    audit.record(session, actor=NURSE, action=AuditAction.read, resource_type="Inner")
+    session.commit()
+    assert recorded(session, "Outer", "Inner") == ["Outer", "Inner"]
 
 
 def test_a_transaction_rolled_back_leaves_no_entries(session: Session) -> None:

@@ -10,7 +10,7 @@ import threading
 import time as clock
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -19,15 +19,18 @@ from sqlalchemy.orm import Session
 from app import db
 from app.access.audit import service as audit
 from app.access.audit.models import AuditAction
+from app.counselling import service as counselling
+from app.counselling.schemas import PlanIn
 from app.demo_data import seed
 from app.errors import AppError
-from app.kit.clock import today_in_helsinki, utcnow
+from app.kit.clock import add_months, today_in_helsinki, utcnow
 from app.patients.models import Patient
 from app.referrals import service as referral_service
 from app.referrals.models import Referral
 from app.referrals.schemas import CancelBody, ReferralCreate
 from app.referrals.states import Action
 from app.scheduling import service as scheduling
+from app.scheduling.calendar_rules import local_instant
 from app.scheduling.models import Appointment, Slot
 from app.scheduling.schemas import AppointmentCreate, AvailabilityIn, CancelAppointment, RuleIn
 from app.statistics.models import ReferralFact
@@ -116,10 +119,10 @@ def finish(*writers: Writer) -> list[str | None]:
     return [writer.outcome for writer in writers]
 
 
-def sent_referral(database: db.Database, municipality: str = "231") -> uuid.UUID:
+def sent_referral(database: db.Database, municipality: str = "231", index: int = 0) -> uuid.UUID:
     with database.write_sessions() as session, session.begin():
         doctor = principal_for(session, DOCTOR)
-        patient = demo_patient(session, municipality)
+        patient = demo_patient(session, municipality, index)
         body = ReferralCreate.model_validate(referral_body(patient.id))
         return referral_service.send(session, doctor, body).id
 
@@ -244,3 +247,78 @@ def test_the_audit_chain_is_locked_only_while_a_transaction_commits(
         assert finish(second) == ["done"]
     with database.read_sessions() as session:
         assert audit.verify(session).ok
+
+
+def test_follow_ups_over_the_same_counsellors_in_opposite_order_wait_instead_of_deadlocking(
+    database: db.Database,
+) -> None:
+    """The first referral's follow-ups fall on counsellor A, then B; the second's on B, then A.
+    Each booking is held just after its first counsellor is locked: locking them one by one,
+    the two would each hold the counsellor the other needs."""
+    today = today_in_helsinki()
+    windows = [add_months(today, months) for months in (1, 2, 3)]
+    with database.write_sessions() as session, session.begin():
+        a = principal_for(session, "counsellor1.isokyro")
+        b = principal_for(session, "counsellor2.isokyro")
+        for counsellor, starts in ((a, windows[0::2]), (b, windows[1:2])):
+            rules = [RuleIn.model_validate({
+                "weekday": weekday, "start_time": time(9), "end_time": time(10),
+                "location": "Isokyrön liikuntahalli", "modes": ["in_person"],
+                "visit_types": ["follow_up"], "languages": ["fi"],
+                "valid_from": start, "valid_until": start + timedelta(days=13),
+            }) for start in starts for weekday in range(7)]  # fmt: skip
+            assert counsellor.user_id is not None
+            availability = AvailabilityIn(rules=rules, exceptions=[])
+            scheduling.put_availability(
+                session, counsellor, counsellor.user_id, availability, today
+            )
+    referral_ids = [
+        in_counselling(database, index, months) for index, months in enumerate(([1, 2], [2, 3]))
+    ]
+    with database.read_sessions() as session:
+        first_slots = [soonest_follow_up_slot(session, window) for window in windows[:2]]
+
+    def book_follow_ups(referral_id: uuid.UUID) -> Callable[[Session], object]:
+        def work(session: Session) -> object:
+            counsellor = principal_for(session, "counsellor1.isokyro")
+            return counselling.book_follow_ups(session, counsellor, referral_id, utcnow())
+
+        return work
+
+    with database.write_sessions() as holder, holder.begin():
+        # The first slot of each held: each booking stops there, its first counsellor locked.
+        holder.execute(select(Slot).where(Slot.id.in_(first_slots)).with_for_update())
+        first = start_until_waiting(database, book_follow_ups(referral_ids[0]))
+        second = start_until_waiting(database, book_follow_ups(referral_ids[1]))
+    assert finish(first, second) == ["done", "done"]
+    with database.read_sessions() as session:
+        for referral_id in referral_ids:
+            booked = session.scalars(
+                select(Appointment).where(Appointment.referral_id == referral_id)
+            ).all()
+            assert len(booked) == 2
+
+
+def in_counselling(database: db.Database, patient_index: int, months: list[int]) -> uuid.UUID:
+    """An accepted referral of an Isokyrö patient, its plan agreed today."""
+    agreed_on = today_in_helsinki()
+    referral_id = sent_referral(database, "152", patient_index)
+    with database.write_sessions() as session, session.begin():
+        counsellor = principal_for(session, "counsellor1.isokyro")
+        referral_service.take(session, counsellor, referral_id, Action.accept, 1)
+        plan = PlanIn.model_validate({
+            "goals": [{"what": "Kävely", "measure": "minutes_per_week", "target": 150,
+                       "target_date": add_months(agreed_on, 6)}],
+            "activities": [{"kind": "kävely", "frequency_per_week": 5, "minutes": 30,
+                            "intensity": "moderate"}],
+            "follow_up_months": months, "agreed_with_patient": True,
+            "agreed_on": agreed_on, "agreed_how": "in_person",
+        })  # fmt: skip
+        counselling.save_plan(session, counsellor, referral_id, plan, None)
+    return referral_id
+
+
+def soonest_follow_up_slot(session: Session, start: date) -> uuid.UUID:
+    after = local_instant(start, time(0))
+    statement = select(Slot.id).where(Slot.visit_type == "follow_up", Slot.start_at >= after)
+    return session.scalars(statement.order_by(Slot.start_at)).first() or uuid.uuid4()

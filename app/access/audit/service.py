@@ -165,9 +165,14 @@ def _append_on_commit(session: Session) -> None:
 
 @orm_event.listens_for(Session, "after_soft_rollback")
 def _forget_rolled_back(session: Session, rolled_back: SessionTransaction) -> None:
+    # A failed flush rolls back its own inner transaction, which undoes the savepoint or
+    # transaction around it: what is forgotten is what that one undid.
+    undone = rolled_back
+    while undone.parent is not None and not undone.nested:
+        undone = undone.parent
     pending: list[_Pending] = session.info.get(_PENDING, [])
-    if rolled_back.nested:
-        pending[:] = [batch for batch in pending if not _inside(batch.savepoint, rolled_back)]
+    if undone.nested:
+        pending[:] = [batch for batch in pending if not _inside(batch.savepoint, undone)]
     else:
         pending.clear()
 
