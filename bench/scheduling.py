@@ -117,22 +117,28 @@ def generate(url: str, counsellors: int) -> dict[str, list[str]]:
 
 
 def referrals(url: str, service_ids: list[str], count: int) -> list[tuple[str, str]]:
-    """(referral id, service id) pairs, sent by the demo doctor, for the booking clients."""
+    """(referral id, service id) pairs, sent by the demo doctor, for the booking clients: each
+    of a patient of its own, as bookings in the same minute rarely share a patient."""
     with psycopg.connect(plain(url)) as connection:
-        patient = connection.execute("SELECT id FROM patients LIMIT 1").fetchone()[0]
+        patients = [uuid.uuid4() for _ in range(count)]
+        copy_rows(connection, "patients",
+                  ["id", "hetu_hash", "hetu_ciphertext", "birth_date", "sex", "given_name", "family_name",
+                   "home_municipality_code", "language", "created_by", "created_at"],
+                  ((pid, pid.hex + pid.hex, pid.bytes, date(1960, 1, 1) + timedelta(days=i % 15000), "female",
+                    "Aino", "Testinen", "399", "fi", "bench", "now()") for i, pid in enumerate(patients)))  # fmt: skip
         doctor = connection.execute(
             "SELECT id FROM users WHERE username = 'doctor.laihia'"
         ).fetchone()[0]
-        rows = [(uuid.uuid4(), random.choice(service_ids)) for _ in range(count)]
+        rows = [(uuid.uuid4(), random.choice(service_ids), patient) for patient in patients]
         copy_rows(connection, "referrals",
                   ["id", "patient_id", "service_id", "referrer_id", "referrer_subject", "referrer_organisation", "reason_codes",
                    "reason_text", "goal", "urgency", "priority", "preferred_language", "contact_mode",
                    "consent_to_counselling", "status", "version", "booking_by_service", "created_at", "updated_at"],
                   ((rid, patient, sid, doctor, "doctor.laihia", "ts-laihia", '[{"system":"icd10","code":"E11.9"}]', "x", "x",
                     "routine", 1, "fi", "in_person", True, "accepted", 1, False, "now()", "now()")
-                   for rid, sid in rows))  # fmt: skip
+                   for rid, sid, patient in rows))  # fmt: skip
         connection.commit()
-    return [(str(rid), sid) for rid, sid in rows]
+    return [(str(rid), sid) for rid, sid, _patient in rows]
 
 
 @contextmanager

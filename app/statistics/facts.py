@@ -1,7 +1,7 @@
-"""Keeping the statistics facts current: after every flush that adds or changes a referral, its
-events, appointments or visits, or a patient, that referral's facts are made again from the
-records in the same transaction. `rebuild` makes them all (after a bulk load, or when their
-definition changes)."""
+"""Keeping the statistics facts current: each flush notes the referrals whose records it added or
+changed (the referral, its events, appointments or visits, or its patient), and when the
+transaction commits their facts are made again from the records, once each, in that
+transaction. `rebuild` makes them all (after a bulk load, or when their definition changes)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 from sqlalchemy.sql import expression
 
 from app.access.principal import Profession
@@ -293,16 +293,42 @@ def _touched_referrals(session: Session) -> tuple[set[uuid.UUID], set[uuid.UUID]
     return referrals, patients
 
 
+_TOUCHED = "askel.facts.touched"
+
+
 @event.listens_for(Session, "after_flush")
-def _keep_facts_current(session: Session, _flush: UOWTransaction) -> None:
+def _note_touched(session: Session, _flush: UOWTransaction) -> None:
     referrals, patients = _touched_referrals(session)
+    if referrals or patients:
+        touched = session.info.setdefault(_TOUCHED, (set(), set()))
+        touched[0].update(referrals)
+        touched[1].update(patients)
+
+
+def refresh_touched(session: Session) -> None:
+    """Make again the facts of the referrals this transaction has touched so far. (Extra ones,
+    touched in a savepoint later rolled back, are made again unchanged.)"""
+    session.flush()
+    referrals, patients = session.info.pop(_TOUCHED, (set(), set()))
     if not referrals and not patients:
         return
-    # The flush has written its rows; Core statements on the same connection see them and do
-    # not start another flush.
+    # Core statements on the session's connection: they see what was flushed and start no flush.
     connection = session.connection()
     if patients:
         referrals |= set(
             connection.scalars(select(Referral.id).where(Referral.patient_id.in_(patients)))
         )
     refresh(connection, referrals)
+
+
+# First among the commit's listeners: the audit chain's lock must stay the last one taken.
+@event.listens_for(Session, "before_commit", insert=True)
+def _refresh_on_commit(session: Session) -> None:
+    if not session.in_nested_transaction():  # a savepoint's release is not the commit
+        refresh_touched(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_end(session: Session, ended: SessionTransaction) -> None:
+    if ended.parent is None:
+        session.info.pop(_TOUCHED, None)

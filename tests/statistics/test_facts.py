@@ -69,7 +69,7 @@ def test_the_facts_kept_on_every_write_are_those_a_rebuild_makes(
     assert counted == standing
 
 
-def test_a_patient_who_moves_is_counted_in_the_new_municipality_at_once(
+def test_a_patient_who_moves_is_counted_in_the_new_municipality_when_the_move_commits(
     client: TestClient, auth: Auth, session: Session
 ) -> None:
     patient = demo_patient(session, "399", 3)
@@ -80,9 +80,9 @@ def test_a_patient_who_moves_is_counted_in_the_new_municipality_at_once(
         counsellor_profession="counsellor", visited_on=date(2025, 3, 10), contact_type="phone",
         duration_minutes=30,
     ))  # fmt: skip
-    session.flush()
+    session.commit()
     patient.home_municipality_code = "152"
-    session.flush()
+    session.commit()
     visit_fact = session.scalars(select(VisitFact).where(VisitFact.patient_id == patient.id)).one()
     referral_fact = session.get(ReferralFact, uuid.UUID(referral["id"]))
     assert referral_fact is not None

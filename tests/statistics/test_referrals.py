@@ -34,7 +34,7 @@ def chain(client: TestClient, auth: Auth, session: Session) -> None:
     # Sent twenty days ago, seen ten days later and today: a 10-day wait, +50 min a week.
     session.execute(update(Referral).where(Referral.id == uuid.UUID(seen["id"]))
                     .values(created_at=utcnow() - timedelta(days=20)))  # fmt: skip
-    session.flush()
+    session.commit()
     today = today_in_helsinki()
     for days_ago, per_day in ((10, 20), (0, 45)):
         body = visit_body(visited_on=str(today - timedelta(days=days_ago)),

@@ -50,7 +50,7 @@ def visits(client: TestClient, auth: Auth, session: Session) -> list[Patient]:
             if code == "399" and index < 2:
                 _visit(session, referral, date(2025, 4, 2), "phone")
             seen.append(patient)
-    session.flush()
+    session.commit()
     return seen
 
 
