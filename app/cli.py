@@ -59,7 +59,10 @@ def serve(
         host=host,
         port=port,
         log_config=None,
-        proxy_headers=False,
+        # Forwarded headers only from the configured proxies: anyone else could claim any
+        # address, and escape the per-client rate limit with it.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
         timeout_graceful_shutdown=20,
     )
 

@@ -44,6 +44,24 @@ class Settings(BaseSettings):
     # An unknown `kid` refreshes the key set, but not more often than this (no refresh storms).
     jwks_min_refresh_seconds: int = 30
 
+    # Requests per minute on the endpoints that check a token, per network client (a health
+    # centre behind one address counts as one), per user, and per user for writes. Each process
+    # keeps its own count: with N replicas a client meets N times these.
+    rate_limits_enabled: bool = True
+    rate_limit_client_per_minute: int = Field(default=3000, ge=1)
+    rate_limit_user_per_minute: int = Field(default=600, ge=1)
+    rate_limit_user_writes_per_minute: int = Field(default=120, ge=1)
+    # Refused before parsing: headers over this (431), bodies over this (413), JSON nested
+    # deeper than this (400).
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_json_depth: int = Field(default=32, ge=4)
+    # Addresses or networks of the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto
+    # are believed (the ingress controller's pods); none by default: the peer is the client.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Browser origins allowed to call the API (CORS); none by default.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
     dev_issuer_enabled: bool | None = None  # None: on in development, off in production
     dev_issuer_url: str = "http://127.0.0.1:8000/dev"
     dev_issuer_key_file: Path = Path("askel-dev-issuer.jwk")
@@ -82,10 +100,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="before")
     @classmethod
-    def _split_issuers(cls, data: object) -> object:
-        if isinstance(data, dict) and isinstance(data.get("oidc_issuers"), str):
-            raw = data["oidc_issuers"]
-            data["oidc_issuers"] = [part.strip() for part in raw.split(",") if part.strip()]
+    def _split_lists(cls, data: object) -> object:
+        for name in ("oidc_issuers", "cors_origins", "trusted_proxies"):
+            if isinstance(data, dict) and isinstance(data.get(name), str):
+                data[name] = [part.strip() for part in data[name].split(",") if part.strip()]
         return data
 
     @model_validator(mode="after")

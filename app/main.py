@@ -7,16 +7,19 @@ from contextlib import asynccontextmanager
 
 import httpx2 as httpx
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from app.access.audit.refusals import record_refusal
 from app.access.authn import DiscoveredKeySource, KeySource, StaticKeySource, TokenVerifier
 from app.access.dev_issuer import DevIssuer, load_or_create_key
 from app.access.principal import LOCAL_ISSUER
+from app.access.throttle import RateLimits
 from app.api import api_router
 from app.config import Settings, get_settings
 from app.db import Database
 from app.errors import install_error_handlers
 from app.fhir_sync.router import router as fhir_router
+from app.hardening import RequestLimits, RequestLimitsMiddleware, SecurityHeadersMiddleware
 from app.observability import RequestContextMiddleware
 from app.observability import router as operations_router
 
@@ -75,8 +78,25 @@ def create_app(
         account_issuers={settings.dev_issuer_url: LOCAL_ISSUER} if settings.dev_issuer_on else {},
     )
 
+    app.state.rate_limits = RateLimits.from_settings(settings)
     install_error_handlers(app, record_refusal)
+    # The last added runs first: the limits are checked inside the request's context (its id
+    # and access line), and every answer, refusals included, gets the security headers.
+    limits = RequestLimits(
+        settings.max_header_bytes, settings.max_body_bytes, settings.max_json_depth
+    )
+    app.add_middleware(RequestLimitsMiddleware, limits=limits)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT"],
+            allow_headers=["Authorization", "Content-Type", "Accept-Language", "If-Match",
+                           "Idempotency-Key", "X-Request-ID"],
+            expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID", "Content-Language"],
+        )  # fmt: skip
     app.include_router(operations_router)
     app.include_router(api_router)
     app.include_router(fhir_router)

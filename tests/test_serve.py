@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2 as httpx
@@ -29,12 +30,20 @@ def free_port() -> int:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    with serving(tmp_path) as served:
+        yield served
+
+
+@contextmanager
+def serving(tmp_path: Path, **settings: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`askel serve` in `tmp_path`, with nothing configured but these `ASKEL_*` settings."""
     askel = shutil.which("askel", path=str(Path(sys.executable).parent))
     assert askel, "the askel console script must be installed"
     assert readme_commands()[0].endswith("askel serve")
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("ASKEL_")}
     env["ASKEL_DEV_ISSUER_URL"] = f"http://127.0.0.1:{port}/dev"
+    env.update((f"ASKEL_{name.upper()}", value) for name, value in settings.items())
     process = subprocess.Popen(
         [askel, "serve", "--port", str(port)],
         cwd=tmp_path,
@@ -102,3 +111,19 @@ def test_production_on_development_defaults_refuses_to_start(tmp_path: Path) -> 
     assert "ASKEL_HETU_KEY" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "askel.db").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("trusted", [True, False])
+def test_forwarded_addresses_count_only_from_a_trusted_proxy(tmp_path: Path, trusted: bool) -> None:
+    proxies = {"trusted_proxies": "127.0.0.1"} if trusted else {}
+    with serving(tmp_path, rate_limit_client_per_minute="3", **proxies) as (base, _process):
+
+        def status_from(address: str) -> int:
+            headers = {"X-Forwarded-For": address, "Authorization": "Bearer guess"}
+            return httpx.get(f"{base}/api/v1/services", headers=headers).status_code
+
+        # Behind the proxy, each forwarded address is a client of its own; from anyone else
+        # the header is a claim, and all four requests are one client's.
+        statuses = [status_from(f"192.0.2.{n}") for n in range(1, 5)]
+        assert statuses == ([401] * 4 if trusted else [401, 401, 401, 429])

@@ -28,6 +28,7 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import JWKRegistry, KeySet
 
+from app.access import throttle
 from app.access.principal import Principal, Profession, Role
 from app.errors import InvalidToken, Unauthenticated
 from app.i18n import N_
@@ -206,11 +207,13 @@ async def authenticate(request: Request) -> Principal:
     cached: Principal | None = getattr(request.state, "claimed_principal", None)
     if cached is not None:
         return cached
+    throttle.check_client(request)
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated()
     verifier: TokenVerifier = request.app.state.token_verifier
     principal = await verifier.verify(token.strip())
+    throttle.check_user(request, principal)
     request.state.claimed_principal = principal
     return principal
 

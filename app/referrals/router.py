@@ -362,7 +362,7 @@ def referral_reasons(
     principal: ReferralReader,
     session: WriteSession,
     kind: Literal["reject", "return", "cancel", "complete"] | None = None,
-    accept_language: Annotated[str | None, Header()] = None,
+    accept_language: Annotated[str | None, Header(max_length=200)] = None,
 ) -> list[ReasonCodeRead]:
     """The coded reasons valid today, in the caller's language."""
     language = negotiate_language(accept_language)

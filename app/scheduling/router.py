@@ -7,10 +7,11 @@ import uuid
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.security import APIKeyQuery
 from pydantic import BaseModel, Field
 
+from app.access import throttle
 from app.access.permissions import AppointmentBooker, RecordUser, ReferralReader, SlotSearcher
 from app.db import WriteSession
 from app.errors import Forbidden, NotFound, ValidationFailed, problem_responses
@@ -315,12 +316,14 @@ def revoke_calendar_token(
     },
 )
 def calendar(
+    request: Request,
     counsellor_id: uuid.UUID,
     token: Annotated[str | None, Depends(feed_token_scheme)],
     session: WriteSession,
 ) -> Response:
     """The counsellor's appointments as iCalendar, with the feed token instead of a bearer
     token; times, places and visit types only, no patient identifiers."""
+    throttle.check_client(request)
     if not token or len(token) > 100:
         raise NotFound()
     body = calendar_feed.feed(session, counsellor_id, token, utcnow())
