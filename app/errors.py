@@ -8,6 +8,7 @@ answered with a generic 500 that carries no stack trace, SQL or input.
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -251,6 +252,18 @@ def problem_response(request: Request, error: AppError) -> JSONResponse:
     return JSONResponse(body, status_code=error.status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def _allowed_methods(request: Request, starlettes: str) -> str:
+    """Every method the API document has at this address (Starlette's own header names only
+    the first route's, and an address may have a route per method)."""
+    for template, item in request.app.openapi()["paths"].items():
+        parts = re.split(r"(\{[^}/]+\})", template)
+        pattern = "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts)
+        if re.fullmatch(pattern, request.url.path):
+            methods = {method.upper() for method in item}
+            return ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))
+    return starlettes
+
+
 RefusalRecorder = Callable[[Request, AppError], Awaitable[None]]
 
 
@@ -273,7 +286,8 @@ def install_error_handlers(app: FastAPI, record_refusal: RefusalRecorder) -> Non
         if exc.status_code == 404:
             error = RouteNotFound()
         elif exc.status_code == 405:
-            error = MethodNotAllowed(headers=dict(exc.headers or {}))
+            allow = _allowed_methods(request, (exc.headers or {}).get("Allow", ""))
+            error = MethodNotAllowed(headers={"Allow": allow})
         else:
             error = AppError()
         return problem_response(request, error)

@@ -9,6 +9,7 @@ import httpx2 as httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from app import openapi
 from app.access.audit.refusals import record_refusal
 from app.access.authn import DiscoveredKeySource, KeySource, StaticKeySource, TokenVerifier
 from app.access.dev_issuer import DevIssuer, load_or_create_key
@@ -100,4 +101,5 @@ def create_app(
     app.include_router(operations_router)
     app.include_router(api_router)
     app.include_router(fhir_router)
+    openapi.install(app)
     return app

@@ -41,7 +41,10 @@ def test_a_wrong_method_is_405_with_allow(client: TestClient) -> None:
     response = client.delete("/healthz")
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD"
+    # One address, a route for each method: Allow names them all.
+    both = client.delete("/api/v1/appointments")
+    assert both.headers["allow"] == "GET, HEAD, POST"
 
 
 @pytest.mark.parametrize(

@@ -7,70 +7,23 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2 as httpx
 import pytest
 
+from tests.fixtures.serving import LOG, serving
 from tests.test_readme import readme_commands
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    assert readme_commands()[0].endswith("askel serve")
     with serving(tmp_path) as served:
         yield served
-
-
-@contextmanager
-def serving(tmp_path: Path, **settings: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`askel serve` in `tmp_path`, with nothing configured but these `ASKEL_*` settings."""
-    askel = shutil.which("askel", path=str(Path(sys.executable).parent))
-    assert askel, "the askel console script must be installed"
-    assert readme_commands()[0].endswith("askel serve")
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("ASKEL_")}
-    env["ASKEL_DEV_ISSUER_URL"] = f"http://127.0.0.1:{port}/dev"
-    env.update((f"ASKEL_{name.upper()}", value) for name, value in settings.items())
-    process = subprocess.Popen(
-        [askel, "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            if process.poll() is not None:
-                break
-            try:
-                if httpx.get(f"{base}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield base, process
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
 
 
 @pytest.mark.slow
@@ -78,7 +31,7 @@ def test_askel_serve_answers_readyz_and_an_authenticated_call(
     served: tuple[str, subprocess.Popen[bytes]], tmp_path: Path
 ) -> None:
     base, process = served
-    assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
+    assert process.poll() is None, (tmp_path / LOG).read_text()
     assert httpx.get(f"{base}/readyz").json() == {"status": "ok", "database": "ok"}
     assert (tmp_path / "askel.db").exists()
     token = httpx.post(f"{base}/dev/token", json={"username": "nurse.laihia"}).json()
@@ -91,8 +44,7 @@ def test_askel_serve_answers_readyz_and_an_authenticated_call(
     process.send_signal(signal.SIGTERM)
     # uvicorn finishes in-flight work, then re-raises the signal it caught.
     assert process.wait(timeout=30) in (0, -signal.SIGTERM)
-    assert process.stdout is not None
-    lines = [json.loads(line) for line in process.stdout.read().decode().splitlines()]
+    lines = [json.loads(line) for line in (tmp_path / LOG).read_text().splitlines()]
     messages = [line["message"] for line in lines]
     assert "Application shutdown complete." in messages
     assert all("131052" not in json.dumps(line) for line in lines)

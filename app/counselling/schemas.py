@@ -4,10 +4,10 @@ import uuid
 from datetime import date
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
 from app.kit.clock import today_in_helsinki
-from app.kit.types import LocalDateTime
+from app.kit.types import LocalDateTime, Number, WholeNumber
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -19,7 +19,7 @@ class FitnessTest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Short = Field(description="e.g. UKK-kävelytesti, 6 minuutin kävelytesti")
-    value: float = Field(ge=0, le=100000)
+    value: Number = Field(ge=0, le=100000)
     unit: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
 
 
@@ -30,19 +30,19 @@ class VisitFields(BaseModel):
 
     visited_on: date
     contact_type: ContactType
-    duration_minutes: int = Field(ge=5, le=480)
+    duration_minutes: WholeNumber = Field(ge=5, le=480)
     appointment_id: uuid.UUID | None = None
-    mvpa_days_per_week: int | None = Field(default=None, ge=0, le=7)
-    mvpa_minutes_per_day: int | None = Field(default=None, ge=0, le=1000)
-    strength_days_per_week: int | None = Field(default=None, ge=0, le=7)
-    sitting_hours_per_day: float | None = Field(default=None, ge=0, le=24)
+    mvpa_days_per_week: WholeNumber | None = Field(default=None, ge=0, le=7)
+    mvpa_minutes_per_day: WholeNumber | None = Field(default=None, ge=0, le=1000)
+    strength_days_per_week: WholeNumber | None = Field(default=None, ge=0, le=7)
+    sitting_hours_per_day: Number | None = Field(default=None, ge=0, le=24)
     stage_of_change: StageOfChange | None = None
     barriers: Text | None = None
     resources: Text | None = None
-    weight_kg: float | None = Field(default=None, ge=2, le=400)
-    waist_cm: float | None = Field(default=None, ge=30, le=250)
-    systolic_mmhg: int | None = Field(default=None, ge=60, le=260)
-    diastolic_mmhg: int | None = Field(default=None, ge=30, le=160)
+    weight_kg: Number | None = Field(default=None, ge=2, le=400)
+    waist_cm: Number | None = Field(default=None, ge=30, le=250)
+    systolic_mmhg: WholeNumber | None = Field(default=None, ge=60, le=260)
+    diastolic_mmhg: WholeNumber | None = Field(default=None, ge=30, le=160)
     fitness_test: FitnessTest | None = None
     note: Text | None = None
 
@@ -90,17 +90,17 @@ class Goal(BaseModel):
 
     what: Short
     measure: Literal["minutes_per_week", "strength_days_per_week", "steps_per_day", "other"]
-    target: float = Field(ge=0, le=100000)
+    target: Number = Field(ge=0, le=100000)
     target_date: date
-    achieved: bool = False
+    achieved: StrictBool = False
 
 
 class PlannedActivity(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Short = Field(description="e.g. kävely, vesijumppa, kuntosali")
-    frequency_per_week: int = Field(ge=1, le=21)
-    minutes: int = Field(ge=5, le=600)
+    frequency_per_week: WholeNumber = Field(ge=1, le=21)
+    minutes: WholeNumber = Field(ge=5, le=600)
     intensity: Literal["light", "moderate", "vigorous"]
     where: Short | None = Field(default=None, description="e.g. a municipal group or a club")
 
@@ -113,7 +113,9 @@ class PlanIn(BaseModel):
     goals: list[Goal] = Field(min_length=1, max_length=20)
     activities: list[PlannedActivity] = Field(min_length=1, max_length=30)
     support_agreed: Text | None = None
-    follow_up_months: list[int] = Field(default_factory=lambda: [1, 3, 6, 12], max_length=12)
+    follow_up_months: list[WholeNumber] = Field(
+        default_factory=lambda: [1, 3, 6, 12], max_length=12
+    )
     agreed_with_patient: Literal[True] = Field(
         description="The plan is made jointly: it is saved only as agreed with the patient."
     )

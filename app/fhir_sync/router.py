@@ -37,7 +37,7 @@ async def _json(request: Request) -> Any:
         raise InvalidFhirResource(reason="the body is not JSON") from None
 
 
-@router.get("/metadata")
+@router.get("/metadata", response_class=Response, responses={200: {"content": {FHIR_JSON: {}}}})
 def capability_statement() -> JSONResponse:
     """What Askel's FHIR endpoint offers (no token needed)."""
     return _fhir(

@@ -15,7 +15,7 @@ from app.db import WriteSession
 from app.errors import Forbidden, RefusalContext, ValidationFailed, problem_responses
 from app.jobs import outbox
 from app.kit.clock import utcnow
-from app.kit.types import LocalDateTime
+from app.kit.types import LocalDateTime, WholeNumber
 from app.organisations.models import OrganisationKind
 
 router = APIRouter(prefix="/admin/outbox", tags=["administration"])
@@ -35,7 +35,7 @@ class DeadLetter(BaseModel):
 class Replay(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    event_ids: list[int] = Field(default_factory=list, max_length=1000,
+    event_ids: list[WholeNumber] = Field(default_factory=list, max_length=1000,
                                  description="Empty: every dead letter.")  # fmt: skip
 
 

@@ -4,7 +4,6 @@ in `policies.py` (the care relationship). A referral the caller may not see answ
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response, status
@@ -23,6 +22,7 @@ from app.kit.idempotency import (
     IdempotencyKeyReused,
 )
 from app.kit.pagination import Cursor, InvalidCursor, Limit, Page, decode_cursor, encode_cursor
+from app.kit.types import CalendarDate
 from app.kit.versions import IfMatch, etag, expected_version
 from app.patients.models import Patient
 from app.referrals import policies, service
@@ -152,8 +152,8 @@ def list_referrals(
     session: WriteSession,
     status_: Annotated[list[Status] | None, Query(alias="status")] = None,
     urgency: Literal["routine", "urgent"] | None = None,
-    created_from: date | None = None,
-    created_to: date | None = None,
+    created_from: CalendarDate | None = None,
+    created_to: CalendarDate | None = None,
     booking_by_service: bool | None = None,
     limit: Limit = 25,
     cursor: Cursor = None,

@@ -5,7 +5,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
 from app.kit.types import LocalDateTime
 from app.patients.schemas import LanguageCode
@@ -54,8 +54,8 @@ class ReferralCreate(BaseModel):
     urgency: Urgency = "routine"
     preferred_language: LanguageCode = "fi"
     contact_mode: ContactMode = "in_person"
-    consent_to_counselling: bool
-    book_by_service: bool = Field(
+    consent_to_counselling: StrictBool
+    book_by_service: StrictBool = Field(
         default=False, description="No suitable slot found: the service books and contacts."
     )
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from app.kit.types import LocalDateTime
+from app.kit.types import LocalDateTime, WholeNumber
 from app.patients.schemas import LanguageCode
 
 VisitType = Literal["first_visit", "follow_up", "group"]
@@ -28,14 +28,14 @@ class _Times(BaseModel):
 
 
 class RuleIn(_Times):
-    weekday: int = Field(ge=0, le=6, description="Monday 0 ... Sunday 6.")
+    weekday: WholeNumber = Field(ge=0, le=6, description="Monday 0 ... Sunday 6.")
     start_time: time = Field(description="Helsinki local time.")
     end_time: time
     location: Location
     modes: list[Mode] = Field(min_length=1)
     visit_types: list[VisitType] = Field(min_length=1)
     languages: list[LanguageCode] = Field(min_length=1)
-    group_capacity: int = Field(default=8, ge=2, le=50)
+    group_capacity: WholeNumber = Field(default=8, ge=2, le=50)
     valid_from: date
     valid_until: date | None = None
 
@@ -55,7 +55,7 @@ class ExceptionIn(_Times):
     modes: list[Mode] = Field(default_factory=list)
     visit_types: list[VisitType] = Field(default_factory=list)
     languages: list[LanguageCode] = Field(default_factory=list)
-    group_capacity: int = Field(default=8, ge=2, le=50)
+    group_capacity: WholeNumber = Field(default=8, ge=2, le=50)
     note: Annotated[str, StringConstraints(max_length=500)] | None = None
 
     @model_validator(mode="after")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -15,6 +14,7 @@ from app.db import WriteSession
 from app.errors import Forbidden, NotFound, ValidationFailed, problem_responses
 from app.i18n import Language, negotiate_language
 from app.kit.clock import today_in_helsinki
+from app.kit.types import CalendarDate
 from app.organisations import service as organisations
 from app.statistics import card, service
 from app.statistics.schemas import (
@@ -51,8 +51,8 @@ def visit_statistics(
     principal: StatisticsReader,
     session: WriteSession,
     group_by: Annotated[list[Group] | None, Query(max_length=4)] = None,
-    visited_from: date | None = None,
-    visited_to: date | None = None,
+    visited_from: CalendarDate | None = None,
+    visited_to: CalendarDate | None = None,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> VisitStatistics | Response:
     """Counselling visits and distinct patients in a period (this year so far unless given),
@@ -88,8 +88,8 @@ def referral_statistics(
     principal: StatisticsReader,
     session: WriteSession,
     group_by: Annotated[list[ReferralGroup] | None, Query(max_length=4)] = None,
-    sent_from: date | None = None,
-    sent_to: date | None = None,
+    sent_from: CalendarDate | None = None,
+    sent_to: CalendarDate | None = None,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> ReferralStatistics | Response:
     """The service chain for referrals sent in a period (this year so far unless given): sent,
