@@ -2,7 +2,9 @@
 failures with exponential backoff and jitter until they are dead-lettered.
 
 Several workers may run at once on PostgreSQL: claiming uses `FOR UPDATE SKIP LOCKED`, so no
-event is handled by two of them. Delivery is at least once; handlers make re-sends harmless.
+event is handled by two of them, and an event is claimed only after every earlier one of its
+aggregate is published, so each aggregate's events go out in order. Delivery is at least once;
+handlers make re-sends harmless.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.db import Database
 from app.jobs.errors import PermanentFailure
@@ -35,6 +37,20 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _claim(session: Session, prefixes: list[str], now: datetime, limit: int) -> list[OutboxEvent]:
+    # An event waits while an earlier one of its aggregate is unpublished (being handled by
+    # another worker, waiting for a retry, or dead-lettered): each referral's events reach the
+    # peer in the order they happened, and never two of them at once.
+    earlier = aliased(OutboxEvent)
+    earlier_unpublished = (
+        select(earlier.id)
+        .where(
+            earlier.aggregate_type == OutboxEvent.aggregate_type,
+            earlier.aggregate_id == OutboxEvent.aggregate_id,
+            earlier.id < OutboxEvent.id,
+            earlier.published_at.is_(None),
+        )
+        .exists()
+    )
     statement = (
         select(OutboxEvent)
         .where(
@@ -42,6 +58,7 @@ def _claim(session: Session, prefixes: list[str], now: datetime, limit: int) -> 
             OutboxEvent.dead_lettered_at.is_(None),
             OutboxEvent.next_attempt_at <= now,
             or_(*[OutboxEvent.event_type.startswith(prefix) for prefix in prefixes]),
+            ~earlier_unpublished,
         )
         .order_by(OutboxEvent.id)
         .limit(limit)
