@@ -77,9 +77,10 @@ def run_once(
     """Handle up to `batch` due events, each in a transaction of its own (so that the locks a
     handler takes, the audit chain's among them, are held for one event, never across the
     network calls of the next); the number handled, succeeded or failed."""
-    moment = now or utcnow()
     handled = 0
     for _ in range(batch):
+        # Each event's own moment: when it was published (or failed) is when it happened.
+        moment = now or utcnow()
         with database.write_sessions() as session, session.begin():
             claimed = _claim(session, list(handlers), moment, 1)
             if not claimed:
