@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -27,6 +28,11 @@ stats_cli = typer.Typer(help="The statistics facts.", no_args_is_help=True)
 cli.add_typer(stats_cli, name="stats")
 
 log = logging.getLogger("askel")
+
+
+class DemoScale(StrEnum):
+    demo = "demo"
+    national = "national"
 
 
 @cli.command()
@@ -310,6 +316,14 @@ def demo_data(
     list_patients: Annotated[
         bool, typer.Option("--list-patients", help="Print the synthetic demo patients.")
     ] = False,
+    scale: Annotated[
+        DemoScale,
+        typer.Option(
+            help="demo: the demo region (once). national: on an empty PostgreSQL database, "
+            "2,000 counsellors with 16 weeks of slots, 500,000 patients and referrals, "
+            "2 million visits, for benchmarks."
+        ),
+    ] = DemoScale.demo,
 ) -> None:
     """Add the demo organisations, users and patients (once), or list the demo patients."""
     from app.demo_data import demo_patients
@@ -318,9 +332,28 @@ def demo_data(
         for patient in demo_patients():
             typer.echo(json.dumps(vars(patient), ensure_ascii=False))
         return
-    _upgrade(get_settings().database_url)
+    settings = get_settings()
+    _upgrade(settings.database_url)
+    if scale is DemoScale.national:
+        _national_demo_data(settings)
+        return
     added = _seed_demo_data(progress=True)
     typer.echo("Demo data added." if added else "Demo data is already there.")
+
+
+def _national_demo_data(settings: Settings) -> None:
+    from app import demo_national
+
+    if settings.is_sqlite:
+        typer.echo("askel: the national dataset is written with PostgreSQL's COPY", err=True)
+        raise typer.Exit(2)
+    sizes = demo_national.Scale()
+    with typer.progressbar(length=sizes.rows, label="Writing the national dataset") as bar:
+        written = demo_national.generate(settings.database_url, sizes, progress=bar.update)
+    if written:
+        typer.echo(f"National dataset written: {sizes.rows:,} rows, statistics facts built.")
+    else:
+        typer.echo("The national dataset is already there.")
 
 
 @stats_cli.command("rebuild")

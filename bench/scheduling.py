@@ -29,7 +29,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, timedelta
-from datetime import time as clock_time
 from pathlib import Path
 
 import httpx2 as httpx
@@ -37,89 +36,29 @@ import psycopg
 
 from app import db
 from app.demo_data import seed
-from app.kit.clock import today_in_helsinki
-from app.scheduling.calendar_rules import WeeklyRule, Window, slots_between
+from app.demo_national import add_counsellors_and_slots, copy_rows, libpq
 
 ROOT = Path(__file__).resolve().parent.parent
-PER_SERVICE = 10
 WEEKS = 16
 
 
-def plain(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://")
-
-
-def copy_rows(
-    connection: psycopg.Connection,
-    table: str,
-    columns: list[str],
-    rows: Iterator[tuple[object, ...]],
-) -> int:
-    count = 0
-    with (
-        connection.cursor() as cursor,
-        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row(row)
-            count += 1
-    return count
-
-
 def generate(url: str, counsellors: int) -> dict[str, list[str]]:
-    """Organisations, services, counsellors and their slots; the demo data for tokens."""
+    """The demo region, then the services, counsellors and their slots; {service: counsellors}."""
     db.upgrade(url)
     database = db.Database.from_url(url)
     with database.write_sessions() as session, session.begin():
         seed(session)
     database.dispose()
-    rule = WeeklyRule(0, Window(clock_time(8), clock_time(14), "Liikuntahalli", ("in_person", "phone"),
-                                ("first_visit", "follow_up"), ("fi", "sv"), 8), date(2026, 1, 1), None)  # fmt: skip
-    today = today_in_helsinki()
-    template = [
-        spec for weekday in range(5)
-        for spec in slots_between(today, today + timedelta(weeks=WEEKS, days=-1),
-                                  [WeeklyRule(weekday, rule.window, rule.valid_from, None)], [])
-    ]  # fmt: skip
-    services: dict[str, list[str]] = {}
-    with psycopg.connect(plain(url)) as connection:
-        municipality = connection.execute(
-            "SELECT id FROM organisations WHERE kind = 'municipality' ORDER BY code LIMIT 1"
-        ).fetchone()[0]
-        service_ids = [uuid.uuid4() for _ in range(max(1, counsellors // PER_SERVICE))]
-        copy_rows(connection, "counselling_services",
-                  ["id", "code", "municipality_id", "name_fi", "name_sv", "languages", "modes", "locations", "created_at"],
-                  ((sid, f"bench-{i}", municipality, f"Palvelu {i}", f"Tjänst {i}", '["fi","sv"]',
-                    '["in_person","phone"]', "[]", "now()") for i, sid in enumerate(service_ids)))  # fmt: skip
-        counsellor_ids = [uuid.uuid4() for _ in range(counsellors)]
-        for index, cid in enumerate(counsellor_ids):
-            services.setdefault(str(service_ids[index % len(service_ids)]), []).append(str(cid))
-        copy_rows(connection, "users",
-                  ["id", "username", "display_name", "organisation_id", "roles", "profession", "service_id", "active", "created_at"],
-                  ((cid, f"bench.counsellor{i}", f"Neuvoja {i}", municipality, '["counsellor"]', "counsellor",
-                    service_ids[i % len(service_ids)], True, "now()") for i, cid in enumerate(counsellor_ids)))  # fmt: skip
-
-        def slot_rows() -> Iterator[tuple[object, ...]]:
-            for index, cid in enumerate(counsellor_ids):
-                sid = service_ids[index % len(service_ids)]
-                for spec in template:
-                    yield (uuid.uuid4(), cid, sid, spec.start_at, spec.end_at, spec.visit_type, spec.capacity, 0,
-                           spec.location, ",in_person,phone,", ",fi,sv,", False)  # fmt: skip
-
-        started = time.perf_counter()
-        written = copy_rows(connection, "slots",
-                            ["id", "counsellor_id", "service_id", "start_at", "end_at", "visit_type", "capacity",
-                             "booked_count", "location", "modes", "languages", "withdrawn"], slot_rows())  # fmt: skip
-        connection.commit()
-        connection.execute("ANALYZE")
-        print(f"slots written: {written:,} in {time.perf_counter() - started:.1f} s", flush=True)
+    started = time.perf_counter()
+    services = add_counsellors_and_slots(url, counsellors, WEEKS)
+    print(f"counsellors and slots written in {time.perf_counter() - started:.1f} s", flush=True)
     return services
 
 
 def referrals(url: str, service_ids: list[str], count: int) -> list[tuple[str, str]]:
     """(referral id, service id) pairs, sent by the demo doctor, for the booking clients: each
     of a patient of its own, as bookings in the same minute rarely share a patient."""
-    with psycopg.connect(plain(url)) as connection:
+    with psycopg.connect(libpq(url)) as connection:
         patients = [uuid.uuid4() for _ in range(count)]
         copy_rows(connection, "patients",
                   ["id", "hetu_hash", "hetu_ciphertext", "birth_date", "sex", "given_name", "family_name",

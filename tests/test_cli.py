@@ -173,3 +173,11 @@ def test_sync_poll_and_replay(
     database.dispose()
     code, output = run("sync", "replay")
     assert (code, output.strip()) == (0, "1 dead-lettered events will be sent again."), output
+
+
+def test_the_national_dataset_needs_postgresql(cli_env: str) -> None:
+    if not cli_env.startswith("sqlite"):
+        pytest.skip("the refusal is SQLite's")
+    code, output = run("demo-data", "--scale", "national")
+    assert code == 2
+    assert "PostgreSQL" in output

@@ -1,0 +1,277 @@
+"""Load benchmark (not a test): a day's mix of work against the national dataset on PostgreSQL.
+
+Fills the database with `askel demo-data --scale national` (if it is not there yet), adds
+referrals waiting for a first visit in the benchmark's services, starts PROCESSES `askel serve`
+processes on it, and for DURATION seconds lets CLIENTS concurrent clients with real tokens of
+several users do what the service's users do, in these proportions:
+
+- clinicians search free slots (35), book one for a waiting referral (15), open their worklist (10);
+- counsellors open a referral (10) and record a visit on one in counselling (15);
+- statisticians ask for visit counts by month (5) and the service-chain funnel (5);
+- and `GET /healthz` of the same processes (5) is the yardstick.
+
+It prints throughput and p50 / p95 / p99 per operation and writes them to BENCHMARKS.md with a
+description of the machine. Rate limits are off: one demo user stands for many here.
+
+Usage (PostgreSQL URL of a database you may fill; the first run takes several minutes):
+    python bench/load.py postgresql+psycopg://postgres@127.0.0.1:5432/askel_load \
+        [--duration 60] [--clients 40] [--processes 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx2 as httpx
+import psycopg
+
+from app.demo_national import copy_rows, libpq
+from tests.fixtures.serving import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+WAITING = 20_000
+CLINICIANS = [f"{p}.{m}" for p in ("doctor", "nurse", "physiotherapist")
+              for m in ("laihia", "isokyro", "kaskinen")]  # fmt: skip
+COUNSELLORS = ["counsellor1.laihia", "counsellor2.laihia"]
+STATISTICIANS = ["statistician.region", "statistician.laihia"]
+MIX = {"search slots": 35, "book": 15, "worklist": 10, "open referral": 10,
+       "record visit": 15, "visit counts": 5, "funnel": 5, "healthz": 5}  # fmt: skip
+
+
+def prepare(url: str) -> tuple[list[str], list[tuple[str, str]], list[str]]:
+    """The national dataset, and what the clients work on: the benchmark's services, referrals
+    waiting in them (id, service), and Laihia's referrals in counselling."""
+    env = {**os.environ, "ASKEL_DATABASE_URL": url}
+    askel = str(Path(sys.executable).parent / "askel")
+    subprocess.run([askel, "demo-data", "--scale", "national"], env=env, check=True)
+    with psycopg.connect(libpq(url)) as connection:
+        services = [str(r[0]) for r in connection.execute(
+            "SELECT id FROM counselling_services WHERE code LIKE 'bench-%' ORDER BY code")]  # fmt: skip
+        doctor = connection.execute("SELECT id FROM users WHERE username = 'doctor.laihia'")
+        doctor_id = doctor.fetchone()[0]  # type: ignore[index]
+        waiting = [(uuid.uuid4(), uuid.uuid4(), random.choice(services)) for _ in range(WAITING)]
+        copy_rows(connection, "patients",
+                  ["id", "hetu_hash", "hetu_ciphertext", "birth_date", "sex", "given_name",
+                   "family_name", "home_municipality_code", "language", "created_by", "created_at"],
+                  ((pid, os.urandom(32).hex(), os.urandom(40), date(1960, 1, 1), "female", "Aino",
+                    "Testinen", "399", "fi", "load", "now()") for _rid, pid, _sid in waiting))  # fmt: skip
+        copy_rows(connection, "referrals",
+                  ["id", "patient_id", "service_id", "referrer_id", "referrer_subject",
+                   "referrer_organisation", "reason_codes", "reason_text", "goal", "urgency",
+                   "priority", "preferred_language", "contact_mode", "consent_to_counselling",
+                   "status", "version", "booking_by_service", "created_at", "updated_at"],
+                  ((rid, pid, sid, doctor_id, "doctor.laihia", "ts-laihia",
+                    '[{"system":"icd10","code":"E11.9"}]', "x", "x", "routine", 1, "fi",
+                    "in_person", True, "accepted", 1, False, "now()", "now()")
+                   for rid, pid, sid in waiting))  # fmt: skip
+        counselling = [str(r[0]) for r in connection.execute(
+            "SELECT r.id FROM referrals r JOIN counselling_services s ON s.id = r.service_id "
+            "WHERE s.code = 'ln-laihia' AND r.status = 'in_progress' LIMIT 20000")]  # fmt: skip
+        connection.commit()
+    return services, [(str(r), s) for r, _p, s in waiting], counselling
+
+
+@contextmanager
+def servers(url: str, count: int, directory: Path) -> Iterator[list[str]]:
+    """`count` API processes on the database, sharing one development key."""
+    key = directory / "dev-issuer.jwk"
+    with ExitStack() as stack:
+        bases = []
+        for _ in range(count):
+            port = free_port()
+            env = {**os.environ, "ASKEL_DATABASE_URL": url, "ASKEL_SEED_DEMO_DATA": "false",
+                   "ASKEL_MIGRATE_ON_START": "false", "ASKEL_LOG_LEVEL": "WARNING",
+                   "ASKEL_RATE_LIMITS_ENABLED": "false", "ASKEL_DEV_ISSUER_KEY_FILE": str(key),
+                   "ASKEL_DEV_ISSUER_URL": "http://askel-load/dev"}  # fmt: skip
+            process = subprocess.Popen(
+                [str(Path(sys.executable).parent / "askel"), "serve", "--port", str(port)],
+                env=env, cwd=directory, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            stack.callback(process.wait, 30)
+            stack.callback(process.terminate)
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(300):
+                try:
+                    if httpx.get(f"{base}/readyz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            bases.append(base)
+        yield bases
+
+
+class Work:
+    """The clients' shared state: tokens, what is left to book, where to record visits."""
+
+    def __init__(self, base: str, services: list[str], waiting: list[tuple[str, str]],
+                 counselling: list[str]) -> None:  # fmt: skip
+        with httpx.Client(base_url=base) as client:
+            self.tokens = {
+                user: client.post("/dev/token", json={"username": user}).json()["access_token"]
+                for user in CLINICIANS + COUNSELLORS + STATISTICIANS
+            }
+        self.services, self.counselling = services, counselling
+        self.waiting = iter(waiting)
+        self.lock = threading.Lock()
+        self.free: dict[str, list[str]] = {}
+
+    def auth(self, users: list[str]) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[random.choice(users)]}"}
+
+
+Operation = Callable[[httpx.Client], int]
+
+
+def operations(work: Work) -> dict[str, Operation]:
+    start = (date.today() + timedelta(days=1)).isoformat() + "T00:00:00+02:00"
+    end = (date.today() + timedelta(days=15)).isoformat() + "T00:00:00+02:00"
+
+    def search(client: httpx.Client) -> int:
+        service = random.choice(work.services)
+        params = {"service_id": service, "start": start, "end": end, "limit": 50}
+        answer = client.get("/api/v1/slots", params=params, headers=work.auth(CLINICIANS))
+        if answer.status_code == 200:
+            with work.lock:
+                work.free[service] = [slot["id"] for slot in answer.json()]
+        return answer.status_code
+
+    def book(client: httpx.Client) -> int:
+        with work.lock:
+            referral_id, service = next(work.waiting)
+            free = work.free.get(service) or []
+        if not free:
+            return search(client)
+        body = {"slot_id": random.choice(free[:20]), "referral_id": referral_id}
+        return client.post("/api/v1/appointments", json=body,
+                           headers=work.auth(["doctor.laihia"])).status_code  # fmt: skip
+
+    def record_visit(client: httpx.Client) -> int:
+        referral = random.choice(work.counselling)
+        body = {"visited_on": date.today().isoformat(), "contact_type": "phone",
+                "duration_minutes": 30, "mvpa_days_per_week": 3, "mvpa_minutes_per_day": 30,
+                "strength_days_per_week": 1}  # fmt: skip
+        return client.post(f"/api/v1/referrals/{referral}/visits", json=body,
+                           headers=work.auth(COUNSELLORS)).status_code  # fmt: skip
+
+    def reader(path: Callable[[], str], users: list[str], **params: object) -> Operation:
+        def read(client: httpx.Client) -> int:
+            return client.get(path(), params=params, headers=work.auth(users)).status_code
+
+        return read
+
+    year = {"visited_from": "2025-01-01", "visited_to": "2025-12-31", "group_by": "month"}
+    return {
+        "search slots": search,
+        "book": book,
+        "worklist": reader(lambda: "/api/v1/referrals", CLINICIANS, limit=25),
+        "open referral": reader(
+            lambda: f"/api/v1/referrals/{random.choice(work.counselling)}", COUNSELLORS
+        ),
+        "record visit": record_visit,
+        "visit counts": reader(lambda: "/api/v1/stats/visits", STATISTICIANS, **year),
+        "funnel": reader(
+            lambda: "/api/v1/stats/referrals",
+            STATISTICIANS,
+            sent_from="2025-01-01",
+            sent_to="2025-12-31",
+        ),
+        "healthz": reader(lambda: "/healthz", STATISTICIANS),
+    }
+
+
+def run(
+    bases: list[str], work: Work, clients: int, duration: float
+) -> dict[str, list[tuple[float, int]]]:
+    ops = operations(work)
+    names = list(MIX)
+    weights = [MIX[name] for name in names]
+    results: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    deadline = time.monotonic() + duration
+    spread = itertools.cycle(bases)
+
+    def client_loop(base: str) -> None:
+        with httpx.Client(base_url=base, timeout=60) as client:
+            while time.monotonic() < deadline:
+                name = random.choices(names, weights)[0]
+                started = time.perf_counter()
+                status = ops[name](client)
+                results[name].append((time.perf_counter() - started, status))
+
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        list(pool.map(client_loop, [next(spread) for _ in range(clients)]))
+    return results
+
+
+def machine() -> str:
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())  # fmt: skip
+    return f"{os.cpu_count()} cores ({model}), {memory:.0f} GiB, {platform.platform()}"
+
+
+def report(results: dict[str, list[tuple[float, int]]], duration: float, header: str) -> str:
+    lines = [header, "", "| operation | requests | throughput | p50 | p95 | p99 | answers |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    for name in MIX:
+        samples = results.get(name, [])
+        if len(samples) < 2:
+            continue
+        ms = statistics.quantiles([t * 1000 for t, _ in samples], n=100)
+        statuses: dict[int, int] = defaultdict(int)
+        for _, status in samples:
+            statuses[status] += 1
+        answers = ", ".join(f"{count} x {status}" for status, count in sorted(statuses.items()))
+        lines.append(f"| {name} | {len(samples):,} | {len(samples) / duration:.1f}/s | "
+                     f"{ms[49]:.0f} ms | {ms[94]:.0f} ms | {ms[98]:.0f} ms | {answers} |")  # fmt: skip
+    total = sum(len(s) for s in results.values())
+    lines += [
+        "",
+        f"All together: {total:,} requests in {duration:.0f} s, {total / duration:.1f}/s.",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("url")
+    parser.add_argument("--duration", type=float, default=60)
+    parser.add_argument("--clients", type=int, default=40)
+    parser.add_argument("--processes", type=int, default=2)
+    args = parser.parse_args()
+    services, waiting, counselling = prepare(args.url)
+    directory = ROOT / "build" / "load"
+    directory.mkdir(parents=True, exist_ok=True)
+    with servers(args.url, args.processes, directory) as bases:
+        work = Work(bases[0], services, waiting, counselling)
+        results = run(bases, work, args.clients, args.duration)
+    with psycopg.connect(libpq(args.url)) as connection:
+        version = connection.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
+        fsync = connection.execute("SHOW fsync").fetchone()[0]  # type: ignore[index]
+    header = (f"{date.today()}: {args.clients} clients, {args.processes} API processes "
+              f"(`askel serve`), {args.duration:.0f} s, PostgreSQL {version} (fsync {fsync}) on "
+              f"the same machine: {machine()}.")  # fmt: skip
+    text = report(results, args.duration, header)
+    print(text)
+    (ROOT / "build" / "load" / "last-run.md").write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
