@@ -5,14 +5,10 @@ per event and in order per referral, although one worker is killed with SIGKILL 
 from __future__ import annotations
 
 import itertools
-import os
 import signal
-import subprocess
-import sys
-import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import time as clock_time
@@ -38,7 +34,7 @@ from tests.fixtures.databases import fresh_database_url
 from tests.fixtures.factories import referral_body
 from tests.fixtures.peers import MedplumPeer
 from tests.fixtures.principals import principal_for
-from tests.fixtures.serving import LOG, serving
+from tests.fixtures.serving import LOG, serving, wait_for, worker
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 REFERRALS = 16
@@ -73,24 +69,6 @@ def database(tmp_path: Path, worker_id_suffix: str) -> Iterator[tuple[str, db.Da
             referral_service.send(session, doctor, ReferralCreate.model_validate(body))
     yield url, database
     database.dispose()
-
-
-def _worker(url: str, peer: MedplumPeer, tmp_path: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "ASKEL_DATABASE_URL": url, "ASKEL_FHIR_BASE_URL": peer.base_url,
-           "ASKEL_NOTICE_FILE": str(tmp_path / "notices.jsonl"), "ASKEL_LOG_LEVEL": "WARNING",
-           "ASKEL_DEV_ISSUER_KEY_FILE": str(tmp_path / "dev.jwk")}  # fmt: skip
-    command = [sys.executable, "-c", "from app.cli import main; main()", "worker",
-               "--poll-seconds", "0.05"]  # fmt: skip
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def _wait_for(condition: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _unpublished(database: db.Database) -> int:
@@ -152,15 +130,15 @@ def test_two_api_processes_and_two_workers_keep_every_promise(
         for slot in session.scalars(select(Slot)):
             assert slot.booked_count == sum(1 for a in booked if a.slot_id == slot.id)
 
-    workers = [_worker(url, medplum, tmp_path), _worker(url, medplum, tmp_path)]
+    workers = [worker(url, medplum.base_url, tmp_path), worker(url, medplum.base_url, tmp_path)]
     total = _unpublished(data)
     try:
-        assert _wait_for(lambda: _unpublished(data) <= total - 5, 60), "nothing was published"
+        assert wait_for(lambda: _unpublished(data) <= total - 5, 60), "nothing was published"
         workers[0].send_signal(signal.SIGKILL)
         workers[0].wait()
         assert _unpublished(data) > 0, "too late to kill a worker mid-way"
-        workers.append(_worker(url, medplum, tmp_path))
-        assert _wait_for(lambda: _unpublished(data) == 0, 180), _unpublished(data)
+        workers.append(worker(url, medplum.base_url, tmp_path))
+        assert wait_for(lambda: _unpublished(data) == 0, 180), _unpublished(data)
     finally:
         for process in workers:
             process.terminate()

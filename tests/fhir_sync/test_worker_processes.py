@@ -3,11 +3,7 @@ SIGKILL in the middle: nothing is lost and nothing is twice at the peer."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +20,7 @@ from tests.fixtures.databases import fresh_database_url
 from tests.fixtures.factories import referral_body
 from tests.fixtures.peers import MedplumPeer
 from tests.fixtures.principals import principal_for
+from tests.fixtures.serving import wait_for, worker
 
 pytestmark = pytest.mark.postgres_only
 REFERRALS = 40
@@ -46,42 +43,24 @@ def database(tmp_path: Path, worker_id_suffix: str) -> Iterator[tuple[str, db.Da
     database.dispose()
 
 
-def _worker(url: str, peer: MedplumPeer, tmp_path: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "ASKEL_DATABASE_URL": url, "ASKEL_FHIR_BASE_URL": peer.base_url,
-           "ASKEL_NOTICE_FILE": str(tmp_path / "notices.jsonl"), "ASKEL_LOG_LEVEL": "WARNING",
-           "ASKEL_DEV_ISSUER_KEY_FILE": str(tmp_path / "dev.jwk")}  # fmt: skip
-    command = [sys.executable, "-c", "from app.cli import main; main()", "worker",
-               "--poll-seconds", "0.05"]  # fmt: skip
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
 def _published(database: db.Database) -> int:
     with database.read_sessions() as session:
         statement = select(func.count()).select_from(OutboxEvent)
         return session.scalar(statement.where(OutboxEvent.published_at.is_not(None))) or 0
 
 
-def _wait_for(condition: object, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(
     database: tuple[str, db.Database], medplum: MedplumPeer, tmp_path: Path
 ) -> None:
     url, data = database
-    workers = [_worker(url, medplum, tmp_path), _worker(url, medplum, tmp_path)]
+    workers = [worker(url, medplum.base_url, tmp_path), worker(url, medplum.base_url, tmp_path)]
     try:
-        assert _wait_for(lambda: _published(data) >= 5, 60), "the workers published nothing"
+        assert wait_for(lambda: _published(data) >= 5, 60), "the workers published nothing"
         workers[0].send_signal(signal.SIGKILL)
         workers[0].wait()
         assert _published(data) < REFERRALS, "too late to kill anyone mid-way"
-        workers.append(_worker(url, medplum, tmp_path))
-        assert _wait_for(lambda: _published(data) == REFERRALS, 120), _published(data)
+        workers.append(worker(url, medplum.base_url, tmp_path))
+        assert wait_for(lambda: _published(data) == REFERRALS, 120), _published(data)
     finally:
         for process in workers:
             process.terminate()
