@@ -85,9 +85,9 @@ def complete(document: dict[str, Any]) -> None:
             _add(responses, errors)
             if PROBLEM_JSON not in responses.get("422", {}).get("content", {PROBLEM_JSON: 1}):
                 # FastAPI's own description of a validation error; ours is a problem.
-                responses["422"] = _documented(ValidationFailed)
-            if path == FHIR_PREFIX or path.startswith(FHIR_PREFIX + "/"):
-                _as_operation_outcomes(responses)
+                responses["422"] = {"description": f"`{ValidationFailed.code}`"}
+            fhir = path == FHIR_PREFIX or path.startswith(FHIR_PREFIX + "/")
+            _errors_in_their_form(responses, fhir)
             for name, (target, target_method, parameter) in NEXT_STEPS.get(
                 (path, method), {}
             ).items():
@@ -98,29 +98,25 @@ def complete(document: dict[str, Any]) -> None:
                 }
 
 
-def _documented(error: type[AppError]) -> dict[str, Any]:
-    return _with_problem_schema(problem_responses(error)[error.status])
-
-
 def _add(responses: dict[str, Any], errors: list[type[AppError]]) -> None:
     for status, entry in problem_responses(*errors).items():
         existing = responses.get(str(status))
         if existing is None:
-            responses[str(status)] = _with_problem_schema(entry)
+            responses[str(status)] = {"description": entry["description"]}
         elif entry["description"] not in existing.get("description", ""):
             existing["description"] = f"{existing.get('description', '')}, {entry['description']}"
 
 
-def _with_problem_schema(entry: dict[str, Any]) -> dict[str, Any]:
-    schema = {"$ref": "#/components/schemas/Problem"}
-    return {"description": entry["description"], "content": {PROBLEM_JSON: {"schema": schema}}}
-
-
-def _as_operation_outcomes(responses: dict[str, Any]) -> None:
+def _errors_in_their_form(responses: dict[str, Any], fhir: bool) -> None:
+    """Every error as it is answered: a problem, or under /fhir an OperationOutcome (FastAPI
+    would also list the model under application/json, which no error is sent as)."""
     outcome = {"type": "object", "properties": {"resourceType": {"const": "OperationOutcome"}}}
+    problem = {"$ref": "#/components/schemas/Problem"}
     for status, entry in responses.items():
         if status.startswith(("4", "5")):
-            entry["content"] = {FHIR_JSON: {"schema": outcome}}
+            entry["content"] = (
+                {FHIR_JSON: {"schema": outcome}} if fhir else {PROBLEM_JSON: {"schema": problem}}
+            )
 
 
 def _operation_ref(path: str, method: str) -> str:

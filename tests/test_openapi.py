@@ -35,3 +35,30 @@ def test_every_api_operation_is_described_and_documents_its_errors(client: TestC
 def test_the_problem_schema_is_published(client: TestClient) -> None:
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
     assert {"type", "title", "status", "detail", "code"} <= set(schemas["Problem"]["properties"])
+
+
+def test_every_error_response_is_documented_with_its_schema(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    problem = {"$ref": "#/components/schemas/Problem"}
+    for path, method, operation in operations(document):
+        for status, response in operation["responses"].items():
+            if not status.startswith(("4", "5")):
+                continue
+            where = f"{method} {path} {status}"
+            if path.startswith("/fhir"):
+                assert list(response["content"]) == ["application/fhir+json"], where
+            else:
+                assert response["content"] == {"application/problem+json": {"schema": problem}}, (
+                    where
+                )
+
+
+def test_the_refusals_before_an_endpoint_runs_are_documented(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    for path, method, operation in operations(document):
+        responses = set(operation["responses"])
+        assert "431" in responses, f"{method} {path}"
+        if "requestBody" in operation:
+            assert {"400", "413"} <= responses, f"{method} {path}"
+        if operation.get("security"):
+            assert {"401", "429"} <= responses, f"{method} {path}"
