@@ -50,9 +50,16 @@ class Referral(IdMixin, CreatedAtMixin, Base):
     # Every UPDATE says `WHERE version = <read version>`: of two concurrent writers one wins.
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own hook
     __table_args__ = (
+        # One index per way of seeing referrals, each in the worklist's order.
         Index("ix_referrals_service_worklist", "service_id", "priority", "created_at", "id"),
-        Index("ix_referrals_referrer_organisation", "referrer_organisation", "created_at"),
-        Index("ix_referrals_referrer_id", "referrer_id", "created_at"),
+        Index(
+            "ix_referrals_organisation_worklist",
+            "referrer_organisation",
+            "priority",
+            "created_at",
+            "id",
+        ),
+        Index("ix_referrals_referrer_worklist", "referrer_id", "priority", "created_at", "id"),
     )
 
 

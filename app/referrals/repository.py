@@ -5,7 +5,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, false, or_, select
+from sqlalchemy import ColumnElement, Connection, Row, and_, false, or_, select, union
 from sqlalchemy.orm import Session, load_only
 
 from app.access.permissions import Permission, has_permission
@@ -68,16 +68,21 @@ def events(session: Session, referral_id: uuid.UUID) -> Sequence[ReferralEvent]:
     return session.scalars(statement).all()
 
 
-def readable(principal: Principal) -> ColumnElement[bool]:
-    """The referrals the caller may see, as one condition: every list starts from it (the same
-    rule as `policies.can_read`)."""
-    clauses: list[ColumnElement[bool]] = []
+def _ways_to_see(principal: Principal) -> list[ColumnElement[bool]]:
+    """Each way the caller may see a referral (the same rule as `policies.can_read`)."""
+    ways: list[ColumnElement[bool]] = []
     if has_permission(principal, Permission.referral_triage) and principal.service_id:
-        clauses.append(Referral.service_id == principal.service_id)
+        ways.append(Referral.service_id == principal.service_id)
     if has_permission(principal, Permission.referral_send):
-        clauses.append(Referral.referrer_id == principal.user_id)
-        clauses.append(Referral.referrer_organisation == principal.organisation)
-    return or_(*clauses) if clauses else false()
+        ways.append(Referral.referrer_id == principal.user_id)
+        ways.append(Referral.referrer_organisation == principal.organisation)
+    return ways
+
+
+def readable(principal: Principal) -> ColumnElement[bool]:
+    """The referrals the caller may see, as one condition: every list starts from it."""
+    ways = _ways_to_see(principal)
+    return or_(*ways) if ways else false()
 
 
 def in_care_of(session: Session, principal: Principal, patient_id: uuid.UUID) -> bool:
@@ -100,7 +105,7 @@ def worklist(
     session: Session, principal: Principal, where: WorklistFilter, limit: int
 ) -> Sequence[Row[Referral, Patient]]:
     """One page, urgent first and newest first, with each referral's patient: one query."""
-    conditions = [readable(principal)]
+    conditions: list[ColumnElement[bool]] = []
     if where.statuses:
         conditions.append(Referral.status.in_(where.statuses))
     if where.urgency:
@@ -124,6 +129,17 @@ def worklist(
                 ),
             )
         )
+    order = (Referral.priority, Referral.created_at.desc(), Referral.id.desc())
+    # Each way of seeing referrals walks its own index in the list's order and stops after a
+    # page; the page is the first of their union. (One OR over them would sort every referral
+    # of a busy health station for each page.)
+    pages = [
+        select(Referral.id).where(way, *conditions).order_by(*order).limit(limit).subquery()
+        for way in _ways_to_see(principal)
+    ]
+    if not pages:
+        return []
+    candidates = union(*(select(page.c.id) for page in pages)).subquery()
     statement = (
         select(Referral, Patient)
         .join(Patient, Referral.patient_id == Patient.id)
@@ -137,8 +153,8 @@ def worklist(
                 Patient.language,
             )
         )
-        .where(*conditions)
-        .order_by(Referral.priority, Referral.created_at.desc(), Referral.id.desc())
+        .where(Referral.id.in_(select(candidates.c.id)))
+        .order_by(*order)
         .limit(limit)
     )
     return session.execute(statement).all()
