@@ -40,7 +40,7 @@ def test_the_api_holds_to_its_document_under_fuzzing(
              "--header", f"Authorization: Bearer {token}",
              "--report", "junit", "--report-dir", str(tmp_path / "report"),
              "--no-color"],
-            capture_output=True, text=True, timeout=540,
+            capture_output=True, text=True, timeout=540, cwd=tmp_path,
         )  # fmt: skip
     errors = [line for line in (tmp_path / LOG).read_text().splitlines() if "unhandled" in line]
     assert run.returncode == 0, run.stdout[-8000:] + "\n".join(errors[:5])
