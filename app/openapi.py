@@ -24,7 +24,7 @@ from app.errors import (
 from app.hardening import HeadersTooLarge, JsonTooDeep, PayloadTooLarge
 
 # (path, method) of a create -> {link name: (path, method of the next operation, parameter)}:
-# the created record's `id` fills the parameter.
+# the created record's `id` fills the parameter (`body.NAME`: that field of the request body).
 NEXT_STEPS: dict[tuple[str, str], dict[str, tuple[str, str, str]]] = {
     ("/api/v1/referrals", "post"): {
         "read": ("/api/v1/referrals/{referral_id}", "get", "referral_id"),
@@ -39,9 +39,9 @@ NEXT_STEPS: dict[tuple[str, str], dict[str, tuple[str, str, str]]] = {
         "visits": ("/api/v1/referrals/{referral_id}/visits", "get", "referral_id"),
         "plan": ("/api/v1/referrals/{referral_id}/plan", "get", "referral_id"),
     },
+    # A patient's consents are another matter: they need a care relationship, a referral.
     ("/api/v1/patients", "post"): {
-        "consents": ("/api/v1/patients/{patient_id}/consents", "get", "patient_id"),
-        "give_consent": ("/api/v1/patients/{patient_id}/consents", "post", "patient_id"),
+        "refer": ("/api/v1/referrals", "post", "body.patient_id"),
     },
     ("/api/v1/appointments", "post"): {
         "read": ("/api/v1/appointments/{appointment_id}", "get", "appointment_id"),
@@ -92,10 +92,12 @@ def complete(document: dict[str, Any]) -> None:
                 (path, method), {}
             ).items():
                 created = responses.get("201") or responses["200"]
-                created.setdefault("links", {})[name] = {
-                    "operationRef": _operation_ref(target, target_method),
-                    "parameters": {parameter: "$response.body#/id"},
-                }
+                link: dict[str, Any] = {"operationRef": _operation_ref(target, target_method)}
+                if parameter.startswith("body."):
+                    link["requestBody"] = {parameter.removeprefix("body."): "$response.body#/id"}
+                else:
+                    link["parameters"] = {parameter: "$response.body#/id"}
+                created.setdefault("links", {})[name] = link
 
 
 def _add(responses: dict[str, Any], errors: list[type[AppError]]) -> None:

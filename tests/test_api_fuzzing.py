@@ -6,19 +6,63 @@ refused for its shape, nothing invalid accepted."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx2 as httpx
 import pytest
 
+from app.demo_data import demo_patients
 from tests.fixtures.databases import fresh_database_url
 from tests.fixtures.serving import LOG, serving
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
+HOOKS = Path(__file__).with_name("fuzzing_hooks.py")
 ROLES = ["doctor.laihia", "counsellor1.laihia", "admin.region", "auditor.region",
          "statistician.laihia", "steward.region", "patient-system"]  # fmt: skip
+LAIHIA = [patient.hetu for patient in demo_patients() if patient.home_municipality_code == "399"]
+
+
+def config_with_known_records(base: str, token: str, directory: Path) -> Path:
+    """The configuration, and values that name records which exist: random identity codes and
+    patient ids find nobody, and a chain that cannot create a referral goes nowhere."""
+    headers = {"Authorization": f"Bearer {token}"}
+    found = [httpx.post(f"{base}/api/v1/patients/lookup", json={"hetu": hetu}, headers=headers)
+             for hetu in LAIHIA[:5]]  # fmt: skip
+    patients = [answer.json()["id"] for answer in found if answer.status_code == 200]
+    known = {
+        # Known patients (a look-up finds them) and new ones (registering them succeeds once).
+        "hetus": LAIHIA[:5] + [_identity_code(number) for number in range(40)],
+        "patients": patients or ["00000000-0000-4000-8000-000000000000"],
+        "reasons": ["E11.9", "I10", "E66.0"],
+        "code_systems": ["icd10"],
+    }
+    lines = [CONFIG.read_text()]
+    for name, values in known.items():
+        lines.append(f"[dictionaries.{name}]\nvalues = {json.dumps(values)}\n")
+    lines.append("[parameters]")
+    for path, name in (("body.hetu", "hetus"), ("body.patient_id", "patients"),
+                       ("body.reason_codes[*].code", "reasons"),
+                       ("body.reason_codes[*].system", "code_systems")):  # fmt: skip
+        lines.append(f'"{path}" = {{ dictionary = "{name}", probability = 0.8 }}')
+    config = directory / "schemathesis.toml"
+    config.write_text("\n".join(lines) + "\n")
+    return config
+
+
+def _identity_code(number: int) -> str:
+    """A valid identity code from the test range (individual numbers 900-999), born 1950-1989."""
+    born = date(1950, 1, 1) + timedelta(days=number * 353)
+    digits = f"{born:%d%m%y}{900 + number:03d}"
+    return f"{digits[:6]}-{digits[6:]}{CHECK_CHARACTERS[int(digits) % 31]}"
+
+
+CHECK_CHARACTERS = "0123456789ABCDEFHJKLMNPRSTUVWXY"
 
 
 @pytest.mark.slow
@@ -32,16 +76,24 @@ def test_the_api_holds_to_its_document_under_fuzzing(
         assert process.poll() is None, (tmp_path / LOG).read_text()
         answer = httpx.post(f"{base}/dev/token", json={"username": username})
         token = answer.json()["access_token"]
+        doctor = httpx.post(f"{base}/dev/token", json={"username": "doctor.laihia"})
+        config = config_with_known_records(base, doctor.json()["access_token"], tmp_path)
         run = subprocess.run(
             [str(Path(sys.executable).parent / "schemathesis"),
-             "--config-file", str(CONFIG), "run", f"{base}/openapi.json",
+             "--config-file", str(config), "run", f"{base}/openapi.json",
              "--checks", "all", "--max-examples", "5", "--seed", "1",
              "--phases", "examples,coverage,fuzzing,stateful",
              "--header", f"Authorization: Bearer {token}",
              "--report", "junit", "--report-dir", str(tmp_path / "report"),
              "--no-color"],
             capture_output=True, text=True, timeout=540, cwd=tmp_path,
+            env={**os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS)},
         )  # fmt: skip
     errors = [line for line in (tmp_path / LOG).read_text().splitlines() if "unhandled" in line]
     assert run.returncode == 0, run.stdout[-8000:] + "\n".join(errors[:5])
     assert "Tested: " in run.stdout
+    if username == "doctor.laihia":
+        # A clinician's chains register a patient, refer them, and read and move the referral.
+        covered = re.search(r"API Links:\s+(\d+) covered", run.stdout)
+        assert covered is not None
+        assert int(covered.group(1)) >= 3, run.stdout[-3000:]
