@@ -4,20 +4,10 @@ send, so that the chain goes on to read and move it. The other phases keep their
 
 from __future__ import annotations
 
-from typing import Any
-
 import schemathesis
 from schemathesis.generation.meta import TestPhase
 
-SENDABLE_REFERRAL: dict[str, Any] = {
-    "reason_codes": [{"system": "icd10", "code": "E11.9"}],
-    "reason_text": "Tyypin 2 diabetes, liikunta vähäistä.",
-    "goal": "150 minuuttia reipasta liikuntaa viikossa.",
-    "urgency": "routine",
-    "preferred_language": "fi",
-    "contact_mode": "in_person",
-    "consent_to_counselling": True,
-}
+from tests.fixtures.factories import referral_body
 
 
 @schemathesis.hook
@@ -32,5 +22,5 @@ def map_case(context: schemathesis.HookContext, case: schemathesis.Case) -> sche
         and (case.method, case.path) == ("POST", "/api/v1/referrals")
         and isinstance(case.body, dict)
     ):
-        case.body = {**SENDABLE_REFERRAL, "patient_id": case.body.get("patient_id")}
+        case.body = referral_body(case.body.get("patient_id"))
     return case

@@ -23,6 +23,7 @@ from tests.fixtures.serving import LOG, serving
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 HOOKS = Path(__file__).with_name("fuzzing_hooks.py")
+ROOT = Path(__file__).resolve().parent.parent
 ROLES = ["doctor.laihia", "counsellor1.laihia", "admin.region", "auditor.region",
          "statistician.laihia", "steward.region", "patient-system"]  # fmt: skip
 LAIHIA = [patient.hetu for patient in demo_patients() if patient.home_municipality_code == "399"]
@@ -87,7 +88,7 @@ def test_the_api_holds_to_its_document_under_fuzzing(
              "--report", "junit", "--report-dir", str(tmp_path / "report"),
              "--no-color"],
             capture_output=True, text=True, timeout=540, cwd=tmp_path,
-            env={**os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS)},
+            env={**os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS), "PYTHONPATH": str(ROOT)},
         )  # fmt: skip
     errors = [line for line in (tmp_path / LOG).read_text().splitlines() if "unhandled" in line]
     assert run.returncode == 0, run.stdout[-8000:] + "\n".join(errors[:5])
