@@ -32,6 +32,13 @@ class PayloadTooLarge(AppError):
     detail = N_("The request body is larger than {limit} bytes.")
 
 
+class NulCharacter(AppError):
+    status = 400
+    code = "nul_character"
+    title = N_("NUL character in the request")
+    detail = N_("The request contains a NUL character, which no field accepts.")
+
+
 class JsonTooDeep(AppError):
     status = 400
     code = "json_too_deep"
@@ -44,6 +51,23 @@ class RequestLimits:
     max_header_bytes: int = 16 * 1024
     max_body_bytes: int = 1024 * 1024
     max_json_depth: int = 32
+
+
+# A JSON escape for NUL: \u0000 whose backslash is not itself escaped.
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def has_nul(scope: Scope, body: bytes) -> bool:
+    """Whether the address, the query or the body carries a NUL character: no text field
+    accepts one, and PostgreSQL cannot store one."""
+    query: bytes = scope.get("query_string", b"")
+    return (
+        "\x00" in scope["path"]
+        or b"%00" in query
+        or b"\x00" in query
+        or b"\x00" in body
+        or _JSON_NUL.search(body) is not None
+    )
 
 
 # Strings as a whole (they may hold brackets), or one bracket: enough to measure nesting.
@@ -93,6 +117,9 @@ class RequestLimitsMiddleware:
         except _TooLarge:
             error = PayloadTooLarge(limit=self.limits.max_body_bytes)
             await problem_response(Request(scope), error)(scope, receive, send)
+            return
+        if has_nul(scope, body):
+            await problem_response(Request(scope), NulCharacter())(scope, receive, send)
             return
         if body and _is_json(scope) and json_depth(body) > self.limits.max_json_depth:
             error = JsonTooDeep(limit=self.limits.max_json_depth)

@@ -1,5 +1,5 @@
 """The OpenAPI document, completed with what holds for every operation rather than one: the
-refusals that come before an endpoint runs (oversized, too deep, too fast), the validation
+refusals that come before an endpoint runs (oversized, too deep, a NUL, too fast), the validation
 error in its problem+json form, errors under /fhir as OperationOutcomes, and the links from a
 created record to what can be done with it next."""
 
@@ -21,7 +21,7 @@ from app.errors import (
     ValidationFailed,
     problem_responses,
 )
-from app.hardening import HeadersTooLarge, JsonTooDeep, PayloadTooLarge
+from app.hardening import HeadersTooLarge, JsonTooDeep, NulCharacter, PayloadTooLarge
 
 # (path, method) of a create -> {link name: (path, method of the next operation, parameter)}:
 # the created record's `id` fills the parameter (`body.NAME`: that field of the request body).
@@ -77,7 +77,7 @@ def complete(document: dict[str, Any]) -> None:
     for path, item in document["paths"].items():
         for method, operation in item.items():
             responses: dict[str, Any] = operation.setdefault("responses", {})
-            errors: list[type[AppError]] = [HeadersTooLarge]
+            errors: list[type[AppError]] = [HeadersTooLarge, NulCharacter]
             if "requestBody" in operation:
                 errors += [AppError, JsonTooDeep, PayloadTooLarge]
             if operation.get("security"):

@@ -20,6 +20,7 @@ from app.config import Settings
 from app.hardening import json_depth
 from app.kit.rate_limit import RateLimiter
 from app.main import create_app
+from app.patients.models import Patient
 from app.referrals.models import Referral
 from tests.fixtures.factories import demo_patient, referral_body
 
@@ -82,6 +83,29 @@ def test_json_nested_too_deep_is_refused_before_it_is_parsed(
     # Within the limit, the schema decides.
     shallow = client.post("/api/v1/referrals", content=nested(5), headers=headers)
     assert shallow.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [("/api/v1/patients", b'{"given_name": "A\\u0000", "hetu": "010101-123N"}'),
+     ("/api/v1/patients?x=%00", b"{}"), ("/api/v1/patients", b'{"given_name": "A\x00"}')],
+)  # fmt: skip
+def test_a_nul_character_is_refused_before_it_reaches_the_database(
+    client: TestClient, auth: Auth, session: Session, path: str, body: bytes
+) -> None:
+    before = session.scalar(select(func.count()).select_from(Patient))
+    headers = {**auth(DOCTOR), "Content-Type": "application/json"}
+    response = client.post(path, content=body, headers=headers)
+    assert response.status_code == 400
+    assert response.json()["code"] == "nul_character"
+    assert session.scalar(select(func.count()).select_from(Patient)) == before
+
+
+def test_an_escaped_backslash_before_u0000_is_text_not_nul(client: TestClient, auth: Auth) -> None:
+    body = b'{"hetu": "010101-123N", "given_name": "A\\\\u0000"}'
+    response = client.post("/api/v1/patients/lookup", content=body, headers={
+        **auth(DOCTOR), "Content-Type": "application/json"})  # fmt: skip
+    assert response.json().get("code") != "nul_character"
 
 
 @pytest.mark.parametrize(
