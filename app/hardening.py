@@ -1,7 +1,8 @@
 """What every request must pass before the application reads it, and what every response carries.
 
 Oversized headers (431) and bodies (413) are refused before anything is parsed; a JSON body
-nested deeper than any of our schemas is refused (400) before the parser recurses into it; every
+nested deeper than any of our schemas is refused (400) before the parser recurses into it, and
+a NUL character anywhere (422) before it reaches a database that cannot store it; every
 response carries the security headers below. The body is read at most to its limit, so a
 client cannot make a process hold more than that per request.
 """
@@ -33,7 +34,8 @@ class PayloadTooLarge(AppError):
 
 
 class NulCharacter(AppError):
-    status = 400
+    # Well-formed JSON (or a well-formed address) whose content no field accepts.
+    status = 422
     code = "nul_character"
     title = N_("NUL character in the request")
     detail = N_("The request contains a NUL character, which no field accepts.")

@@ -96,7 +96,7 @@ def test_a_nul_character_is_refused_before_it_reaches_the_database(
     before = session.scalar(select(func.count()).select_from(Patient))
     headers = {**auth(DOCTOR), "Content-Type": "application/json"}
     response = client.post(path, content=body, headers=headers)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["code"] == "nul_character"
     assert session.scalar(select(func.count()).select_from(Patient)) == before
 

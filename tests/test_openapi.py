@@ -57,7 +57,7 @@ def test_the_refusals_before_an_endpoint_runs_are_documented(client: TestClient)
     document = client.get("/openapi.json").json()
     for path, method, operation in operations(document):
         responses = set(operation["responses"])
-        assert {"400", "431"} <= responses, f"{method} {path}"
+        assert {"422", "431"} <= responses, f"{method} {path}"
         if "requestBody" in operation:
             assert {"400", "413"} <= responses, f"{method} {path}"
         if operation.get("security"):
