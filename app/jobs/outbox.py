@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.jobs.models import OutboxEvent
@@ -32,6 +32,21 @@ def enqueue(
     session.add(event)
     session.flush()
     return event
+
+
+def withdraw(
+    session: Session, *, aggregate_type: str, aggregate_id: uuid.UUID, event_type: str
+) -> int:
+    """Take back the aggregate's events of this type that have not gone out (e.g. the reminder
+    of a cancelled appointment), in the caller's transaction; the number withdrawn. One being
+    handled by a worker right now is waited for, and then is no longer withdrawn."""
+    statement = delete(OutboxEvent).where(
+        OutboxEvent.aggregate_type == aggregate_type,
+        OutboxEvent.aggregate_id == aggregate_id,
+        OutboxEvent.event_type == event_type,
+        OutboxEvent.published_at.is_(None),
+    )
+    return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)

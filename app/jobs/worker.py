@@ -39,7 +39,9 @@ def backoff(attempts: int) -> timedelta:
 def _claim(session: Session, prefixes: list[str], now: datetime, limit: int) -> list[OutboxEvent]:
     # An event waits while an earlier one of its aggregate is unpublished (being handled by
     # another worker, waiting for a retry, or dead-lettered): each referral's events reach the
-    # peer in the order they happened, and never two of them at once.
+    # peer in the order they happened, and never two of them at once. An earlier event
+    # scheduled for later and not yet tried (a reminder due the day before a visit) holds
+    # nothing back: what is due now goes now, and order holds among what is due.
     earlier = aliased(OutboxEvent)
     earlier_unpublished = (
         select(earlier.id)
@@ -48,6 +50,7 @@ def _claim(session: Session, prefixes: list[str], now: datetime, limit: int) -> 
             earlier.aggregate_id == OutboxEvent.aggregate_id,
             earlier.id < OutboxEvent.id,
             earlier.published_at.is_(None),
+            or_(earlier.next_attempt_at <= now, earlier.attempts > 0),
         )
         .exists()
     )

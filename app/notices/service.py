@@ -17,10 +17,28 @@ from app.scheduling.models import Appointment
 
 REMINDER_BEFORE = timedelta(hours=24)
 PREFIX = "notice."
+AGGREGATE = "appointment"
 
 
-def queue(session: Session, appointment: Appointment, kind: str, now: datetime) -> None:
-    """A notice about the appointment now, and for a booking a reminder the day before."""
+def queue(
+    session: Session,
+    appointment: Appointment,
+    kind: str,
+    now: datetime,
+    *,
+    moved_from: Appointment | None = None,
+) -> None:
+    """A notice about the appointment now, and for a booking a reminder the day before. A
+    cancelled appointment's reminder, or that of the one a booking was moved from, is taken
+    back: it would name a visit that will not happen."""
+    for gone in (appointment if kind == "cancelled" else None, moved_from):
+        if gone is not None:
+            outbox.withdraw(
+                session,
+                aggregate_type=AGGREGATE,
+                aggregate_id=gone.id,
+                event_type=f"{PREFIX}reminder",
+            )
     _enqueue(session, appointment, kind, now)
     if kind in ("booked", "rescheduled") and appointment.start_at - REMINDER_BEFORE > now:
         _enqueue(session, appointment, "reminder", appointment.start_at - REMINDER_BEFORE)
@@ -29,7 +47,7 @@ def queue(session: Session, appointment: Appointment, kind: str, now: datetime) 
 def _enqueue(session: Session, appointment: Appointment, kind: str, due: datetime) -> None:
     event = outbox.enqueue(
         session,
-        aggregate_type="appointment",
+        aggregate_type=AGGREGATE,
         aggregate_id=appointment.id,
         event_type=f"{PREFIX}{kind}",
         payload={"appointment_id": str(appointment.id)},

@@ -41,6 +41,7 @@ from app.referrals.repository import WorklistFilter
 from app.referrals.schemas import (
     Actor,
     CancelBody,
+    CancelledAppointment,
     CompleteBody,
     PatientSummary,
     ReasonBody,
@@ -53,10 +54,12 @@ from app.referrals.schemas import (
     StatusReason,
 )
 from app.referrals.states import Action, Status
+from app.scheduling.exceptions import AppointmentsBooked
 
 router = APIRouter(tags=["referrals"])
 
 TRANSITION_ERRORS = problem_responses(
+    AppointmentsBooked,
     Forbidden,
     NotFound,
     IllegalTransition,
@@ -258,10 +261,13 @@ def _transition(
     response: Response,
     body: ReasonBody | None = None,
 ) -> ReferralRead:
-    referral = service.take(
-        session, principal, referral_id, action, expected_version(if_match), body
-    )
-    return _read(principal, referral, response)
+    taken = service.take(session, principal, referral_id, action, expected_version(if_match), body)
+    read = _read(principal, taken.referral, response)
+    read.cancelled_appointments = [
+        CancelledAppointment(id=a.id, start_at=a.start_at, counsellor_id=a.counsellor_id)
+        for a in taken.cancelled_appointments
+    ]
+    return read
 
 
 @router.post("/referrals/{referral_id}/accept", responses=TRANSITION_ERRORS)

@@ -65,6 +65,12 @@ class ReasonBody(BaseModel):
 
     reason_code: ReasonCodeValue
     reason_text: ShortText
+    cancel_booked_appointments: StrictBool = Field(
+        default=False,
+        description="Closing a referral cancels its appointments still to come: true confirms "
+        "it. Without it, a referral with such appointments is not closed (409 "
+        "`appointments_booked` lists them).",
+    )
 
 
 class CancelBody(ReasonBody):
@@ -85,6 +91,12 @@ class Referrer(BaseModel):
 class StatusReason(BaseModel):
     code: str
     text: str | None
+
+
+class CancelledAppointment(BaseModel):
+    id: uuid.UUID
+    start_at: LocalDateTime
+    counsellor_id: uuid.UUID
 
 
 class ReferralRead(BaseModel):
@@ -111,6 +123,11 @@ class ReferralRead(BaseModel):
     created_at: LocalDateTime
     updated_at: LocalDateTime
     allowed_actions: list[str] = Field(description="What the caller may do with it now.")
+    cancelled_appointments: list[CancelledAppointment] = Field(
+        default_factory=list,
+        description="The appointments this request cancelled: closing a referral frees those "
+        "still to come.",
+    )
 
 
 class PatientSummary(BaseModel):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -35,6 +37,9 @@ from app.referrals.exceptions import (
 from app.referrals.models import ReasonCode, Referral, ReferralEvent
 from app.referrals.schemas import CancelBody, CompleteBody, ReasonBody, ReferralCreate
 from app.referrals.states import OPEN, REASON_KIND, Action, Status, allowed_from, target
+
+if TYPE_CHECKING:
+    from app.scheduling.models import Appointment
 
 RESOURCE = "Referral"
 CLINICAL_PROFESSIONS = frozenset({Profession.doctor, Profession.nurse, Profession.physiotherapist})
@@ -203,6 +208,13 @@ def open_referral(session: Session, principal: Principal, referral_id: uuid.UUID
     return referral
 
 
+@dataclass(frozen=True, slots=True)
+class Transition:
+    referral: Referral
+    # Closing a referral cancels its appointments still to come: these.
+    cancelled_appointments: list[Appointment]
+
+
 def take(
     session: Session,
     principal: Principal,
@@ -210,9 +222,10 @@ def take(
     action: Action,
     expected_version: int | None,
     body: ReasonBody | None = None,
-) -> Referral:
+) -> Transition:
     """Move a referral on by `action`, if the caller may, the version is the one they read
-    and the life cycle allows it."""
+    and the life cycle allows it. Closing it cancels its appointments still to come, if the
+    caller confirmed that in the body."""
     referral = visible_for_change(session, principal, referral_id)
     # Refused attempts on a record the caller can see are audited with it.
     context = RefusalContext(RESOURCE, str(referral.id), str(referral.patient_id))
@@ -245,13 +258,17 @@ def take(
     _record_event(session, principal, referral, action, current, body)
     if action is Action.complete:
         _publish_outcome(session, referral)
+    cancelled: list[Appointment] = []
     if Status(referral.status) not in OPEN:
         # Imported here: scheduling builds on referrals, not the other way round.
         from app.scheduling import service as scheduling
 
-        scheduling.release_for_closed_referral(session, principal, referral, utcnow())
+        confirmed = body is not None and body.cancel_booked_appointments
+        cancelled = scheduling.release_for_closed_referral(
+            session, principal, referral, utcnow(), confirmed=confirmed
+        )
     _audit(session, principal, AuditAction.update, referral)
-    return referral
+    return Transition(referral, cancelled)
 
 
 def _publish_outcome(session: Session, referral: Referral) -> None:

@@ -58,3 +58,13 @@ class TooManyHolds(AppError):
     code = "too_many_holds"
     title = N_("Too many holds")
     detail = N_("You are holding several slots already. Book or let them lapse first.")
+
+
+class AppointmentsBooked(AppError):
+    status = 409
+    code = "appointments_booked"
+    title = N_("Appointments still booked")
+    detail = N_(
+        "The referral has appointments still to come. Closing it cancels them: confirm with "
+        "cancel_booked_appointments, or deal with them first."
+    )

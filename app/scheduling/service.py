@@ -19,6 +19,7 @@ from app.access.models import User
 from app.access.permissions import Permission, has_permission
 from app.access.principal import Principal
 from app.errors import Forbidden, NotFound, RefusalContext
+from app.kit.clock import to_helsinki
 from app.notices import service as notices
 from app.referrals import policies as referral_policies
 from app.referrals import service as referral_service
@@ -28,6 +29,7 @@ from app.scheduling import calendar_rules, repository
 from app.scheduling.exceptions import (
     AppointmentNotBooked,
     AppointmentNotStarted,
+    AppointmentsBooked,
     HoldExpired,
     ModeNotOffered,
     ReferralNotBookable,
@@ -345,7 +347,8 @@ def book(
 
 
 def _when(appointment: Appointment) -> str:
-    return appointment.start_at.isoformat()
+    # In Helsinki time with its offset, as every time Askel shows.
+    return to_helsinki(appointment.start_at)
 
 
 def _audit(session: Session, principal: Principal, action: AuditAction, a: Appointment) -> None:
@@ -464,7 +467,7 @@ def reschedule(
     old.rescheduled_to = new.id
     session.flush()
     referral_service.note(session, principal, referral, "appointment_rescheduled", _when(new))
-    notices.queue(session, new, "rescheduled", now)
+    notices.queue(session, new, "rescheduled", now, moved_from=old)
     _audit(session, principal, AuditAction.update, old)
     _audit(session, principal, AuditAction.create, new)
     return new
@@ -508,11 +511,21 @@ def needs_marking(appointment: Appointment, now: datetime) -> bool:
 
 
 def release_for_closed_referral(
-    session: Session, principal: Principal, referral: Referral, now: datetime
-) -> None:
-    """A referral that closes frees its future appointments: the counsellor's time, and no
-    reminders for a visit that will not happen."""
-    appointments = repository.booked_of_referral(session, referral.id, now)
+    session: Session, principal: Principal, referral: Referral, now: datetime, *, confirmed: bool
+) -> list[Appointment]:
+    """A referral that closes frees its appointments still to come: the counsellor's time, and
+    no reminders for a visit that will not happen. Only when the caller confirmed it: without,
+    the closing is refused with the appointments listed. Each is told to the patient and
+    noted on the referral's timeline; the ones cancelled are returned."""
+    appointments = list(repository.booked_of_referral(session, referral.id, now))
+    if appointments and not confirmed:
+        raise AppointmentsBooked(
+            extensions={
+                "appointments": [
+                    {"id": str(a.id), "start_at": to_helsinki(a.start_at)} for a in appointments
+                ]
+            }
+        )
     repository.lock_counsellors(session, [a.counsellor_id for a in appointments])
     for appointment in appointments:
         _locked_booked(session, appointment)
@@ -522,5 +535,9 @@ def release_for_closed_referral(
         appointment.cancel_reason = f"referral {referral.status}"
         appointment.late_cancellation = appointment.start_at - now < LATE_CANCELLATION
         session.flush()
+        referral_service.note(
+            session, principal, referral, "appointment_cancelled", _when(appointment)
+        )
         notices.queue(session, appointment, "cancelled", now)
         _audit(session, principal, AuditAction.update, appointment)
+    return appointments

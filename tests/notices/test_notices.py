@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from app.jobs.worker import MAX_ATTEMPTS, run_once
 from app.kit.clock import utcnow
 from app.notices import service as notices
 from app.notices.channel import FileChannel, HttpChannel
+from app.scheduling.models import Appointment
 from tests.fixtures.factories import demo_patient, send_referral
 from tests.scheduling.test_booking import RULES, book, search, user_id
 
@@ -99,6 +100,83 @@ def test_a_cancelled_appointment_gets_no_reminder(
     assert len(texts) == 2
     assert "avbokad" in texts[1]
     assert not any("Påminnelse" in text for text in texts)
+
+
+def sent_texts(out: Path) -> list[str]:
+    return [json.loads(line)["text"] for line in out.read_text().splitlines()]
+
+
+@pytest.fixture
+def worker(app: FastAPI, tmp_path: Path) -> Callable[..., list[str]]:
+    """Runs the notice worker once (now, or at the moment given); every text sent so far."""
+    out = tmp_path / "notices.jsonl"
+    out.touch()
+    handlers = {notices.PREFIX: lambda s, e: notices.deliver(s, e, FileChannel(out))}
+
+    def run(now: Any = None) -> list[str]:
+        run_once(app.state.db, handlers, now=now)
+        return sent_texts(out)
+
+    return run
+
+
+def test_a_cancellation_goes_out_at_once_and_its_reminder_is_withdrawn(
+    client: TestClient,
+    auth: Auth,
+    session: Session,
+    booked: dict[str, Any],
+    worker: Callable[..., list[str]],
+) -> None:
+    body = {"cancelled_by": "patient", "reason": "x"}
+    url = f"/api/v1/appointments/{booked['id']}/cancel"
+    assert client.post(url, json=body, headers=auth("doctor.laihia")).status_code == 200
+    # The reminder queued with the booking is due only the day before the visit: it neither
+    # holds the cancellation back nor waits to be sent.
+    assert [e.event_type for e in queued(session, booked["id"])] == [
+        "notice.booked",
+        "notice.cancelled",
+    ]
+    texts = worker()
+    assert len(texts) == 2
+    assert texts[0].startswith("Motionsrådgivning: din tid är")
+    assert "avbokad" in texts[1]
+    assert worker(utcnow() + timedelta(days=200)) == texts
+
+
+def test_a_moved_appointment_is_told_at_once_and_reminded_once_at_its_new_time(
+    client: TestClient,
+    auth: Auth,
+    session: Session,
+    booked: dict[str, Any],
+    worker: Callable[..., list[str]],
+) -> None:
+    slots = search(client, auth, uuid.UUID(booked["service_id"]))
+    later = next(slot for slot in slots if slot["start_at"] > booked["end_at"])
+    moved = client.post(
+        f"/api/v1/appointments/{booked['id']}/reschedule",
+        json={"slot_id": later["id"]},
+        headers=auth("doctor.laihia"),
+    )
+    assert moved.status_code == 200, moved.text
+    assert [e.event_type for e in queued(session, booked["id"])] == ["notice.booked"]
+    texts = worker()
+    assert len(texts) == 2
+    assert "din tid är flyttad" in texts[1]
+    reminders = [t for t in worker(utcnow() + timedelta(days=200)) if "Påminnelse" in t]
+    new_start = datetime.fromisoformat(moved.json()["start_at"])
+    when = f"{new_start:%d.%m.%Y} kl. {new_start:%H.%M}"
+    assert reminders == [f"Påminnelse: motionsrådgivning {when}, {later['location']}."]
+
+
+def test_notices_that_are_due_go_in_the_order_they_were_queued(
+    app: FastAPI, session: Session, booked: dict[str, Any], worker: Callable[..., list[str]]
+) -> None:
+    appointment = session.get_one(Appointment, uuid.UUID(booked["id"]))
+    notices.queue(session, appointment, "rescheduled", utcnow())
+    session.flush()
+    texts = worker()
+    assert [text.split(":")[0] for text in texts] == ["Motionsrådgivning", "Motionsrådgivning"]
+    assert "din tid är flyttad" in texts[1]
 
 
 def test_a_failing_gateway_is_retried_then_dead_lettered(

@@ -41,7 +41,12 @@ from tests.fixtures.principals import principal_for
 pytestmark = pytest.mark.postgres_only
 
 DOCTOR = "doctor.kaskinen"
-CANCEL = CancelBody(cancelled_by="patient", reason_code="patient_declined", reason_text="Ei.")
+CANCEL = CancelBody(
+    cancelled_by="patient",
+    reason_code="patient_declined",
+    reason_text="Ei.",
+    cancel_booked_appointments=True,
+)
 
 
 @pytest.fixture(scope="module")

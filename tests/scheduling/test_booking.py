@@ -507,6 +507,7 @@ def test_a_closed_referral_frees_its_future_appointments(
         "cancelled_by": "patient",
         "reason_code": "patient_declined",
         "reason_text": "Ei halua.",
+        "cancel_booked_appointments": True,
     }
     assert act(client, auth, "doctor.laihia", current, "cancel", body).status_code == 200
     freed = client.get(
