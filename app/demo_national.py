@@ -198,7 +198,7 @@ def add_history(
                    "counsellor1.laihia", "Neuvoja", "counsellor", visited,
                    rng.choice(("in_person", "phone", "video", "group")), 45, days, per_day,
                    days * per_day, rng.randrange(0, 4), None, None, None, None, None, None, None,
-                   None, None, None, None, False, now)  # fmt: skip
+                   None, None, None, None, False, now, now)  # fmt: skip
 
     with psycopg.connect(libpq(url)) as connection:
         copy_rows(connection, "patients",
@@ -221,6 +221,6 @@ def add_history(
                    "mvpa_minutes_per_day", "minutes_per_week", "strength_days_per_week",
                    "sitting_hours_per_day", "stage_of_change", "barriers", "resources",
                    "weight_kg", "waist_cm", "systolic_mmhg", "diastolic_mmhg", "fitness_test",
-                   "note", "correction_reason", "corrected", "created_at"],
+                   "note", "correction_reason", "corrected", "created_at", "first_recorded_at"],
                   visit_rows(), progress)  # fmt: skip
         connection.execute("ANALYZE")

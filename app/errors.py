@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import logging
 import re
-import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from string import Formatter
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.i18n import N_, Language, negotiate_language, translate
 
@@ -100,6 +102,14 @@ class InvalidToken(AppError):
     default_headers = (("WWW-Authenticate", 'Bearer error="invalid_token"'),)
 
 
+class AccountRefused(InvalidToken):
+    """A validly signed token whose account is unknown, deactivated or of another
+    organisation: refused like any invalid token, and audited under the subject and issuer it
+    claimed, since someone holding the issuer's signature tried."""
+
+    audit_outcome = "refused"
+
+
 class Forbidden(AppError):
     status = 403
     code = "forbidden"
@@ -174,31 +184,99 @@ def problem_responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]
     return out
 
 
-# Validation messages by pydantic error type; the rest fall back to a generic text.
-_VALIDATION_MESSAGES = {
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A rule a request's content must keep, beyond each field's type and bounds ("systolic
+    pressure must be higher than diastolic"). Raise `rule.broken()` in a validator: the caller
+    is told `code` and `message` in their language, at `field` of the object checked."""
+
+    code: str
+    message: str  # marked with N_; {name} placeholders are filled from broken()'s params
+    field: str | None = None
+
+    def __post_init__(self) -> None:
+        if RULES.setdefault(self.code, self) is not self:
+            raise ValueError(f"two rules have the code {self.code}")
+
+    def broken(self, **params: object) -> PydanticCustomError:
+        return PydanticCustomError(self.code, self.message, params)
+
+
+# Every rule, by code: declared where the rule lives, all known once the app is imported.
+RULES: dict[str, Rule] = {}
+
+PERIOD_REVERSED = Rule("period_reversed", N_("The period ends before it begins."))
+
+# Messages by pydantic's error type, with the limits its context gives (never the input).
+VALIDATION_MESSAGES = {
     "missing": N_("This field is required."),
     "extra_forbidden": N_("This field is not allowed."),
-    "string_too_short": N_("The text is too short."),
-    "string_too_long": N_("The text is too long."),
+    "string_too_short": N_("The text must have at least {min_length} characters."),
+    "string_too_long": N_("The text can have at most {max_length} characters."),
     "string_pattern_mismatch": N_("The text is not in the expected format."),
     "string_type": N_("A text value is expected."),
     "int_parsing": N_("A whole number is expected."),
     "int_type": N_("A whole number is expected."),
+    "int_from_float": N_("A whole number is expected."),
+    "int_parsing_size": N_("The number is too large."),
+    "float_parsing": N_("A number is expected."),
+    "float_type": N_("A number is expected."),
+    "finite_number": N_("A finite number is expected."),
     "bool_parsing": N_("A true/false value is expected."),
     "bool_type": N_("A true/false value is expected."),
-    "enum": N_("The value is not one of the allowed values."),
-    "literal_error": N_("The value is not one of the allowed values."),
+    "enum": N_("The value must be one of: {allowed}."),
+    "literal_error": N_("The value must be one of: {allowed}."),
     "uuid_parsing": N_("A valid identifier (UUID) is expected."),
-    "date_parsing": N_("A valid date is expected."),
-    "datetime_parsing": N_("A valid date and time is expected."),
+    "uuid_type": N_("A valid identifier (UUID) is expected."),
+    "date_parsing": N_("A valid date is expected, e.g. 2026-03-30."),
+    "date_type": N_("A valid date is expected, e.g. 2026-03-30."),
+    "date_from_datetime_parsing": N_("A valid date is expected, e.g. 2026-03-30."),
+    "date_from_datetime_inexact": N_("A date without a time is expected, e.g. 2026-03-30."),
+    "datetime_parsing": N_(
+        "A date and time with its offset is expected, e.g. 2026-03-30T09:00:00+03:00."
+    ),
+    "datetime_type": N_(
+        "A date and time with its offset is expected, e.g. 2026-03-30T09:00:00+03:00."
+    ),
+    "datetime_from_date_parsing": N_(
+        "A date and time with its offset is expected, e.g. 2026-03-30T09:00:00+03:00."
+    ),
+    "timezone_aware": N_(
+        "A date and time with its offset is expected, e.g. 2026-03-30T09:00:00+03:00."
+    ),
+    "time_parsing": N_("A valid time is expected, e.g. 09:30."),
+    "time_type": N_("A valid time is expected, e.g. 09:30."),
     "json_invalid": N_("The body is not valid JSON."),
+    "json_type": N_("The body is not valid JSON."),
     "model_attributes_type": N_("A JSON object is expected."),
+    "model_type": N_("A JSON object is expected."),
     "dict_type": N_("A JSON object is expected."),
     "list_type": N_("A list is expected."),
-    "greater_than_equal": N_("The value is too small."),
-    "less_than_equal": N_("The value is too large."),
+    "too_short": N_("At least {min_length} items are needed."),
+    "too_long": N_("At most {max_length} items are allowed."),
+    "greater_than_equal": N_("The value must be at least {ge}."),
+    "greater_than": N_("The value must be greater than {gt}."),
+    "less_than_equal": N_("The value must be at most {le}."),
+    "less_than": N_("The value must be less than {lt}."),
 }
 _GENERIC_VALIDATION_MESSAGE = N_("The value is not valid.")
+
+
+def _allowed(expected: str) -> str:
+    """Pydantic's "'a', 'b' or 'c'" as "a, b, c": the values alone, in no one language."""
+    return ", ".join(value.strip("'") for value in re.split(r", | or ", expected))
+
+
+def _validation_message(kind: str, context: dict[str, Any], language: Language) -> str:
+    rule = RULES.get(kind)
+    message = rule.message if rule else VALIDATION_MESSAGES.get(kind, _GENERIC_VALIDATION_MESSAGE)
+    if "expected" in context:
+        context = {**context, "allowed": _allowed(str(context["expected"]))}
+    names = {name for _text, name, _spec, _conversion in Formatter().parse(message) if name}
+    if not names <= context.keys():
+        # A context without the figure this text names: say what is wrong without it.
+        return translate(_GENERIC_VALIDATION_MESSAGE, language)
+    return translate(message, language, **{name: context[name] for name in names})
 
 
 def _validation_fields(exc: RequestValidationError, language: Language) -> list[dict[str, str]]:
@@ -206,12 +284,15 @@ def _validation_fields(exc: RequestValidationError, language: Language) -> list[
     fields = []
     for error in exc.errors():
         kind = str(error.get("type", "value_error"))
-        message = _VALIDATION_MESSAGES.get(kind, _GENERIC_VALIDATION_MESSAGE)
+        location = [str(part) for part in error.get("loc", ())]
+        rule = RULES.get(kind)
+        if rule is not None and rule.field is not None:
+            location.append(rule.field)
         fields.append(
             {
-                "field": ".".join(str(part) for part in error.get("loc", ())),
+                "field": ".".join(location),
                 "code": kind,
-                "message": translate(message, language),
+                "message": _validation_message(kind, dict(error.get("ctx") or {}), language),
             }
         )
     return fields
@@ -292,18 +373,34 @@ def install_error_handlers(app: FastAPI, record_refusal: RefusalRecorder) -> Non
             error = AppError()
         return problem_response(request, error)
 
-    async def on_unexpected(request: Request, exc: Exception) -> Response:
-        # Where it failed, not what it said: an exception's message may quote personal data.
-        log.error(
-            "unhandled error",
-            extra={
-                "error_type": type(exc).__name__,
-                "traceback": "".join(traceback.format_tb(exc.__traceback__)),
-            },
-        )
-        return problem_response(request, InternalError())
-
     app.add_exception_handler(AppError, on_app_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
-    app.add_exception_handler(Exception, on_unexpected)
+
+
+class UnexpectedErrorMiddleware:
+    """The one path of an unexpected error: logged once, here (the log formatter writes its
+    type and frames, never its message, which may quote personal data), and answered with a
+    generic 500. It never leaves the app, so the ASGI server never logs it in its own words,
+    as it would from Starlette's outermost handler."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        answered = False
+
+        async def watched(message: Message) -> None:
+            nonlocal answered
+            answered = answered or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as error:
+            log.error("unhandled error", exc_info=error)
+            if not answered:
+                await problem_response(Request(scope), InternalError())(scope, receive, send)

@@ -18,7 +18,7 @@ from app.access.throttle import RateLimits
 from app.api import api_router
 from app.config import Settings, get_settings
 from app.db import Database
-from app.errors import install_error_handlers
+from app.errors import UnexpectedErrorMiddleware, install_error_handlers
 from app.fhir_sync.router import router as fhir_router
 from app.hardening import RequestLimits, RequestLimitsMiddleware, SecurityHeadersMiddleware
 from app.observability import RequestContextMiddleware
@@ -87,6 +87,7 @@ def create_app(
         settings.max_header_bytes, settings.max_body_bytes, settings.max_json_depth
     )
     app.add_middleware(RequestLimitsMiddleware, limits=limits)
+    app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     if settings.cors_origins:

@@ -12,6 +12,7 @@ import logging
 import re
 import sys
 import time
+import traceback
 import uuid
 from typing import Any
 
@@ -50,8 +51,21 @@ OUTBOX_LAG = Gauge(
     ["aggregate"],
 )
 
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
+
+
+def _request_id(incoming: str) -> str:
+    """An incoming `X-Request-ID` is kept only in the form Askel makes itself, a UUID (written
+    as Askel writes it): anything else is free text that would reach the append-only audit
+    log, the server log and the answer, an identity code as easily as an id."""
+    if _UUID.match(incoming):
+        return uuid.UUID(incoming).hex
+    return uuid.uuid4().hex
+
+
 _STANDARD_RECORD_FIELDS = set(vars(logging.makeLogRecord({})))
+# Answers that turn a caller away: their access lines name the client's address.
+REFUSALS = frozenset({401, 403, 404, 405, 429})
 
 
 class JsonFormatter(logging.Formatter):
@@ -68,8 +82,12 @@ class JsonFormatter(logging.Formatter):
             for key, value in vars(record).items()
             if key not in _STANDARD_RECORD_FIELDS and not key.startswith("_")
         )
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None:
+            # Where it failed, never what it said: an exception's message (or one it was
+            # raised from) may quote personal data or SQL.
+            entry["error_type"] = type(error).__name__
+            entry["traceback"] = "".join(traceback.format_tb(error.__traceback__))
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
@@ -100,7 +118,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = _request_id(incoming)
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
@@ -121,16 +139,17 @@ class RequestContextMiddleware:
             method = scope["method"]
             REQUESTS.labels(method, route, str(status)).inc()
             LATENCY.labels(method, route).observe(elapsed)
-            access_log.info(
-                "request",
-                extra={
-                    "method": method,
-                    "route": route,
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                    "request_id": request_id,
-                },
-            )
+            line = {
+                "method": method,
+                "route": route,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+                "request_id": request_id,
+            }
+            if status in REFUSALS:
+                # Who was turned away, for the security log; not for every request.
+                line["client"] = (scope.get("client") or ("unknown",))[0]
+            access_log.info("request", extra=line)
             request_id_var.reset(token)
 
 

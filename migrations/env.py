@@ -33,8 +33,25 @@ def _run(connection: Connection) -> None:
         # SQLite alters tables by copying them; batch mode does that for us.
         render_as_batch=connection.dialect.name == "sqlite",
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    if connection.dialect.name != "sqlite":
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    # SQLite changes a table by copying it (batch mode), and dropping the old copy would break
+    # every reference to its rows. Its own procedure for altering tables is followed instead:
+    # references are not enforced while the migrations run, then all are checked before commit.
+    # The pragma must be set outside a transaction, so on the driver's connection.
+    dbapi_connection = connection.connection.dbapi_connection
+    assert dbapi_connection is not None
+    dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"the migrations leave broken references: {broken[:5]}")
+    finally:
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
 
 def run_migrations_offline() -> None:

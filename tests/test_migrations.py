@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
 from app import db
+from app.counselling.models import Visit
+from app.demo_data import seed
 from app.models import Base
+from app.referrals import service as referral_service
+from app.referrals.schemas import ReferralCreate
 from tests.fixtures.databases import fresh_database_url
+from tests.fixtures.factories import demo_patient, referral_body
+from tests.fixtures.principals import principal_for
 
 
 def table_names(url: str) -> set[str]:
@@ -55,3 +62,44 @@ def test_migration_files_follow_the_naming_scheme() -> None:
     names = [path.name for path in versions]
     assert names
     assert all(len(name) > 16 and name[4] == "-" and name[15] == "_" for name in names)
+
+
+def test_corrections_take_their_originals_first_recording_time(
+    tmp_path: Path, worker_id_suffix: str
+) -> None:
+    url = fresh_database_url(tmp_path, f"askel_visit_order_{worker_id_suffix}")
+    db.upgrade(url)
+    database = db.Database.from_url(url)
+    created = [datetime(2026, 3, day, 9, tzinfo=UTC) for day in (2, 3, 4, 5)]
+    try:
+        with database.write_sessions() as session, session.begin():
+            seed(session)
+            doctor = principal_for(session, "doctor.laihia")
+            patient = demo_patient(session, "399")
+            referral = referral_service.send(
+                session, doctor, ReferralCreate.model_validate(referral_body(patient.id))
+            )
+            # An original, its correction and the correction's correction; and a visit of its
+            # own. Their recording times are wrong on purpose: the migration makes them again.
+            visits: list[Visit] = []
+            for index, at in enumerate(created):
+                original = visits[-1] if index in (1, 2) else None
+                visit = Visit(
+                    referral_id=referral.id, patient_id=patient.id,
+                    service_id=referral.service_id, counsellor_subject="c",
+                    visited_on=date(2026, 3, 1), contact_type="phone", duration_minutes=30,
+                    supersedes_id=original.id if original else None, corrected=index < 2,
+                    created_at=at, first_recorded_at=datetime(2000, 1, 1, tzinfo=UTC),
+                )  # fmt: skip
+                session.add(visit)
+                session.flush()
+                visits.append(visit)
+            ids = [visit.id for visit in visits]
+        db.downgrade(url, "7c41d0b9e2a3")
+        db.upgrade(url)
+        with database.write_sessions() as session:
+            first_recorded = {v.id: v.first_recorded_at for v in session.scalars(select(Visit))}
+    finally:
+        database.dispose()
+    assert first_recorded == {ids[0]: created[0], ids[1]: created[0], ids[2]: created[0],
+                              ids[3]: created[3]}  # fmt: skip

@@ -2,10 +2,15 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
+from typing import Any
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from app.access.audit.models import AuditEvent
 from app.observability import JsonFormatter
 
 
@@ -26,22 +31,42 @@ def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
     assert "askel_http_request_duration_seconds_bucket" in text
 
 
-def test_a_safe_request_id_is_kept_and_a_bad_one_replaced(client: TestClient) -> None:
-    kept = client.get("/healthz", headers={"X-Request-ID": "abc-123"})
-    assert kept.headers["x-request-id"] == "abc-123"
-    replaced = client.get("/healthz", headers={"X-Request-ID": "bad id\nwith newline"})
-    assert replaced.headers["x-request-id"] != "bad id\nwith newline"
-    assert len(replaced.headers["x-request-id"]) == 32
+@pytest.mark.parametrize(
+    "incoming",
+    ["8a1f0f3e-5c3b-4d2e-9a6b-2f1e0d9c8b7a", "8A1F0F3E5C3B4D2E9A6B2F1E0D9C8B7A"],
+)
+def test_a_request_id_in_askels_own_form_is_kept(client: TestClient, incoming: str) -> None:
+    kept = client.get("/healthz", headers={"X-Request-ID": incoming})
+    assert kept.headers["x-request-id"] == "8a1f0f3e5c3b4d2e9a6b2f1e0d9c8b7a"
+
+
+@pytest.mark.parametrize(
+    "incoming", ["abc-123", "131052-308T", "bad id\nwith newline", "x" * 32, "8a1f0f3e" * 5]
+)
+def test_any_other_request_id_is_replaced_everywhere(
+    client: TestClient, auth: Any, session: Session, incoming: str
+) -> None:
+    response = client.post(
+        "/api/v1/patients/lookup",
+        json={"hetu": "150377-9011"},
+        headers={**auth("doctor.laihia"), "X-Request-ID": incoming},
+    )
+    given = response.headers["x-request-id"]
+    assert given != incoming
+    assert uuid.UUID(given).hex == given
+    entry = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).one()
+    assert entry.request_id == given
 
 
 def test_the_access_line_names_the_route_not_the_address(
     client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="askel.access")
-    client.get("/api/v1/nothing?secret=1", headers={"X-Request-ID": "req-1"})
+    request_id = uuid.uuid4().hex
+    client.get("/api/v1/nothing?secret=1", headers={"X-Request-ID": request_id})
     record = next(r for r in caplog.records if r.name == "askel.access")
     line = json.loads(JsonFormatter().format(record))
     assert line["route"] == "<unmatched>"
     assert line["status"] == 404
-    assert line["request_id"] == "req-1"
+    assert line["request_id"] == request_id
     assert "secret" not in json.dumps(line)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from app.access import repository
 from app.access.grants import service as grants
 from app.access.principal import Principal, Profession, Role
-from app.errors import InvalidToken
+from app.errors import AccountRefused, RefusalContext
 from app.i18n import N_
 from app.kit.clock import today_in_helsinki
 
@@ -23,11 +23,14 @@ def resolve_account(session: Session, claimed: Principal) -> Principal:
     name come from the account.
     """
     found = repository.active_user_with_organisation(session, claimed.issuer, claimed.subject)
+    refusal = RefusalContext("Account")
     if found is None:
-        raise InvalidToken(reason=N_("the account is not active"))
+        raise AccountRefused(reason=N_("the account is not active"), refusal=refusal)
     user, organisation = found
     if organisation.code != claimed.organisation:
-        raise InvalidToken(reason=N_("the token names another organisation than the account"))
+        raise AccountRefused(
+            reason=N_("the token names another organisation than the account"), refusal=refusal
+        )
     roles = {role for role in claimed.roles if role in user.roles}
     # The seed's rule 5 and 6: a counsellor reaches the tab and booking only through a grant
     # the region gave and the municipality attested, valid today; checked on every request.

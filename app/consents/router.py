@@ -7,6 +7,8 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from app.access.audit.models import AuditAction
+from app.access.audit.refusals import audited_as
 from app.access.permissions import DataSteward, RecordUser
 from app.consents import service
 from app.consents.exceptions import NoConsentToStudy
@@ -70,6 +72,7 @@ def list_consents(
 
 @router.post(
     "/research/extracts",
+    openapi_extra=audited_as(AuditAction.query),
     responses=problem_responses(Forbidden, NoConsentToStudy, ValidationFailed),
 )
 def research_extract(

@@ -6,6 +6,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from app.errors import PERIOD_REVERSED, Rule
+from app.i18n import N_
 from app.kit.clock import today_in_helsinki
 from app.kit.types import LocalDateTime
 
@@ -21,6 +23,13 @@ Study = Annotated[
 ]
 
 
+CONSENT_IN_FUTURE = Rule(
+    "consent_in_future",
+    N_("A consent cannot be decided on a day still to come."),
+    field="decided_on",
+)
+
+
 class ConsentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -33,7 +42,7 @@ class ConsentIn(BaseModel):
     @model_validator(mode="after")
     def _not_in_the_future(self) -> Self:
         if self.decided_on > today_in_helsinki():
-            raise ValueError("decided_on is in the future")
+            raise CONSENT_IN_FUTURE.broken()
         return self
 
 
@@ -72,7 +81,7 @@ class ExtractRequest(BaseModel):
     @model_validator(mode="after")
     def _a_period(self) -> Self:
         if self.visited_from > self.visited_to:
-            raise ValueError("visited_from is after visited_to")
+            raise PERIOD_REVERSED.broken()
         return self
 
 

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Date, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.kit.models import Base, CreatedAtMixin, IdMixin
+from app.kit.clock import utcnow
+from app.kit.models import Base, CreatedAtMixin, IdMixin, UTCDateTime
 
 
 class Visit(IdMixin, CreatedAtMixin, Base):
@@ -45,13 +46,17 @@ class Visit(IdMixin, CreatedAtMixin, Base):
     fitness_test: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     note: Mapped[str | None] = mapped_column(Text)
 
+    # When the visit was first recorded; a correction keeps its original's, so that it takes
+    # the original's place among the visits of a day (first and last assessments).
+    first_recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
     # Unique: a record is corrected once; a later fix corrects the correction.
     supersedes_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("visits.id"), unique=True)
     correction_reason: Mapped[str | None] = mapped_column(Text)
     corrected: Mapped[bool] = mapped_column(default=False)
 
     __table_args__ = (
-        Index("ix_visits_referral", "referral_id", "visited_on"),
+        Index("ix_visits_referral", "referral_id", "visited_on", "first_recorded_at"),
         Index("ix_visits_visited_on", "visited_on"),
     )
 

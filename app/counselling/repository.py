@@ -8,6 +8,9 @@ from sqlalchemy.orm import Session
 
 from app.counselling.models import PlanVersion, Visit
 
+# The tab's order: by day, then as first recorded (a correction in its original's place).
+VISIT_ORDER = (Visit.visited_on, Visit.first_recorded_at, Visit.created_at)
+
 
 def add(session: Session, record: Visit | PlanVersion) -> None:
     session.add(record)
@@ -15,12 +18,14 @@ def add(session: Session, record: Visit | PlanVersion) -> None:
 
 
 def visits(session: Session, referral_id: uuid.UUID) -> Sequence[Visit]:
-    statement = (
-        select(Visit)
-        .where(Visit.referral_id == referral_id)
-        .order_by(Visit.visited_on, Visit.created_at)
-    )
+    statement = select(Visit).where(Visit.referral_id == referral_id).order_by(*VISIT_ORDER)
     return session.scalars(statement).all()
+
+
+def has_visit(session: Session, appointment_id: uuid.UUID) -> bool:
+    """Whether a visit (or a correction of one) is recorded for the appointment."""
+    statement = select(Visit.id).where(Visit.appointment_id == appointment_id).limit(1)
+    return session.scalar(statement) is not None
 
 
 def visit(session: Session, visit_id: uuid.UUID) -> Visit | None:

@@ -8,6 +8,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from app.access.audit.models import AuditAction
+from app.access.audit.refusals import audited_as
 from app.access.permissions import RecordUser
 from app.counselling import service
 from app.counselling.exceptions import (
@@ -76,6 +78,7 @@ def list_visits(
 
 @router.post(
     "/visits/{visit_id}/corrections",
+    openapi_extra=audited_as(AuditAction.update),
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(Forbidden, NotFound, VisitAlreadyCorrected, ValidationFailed),
 )

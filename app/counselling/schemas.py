@@ -6,6 +6,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
+from app.errors import Rule
+from app.i18n import N_
 from app.kit.clock import today_in_helsinki
 from app.kit.types import LocalDateTime, Number, WholeNumber
 
@@ -47,17 +49,56 @@ class VisitFields(BaseModel):
     note: Text | None = None
 
 
+MINUTES_A_DAY = 24 * 60
+MINUTES_A_WEEK = 7 * MINUTES_A_DAY
+
+VISIT_IN_FUTURE = Rule(
+    "visit_in_future", N_("A visit cannot be dated in the future."), field="visited_on"
+)
+ACTIVITY_HALF_GIVEN = Rule(
+    "activity_half_given",
+    N_("Give both the days a week and the minutes a day of activity, or neither."),
+    field="mvpa_minutes_per_day",
+)
+ACTIVITY_DAYS_AND_MINUTES_DISAGREE = Rule(
+    "activity_days_and_minutes_disagree",
+    N_("Days of activity and minutes a day are either both zero or both above zero."),
+    field="mvpa_minutes_per_day",
+)
+DAY_OVERFULL = Rule(
+    "day_overfull",
+    N_("Sitting and activity together cannot take more than 24 hours a day."),
+    field="sitting_hours_per_day",
+)
+PRESSURE_HALF_GIVEN = Rule(
+    "blood_pressure_half_given",
+    N_("Give both the systolic and the diastolic pressure, or neither."),
+    field="diastolic_mmhg",
+)
+SYSTOLIC_NOT_ABOVE_DIASTOLIC = Rule(
+    "systolic_not_above_diastolic",
+    N_("The systolic pressure must be higher than the diastolic pressure."),
+    field="systolic_mmhg",
+)
+
+
 class VisitIn(VisitFields):
     @model_validator(mode="after")
     def _plausible(self) -> Self:
         if self.visited_on > today_in_helsinki():
-            raise ValueError("visited_on is in the future")
-        if (self.mvpa_days_per_week is None) != (self.mvpa_minutes_per_day is None):
-            raise ValueError("give both mvpa_days_per_week and mvpa_minutes_per_day, or neither")
+            raise VISIT_IN_FUTURE.broken()
+        days, minutes = self.mvpa_days_per_week, self.mvpa_minutes_per_day
+        if (days is None) != (minutes is None):
+            raise ACTIVITY_HALF_GIVEN.broken()
+        if days is not None and minutes is not None and (days == 0) != (minutes == 0):
+            raise ACTIVITY_DAYS_AND_MINUTES_DISAGREE.broken()
+        sitting = round((self.sitting_hours_per_day or 0) * 60)
+        if sitting + (minutes or 0) > MINUTES_A_DAY:
+            raise DAY_OVERFULL.broken()
         if (self.systolic_mmhg is None) != (self.diastolic_mmhg is None):
-            raise ValueError("give both systolic and diastolic blood pressure, or neither")
+            raise PRESSURE_HALF_GIVEN.broken()
         if (self.systolic_mmhg or 0) and self.systolic_mmhg <= (self.diastolic_mmhg or 0):
-            raise ValueError("systolic pressure must be above diastolic")
+            raise SYSTOLIC_NOT_ABOVE_DIASTOLIC.broken()
         return self
 
     @property
@@ -85,6 +126,15 @@ class VisitRead(VisitFields):
     created_at: LocalDateTime
 
 
+# What a goal's target can be at most: what a week holds, the days of a week.
+GOAL_CEILINGS = {"minutes_per_week": MINUTES_A_WEEK, "strength_days_per_week": 7}
+GOAL_BEYOND_A_WEEK = Rule(
+    "goal_beyond_a_week",
+    N_("The goal's target is more than a week can hold (at most {ceiling})."),
+    field="target",
+)
+
+
 class Goal(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -93,6 +143,20 @@ class Goal(BaseModel):
     target: Number = Field(ge=0, le=100000)
     target_date: date
     achieved: StrictBool = False
+
+    @model_validator(mode="after")
+    def _within_a_week(self) -> Self:
+        ceiling = GOAL_CEILINGS.get(self.measure)
+        if ceiling is not None and self.target > ceiling:
+            raise GOAL_BEYOND_A_WEEK.broken(ceiling=ceiling)
+        return self
+
+
+SESSIONS_BEYOND_A_DAY = Rule(
+    "sessions_beyond_a_day",
+    N_("The activity's sessions take more than 24 hours on some day of the week."),
+    field="minutes",
+)
 
 
 class PlannedActivity(BaseModel):
@@ -103,6 +167,29 @@ class PlannedActivity(BaseModel):
     minutes: WholeNumber = Field(ge=5, le=600)
     intensity: Literal["light", "moderate", "vigorous"]
     where: Short | None = Field(default=None, description="e.g. a municipal group or a club")
+
+    @model_validator(mode="after")
+    def _within_a_day(self) -> Self:
+        # Sessions spread over the week as evenly as they can: the busiest day has this many.
+        busiest_day = -(-self.frequency_per_week // 7)
+        if busiest_day * self.minutes > MINUTES_A_DAY:
+            raise SESSIONS_BEYOND_A_DAY.broken()
+        return self
+
+
+FOLLOW_UP_OUT_OF_RANGE = Rule(
+    "follow_up_out_of_range",
+    N_("Follow-ups are 1 to 36 months ahead."),
+    field="follow_up_months",
+)
+PLAN_IN_FUTURE = Rule(
+    "plan_in_future", N_("A plan cannot be agreed on a day still to come."), field="agreed_on"
+)
+PLAN_BEYOND_A_WEEK = Rule(
+    "plan_beyond_a_week",
+    N_("The planned activities take more time than a week has."),
+    field="activities",
+)
 
 
 class PlanIn(BaseModel):
@@ -126,9 +213,12 @@ class PlanIn(BaseModel):
     @model_validator(mode="after")
     def _sane(self) -> Self:
         if any(not 1 <= months <= 36 for months in self.follow_up_months):
-            raise ValueError("follow-ups are 1 to 36 months ahead")
+            raise FOLLOW_UP_OUT_OF_RANGE.broken()
         if self.agreed_on > today_in_helsinki():
-            raise ValueError("agreed_on is in the future")
+            raise PLAN_IN_FUTURE.broken()
+        weekly = sum(a.frequency_per_week * a.minutes for a in self.activities)
+        if weekly > MINUTES_A_WEEK:
+            raise PLAN_BEYOND_A_WEEK.broken()
         return self
 
 

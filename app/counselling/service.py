@@ -17,8 +17,12 @@ from app.access.audit.models import AuditAction
 from app.access.principal import Principal
 from app.counselling import repository
 from app.counselling.exceptions import (
+    AppointmentHasVisit,
+    AppointmentNotAttended,
     AppointmentOfAnotherReferral,
+    CorrectionDropsFields,
     PlanVersionNotFound,
+    RecordDatedOutsideReferral,
     ReferralNotInCounselling,
     VisitAlreadyCorrected,
 )
@@ -29,10 +33,11 @@ from app.counselling.schemas import (
     Outcome,
     PlanIn,
     VisitCorrection,
+    VisitFields,
     VisitIn,
 )
 from app.errors import Forbidden, NotFound, RefusalContext
-from app.kit.clock import add_months, today_in_helsinki
+from app.kit.clock import HELSINKI, add_months, today_in_helsinki
 from app.referrals import policies as referral_policies
 from app.referrals import service as referral_service
 from app.referrals.exceptions import PreconditionRequired, StaleVersion
@@ -76,6 +81,25 @@ def _fields(data: VisitIn) -> dict[str, object]:
             "minutes_per_week": data.minutes_per_week}  # fmt: skip
 
 
+# What a correction must restate or explicitly empty: every field a visit may leave blank.
+CORRECTABLE = tuple(
+    name
+    for name, field in VisitFields.model_fields.items()
+    if not field.is_required() and name != "appointment_id"
+)
+
+
+def _dated_within(referral: Referral, day: date) -> None:
+    """A record of the referral's counselling is dated from the day it was sent to today."""
+    sent_on, today = referral.created_at.astimezone(HELSINKI).date(), today_in_helsinki()
+    if not sent_on <= day <= today:
+        raise RecordDatedOutsideReferral(
+            sent_on=sent_on.isoformat(),
+            today=today.isoformat(),
+            extensions={"earliest": sent_on.isoformat(), "latest": today.isoformat()},
+        )
+
+
 def record_visit(
     session: Session, principal: Principal, referral_id: uuid.UUID, data: VisitIn, now: datetime
 ) -> Visit:
@@ -85,10 +109,15 @@ def record_visit(
     _for_writing(session, principal, referral)
     if Status(referral.status) not in IN_COUNSELLING:
         raise ReferralNotInCounselling()
+    _dated_within(referral, data.visited_on)
     if data.appointment_id is not None:
         appointment = scheduling_repository.appointment(session, data.appointment_id)
         if appointment is None or appointment.referral_id != referral.id:
             raise AppointmentOfAnotherReferral()
+        if appointment.status in ("cancelled", "no_show"):
+            raise AppointmentNotAttended(extensions={"appointment_status": appointment.status})
+        if repository.has_visit(session, appointment.id):
+            raise AppointmentHasVisit()
         if appointment.status == "booked":
             scheduling.mark(session, principal, appointment.id, "attended", now)
     visit = Visit(
@@ -99,6 +128,7 @@ def record_visit(
         counsellor_subject=principal.subject,
         counsellor_name=principal.name,
         counsellor_profession=principal.profession,
+        first_recorded_at=now,
         **_fields(data),
     )
     repository.add(session, visit)
@@ -127,6 +157,14 @@ def correct(
     _for_writing(session, principal, referral)
     if original.corrected:
         raise VisitAlreadyCorrected(extensions={"visit_id": str(original.id)})
+    _dated_within(referral, data.visited_on)
+    dropped = [
+        name
+        for name in CORRECTABLE
+        if getattr(original, name) is not None and name not in data.model_fields_set
+    ]
+    if dropped:
+        raise CorrectionDropsFields(fields=", ".join(dropped), extensions={"fields": dropped})
     original.corrected = True
     correction = Visit(
         referral_id=referral.id,
@@ -137,6 +175,7 @@ def correct(
         counsellor_name=principal.name,
         counsellor_profession=principal.profession,
         supersedes_id=original.id,
+        first_recorded_at=original.first_recorded_at,
         correction_reason=data.reason,
         **_fields(data),
     )
@@ -163,6 +202,7 @@ def save_plan(
     _for_writing(session, principal, referral)
     if Status(referral.status) not in IN_COUNSELLING:
         raise ReferralNotInCounselling()
+    _dated_within(referral, data.agreed_on)
     current = repository.latest_plan_version(session, referral.id)
     context = RefusalContext("ActivityPlan", str(referral.id), str(referral.patient_id))
     if current and expected_version is None:

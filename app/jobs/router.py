@@ -9,6 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.access.audit.models import AuditAction
+from app.access.audit.refusals import audited_as
 from app.access.permissions import AccessAdmin
 from app.access.principal import Principal
 from app.db import WriteSession
@@ -62,7 +64,11 @@ def list_dead_letters(
     ]
 
 
-@router.post("/dead-letters/replay", responses=problem_responses(Forbidden, ValidationFailed))
+@router.post(
+    "/dead-letters/replay",
+    responses=problem_responses(Forbidden, ValidationFailed),
+    openapi_extra=audited_as(AuditAction.update),
+)
 def replay_dead_letters(body: Replay, principal: AccessAdmin, session: WriteSession) -> Replayed:
     """Send dead letters again from the start (the region's access admins)."""
     _region_admin(principal)

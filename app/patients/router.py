@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
+from app.access.audit.models import AuditAction
+from app.access.audit.refusals import audited_as
 from app.access.permissions import PatientFinder, PatientRegistrar
 from app.db import WriteSession
 from app.errors import Forbidden, NotFound, ValidationFailed, problem_responses
@@ -54,6 +56,7 @@ def register_patient(
 
 @router.post(
     "/lookup",
+    openapi_extra=audited_as(AuditAction.query),
     responses=problem_responses(Forbidden, NotFound, InvalidHetuError, ValidationFailed),
 )
 def lookup_patient(

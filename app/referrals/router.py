@@ -10,6 +10,8 @@ from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
+from app.access.audit.models import AuditAction
+from app.access.audit.refusals import audited_as
 from app.access.permissions import RecordUser, ReferralReader, ReferralSender
 from app.access.principal import Principal
 from app.db import WriteSession
@@ -175,11 +177,11 @@ def list_referrals(
         booking_by_service=booking_by_service,
         after=after,
     )
-    rows = service.worklist(session, principal, where, limit + 1)
-    items = [_summary(referral, patient) for referral, patient in rows[:limit]]
+    rows, more = service.worklist(session, principal, where, limit)
+    items = [_summary(referral, patient) for referral, patient in rows]
     next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1][0]
+    if more:
+        last = rows[-1][0]
         key = WorklistCursor.model_validate(
             {"p": last.priority, "c": last.created_at, "i": last.id}
         )
@@ -270,7 +272,11 @@ def _transition(
     return read
 
 
-@router.post("/referrals/{referral_id}/accept", responses=TRANSITION_ERRORS)
+@router.post(
+    "/referrals/{referral_id}/accept",
+    responses=TRANSITION_ERRORS,
+    openapi_extra=audited_as(AuditAction.accept),
+)
 def accept_referral(
     referral_id: uuid.UUID,
     principal: RecordUser,
@@ -282,7 +288,11 @@ def accept_referral(
     return _transition(session, principal, referral_id, Action.accept, if_match, response)
 
 
-@router.post("/referrals/{referral_id}/reject", responses=TRANSITION_ERRORS)
+@router.post(
+    "/referrals/{referral_id}/reject",
+    responses=TRANSITION_ERRORS,
+    openapi_extra=audited_as(AuditAction.reject),
+)
 def reject_referral(
     referral_id: uuid.UUID,
     body: ReasonBody,
@@ -295,7 +305,11 @@ def reject_referral(
     return _transition(session, principal, referral_id, Action.reject, if_match, response, body)
 
 
-@router.post("/referrals/{referral_id}/return", responses=TRANSITION_ERRORS)
+@router.post(
+    "/referrals/{referral_id}/return",
+    responses=TRANSITION_ERRORS,
+    openapi_extra=audited_as(AuditAction.return_),
+)
 def return_referral(
     referral_id: uuid.UUID,
     body: ReasonBody,
@@ -309,7 +323,11 @@ def return_referral(
     return _transition(session, principal, referral_id, Action.return_, if_match, response, body)
 
 
-@router.post("/referrals/{referral_id}/start", responses=TRANSITION_ERRORS)
+@router.post(
+    "/referrals/{referral_id}/start",
+    responses=TRANSITION_ERRORS,
+    openapi_extra=audited_as(AuditAction.start),
+)
 def start_referral(
     referral_id: uuid.UUID,
     principal: RecordUser,
@@ -322,7 +340,11 @@ def start_referral(
     return _transition(session, principal, referral_id, Action.start, if_match, response)
 
 
-@router.post("/referrals/{referral_id}/complete", responses=TRANSITION_ERRORS)
+@router.post(
+    "/referrals/{referral_id}/complete",
+    responses=TRANSITION_ERRORS,
+    openapi_extra=audited_as(AuditAction.complete),
+)
 def complete_referral(
     referral_id: uuid.UUID,
     body: CompleteBody,
@@ -336,7 +358,11 @@ def complete_referral(
     return _transition(session, principal, referral_id, Action.complete, if_match, response, body)
 
 
-@router.post("/referrals/{referral_id}/cancel", responses=TRANSITION_ERRORS)
+@router.post(
+    "/referrals/{referral_id}/cancel",
+    responses=TRANSITION_ERRORS,
+    openapi_extra=audited_as(AuditAction.cancel),
+)
 def cancel_referral(
     referral_id: uuid.UUID,
     body: CancelBody,
@@ -350,7 +376,11 @@ def cancel_referral(
     return _transition(session, principal, referral_id, Action.cancel, if_match, response, body)
 
 
-@router.post("/referrals/{referral_id}/book-by-service", responses=TRANSITION_ERRORS)
+@router.post(
+    "/referrals/{referral_id}/book-by-service",
+    responses=TRANSITION_ERRORS,
+    openapi_extra=audited_as(AuditAction.book_by_service),
+)
 def leave_booking_to_the_service(
     referral_id: uuid.UUID,
     principal: RecordUser,

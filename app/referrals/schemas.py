@@ -7,6 +7,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
+from app.errors import Rule
+from app.i18n import N_
 from app.kit.types import LocalDateTime
 from app.patients.schemas import LanguageCode
 
@@ -24,6 +26,13 @@ _CODE_FORMS = {
 }
 
 
+MALFORMED_CODE = Rule(
+    "malformed_diagnosis_code",
+    N_("The code is not a well-formed {system} code (e.g. E11.9 in ICD-10, T90 in ICPC-2)."),
+    field="code",
+)
+
+
 class DiagnosisCode(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -33,7 +42,7 @@ class DiagnosisCode(BaseModel):
     @model_validator(mode="after")
     def _code_has_the_systems_form(self) -> Self:
         if not _CODE_FORMS[self.system].match(self.code):
-            raise ValueError(f"not a well-formed {self.system} code")
+            raise MALFORMED_CODE.broken(system=self.system)
         return self
 
 

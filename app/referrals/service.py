@@ -267,7 +267,7 @@ def take(
         cancelled = scheduling.release_for_closed_referral(
             session, principal, referral, utcnow(), confirmed=confirmed
         )
-    _audit(session, principal, AuditAction.update, referral)
+    _audit(session, principal, AuditAction(action.value), referral)
     return Transition(referral, cancelled)
 
 
@@ -312,17 +312,20 @@ def timeline(
 
 def worklist(
     session: Session, principal: Principal, where: repository.WorklistFilter, limit: int
-) -> list[tuple[Referral, Patient]]:
-    """A page of the referrals the caller may see; each one shown is an audited access."""
-    rows = repository.worklist(session, principal, where, limit)
+) -> tuple[list[tuple[Referral, Patient]], bool]:
+    """A page of the referrals the caller may see, and whether more follow; each one shown is
+    an audited access (the one read only to know that more follow is not shown)."""
+    rows = [(referral, patient) for referral, patient in repository.worklist(
+        session, principal, where, limit + 1)]  # fmt: skip
+    shown = rows[:limit]
     audit.record_many(
         session,
         actor=principal,
         action=AuditAction.query,
         resource_type=RESOURCE,
-        accesses=[(referral.id, referral.patient_id) for referral, _patient in rows],
+        accesses=[(referral.id, referral.patient_id) for referral, _patient in shown],
     )
-    return [(referral, patient) for referral, patient in rows]
+    return shown, len(rows) > limit
 
 
 def reasons(session: Session, kind: str | None) -> Sequence[ReasonCode]:

@@ -68,3 +68,14 @@ class AppointmentsBooked(AppError):
         "The referral has appointments still to come. Closing it cancels them: confirm with "
         "cancel_booked_appointments, or deal with them first."
     )
+
+
+class HoldNotAllowed(AppError):
+    status = 403
+    code = "hold_not_allowed"
+    title = N_("Not allowed to hold this slot")
+    detail = N_(
+        "A slot is held by the counsellors of its service, or for a referral sent to the "
+        "service by those who may book for it: name the referral."
+    )
+    audit_outcome = "refused"

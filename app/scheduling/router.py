@@ -12,6 +12,8 @@ from fastapi.security import APIKeyQuery
 from pydantic import BaseModel, Field
 
 from app.access import throttle
+from app.access.audit.models import AuditAction
+from app.access.audit.refusals import audited_as
 from app.access.permissions import AppointmentBooker, RecordUser, ReferralReader, SlotSearcher
 from app.db import WriteSession
 from app.errors import Forbidden, NotFound, ValidationFailed, problem_responses
@@ -28,6 +30,7 @@ from app.scheduling.exceptions import (
     AppointmentNotBooked,
     AppointmentNotStarted,
     HoldExpired,
+    HoldNotAllowed,
     ModeNotOffered,
     ReferralNotBookable,
     SlotOfAnotherService,
@@ -42,6 +45,7 @@ from app.scheduling.schemas import (
     AvailabilityIn,
     AvailabilityOut,
     CancelAppointment,
+    HoldCreate,
     HoldRead,
     Mode,
     Reschedule,
@@ -142,13 +146,27 @@ def search_slots(
     "/slots/{slot_id}/hold",
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(
-        Forbidden, NotFound, SlotUnavailable, TooManyHolds, ValidationFailed
+        Forbidden,
+        HoldNotAllowed,
+        NotFound,
+        SlotUnavailable,
+        SlotOfAnotherService,
+        ReferralNotBookable,
+        TooManyHolds,
+        ValidationFailed,
     ),
 )
-def hold_slot(slot_id: uuid.UUID, principal: AppointmentBooker, session: WriteSession) -> HoldRead:
-    """Hold a slot for a few minutes while confirming with the patient (clinicians and
-    counsellors); an unused hold lapses by itself."""
-    held = service.hold(session, principal, slot_id, utcnow())
+def hold_slot(
+    slot_id: uuid.UUID,
+    principal: AppointmentBooker,
+    session: WriteSession,
+    body: HoldCreate | None = None,
+) -> HoldRead:
+    """Hold a slot for a few minutes while confirming with the patient; an unused hold lapses
+    by itself. The counsellors of the slot's service, and clinicians for a referral sent to
+    that service that they may book (`referral_id`)."""
+    referral_id = body.referral_id if body else None
+    held = service.hold(session, principal, slot_id, referral_id, utcnow())
     return HoldRead(hold_id=held.id, slot_id=held.slot_id, expires_at=held.expires_at)
 
 
@@ -186,7 +204,7 @@ def book_appointment(
     return answer
 
 
-@router.get("/appointments", responses=problem_responses(Forbidden, ValidationFailed))
+@router.get("/appointments", responses=problem_responses(Forbidden, NotFound, ValidationFailed))
 def list_appointments(
     principal: ReferralReader,
     session: WriteSession,
@@ -222,6 +240,7 @@ def get_appointment(
 
 @router.post(
     "/appointments/{appointment_id}/cancel",
+    openapi_extra=audited_as(AuditAction.update),
     responses=problem_responses(NotFound, AppointmentNotBooked, ValidationFailed),
 )
 def cancel_appointment(
@@ -237,6 +256,7 @@ def cancel_appointment(
 
 @router.post(
     "/appointments/{appointment_id}/reschedule",
+    openapi_extra=audited_as(AuditAction.update),
     responses=problem_responses(*BOOKING_ERRORS, AppointmentNotBooked),
 )
 def reschedule_appointment(
@@ -249,6 +269,7 @@ def reschedule_appointment(
 
 @router.post(
     "/appointments/{appointment_id}/attended",
+    openapi_extra=audited_as(AuditAction.update),
     responses=problem_responses(
         Forbidden, NotFound, AppointmentNotBooked, AppointmentNotStarted, ValidationFailed
     ),
@@ -262,6 +283,7 @@ def mark_attended(
 
 @router.post(
     "/appointments/{appointment_id}/no-show",
+    openapi_extra=audited_as(AuditAction.update),
     responses=problem_responses(
         Forbidden, NotFound, AppointmentNotBooked, AppointmentNotStarted, ValidationFailed
     ),
@@ -297,6 +319,7 @@ def issue_calendar_token(
 
 @router.post(
     "/counsellors/{counsellor_id}/calendar-token/revoke",
+    openapi_extra=audited_as(AuditAction.update),
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(NotFound, ValidationFailed),
 )

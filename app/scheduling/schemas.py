@@ -6,12 +6,26 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from app.errors import PERIOD_REVERSED, Rule
+from app.i18n import N_
 from app.kit.types import LocalDateTime, WholeNumber
 from app.patients.schemas import LanguageCode
 
 VisitType = Literal["first_visit", "follow_up", "group"]
 Mode = Literal["in_person", "phone", "video", "group"]
 Location = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+TIMES_REVERSED = Rule(
+    "times_reversed", N_("The start time must be before the end time."), field="end_time"
+)
+TIMES_HALF_GIVEN = Rule(
+    "times_half_given", N_("Give both the start and the end time, or neither."), field="end_time"
+)
+EXTRA_TIME_INCOMPLETE = Rule(
+    "extra_time_incomplete",
+    N_("An extra time needs its times, location, modes, visit types and languages."),
+)
 
 
 class _Times(BaseModel):
@@ -21,9 +35,9 @@ class _Times(BaseModel):
     def _start_before_end(self) -> Self:
         start, end = getattr(self, "start_time", None), getattr(self, "end_time", None)
         if start is not None and end is not None and start >= end:
-            raise ValueError("start_time must be before end_time")
+            raise TIMES_REVERSED.broken()
         if (start is None) != (end is None):
-            raise ValueError("give both start_time and end_time, or neither")
+            raise TIMES_HALF_GIVEN.broken()
         return self
 
 
@@ -42,7 +56,7 @@ class RuleIn(_Times):
     @model_validator(mode="after")
     def _period(self) -> Self:
         if self.valid_until is not None and self.valid_until < self.valid_from:
-            raise ValueError("valid_until is before valid_from")
+            raise PERIOD_REVERSED.broken()
         return self
 
 
@@ -63,7 +77,7 @@ class ExceptionIn(_Times):
         if self.kind == "extra" and not (
             self.start_time and self.location and self.modes and self.visit_types and self.languages
         ):
-            raise ValueError("an extra time needs times, location, modes, visit types, languages")
+            raise EXTRA_TIME_INCOMPLETE.broken()
         return self
 
 
@@ -105,6 +119,16 @@ class SlotRead(BaseModel):
     location: str
     modes: list[str]
     languages: list[str]
+
+
+class HoldCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    referral_id: uuid.UUID | None = Field(
+        default=None,
+        description="The referral the slot is held for. Clinicians hold slots only for a "
+        "referral sent to the slot's service; the service's counsellors may leave it out.",
+    )
 
 
 class HoldRead(BaseModel):

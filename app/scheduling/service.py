@@ -31,6 +31,7 @@ from app.scheduling.exceptions import (
     AppointmentNotStarted,
     AppointmentsBooked,
     HoldExpired,
+    HoldNotAllowed,
     ModeNotOffered,
     ReferralNotBookable,
     SlotOfAnotherService,
@@ -252,9 +253,37 @@ def _slot(session: Session, slot_id: uuid.UUID) -> Slot:
     return slot
 
 
-def hold(session: Session, principal: Principal, slot_id: uuid.UUID, now: datetime) -> SlotHold:
-    """Reserve a slot for a few minutes; the hold lapses by itself."""
-    slot = _lock_and_reload(session, _slot(session, slot_id))
+def _may_hold(
+    session: Session, principal: Principal, slot: Slot, referral_id: uuid.UUID | None
+) -> None:
+    """Those who may book for the slot's service: for a referral sent to it, those who may
+    book that referral; without one, the service's own counsellors."""
+    if referral_id is not None:
+        referral = referral_service.visible(session, principal, referral_id)
+        if referral.service_id != slot.service_id:
+            raise SlotOfAnotherService()
+        if Status(referral.status) not in OPEN:
+            raise ReferralNotBookable()
+        return
+    if not (
+        has_permission(principal, Permission.availability_manage)
+        and principal.service_id == slot.service_id
+    ):
+        raise HoldNotAllowed(refusal=RefusalContext("Slot", str(slot.id)))
+
+
+def hold(
+    session: Session,
+    principal: Principal,
+    slot_id: uuid.UUID,
+    referral_id: uuid.UUID | None,
+    now: datetime,
+) -> SlotHold:
+    """Reserve a slot for a few minutes, for those who may book for its service; the hold
+    lapses by itself."""
+    slot = _slot(session, slot_id)
+    _may_hold(session, principal, slot, referral_id)
+    slot = _lock_and_reload(session, slot)
     # A fresh hold replaces the holder's own on the slot, and nobody keeps more than a few:
     # holds must not become a way to block a service's calendar.
     repository.drop_holds(session, slot.id, principal.subject)
@@ -495,6 +524,11 @@ def mark(
 def list_appointments(
     session: Session, principal: Principal, where: repository.AppointmentFilter, limit: int
 ) -> list[Appointment]:
+    """Appointments of the referrals the caller may see; asked for those of a referral they
+    may not see, the answer is the referral's 404 (and its audited refusal), not an empty
+    list that the log would call a search."""
+    if where.referral_id is not None:
+        referral_service.visible(session, principal, where.referral_id)
     rows = list(repository.appointments(session, principal, where, limit))
     audit.record_many(
         session,

@@ -34,6 +34,7 @@ from sqlalchemy.sql import expression
 
 from app.access.principal import Profession
 from app.counselling.models import Visit
+from app.counselling.repository import VISIT_ORDER
 from app.counselling.schemas import ContactType
 from app.kit.clock import utcnow
 from app.patients.ages import AGE_BANDS
@@ -47,7 +48,7 @@ log = logging.getLogger("askel.statistics")
 
 # Raise when what the facts hold, or how it is worked out, changes: the next `askel db upgrade`
 # (or start) rebuilds them.
-FACTS_VERSION = 1
+FACTS_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,11 +176,10 @@ def _count(*conditions: Any) -> ColumnElement[int]:
 
 def _assessment(referral_id: Any, latest: bool) -> ColumnElement[int]:
     """Minutes of activity a week at the referral's first (or last) assessment."""
-    order = (Visit.visited_on, Visit.created_at)
     return (
         select(Visit.minutes_per_week)
         .where(_assessed(referral_id))
-        .order_by(*[column.desc() if latest else column for column in order])
+        .order_by(*[column.desc() if latest else column for column in VISIT_ORDER])
         .limit(1)
         .scalar_subquery()
     )

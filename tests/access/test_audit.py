@@ -16,7 +16,9 @@ from starlette.testclient import TestClient
 from app.access.audit import service as audit
 from app.access.audit.models import AuditAction, AuditEvent, AuditOutcome
 from app.access.principal import Principal, Role
+from app.kit.request_context import request_id_var
 from app.patients.models import Patient
+from tests.fixtures.databases import server_url
 
 NURSE = Principal(
     subject="nurse.laihia", organisation="ts-laihia", roles=frozenset({Role.clinician}), issuer="t"
@@ -242,3 +244,100 @@ def test_a_transaction_rolled_back_leaves_no_entries(session: Session) -> None:
     session.rollback()
     session.commit()
     assert recorded(session, "Undone") == []
+
+
+def every_column_filled(session: Session) -> AuditEvent:
+    """An entry in which every column holds a value, linked into the chain."""
+    token = request_id_var.set(uuid.uuid4().hex)
+    try:
+        event = audit.record(
+            session,
+            actor=NURSE,
+            action=AuditAction.disclose,
+            resource_type="Notice",
+            resource_id="notice-1",
+            patient_id=uuid.uuid4(),
+            recipient="SMS gateway sms.example",
+        )
+    finally:
+        request_id_var.reset(token)
+    audit.append_pending(session)
+    return event
+
+
+_TEXT = ["upper({c})", "{c} || ' '", "'x'"]
+_TEXT_COLUMNS = (
+    "request_id",
+    "actor",
+    "actor_roles",
+    "actor_organisation",
+    "actor_issuer",
+    "action",
+    "resource_type",
+    "resource_id",
+    "outcome",
+    "purpose",
+    "recipient",
+)
+# A hash fills its column: PostgreSQL would trim a trailing space back off.
+_HASH = ["upper({c})", "'x'"]  # fmt: skip
+_ON_POSTGRES = server_url() is not None
+# How each column can be edited where it is stored: its value, its form, its letter case, the
+# way a time is written. PostgreSQL's own types leave a uuid or a time only their value.
+EDITS: dict[str, list[str]] = {
+    **dict.fromkeys(_TEXT_COLUMNS, _TEXT),
+    **dict.fromkeys(("prev_hash", "hash"), _HASH),
+    "seq": ["seq + 1000"],
+    "patient_id": ["'00000000-0000-0000-0000-000000000000'"] if _ON_POSTGRES else [
+        "upper(patient_id)", "'00000000000000000000000000000000'",
+        "substr(patient_id, 1, 8) || '-' || substr(patient_id, 9, 4) || '-' || "
+        "substr(patient_id, 13, 4) || '-' || substr(patient_id, 17, 4) || '-' || "
+        "substr(patient_id, 21)"],
+    "occurred_at": ["occurred_at + interval '1 microsecond'"] if _ON_POSTGRES else [
+        "replace(occurred_at, ' ', 'T')", "occurred_at || '+00:00'",
+        "replace(occurred_at, ' ', 'T') || 'Z'", "datetime(occurred_at)",
+        "'2020-01-01 00:00:00.000000'"],
+}  # fmt: skip
+
+
+def test_every_column_has_its_edits() -> None:
+    assert set(EDITS) == set(AuditEvent.__table__.columns.keys())
+
+
+@pytest.mark.parametrize(
+    ("column", "edit"), [(column, edit) for column, edits in EDITS.items() for edit in edits]
+)
+def test_an_edit_of_any_column_in_any_form_is_caught(
+    session: Session, connection: Connection, column: str, edit: str
+) -> None:
+    seq = every_column_filled(session).seq
+    assert audit.verify(session).ok
+    drop_append_only_guard(connection)
+    connection.execute(
+        text(f"UPDATE audit_events SET {column} = {edit.format(c=column)} WHERE seq = :seq"),
+        {"seq": seq},
+    )
+    session.expire_all()
+    report = audit.verify(session)
+    assert (report.ok, report.broken_at) == (False, seq), report
+
+
+@pytest.mark.skipif(_ON_POSTGRES, reason="PostgreSQL's uuid type has no letter case to edit")
+def test_an_identifier_in_upper_case_cannot_empty_an_access_report(
+    client: TestClient,
+    auth: Callable[[str], dict[str, str]],
+    session: Session,
+    connection: Connection,
+) -> None:
+    patient = session.scalars(select(Patient).limit(1)).one()
+    url = f"/api/v1/audit/patients/{patient.id}/access-report"
+    assert client.get(url, headers=auth("auditor.region")).json()["accesses"]
+    drop_append_only_guard(connection)
+    connection.execute(
+        text("UPDATE audit_events SET patient_id = upper(patient_id) WHERE patient_id = :id"),
+        {"id": patient.id.hex},
+    )
+    session.expire_all()
+    # The report no longer finds the patient's entries: the verification must say why.
+    assert client.get(url, headers=auth("auditor.region")).json()["accesses"] == []
+    assert not audit.verify(session).ok

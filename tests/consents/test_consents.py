@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 
 from app.access.audit.models import AuditEvent
 from app.patients.ages import age_band
-from tests.fixtures.factories import act, demo_patient, send_referral
+from tests.fixtures.factories import act, backdate, demo_patient, send_referral
 
 Auth = Callable[[str], dict[str, str]]
 COUNSELLOR, STEWARD = "counsellor1.laihia", "steward.region"
@@ -34,6 +34,7 @@ def counselled(client: TestClient, auth: Auth, session: Session, index: int) -> 
     """A Laihia patient with one visit recorded 20 days ago; their id."""
     sent = send_referral(client, auth, demo_patient(session, "399", index).id)
     referral = act(client, auth, COUNSELLOR, sent, "accept").json()
+    backdate(session, referral["id"], 30)
     visit = {"visited_on": str(TODAY - timedelta(days=20)), "contact_type": "in_person",
              "duration_minutes": 45, "mvpa_days_per_week": 2, "mvpa_minutes_per_day": 30,
              "strength_days_per_week": 1, "sitting_hours_per_day": 9,

@@ -67,15 +67,6 @@ PLAN: dict[str, Any] = {
 }  # fmt: skip
 
 
-@pytest.fixture
-def referral(client: TestClient, auth: Auth, session: Session) -> dict[str, Any]:
-    sent = send_referral(client, auth, demo_patient(session, "399").id)
-    accepted = act(client, auth, COUNSELLOR, sent, "accept")
-    assert accepted.status_code == 200, accepted.text
-    result: dict[str, Any] = accepted.json()
-    return result
-
-
 def record(client: TestClient, auth: Auth, referral: dict[str, Any], **overrides: Any) -> Any:
     return client.post(
         f"/api/v1/referrals/{referral['id']}/visits",
@@ -407,7 +398,7 @@ def test_a_visit_tied_to_its_appointment_marks_it_attended(
     assert marked["status"] == "attended"
     other = send_referral(client, auth, demo_patient(session, "399", 2).id)
     other = act(client, auth, COUNSELLOR, other, "accept").json()
-    wrong = record(client, auth, other, appointment_id=appointment["id"])
+    wrong = record(client, auth, other, visited_on=str(TODAY), appointment_id=appointment["id"])
     assert wrong.json()["code"] == "appointment_of_another_referral"
 
 

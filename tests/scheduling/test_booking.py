@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from app.access.audit.models import AuditEvent
 from app.access.models import User
 from app.kit.clock import utcnow
 from app.scheduling.models import Appointment, SlotHold
@@ -94,6 +95,17 @@ def book(
 ) -> Any:
     body = {"slot_id": slot["id"], "referral_id": referral["id"], **fields}
     return client.post("/api/v1/appointments", json=body, headers={**auth(user), **(headers or {})})
+
+
+def hold(
+    client: TestClient,
+    auth: Auth,
+    slot: dict[str, Any],
+    referral: dict[str, Any] | None,
+    user: str = "doctor.laihia",
+) -> Any:
+    body = {"referral_id": referral["id"]} if referral else None
+    return client.post(f"/api/v1/slots/{slot['id']}/hold", json=body, headers=auth(user))
 
 
 def test_availability_round_trip_and_who_may_change_it(
@@ -179,7 +191,7 @@ def test_a_hold_keeps_others_off_and_lapses_by_itself(
     referral: dict[str, Any],
 ) -> None:
     slot = search(client, auth, service_id, visit_type="follow_up")[0]
-    held = client.post(f"/api/v1/slots/{slot['id']}/hold", headers=auth("doctor.laihia"))
+    held = hold(client, auth, slot, referral)
     assert held.status_code == 201, held.text
     hold_id = held.json()["hold_id"]
     # Someone else cannot take it meanwhile, nor see it free.
@@ -197,6 +209,38 @@ def test_a_hold_keeps_others_off_and_lapses_by_itself(
     assert book(client, auth, slot, referral, user="counsellor2.laihia").status_code == 201
 
 
+def test_only_those_who_may_book_for_the_service_hold_its_slots(
+    client: TestClient,
+    auth: Auth,
+    session: Session,
+    counsellor_id: uuid.UUID,
+    service_id: uuid.UUID,
+    referral: dict[str, Any],
+) -> None:
+    slot = search(client, auth, service_id)[0]
+    elsewhere = send_referral(client, auth, demo_patient(session, "231").id, "doctor.kaskinen")
+    refusals = [
+        # Another municipality's counsellor, and a clinician with no referral to book.
+        (hold(client, auth, slot, None, "counsellor1.kaskinen"), 403, "hold_not_allowed"),
+        (hold(client, auth, slot, None), 403, "hold_not_allowed"),
+        # A referral sent elsewhere, and one the clinician may not see.
+        (hold(client, auth, slot, elsewhere, "doctor.kaskinen"), 422, "slot_of_another_service"),
+        (hold(client, auth, slot, referral, "doctor.isokyro"), 404, "not_found"),
+    ]
+    assert [(r.status_code, r.json()["code"]) for r, *_ in refusals] == [
+        (status, code) for _r, status, code in refusals
+    ]
+    assert slot["id"] in [s["id"] for s in search(client, auth, service_id, limit=200)]
+    refused = session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.resource_type == "Slot", AuditEvent.outcome == "refused"
+        )
+    ).all()
+    assert [event.actor for event in refused] == ["counsellor1.kaskinen", "doctor.laihia"]
+    # The service's own counsellor holds without naming a referral.
+    assert hold(client, auth, slot, None, "counsellor2.laihia").status_code == 201
+
+
 def test_the_holder_books_with_the_hold(
     client: TestClient,
     auth: Auth,
@@ -205,9 +249,7 @@ def test_the_holder_books_with_the_hold(
     referral: dict[str, Any],
 ) -> None:
     slot = search(client, auth, service_id)[0]
-    hold_id = client.post(f"/api/v1/slots/{slot['id']}/hold", headers=auth("doctor.laihia")).json()[
-        "hold_id"
-    ]
+    hold_id = hold(client, auth, slot, referral).json()["hold_id"]
     assert book(client, auth, slot, referral, hold_id=hold_id).status_code == 201
 
 
@@ -397,9 +439,7 @@ def test_refusals(
             ).status_code
             == 403
         )
-        assert (
-            client.post(f"/api/v1/slots/{slot['id']}/hold", headers=auth(user)).status_code == 403
-        )
+        assert hold(client, auth, slot, None, user).status_code == 403
         assert book(client, auth, slot, referral, user=user).status_code == 403
     # Counsellors and clinicians outside the referral's circle do not know it.
     for user in ("counsellor1.kaskinen", "doctor.isokyro"):
@@ -524,16 +564,18 @@ def test_a_closed_referral_frees_its_future_appointments(
 
 
 def test_holds_are_capped_and_a_new_one_replaces_ones_own(
-    client: TestClient, auth: Auth, counsellor_id: uuid.UUID, service_id: uuid.UUID
+    client: TestClient,
+    auth: Auth,
+    counsellor_id: uuid.UUID,
+    service_id: uuid.UUID,
+    referral: dict[str, Any],
 ) -> None:
     slots = search(client, auth, service_id, visit_type="first_visit", limit=10)
-
-    def hold(slot: dict[str, Any]) -> Any:
-        return client.post(f"/api/v1/slots/{slot['id']}/hold", headers=auth("doctor.laihia"))
-
-    assert [hold(slot).status_code for slot in slots[:3]] == [201, 201, 201]
-    assert hold(slots[0]).status_code == 201  # again on the same slot: replaces, still three
-    refused = hold(slots[3])
+    statuses = [hold(client, auth, slot, referral).status_code for slot in slots[:3]]
+    assert statuses == [201, 201, 201]
+    # Again on the same slot: replaces, still three.
+    assert hold(client, auth, slots[0], referral).status_code == 201
+    refused = hold(client, auth, slots[3], referral)
     assert (refused.status_code, refused.json()["code"]) == (409, "too_many_holds")
 
 

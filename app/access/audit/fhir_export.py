@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.access.audit.models import AuditEvent
+from app.access.audit.models import TRANSITIONS, AuditEvent
 
 # BALP: the REST interaction as subtype, C/R/U/E as action (E for searches).
-_INTERACTIONS = {
+_INTERACTIONS: dict[str, tuple[str, str]] = {
     "create": ("create", "C"),
     "read": ("read", "R"),
     "update": ("update", "U"),
     "query": ("search-type", "E"),
     "disclose": ("read", "R"),
+    **dict.fromkeys(TRANSITIONS, ("update", "U")),
 }
 _DCM = "http://dicom.nema.org/resources/ontology/DCM"
 # v3-ActReason: treatment for care and counselling, operations for statistics and audit.

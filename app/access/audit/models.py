@@ -16,6 +16,19 @@ class AuditAction(StrEnum):
     update = "update"
     query = "query"
     disclose = "disclose"
+    # A referral's transitions, each recorded as itself (tried and refused, or taken).
+    accept = "accept"
+    reject = "reject"
+    return_ = "return"
+    start = "start"
+    complete = "complete"
+    cancel = "cancel"
+    book_by_service = "book_by_service"
+
+
+TRANSITIONS = frozenset({AuditAction.accept, AuditAction.reject, AuditAction.return_,
+                         AuditAction.start, AuditAction.complete, AuditAction.cancel,
+                         AuditAction.book_by_service})  # fmt: skip
 
 
 class AuditOutcome(StrEnum):
@@ -38,6 +51,8 @@ class AuditEvent(Base):
     actor: Mapped[str | None] = mapped_column(String(128))
     actor_roles: Mapped[str | None] = mapped_column(String(200))
     actor_organisation: Mapped[str | None] = mapped_column(String(64))
+    # Whose account the actor is: usernames are unique only under their issuer.
+    actor_issuer: Mapped[str | None] = mapped_column(String(300))
     patient_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     action: Mapped[str] = mapped_column(String(16))
     resource_type: Mapped[str] = mapped_column(String(64))

@@ -3,9 +3,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Generator, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from app.access.audit.models import AuditEvent
 
@@ -32,12 +34,24 @@ def add_all(session: Session, events: list[AuditEvent]) -> None:
     session.flush()
 
 
-def stream_in_order(session: Session, batch: int = 2000) -> Generator[AuditEvent]:
-    """Every entry in chain order, fetched in batches; close the iterator when stopping early."""
-    statement = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch)
-    result = session.scalars(statement)
+# Every column of an entry, in the table's order.
+COLUMNS = tuple(AuditEvent.__table__.columns)
+
+
+def stream_in_order(
+    session: Session, batch: int = 2000
+) -> Generator[tuple[AuditEvent, Sequence[Any]]]:
+    """Every entry in chain order, fetched in batches, each with its columns as stored (the
+    driver's values, before any type of ours reads them); close the iterator when stopping
+    early."""
+    stored = [type_coerce(column, NullType()).label(f"stored_{column.key}") for column in COLUMNS]
+    statement = (
+        select(AuditEvent, *stored).order_by(AuditEvent.seq).execution_options(yield_per=batch)
+    )
+    result = session.execute(statement)
     try:
-        yield from result
+        for row in result:
+            yield row[0], tuple(row[1:])
     finally:
         result.close()
 

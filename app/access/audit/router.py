@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 from app.access.audit import repository, service
 from app.access.audit.fhir_export import as_fhir
 from app.access.audit.models import AuditAction
+from app.access.audit.refusals import audited_as
 from app.access.audit.schemas import AccessReport, AuditEventRead, AuditPage, ChainVerification
 from app.access.permissions import AuditReader
 from app.db import WriteSession
@@ -91,7 +92,9 @@ def access_report(
     )
 
 
-@router.post("/verify", responses=problem_responses(Forbidden))
+@router.post(
+    "/verify", responses=problem_responses(Forbidden), openapi_extra=audited_as(AuditAction.read)
+)
 def verify_chain(principal: AuditReader, session: WriteSession) -> ChainVerification:
     """Walk the hash chain: intact, or the first broken entry (auditors)."""
     report = service.verify(session)

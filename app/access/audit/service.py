@@ -19,7 +19,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
+from sqlalchemy import Dialect
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -59,6 +61,8 @@ def _chain_hash(prev_hash: str, event: AuditEvent) -> str:
     if event.recipient is not None:
         # Tagged, so that a recipient can never pass for a purpose or the other way round.
         fields.append({"recipient": event.recipient})
+    if event.actor_issuer is not None:
+        fields.append({"issuer": event.actor_issuer})
     message = prev_hash + json.dumps(fields, separators=(",", ":"))
     return hmac.new(_chain_key(), message.encode(), hashlib.sha256).hexdigest()
 
@@ -108,6 +112,7 @@ def record_many(
             actor=actor.subject if actor else None,
             actor_roles=actor.role_names if actor else None,
             actor_organisation=actor.organisation if actor else None,
+            actor_issuer=actor.issuer if actor else None,
             purpose=actor.purpose if actor else None,
             patient_id=patient_id,
             action=action,
@@ -220,8 +225,9 @@ def verify(
 ) -> ChainReport:
     """Walk the chain from the first entry; report the first entry that does not fit, or,
     against an anchor, a chain that no longer reaches it."""
-    with closing(repository.stream_in_order(session)) as events:
-        report = _walk(events, progress, anchored)
+    dialect = session.get_bind().dialect
+    with closing(repository.stream_in_order(session)) as entries:
+        report = _walk(entries, dialect, progress, anchored)
     if report.ok and anchored is not None and report.checked < anchored.seq:
         return ChainReport(
             False, report.checked, report.checked + 1, "entries up to the anchor are missing"
@@ -229,13 +235,30 @@ def verify(
     return report
 
 
+def _as_written(event: AuditEvent, stored: Sequence[Any], dialect: Dialect) -> bool:
+    """Whether every column holds exactly what Askel writes for the value the chain hashed.
+    Each value is hashed as read back, and reading forgives forms the database compares as
+    different: an identifier in upper case, a time written another way, would fall out of a
+    patient's access report while hashing the same."""
+    for column, found in zip(repository.COLUMNS, stored, strict=True):
+        value = getattr(event, column.key)
+        write = column.type.dialect_impl(dialect).bind_processor(dialect)
+        written = value if write is None or value is None else write(value)
+        if isinstance(written, str):
+            written = str(written)  # an enum member written is its text
+        if type(found) is not type(written) or found != written:
+            return False
+    return True
+
+
 def _walk(
-    events: Iterator[AuditEvent],
+    entries: Iterator[tuple[AuditEvent, Sequence[Any]]],
+    dialect: Dialect,
     progress: Callable[[int], None] | None,
     anchored: Anchor | None,
 ) -> ChainReport:
     expected_seq, prev_hash, checked = 1, GENESIS, 0
-    for event in events:
+    for event, stored in entries:
         if event.seq != expected_seq:
             return ChainReport(False, checked, expected_seq, "an entry is missing")
         if event.prev_hash != prev_hash:
@@ -244,6 +267,8 @@ def _walk(
             )
         if not hmac.compare_digest(event.hash, _chain_hash(prev_hash, event)):
             return ChainReport(False, checked, event.seq, "the entry has been altered")
+        if not _as_written(event, stored, dialect):
+            return ChainReport(False, checked, event.seq, "the entry's stored form is altered")
         if anchored is not None and event.seq == anchored.seq and event.hash != anchored.hash:
             return ChainReport(False, checked, event.seq, "the entry differs from the anchor")
         checked += 1

@@ -7,6 +7,8 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from app.access.audit.models import AuditAction
+from app.access.audit.refusals import audited_as
 from app.access.grants import service
 from app.access.grants.exceptions import GrantNotAttestable, NotACounsellorOfTheService
 from app.access.grants.models import AccessGrant
@@ -68,6 +70,7 @@ def list_grants(principal: AccessAdmin, session: WriteSession) -> list[GrantRead
 
 @router.post(
     "/access-grants/{grant_id}/attest",
+    openapi_extra=audited_as(AuditAction.update),
     responses=problem_responses(Forbidden, NotFound, GrantNotAttestable, ValidationFailed),
 )
 def attest_grant(grant_id: uuid.UUID, principal: AccessAdmin, session: WriteSession) -> GrantRead:
@@ -78,6 +81,7 @@ def attest_grant(grant_id: uuid.UUID, principal: AccessAdmin, session: WriteSess
 
 @router.post(
     "/access-grants/{grant_id}/revoke",
+    openapi_extra=audited_as(AuditAction.update),
     responses=problem_responses(Forbidden, NotFound, ValidationFailed),
 )
 def revoke_grant(
@@ -105,7 +109,9 @@ def access_review(principal: AccessAdmin, session: WriteSession) -> AccessReview
 
 
 @router.post(
-    "/access-review/recertify", responses=problem_responses(Forbidden, NotFound, ValidationFailed)
+    "/access-review/recertify",
+    openapi_extra=audited_as(AuditAction.update),
+    responses=problem_responses(Forbidden, NotFound, ValidationFailed),
 )
 def recertify(
     body: Recertification, principal: AccessAdmin, session: WriteSession

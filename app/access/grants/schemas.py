@@ -6,6 +6,8 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from app.errors import PERIOD_REVERSED, Rule
+from app.i18n import N_
 from app.kit.types import LocalDateTime
 
 
@@ -20,7 +22,7 @@ class GrantCreate(BaseModel):
     @model_validator(mode="after")
     def _period(self) -> Self:
         if self.valid_until < self.valid_from:
-            raise ValueError("valid_until is before valid_from")
+            raise PERIOD_REVERSED.broken()
         return self
 
 
@@ -59,6 +61,15 @@ class AccessReview(BaseModel):
     counsellors_without_grant: list[str]
 
 
+NOTHING_DECIDED = Rule("nothing_decided", N_("Name at least one grant to confirm or revoke."))
+CONFIRMED_AND_REVOKED = Rule(
+    "confirmed_and_revoked", N_("A grant cannot be both confirmed and revoked."), field="revoke"
+)
+REVOKING_WITHOUT_REASON = Rule(
+    "revoking_without_reason", N_("Revoking a grant needs a reason."), field="reason"
+)
+
+
 class Recertification(BaseModel):
     """One access review's decisions, applied together or not at all."""
 
@@ -71,11 +82,11 @@ class Recertification(BaseModel):
     @model_validator(mode="after")
     def _decided(self) -> Self:
         if not self.confirm and not self.revoke:
-            raise ValueError("nothing to confirm or revoke")
+            raise NOTHING_DECIDED.broken()
         if set(self.confirm) & set(self.revoke):
-            raise ValueError("a grant cannot be both confirmed and revoked")
+            raise CONFIRMED_AND_REVOKED.broken()
         if self.revoke and not self.reason:
-            raise ValueError("revoking needs a reason")
+            raise REVOKING_WITHOUT_REASON.broken()
         return self
 
 
