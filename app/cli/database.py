@@ -52,7 +52,7 @@ def _revisions(url: str) -> frozenset[str]:
     try:
         return db.current_revisions(engine)
     except DBAPIError as exc:
-        reason = str(exc.orig).strip().splitlines()[0]
+        reason = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
         check = (
             "that its directory exists"
             if db.sqlite_file(url)
