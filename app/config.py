@@ -11,6 +11,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -59,6 +60,10 @@ class Settings(BaseSettings):
     # Addresses or networks of the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto
     # are believed (the ingress controller's pods); none by default: the peer is the client.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # The address clients reach Askel at (e.g. https://askel.example.fi), for the absolute
+    # addresses it hands out (a counsellor's calendar feed); unset: each request's own, its
+    # Host and the scheme (X-Forwarded-Proto from a trusted proxy).
+    public_url: str | None = None
     # Browser origins allowed to call the API (CORS); none by default.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
@@ -105,6 +110,17 @@ class Settings(BaseSettings):
             if isinstance(data, dict) and isinstance(data.get(name), str):
                 data[name] = [part.strip() for part in data[name].split(",") if part.strip()]
         return data
+
+    @model_validator(mode="after")
+    def _public_url_is_absolute(self) -> Self:
+        if self.public_url is not None:
+            parts = urlsplit(self.public_url)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+                raise ValueError(
+                    "ASKEL_PUBLIC_URL must be an http(s) address, e.g. https://askel.example.fi"
+                )
+            self.public_url = self.public_url.rstrip("/")
+        return self
 
     @model_validator(mode="after")
     def _fhir_client_is_complete(self) -> Self:

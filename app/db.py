@@ -15,16 +15,16 @@ from typing import Annotated, Any
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi import Depends, Request
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.session import JoinTransactionMode
 
 from app.statistics.models import is_partition
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+VERSION_TABLE = "alembic_version"  # Alembic's default, which migrations/env.py keeps
 
 
 # Connections per process, and how many requests may hold one at a time. Requests hold their
@@ -192,16 +192,46 @@ def downgrade(url: str, revision: str) -> None:
 
 
 @cache
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config("sqlite://"))
+
+
 def migration_heads() -> frozenset[str]:
-    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+    return frozenset(_scripts().get_heads())
+
+
+def known_revision(revision: str) -> bool:
+    """True when this version's migrations include `revision` (a newer version's do not)."""
+    return revision in {script.revision for script in _scripts().walk_revisions()}
+
+
+def current_revisions(bind: Engine | Connection) -> frozenset[str]:
+    """The revisions the database stands at; empty when it has no schema of Askel's.
+
+    Read from Alembic's table directly: a MigrationContext logs two lines each time, and this
+    runs on every readiness probe and before every command."""
+    if isinstance(bind, Engine):
+        with bind.connect() as connection:
+            return current_revisions(connection)
+    if not inspect(bind).has_table(VERSION_TABLE):
+        return frozenset()
+    return frozenset(bind.scalars(text(f"SELECT version_num FROM {VERSION_TABLE}")))
 
 
 def schema_is_current(bind: Engine | Connection) -> bool:
     """True when the database stands at the newest migration."""
-    heads = migration_heads()
-    if isinstance(bind, Engine):
-        with bind.connect() as connection:
-            current = set(MigrationContext.configure(connection).get_current_heads())
-    else:
-        current = set(MigrationContext.configure(bind).get_current_heads())
-    return current == heads
+    return current_revisions(bind) == migration_heads()
+
+
+def shown(url: str) -> str:
+    """The URL as it may be shown to a person: without its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file an SQLite URL names, made absolute (None for other databases, or in memory):
+    connecting would create it."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).resolve()

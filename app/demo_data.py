@@ -26,7 +26,7 @@ from app.organisations.models import (
     ServiceCatchment,
 )
 from app.patients import service as patient_service
-from app.patients.hetu import make_hetu
+from app.patients.hetu import make_hetu, parse_hetu
 from app.patients.schemas import PatientCreate
 
 REGION_CODE = "hva-pohjanmaa"
@@ -54,8 +54,13 @@ MUNICIPALITIES = (
 )
 
 CLINICIANS = (("doctor", "Lääkäri"), ("nurse", "Terveydenhoitaja"), ("physiotherapist", "Fysio"))
-GIVEN_NAMES_FI = ("Aino", "Eino", "Helmi", "Väinö", "Kerttu", "Onni", "Saara", "Toivo", "Lempi")
-GIVEN_NAMES_SV = ("Astrid", "Bengt", "Ebba", "Gunnar", "Ingrid", "Nils", "Sigrid", "Tor")
+# By language and by the sex the identity code gives (its individual number: odd for a man).
+GIVEN_NAMES = {
+    ("fi", "female"): ("Aino", "Helmi", "Kerttu", "Saara", "Lempi", "Anna", "Elli", "Iida", "Ella"),
+    ("fi", "male"): ("Eino", "Väinö", "Onni", "Toivo", "Matti", "Veikko", "Aapo", "Lauri", "Juho"),
+    ("sv", "female"): ("Astrid", "Ebba", "Ingrid", "Sigrid", "Elsa", "Greta", "Maja", "Linnea"),
+    ("sv", "male"): ("Bengt", "Gunnar", "Nils", "Tor", "Erik", "Olof", "Axel", "Hugo"),
+}
 FAMILY_NAMES_FI = ("Mäkinen", "Koskinen", "Heikkilä", "Järvinen", "Lehtonen", "Niemi", "Salo")
 FAMILY_NAMES_SV = ("Lindqvist", "Björk", "Holmström", "Nyman", "Sjöberg", "Strand", "Wikström")
 
@@ -80,10 +85,12 @@ def demo_patients() -> list[DemoPatient]:
         age_days = rng.randint(3 * 365, 92 * 365)
         birth_date = date(2026, 6, 1) - timedelta(days=age_days)
         swedish = rng.random() < municipality.swedish_share
+        hetu = make_hetu(birth_date, 900 + index * 2 + rng.randint(0, 1))
+        sex = parse_hetu(hetu).sex
         patients.append(
             DemoPatient(
-                hetu=make_hetu(birth_date, 900 + index * 2 + rng.randint(0, 1)),
-                given_name=rng.choice(GIVEN_NAMES_SV if swedish else GIVEN_NAMES_FI),
+                hetu=hetu,
+                given_name=rng.choice(GIVEN_NAMES["sv" if swedish else "fi", sex]),
                 family_name=rng.choice(FAMILY_NAMES_SV if swedish else FAMILY_NAMES_FI),
                 home_municipality_code=municipality.code,
                 language="sv" if swedish else "fi",

@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -29,12 +30,12 @@ from contextlib import suppress
 from pathlib import Path
 
 import httpx2 as httpx
+from fhir_sync import peer, send_referrals
 from sqlalchemy import func, select
 
 from app import db
 from app.demo_data import seed
 from app.jobs.models import OutboxEvent
-from bench.fhir_sync import peer, send_referrals
 
 
 class FaultProxy:
@@ -103,9 +104,8 @@ def main() -> None:
     database = db.Database.from_url(args.url)
     with database.write_sessions() as session, session.begin():
         seed(session)
-    scratch = Path(f"/tmp/askel-faults-{os.getpid()}")
-    scratch.mkdir(exist_ok=True)
-    with peer() as origin:
+    with tempfile.TemporaryDirectory() as directory, peer() as origin:
+        scratch = Path(directory)
         proxy = FaultProxy(int(origin.rsplit(":", 1)[1]))
         base = f"http://127.0.0.1:{proxy.port}/fhir/R4"
         send_referrals(database, args.referrals)

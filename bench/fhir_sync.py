@@ -33,6 +33,7 @@ import httpx2 as httpx
 from sqlalchemy import func, select
 
 from app import db
+from app.access.service import local_principal
 from app.demo_data import seed
 from app.fhir_sync import publisher
 from app.fhir_sync.client import FhirClient, NoToken
@@ -43,10 +44,8 @@ from app.jobs.models import OutboxEvent
 from app.jobs.worker import run_once
 from app.patients.models import Patient
 from app.referrals import service as referrals
-from app.referrals.schemas import ReferralCreate
+from app.referrals.schemas import DiagnosisCode, ReferralCreate
 from app.referrals.states import Action
-from tests.fixtures.factories import referral_body
-from tests.fixtures.principals import principal_for
 
 MEDPLUM = Path(__file__).resolve().parent.parent / "tests" / "peers" / "medplum"
 
@@ -73,12 +72,19 @@ def send_referrals(database: db.Database, count: int) -> list[str]:
     sent = []
     with database.write_sessions() as session, session.begin():
         patients = session.scalars(select(Patient)).all()
-        doctor = principal_for(session, "doctor.laihia")
+        doctor = local_principal(session, "doctor.laihia")
+        counsellor = local_principal(session, "counsellor1.laihia")
         for number in range(count):
             patient = patients[number % len(patients)]
-            body = referral_body(patient.id, preferred_language=patient.language)
-            referral = referrals.send(session, doctor, ReferralCreate.model_validate(body))
-            counsellor = principal_for(session, "counsellor1.laihia")
+            body = ReferralCreate(
+                patient_id=patient.id,
+                reason_codes=[DiagnosisCode(system="icd10", code="E11.9")],
+                reason_text="Tyypin 2 diabetes, liikunta vähäistä.",
+                goal="150 minuuttia reipasta liikuntaa viikossa.",
+                preferred_language=patient.language,
+                consent_to_counselling=True,
+            )
+            referral = referrals.send(session, doctor, body)
             if referral.service_id == counsellor.service_id:
                 referrals.take(session, counsellor, referral.id, Action.accept, 1)
             sent.append(str(referral.id))

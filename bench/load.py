@@ -1,9 +1,10 @@
 """Load benchmark (not a test): a day's mix of work against the national dataset on PostgreSQL.
 
-Fills the database with `askel demo-data --scale national` (if it is not there yet), adds
-referrals waiting for a first visit in the benchmark's services, starts PROCESSES `askel serve`
-processes on it, and for DURATION seconds lets CLIENTS concurrent clients with real tokens of
-several users do what the service's users do, in these proportions:
+Fills the database with the national dataset of `askel demo-data --scale national` (if it is
+not there yet; SIZE scales it, 1 being the national size), adds WAITING referrals waiting for a
+first visit in the benchmark's services, starts PROCESSES `askel serve` processes on it, and for
+DURATION seconds lets CLIENTS concurrent clients with real tokens of several users do what the
+service's users do, in these proportions:
 
 - clinicians search free slots (35), book one for a waiting referral (15), open their worklist (12);
 - counsellors open a referral (12) and record a visit on one in counselling (17);
@@ -11,42 +12,42 @@ several users do what the service's users do, in these proportions:
   people ask these, but each reads two million visits or half a million referrals;
 - and `GET /healthz` of the same processes (5) is the yardstick.
 
-It prints throughput and p50 / p95 / p99 per operation and writes them to BENCHMARKS.md with a
-description of the machine. Rate limits are off: one demo user stands for many here.
+It prints throughput and p50 / p95 / p99 per operation with a description of the machine, for
+BENCHMARKS.md, and writes the same to OUT/last-run.md. Rate limits are off: one demo user stands
+for many here.
 
 Usage (PostgreSQL URL of a database you may fill; the first run takes several minutes):
     python bench/load.py postgresql+psycopg://postgres@127.0.0.1:5432/askel_load \
-        [--duration 60] [--clients 40] [--processes 2]
+        [--duration 60] [--clients 40] [--processes 2] [--size 1] [--waiting 20000] \
+        [--out build/load]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import os
 import platform
 import random
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
 import httpx2 as httpx
 import psycopg
+from benchkit import items, serving
 
+from app import db, demo_national
 from app.demo_national import copy_rows, libpq
-from tests.fixtures.serving import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-WAITING = 20_000
 CLINICIANS = [f"{p}.{m}" for p in ("doctor", "nurse", "physiotherapist")
               for m in ("laihia", "isokyro", "kaskinen")]  # fmt: skip
 COUNSELLORS = ["counsellor1.laihia", "counsellor2.laihia"]
@@ -55,18 +56,33 @@ MIX = {"search slots": 35, "book": 15, "worklist": 12, "open referral": 12,
        "record visit": 17, "visit counts": 2, "funnel": 2, "healthz": 5}  # fmt: skip
 
 
-def prepare(url: str) -> tuple[list[str], list[tuple[str, str]], list[str]]:
+def scaled(size: float) -> demo_national.Scale:
+    """The national dataset times `size` (at least one of each, and 16 weeks of slots)."""
+    national = demo_national.Scale()
+    counts = {
+        field.name: max(1, round(getattr(national, field.name) * size))
+        for field in dataclasses.fields(national)
+        if field.name != "weeks"
+    }
+    return dataclasses.replace(national, **counts)
+
+
+def prepare(
+    url: str, size: float, waiting_count: int
+) -> tuple[list[str], list[tuple[str, str]], list[str]]:
     """The national dataset, and what the clients work on: the benchmark's services, referrals
     waiting in them (id, service), and Laihia's referrals in counselling."""
-    env = {**os.environ, "ASKEL_DATABASE_URL": url}
-    askel = str(Path(sys.executable).parent / "askel")
-    subprocess.run([askel, "demo-data", "--scale", "national"], env=env, check=True)
+    db.upgrade(url)
+    started = time.perf_counter()
+    if demo_national.generate(url, scaled(size)):
+        print(f"dataset written in {time.perf_counter() - started:.0f} s", flush=True)
     with psycopg.connect(libpq(url)) as connection:
         services = [str(r[0]) for r in connection.execute(
             "SELECT id FROM counselling_services WHERE code LIKE 'bench-%' ORDER BY code")]  # fmt: skip
         doctor = connection.execute("SELECT id FROM users WHERE username = 'doctor.laihia'")
         doctor_id = doctor.fetchone()[0]  # type: ignore[index]
-        waiting = [(uuid.uuid4(), uuid.uuid4(), random.choice(services)) for _ in range(WAITING)]
+        waiting = [(uuid.uuid4(), uuid.uuid4(), random.choice(services))
+                   for _ in range(waiting_count)]  # fmt: skip
         copy_rows(connection, "patients",
                   ["id", "hetu_hash", "hetu_ciphertext", "birth_date", "sex", "given_name",
                    "family_name", "home_municipality_code", "language", "created_by", "created_at"],
@@ -86,35 +102,6 @@ def prepare(url: str) -> tuple[list[str], list[tuple[str, str]], list[str]]:
             "WHERE s.code = 'ln-laihia' AND r.status = 'in_progress' LIMIT 20000")]  # fmt: skip
         connection.commit()
     return services, [(str(r), s) for r, _p, s in waiting], counselling
-
-
-@contextmanager
-def servers(url: str, count: int, directory: Path) -> Iterator[list[str]]:
-    """`count` API processes on the database, sharing one development key."""
-    key = directory / "dev-issuer.jwk"
-    with ExitStack() as stack:
-        bases = []
-        for _ in range(count):
-            port = free_port()
-            env = {**os.environ, "ASKEL_DATABASE_URL": url, "ASKEL_SEED_DEMO_DATA": "false",
-                   "ASKEL_MIGRATE_ON_START": "false", "ASKEL_LOG_LEVEL": "WARNING",
-                   "ASKEL_RATE_LIMITS_ENABLED": "false", "ASKEL_DEV_ISSUER_KEY_FILE": str(key),
-                   "ASKEL_DEV_ISSUER_URL": "http://askel-load/dev"}  # fmt: skip
-            process = subprocess.Popen(
-                [str(Path(sys.executable).parent / "askel"), "serve", "--port", str(port)],
-                env=env, cwd=directory, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
-            stack.callback(process.wait, 30)
-            stack.callback(process.terminate)
-            base = f"http://127.0.0.1:{port}"
-            for _ in range(300):
-                try:
-                    if httpx.get(f"{base}/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            bases.append(base)
-        yield bases
 
 
 class Work:
@@ -148,7 +135,7 @@ def search_slots(work: Work, client: httpx.Client, service: str | None = None) -
     answer = client.get("/api/v1/slots", params=params, headers=work.auth(CLINICIANS))
     if answer.status_code == 200:
         with work.lock:
-            work.free[service] = [slot["id"] for slot in answer.json()]
+            work.free[service] = [slot["id"] for slot in items(answer.json())]
     return answer.status_code
 
 
@@ -264,11 +251,13 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60)
     parser.add_argument("--clients", type=int, default=40)
     parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--size", type=float, default=1.0)
+    parser.add_argument("--waiting", type=int, default=20_000)
+    parser.add_argument("--out", type=Path, default=ROOT / "build" / "load")
     args = parser.parse_args()
-    services, waiting, counselling = prepare(args.url)
-    directory = ROOT / "build" / "load"
-    directory.mkdir(parents=True, exist_ok=True)
-    with servers(args.url, args.processes, directory) as bases:
+    services, waiting, counselling = prepare(args.url, args.size, args.waiting)
+    args.out.mkdir(parents=True, exist_ok=True)
+    with serving(args.url, args.processes, args.out) as bases:
         work = Work(bases[0], services, waiting, counselling)
         results = run(bases, work, args.clients, args.duration)
     with psycopg.connect(libpq(args.url)) as connection:
@@ -279,7 +268,7 @@ def main() -> None:
               f"the same machine: {machine()}.")  # fmt: skip
     text = report(results, args.duration, header)
     print(text)
-    (ROOT / "build" / "load" / "last-run.md").write_text(text + "\n")
+    (args.out / "last-run.md").write_text(text + "\n")
 
 
 if __name__ == "__main__":

@@ -17,28 +17,24 @@ Usage (PostgreSQL URL of an empty database you may fill):
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
+import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
 import httpx2 as httpx
 import psycopg
+from benchkit import items, serving
 
 from app import db
 from app.demo_data import seed
 from app.demo_national import add_counsellors_and_slots, copy_rows, libpq
 
-ROOT = Path(__file__).resolve().parent.parent
 WEEKS = 16
 
 
@@ -80,33 +76,6 @@ def referrals(url: str, service_ids: list[str], count: int) -> list[tuple[str, s
     return [(str(rid), sid) for rid, sid, _patient in rows]
 
 
-@contextmanager
-def server(url: str) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    # One demo doctor makes every booking, far beyond what one person's limit allows.
-    env = {**os.environ, "ASKEL_DATABASE_URL": url, "ASKEL_SEED_DEMO_DATA": "false",
-           "ASKEL_LOG_LEVEL": "WARNING", "ASKEL_DEV_ISSUER_URL": f"http://127.0.0.1:{port}/dev",
-           "ASKEL_RATE_LIMITS_ENABLED": "false"}  # fmt: skip
-    askel = str(Path(sys.executable).parent / "askel")
-    process = subprocess.Popen([askel, "serve", "--port", str(port)], env=env, cwd=ROOT / "bench",
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 def timed(call: Callable[[], int]) -> tuple[float, int]:
     started = time.perf_counter()
     status = call()
@@ -133,7 +102,11 @@ def main() -> None:
 
     services = generate(args.url, args.counsellors)
     pairs = referrals(args.url, list(services), args.bookings)
-    with server(args.url) as base, httpx.Client(base_url=base, timeout=60) as client:
+    with (
+        tempfile.TemporaryDirectory() as directory,
+        serving(args.url, 1, Path(directory)) as (base,),
+        httpx.Client(base_url=base, timeout=60) as client,
+    ):
         token = client.post("/dev/token", json={"username": "doctor.laihia"}).json()["access_token"]
         auth = {"Authorization": f"Bearer {token}"}
         start = (date.today() + timedelta(days=1)).isoformat() + "T00:00:00+02:00"
@@ -158,8 +131,8 @@ def main() -> None:
             )
             searches = list(pool.map(lambda _: timed(search), range(args.searches)))
             candidates = {
-                sid: client.get("/api/v1/slots", params={"service_id": sid, "start": start, "end": end, "limit": 200},
-                                headers=auth).json()
+                sid: items(client.get("/api/v1/slots", params={"service_id": sid, "start": start, "end": end, "limit": 200},
+                                      headers=auth).json())
                 for sid in {sid for _, sid in pairs}
             }  # fmt: skip
 

@@ -24,11 +24,11 @@ import psycopg
 from sqlalchemy import func, select
 
 from app import db
+from app.access.service import local_principal
 from app.counselling.models import Visit
 from app.demo_data import seed
 from app.demo_national import add_history, libpq
 from app.statistics import facts, service
-from tests.fixtures.principals import principal_for
 
 YEAR_START = date(2025, 1, 1)
 
@@ -72,7 +72,7 @@ def main() -> None:
         "two years": (YEAR_START, YEAR_START + timedelta(days=729)),
     }
     with database.write_sessions() as session:
-        statistician = principal_for(session, "statistician.region")
+        statistician = local_principal(session, "statistician.region")
         print("| query | period | best | median |\n| --- | --- | --- | --- |")
         for period, (first, last) in periods.items():
             for groups in (

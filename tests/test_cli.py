@@ -3,22 +3,39 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
-from sqlalchemy import select, text
+from sqlalchemy import make_url, select, text
 from typer.testing import CliRunner
 
 from app import db
 from app.cli import cli
 from app.config import get_settings
-from tests.fixtures.databases import fresh_database_url
+from app.demo_data import GIVEN_NAMES
+from app.patients.hetu import parse_hetu
+from tests.fixtures.databases import fresh_database_url, server_url
 from tests.fixtures.peers import MedplumPeer
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    """`worker` and `sync poll` send the logs to the standard output of their invocation, which
+    the runner closes after it: later invocations' logs must not go there."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture
@@ -49,12 +66,14 @@ def test_demo_data_is_added_once(cli_env: str) -> None:
 
 def test_dev_token_signs_for_a_demo_user(cli_env: str, tmp_path: Path) -> None:
     run("demo-data")
-    code, output = run("dev-token", "doctor.isokyro")
-    assert code == 0, output
+    result = runner.invoke(cli, ["dev-token", "doctor.isokyro"])
+    assert result.exit_code == 0, result.output
+    # A key made now is said on stderr: only a service started with it accepts the token.
+    assert f"new development issuer key, {tmp_path / 'key.jwk'}" in result.stderr
     key = RSAKey.import_key(json.loads((tmp_path / "key.jwk").read_text()))
-    claims = jwt.decode(output.strip(), key, algorithms=["RS256"]).claims
+    claims = jwt.decode(result.stdout.strip(), key, algorithms=["RS256"]).claims
     assert (claims["sub"], claims["profession"]) == ("doctor.isokyro", "doctor")
-    code, output = run("dev-token", "nobody")
+    code, _output = run("dev-token", "nobody")
     assert code == 1
 
 
@@ -100,6 +119,11 @@ def test_demo_patients_can_be_listed_without_a_database() -> None:
     assert code == 0
     assert len(patients) == 50
     assert all(900 <= int(p["hetu"][7:10]) <= 999 for p in patients)
+    # Each name is one given to people of the sex the identity code gives.
+    for patient in patients:
+        sex = parse_hetu(patient["hetu"]).sex
+        assert patient["given_name"] in GIVEN_NAMES[patient["language"], sex], patient
+    assert {parse_hetu(p["hetu"]).sex for p in patients} == {"female", "male"}
 
 
 def test_slots_materialise_extends_every_counsellors_horizon(cli_env: str) -> None:
@@ -181,3 +205,165 @@ def test_the_national_dataset_needs_postgresql(cli_env: str) -> None:
     code, output = run("demo-data", "--scale", "national")
     assert code == 2
     assert "PostgreSQL" in output
+    assert not Path(cli_env.removeprefix("sqlite:///")).exists()
+
+
+# The database a command needs ---------------------------------------------------------------
+
+# Every command that works on the service's database as it is; none may make one.
+ON_THE_SERVICES_DATABASE = [
+    ["dev-token", "nurse.laihia"],
+    ["dev-token", "--list"],
+    ["audit", "verify"],
+    ["audit", "anchor", "--out", "anchors.jsonl"],
+    ["stats", "rebuild"],
+    ["sync", "poll"],
+    ["sync", "replay"],
+    ["slots", "materialise"],
+    ["worker"],
+]
+
+
+def refused(args: list[str]) -> str:
+    """What the command says on refusing: exit status 2, a message, no traceback."""
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.stdout == ""
+    message: str = result.stderr
+    assert message.startswith("askel: "), message
+    return " ".join(message.split())
+
+
+def use_database(monkeypatch: pytest.MonkeyPatch, url: str | None) -> None:
+    if url is None:
+        monkeypatch.delenv("ASKEL_DATABASE_URL", raising=False)
+    else:
+        monkeypatch.setenv("ASKEL_DATABASE_URL", url)
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty directory to run commands in, with nothing configured."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ASKEL_DEV_ISSUER_KEY_FILE", raising=False)
+    use_database(monkeypatch, None)
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def unmigrated_url(tmp_path_factory: pytest.TempPathFactory, worker_id_suffix: str) -> str:
+    """A database that exists and has no tables."""
+    url = fresh_database_url(tmp_path_factory.mktemp("db"), f"askel_unmigrated_{worker_id_suffix}")
+    engine = db.make_engine(url)
+    engine.connect().close()  # SQLite makes the file
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def older_url(tmp_path_factory: pytest.TempPathFactory, worker_id_suffix: str) -> str:
+    """A database one migration behind this version."""
+    url = fresh_database_url(tmp_path_factory.mktemp("db"), f"askel_older_{worker_id_suffix}")
+    db.upgrade(url)
+    db.downgrade(url, "-1")
+    return url
+
+
+@pytest.mark.parametrize("args", ON_THE_SERVICES_DATABASE, ids=" ".join)
+def test_without_a_database_a_command_says_where_it_looked_and_makes_none(
+    args: list[str], elsewhere: Path
+) -> None:
+    message = refused(args)
+    assert message.startswith(
+        f"askel: there is no database at sqlite:///askel.db ({elsewhere / 'askel.db'} does "
+        "not exist)."
+    )
+    assert "`askel serve`" in message
+    assert "ASKEL_DATABASE_URL" in message
+    assert list(elsewhere.iterdir()) == []
+
+
+# A database there, but not at this version's schema: what is said of it, and what to do.
+NOT_READY = {
+    "unmigrated_url": ("has no tables of Askel's", "Create them with `askel db upgrade`"),
+    "older_url": ("is at an older revision", "Migrate it with `askel db upgrade`"),
+}
+
+
+@pytest.mark.parametrize("database", sorted(NOT_READY))
+@pytest.mark.parametrize("args", ON_THE_SERVICES_DATABASE, ids=" ".join)
+def test_a_database_not_at_this_versions_schema_is_not_used(
+    args: list[str],
+    database: str,
+    elsewhere: Path,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = request.getfixturevalue(database)
+    use_database(monkeypatch, url)
+    message = refused(args)
+    said, advice = NOT_READY[database]
+    assert f"the database at {db.shown(url)} {said}" in message
+    assert advice in message
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_downgrade_needs_a_migrated_database(
+    elsewhere: Path, unmigrated_url: str, older_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert "there is no database at sqlite:///askel.db" in refused(["db", "downgrade", "base"])
+    assert list(elsewhere.iterdir()) == []
+    use_database(monkeypatch, unmigrated_url)
+    assert "has no tables of Askel's" in refused(["db", "downgrade", "-1"])
+    use_database(monkeypatch, older_url)
+    assert "cannot migrate the database" in refused(["db", "downgrade", "nonesuch"])
+
+
+def test_commands_that_make_the_database_refuse_one_a_newer_version_migrated(
+    cli_env: str,
+) -> None:
+    assert run("db", "upgrade")[0] == 0
+    engine = db.make_engine(cli_env)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'f00dfeedbeef'"))
+    engine.dispose()
+    for args in (["db", "upgrade"], ["demo-data"], ["stats", "rebuild"]):
+        assert "at revision f00dfeedbeef, which this version of Askel does not know" in refused(
+            args
+        )
+
+
+def test_a_database_that_cannot_be_opened_is_named_without_its_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = server_url()
+    url = (
+        make_url(base).set(database="askel_nonesuch", password="s3cret").render_as_string(False)
+        if base
+        else f"sqlite:///{tmp_path / 'nowhere' / 'askel.db'}"
+    )
+    use_database(monkeypatch, url)
+    # A missing SQLite file is "no database" to the other commands (above); a missing
+    # PostgreSQL database is a server's refusal to all.
+    for args in (["db", "upgrade"], ["audit", "verify"]) if base else (["db", "upgrade"],):
+        message = refused(args)
+        assert f"cannot open the database at {db.shown(url)}: " in message
+        assert "s3cret" not in message
+    assert list(tmp_path.iterdir()) == []
+    get_settings.cache_clear()
+
+
+def test_dev_token_elsewhere_says_what_to_do(tmp_path: Path) -> None:
+    """As a person would run it: the installed command, in a directory without the service."""
+    askel = Path(sys.executable).parent / "askel"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ASKEL_")}
+    result = subprocess.run(
+        [askel, "dev-token", "nurse.laihia"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("askel: there is no database at sqlite:///askel.db")
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []

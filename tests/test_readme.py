@@ -1,11 +1,20 @@
-"""The README's two commands are the ones CI runs."""
+"""The README's two commands are the ones CI runs, and the documentation's examples are ones a
+reader may copy: every identity code is a valid code from the test range (individual number
+900-999) and fits the person it is given to."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
+from app.patients.hetu import parse_hetu
+
 ROOT = Path(__file__).resolve().parent.parent
+DOCUMENTS = ("README.md", "CONTRIBUTING.md", "BENCHMARKS.md", "deploy/README.md")
+# The given names the examples use, with the sex of those who bear them: the identity code's
+# individual number gives the sex (odd for a man), so the name must agree with it.
+EXAMPLE_NAMES = {"Ilmari": "male", "Aino": "female"}
 
 
 def readme_commands() -> list[str]:
@@ -23,3 +32,31 @@ def test_ci_runs_the_readme_test_command() -> None:
 def test_the_first_command_serves() -> None:
     first = readme_commands()[0]
     assert first.endswith("askel serve")
+
+
+def test_the_documentation_registers_people_with_test_codes_that_fit_them() -> None:
+    examples = 0
+    for document in DOCUMENTS:
+        text = (ROOT / document).read_text()
+        for found in re.finditer(r'"hetu": "([^"]*)"', text):
+            hetu = parse_hetu(found.group(1))
+            assert hetu.is_temporary, f"{document}: not a code from the test range"
+            name = re.match(r', "given_name": "([^"]*)"', text[found.end() :])
+            assert name, f"{document}: an example without a given name after the code"
+            assert EXAMPLE_NAMES[name.group(1)] == hetu.sex, f"{document}: {name.group(1)}"
+            examples += 1
+    assert examples >= 1
+
+
+def test_the_golden_patients_have_test_codes_that_fit_them() -> None:
+    patients = sorted((ROOT / "fhir_mappings" / "examples").glob("Patient-*.json"))
+    assert patients
+    for path in patients:
+        patient = json.loads(path.read_text())
+        (code,) = [i["value"] for i in patient["identifier"] if i["system"] == "urn:oid:1.2.246.21"]
+        hetu = parse_hetu(code)
+        assert hetu.is_temporary, path.name
+        assert (patient["gender"], patient["birthDate"]) == (hetu.sex, hetu.birth_date.isoformat())
+        assert {EXAMPLE_NAMES[given] for name in patient["name"] for given in name["given"]} == {
+            hetu.sex
+        }

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.access import repository
 from app.access.grants import service as grants
-from app.access.principal import Principal, Profession, Role
+from app.access.principal import LOCAL_ISSUER, Principal, Profession, Role
 from app.errors import AccountRefused, RefusalContext
 from app.i18n import N_
 from app.kit.clock import today_in_helsinki
@@ -48,3 +48,15 @@ def resolve_account(session: Session, claimed: Principal) -> Principal:
         user_id=user.id,
         service_id=user.service_id,
     )
+
+
+def local_principal(session: Session, username: str) -> Principal:
+    """A local account as a request would see it with a token of all the account's roles: for
+    work done in-process on its behalf (benchmarks, tests of concurrent writers)."""
+    found = repository.active_user_with_organisation(session, LOCAL_ISSUER, username)
+    if found is None:
+        raise LookupError(f"no active local account {username!r}")
+    user, organisation = found
+    roles = frozenset(Role(role) for role in user.roles)
+    claimed = Principal(user.username, organisation.code, roles, LOCAL_ISSUER)
+    return resolve_account(session, claimed)

@@ -24,6 +24,7 @@ from app.kit.idempotency import (
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
 )
+from app.kit.routes import absolute_url_for
 from app.kit.types import LocalDateTime
 from app.scheduling import calendar_feed, service
 from app.scheduling.exceptions import (
@@ -301,7 +302,14 @@ feed_token_scheme = APIKeyQuery(
 
 
 class CalendarTokenRead(BaseModel):
-    url: str = Field(description="The feed's address; keep it secret, revoke it if it leaks.")
+    url: str = Field(
+        description="The feed's absolute address, to subscribe to in a calendar program; keep "
+        "it secret, revoke it if it leaks."
+    )
+    webcal_url: str = Field(
+        description="The same address as a webcal:// link, which opens the subscription in "
+        "calendar programs that register the scheme."
+    )
 
 
 @router.post(
@@ -310,11 +318,13 @@ class CalendarTokenRead(BaseModel):
     responses=problem_responses(NotFound, ValidationFailed),
 )
 def issue_calendar_token(
-    counsellor_id: uuid.UUID, principal: RecordUser, session: WriteSession
+    request: Request, counsellor_id: uuid.UUID, principal: RecordUser, session: WriteSession
 ) -> CalendarTokenRead:
     """A new address for one's own calendar feed (the counsellor themself); the old stops."""
     token = calendar_feed.issue_token(session, principal, counsellor_id, utcnow())
-    return CalendarTokenRead(url=f"/api/v1/counsellors/{counsellor_id}/calendar.ics?token={token}")
+    feed = absolute_url_for(request, "calendar", counsellor_id=counsellor_id)
+    feed = feed.include_query_params(token=token)
+    return CalendarTokenRead(url=str(feed), webcal_url=str(feed.replace(scheme="webcal")))
 
 
 @router.post(

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from app.access.dev_issuer import DevIssuer
+from app.access.grants.models import AccessGrant
 from app.access.models import User
+from app.access.principal import Role
+from app.access.service import local_principal
 
 LOOKUP = "/api/v1/patients/lookup"
 BODY = {"hetu": "131052-308T"}
@@ -57,3 +61,22 @@ def test_a_role_the_account_lacks_does_not_count(
     counsellor.roles = ["counsellor"]
     session.flush()
     assert client.post(LOOKUP, json=BODY, headers=bearer(token)).status_code == 403
+
+
+def test_a_local_principal_is_the_account_as_a_request_would_see_it(session: Session) -> None:
+    counsellor = local_principal(session, "counsellor1.laihia")
+    account = user(session, "counsellor1.laihia")
+    assert (counsellor.roles, counsellor.user_id, counsellor.service_id) == (
+        {Role.counsellor},
+        account.id,
+        account.service_id,
+    )
+    # The same rules as for a token: without an effective grant the counsellor's role is gone.
+    session.execute(
+        update(AccessGrant)
+        .where(AccessGrant.user_id == account.id)
+        .values(revoked_at=AccessGrant.created_at, revoked_by="tests", revoke_reason="test")
+    )
+    assert local_principal(session, "counsellor1.laihia").roles == frozenset()
+    with pytest.raises(LookupError, match="nobody"):
+        local_principal(session, "nobody")

@@ -18,7 +18,7 @@ from app.patients.protection import unseal
 Auth = Callable[[str], dict[str, str]]
 
 NEW_PATIENT = {
-    "hetu": "150377-9985",
+    "hetu": "150377-9974",
     "given_name": "Ilmari",
     "family_name": "Testinen",
     "home_municipality_code": "399",
@@ -38,14 +38,14 @@ def test_a_clinician_registers_a_patient(client: TestClient, auth: Auth, session
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["birth_date"] == "1977-03-15"
-    assert body["sex"] == "female"
+    assert body["sex"] == "male"
     assert "hetu" not in body
     assert "150377" not in response.text
     stored = session.get(Patient, uuid.UUID(body["id"]))
     assert stored is not None
-    assert "150377-9985" not in stored.hetu_hash
+    assert "150377-9974" not in stored.hetu_hash
     assert b"150377" not in stored.hetu_ciphertext
-    assert unseal(stored.hetu_ciphertext, stored.id) == "150377-9985"
+    assert unseal(stored.hetu_ciphertext, stored.id) == "150377-9974"
     event = last_audit(session)
     assert (event.action, event.outcome, event.actor) == ("create", "success", "nurse.laihia")
     assert str(event.patient_id) == body["id"]
@@ -56,7 +56,7 @@ def test_registering_twice_answers_409_with_the_existing_id(
     client: TestClient, auth: Auth, session: Session
 ) -> None:
     first = client.post("/api/v1/patients", json=NEW_PATIENT, headers=auth("doctor.laihia"))
-    again = {**NEW_PATIENT, "hetu": " 150377-9985 "}
+    again = {**NEW_PATIENT, "hetu": " 150377-9974 "}
     second = client.post("/api/v1/patients", json=again, headers=auth("doctor.laihia"))
     assert second.status_code == 409
     assert second.json()["code"] == "patient_exists"
@@ -72,7 +72,7 @@ def test_lookup_finds_the_patient_and_is_audited(
     created = client.post("/api/v1/patients", json=NEW_PATIENT, headers=auth("doctor.laihia"))
     found = client.post(
         "/api/v1/patients/lookup",
-        json={"hetu": "150377-9985"},
+        json={"hetu": "150377-9974"},
         headers=auth("physiotherapist.isokyro"),
     )
     assert found.status_code == 200
@@ -120,7 +120,7 @@ def test_an_invalid_code_is_422_in_three_languages(
 
 
 def test_validation_errors_never_echo_the_input(client: TestClient, auth: Auth) -> None:
-    bad = {**NEW_PATIENT, "home_municipality_code": "150377-9985", "unexpected": 1}
+    bad = {**NEW_PATIENT, "home_municipality_code": "150377-9974", "unexpected": 1}
     response = client.post("/api/v1/patients", json=bad, headers=auth("doctor.laihia"))
     assert response.status_code == 422
     fields = {error["field"]: error["code"] for error in response.json()["errors"]}

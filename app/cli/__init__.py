@@ -13,10 +13,10 @@ import typer
 from pydantic import ValidationError
 
 from app import db
+from app.cli.database import db_cli, existing, refuse, seed_demo_data, upgrade
 from app.config import Environment, Settings, get_settings
 
 cli = typer.Typer(help="Askel: physical-activity counselling service.", no_args_is_help=True)
-db_cli = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 audit_cli = typer.Typer(help="The audit log.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 slots_cli = typer.Typer(help="Counselling slots.", no_args_is_help=True)
@@ -49,9 +49,9 @@ def serve(
     settings = get_settings()
     configure_logging(settings.log_level)
     if settings.migrate_on_start:
-        _upgrade(settings.database_url)
+        upgrade(settings.database_url)
     if settings.seed_demo_data and settings.environment is Environment.development:
-        _seed_demo_data(progress=False)
+        seed_demo_data(progress=False)
     log.info(
         "starting",
         extra={
@@ -73,35 +73,6 @@ def serve(
     )
 
 
-@db_cli.command("upgrade")
-def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
-    """Migrate the database up to REVISION (default: the newest), then build the statistics
-    facts if their definition is new."""
-    if _upgrade(get_settings().database_url, revision):
-        typer.echo("Statistics facts built.")
-
-
-def _upgrade(url: str, revision: str = "head") -> bool:
-    """Migrate; at the newest revision, build the statistics facts if need be (True if so)."""
-    from app.statistics import facts
-
-    db.upgrade(url, revision)
-    if revision != "head":
-        return False
-    database = db.Database.from_url(url)
-    try:
-        with database.write_sessions() as session, session.begin():
-            return facts.ensure_built(session)
-    finally:
-        database.dispose()
-
-
-@db_cli.command("downgrade")
-def db_downgrade(revision: Annotated[str, typer.Argument(help="e.g. -1 or base")]) -> None:
-    """Migrate the database down to REVISION."""
-    db.downgrade(get_settings().database_url, revision)
-
-
 @cli.command("dev-token")
 def dev_token(
     username: Annotated[str | None, typer.Argument(help="A demo user's username.")] = None,
@@ -115,28 +86,30 @@ def dev_token(
 
     settings = get_settings()
     if not settings.dev_issuer_on:
-        typer.echo("The development issuer is off (ASKEL_ENVIRONMENT=production?).", err=True)
-        raise typer.Exit(2)
-    database = db.Database.from_url(settings.database_url)
-    try:
-        with database.read_sessions() as session:
-            if list_users or username is None:
-                for user in demo_users(session):
-                    typer.echo(json.dumps(user.model_dump(mode="json"), ensure_ascii=False))
-                return
-            issuer = DevIssuer(
-                settings.dev_issuer_url,
-                load_or_create_key(settings.dev_issuer_key_file),
-                audience=settings.oidc_audience,
-                lifetime_seconds=settings.dev_token_lifetime_seconds,
+        refuse("the development issuer is off (ASKEL_ENVIRONMENT=production?).")
+    with existing() as database, database.read_sessions() as session:
+        if list_users or username is None:
+            for user in demo_users(session):
+                typer.echo(json.dumps(user.model_dump(mode="json"), ensure_ascii=False))
+            return
+        key_file = settings.dev_issuer_key_file
+        if not key_file.exists():
+            typer.echo(
+                f"askel: made a new development issuer key, {key_file.resolve()}: only a service "
+                "started with it (here, or with ASKEL_DEV_ISSUER_KEY_FILE) accepts this token.",
+                err=True,
             )
-            try:
-                typer.echo(issue_token(session, issuer, username).access_token)
-            except AppError as exc:
-                typer.echo(f"no active user {username!r} ({exc.code})", err=True)
-                raise typer.Exit(1) from None
-    finally:
-        database.dispose()
+        issuer = DevIssuer(
+            settings.dev_issuer_url,
+            load_or_create_key(key_file),
+            audience=settings.oidc_audience,
+            lifetime_seconds=settings.dev_token_lifetime_seconds,
+        )
+        try:
+            typer.echo(issue_token(session, issuer, username).access_token)
+        except AppError as exc:
+            typer.echo(f"no active user {username!r} ({exc.code})", err=True)
+            raise typer.Exit(1) from None
 
 
 @audit_cli.command("anchor")
@@ -148,12 +121,8 @@ def audit_anchor(
     from app.access.audit import service as audit_service
     from app.kit.clock import utcnow
 
-    database = db.Database.from_url(get_settings().database_url)
-    try:
-        with database.read_sessions() as session:
-            head = audit_service.anchor(session)
-    finally:
-        database.dispose()
+    with existing() as database, database.read_sessions() as session:
+        head = audit_service.anchor(session)
     if head is None:
         typer.echo("The audit log is empty: nothing to anchor.")
         return
@@ -177,14 +146,10 @@ def audit_verify(
     if anchor is not None:
         last = json.loads(anchor.read_text().splitlines()[-1])
         anchored = audit_service.Anchor(seq=int(last["seq"]), hash=str(last["hash"]))
-    database = db.Database.from_url(get_settings().database_url)
-    try:
-        with database.read_sessions() as session:
-            total = audit_repository.count(session)
-            with typer.progressbar(length=total, label="Verifying the audit chain") as bar:
-                report = audit_service.verify(session, progress=bar.update, anchored=anchored)
-    finally:
-        database.dispose()
+    with existing() as database, database.read_sessions() as session:
+        total = audit_repository.count(session)
+        with typer.progressbar(length=total, label="Verifying the audit chain") as bar:
+            report = audit_service.verify(session, progress=bar.update, anchored=anchored)
     if report.ok:
         typer.echo(f"The audit chain is intact: {report.checked} entries.")
         return
@@ -212,28 +177,26 @@ def worker(
     from app.observability import configure_logging
 
     settings = get_settings()
-    configure_logging(settings.log_level)
-    channel = channel_from(settings)
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    database = db.Database.from_url(settings.database_url)
-    handlers: dict[str, Handler] = {
-        notices.PREFIX: lambda session, event: notices.deliver(session, event, channel)
-    }
-    if (fhir := fhir_client.client_from(settings)) is not None:
-        handlers[publisher.PREFIX] = publisher.handler(fhir, transaction=settings.fhir_transactions)
-    else:
-        log.warning("no FHIR server configured: referral events wait in the outbox")
-    if settings.fhir_poll_minutes and fhir is not None:
-        threading.Thread(
-            target=_poll_every, args=(settings, database, stop), name="poller", daemon=True
-        ).start()
-    log.info("worker started", extra={"handlers": sorted(handlers)})
-    try:
+    with existing() as database:
+        configure_logging(settings.log_level)
+        channel = channel_from(settings)
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        handlers: dict[str, Handler] = {
+            notices.PREFIX: lambda session, event: notices.deliver(session, event, channel)
+        }
+        if (fhir := fhir_client.client_from(settings)) is not None:
+            transaction = settings.fhir_transactions
+            handlers[publisher.PREFIX] = publisher.handler(fhir, transaction=transaction)
+        else:
+            log.warning("no FHIR server configured: referral events wait in the outbox")
+        if settings.fhir_poll_minutes and fhir is not None:
+            threading.Thread(
+                target=_poll_every, args=(settings, database, stop), name="poller", daemon=True
+            ).start()
+        log.info("worker started", extra={"handlers": sorted(handlers)})
         run_forever(database, handlers, stop, poll_seconds=poll_seconds)
-    finally:
-        database.dispose()
 
 
 def _poll_every(settings: Settings, database: db.Database, stop: threading.Event) -> None:
@@ -254,12 +217,8 @@ def sync_replay(
     from app.jobs import outbox
     from app.kit.clock import utcnow
 
-    database = db.Database.from_url(get_settings().database_url)
-    try:
-        with database.write_sessions() as session, session.begin():
-            replayed = outbox.replay_dead_letters(session, utcnow(), event or None)
-    finally:
-        database.dispose()
+    with existing() as database, database.write_sessions() as session, session.begin():
+        replayed = outbox.replay_dead_letters(session, utcnow(), event or None)
     typer.echo(f"{replayed} dead-lettered events will be sent again.")
 
 
@@ -269,12 +228,9 @@ def sync_poll() -> None:
     from app.observability import configure_logging
 
     settings = get_settings()
-    configure_logging(settings.log_level)
-    database = db.Database.from_url(settings.database_url)
-    try:
+    with existing() as database:
+        configure_logging(settings.log_level)
         made = _poll_region(settings, database)
-    finally:
-        database.dispose()
     typer.echo(f"{made} new referrals from the region's server.")
 
 
@@ -301,13 +257,9 @@ def slots_materialise() -> None:
     from app.scheduling import repository as scheduling_repository
     from app.scheduling import service as scheduling
 
-    database = db.Database.from_url(get_settings().database_url)
-    try:
-        with database.write_sessions() as session, session.begin():
-            created = scheduling.materialise_all(session, today_in_helsinki())
-            dropped = scheduling_repository.delete_expired_holds(session, utcnow())
-    finally:
-        database.dispose()
+    with existing() as database, database.write_sessions() as session, session.begin():
+        created = scheduling.materialise_all(session, today_in_helsinki())
+        dropped = scheduling_repository.delete_expired_holds(session, utcnow())
     typer.echo(f"{created} slots created, {dropped} lapsed holds removed.")
 
 
@@ -333,11 +285,11 @@ def demo_data(
             typer.echo(json.dumps(vars(patient), ensure_ascii=False))
         return
     settings = get_settings()
-    _upgrade(settings.database_url)
     if scale is DemoScale.national:
         _national_demo_data(settings)
         return
-    added = _seed_demo_data(progress=True)
+    upgrade(settings.database_url)
+    added = seed_demo_data(progress=True)
     typer.echo("Demo data added." if added else "Demo data is already there.")
 
 
@@ -345,8 +297,8 @@ def _national_demo_data(settings: Settings) -> None:
     from app import demo_national
 
     if settings.is_sqlite:
-        typer.echo("askel: the national dataset is written with PostgreSQL's COPY", err=True)
-        raise typer.Exit(2)
+        refuse("the national dataset is written with PostgreSQL's COPY: set ASKEL_DATABASE_URL.")
+    upgrade(settings.database_url)
     sizes = demo_national.Scale()
     with typer.progressbar(length=sizes.rows, label="Writing the national dataset") as bar:
         written = demo_national.generate(settings.database_url, sizes, progress=bar.update)
@@ -361,27 +313,9 @@ def stats_rebuild() -> None:
     """Make every statistics fact again from the records (after a bulk load, say)."""
     from app.statistics import facts
 
-    database = db.Database.from_url(get_settings().database_url)
-    try:
-        with database.write_sessions() as session, session.begin():
-            facts.rebuild(session)
-    finally:
-        database.dispose()
+    with existing() as database, database.write_sessions() as session, session.begin():
+        facts.rebuild(session)
     typer.echo("Statistics facts rebuilt.")
-
-
-def _seed_demo_data(*, progress: bool) -> bool:
-    from app.demo_data import PATIENT_COUNT, seed
-
-    database = db.Database.from_url(get_settings().database_url)
-    try:
-        with database.write_sessions() as session, session.begin():
-            if not progress:
-                return seed(session)
-            with typer.progressbar(length=PATIENT_COUNT, label="Adding demo patients") as bar:
-                return seed(session, progress=bar.update)
-    finally:
-        database.dispose()
 
 
 def main() -> None:
