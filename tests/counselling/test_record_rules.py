@@ -6,19 +6,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from app.scheduling.models import Appointment
 from app.statistics.models import ReferralFact
 from tests.counselling.conftest import SENT_DAYS_AGO
 from tests.counselling.test_tab import COUNSELLOR, PLAN, TODAY, record, visit
-from tests.scheduling.test_booking import RULES, user_id
+from tests.fixtures.journeys import appointment_begun
 
 Auth = Callable[[str], dict[str, str]]
 
@@ -61,26 +59,8 @@ def test_a_visit_is_dated_from_the_referrals_sending_day(
 
 
 def began(client: TestClient, auth: Auth, session: Session, referral: dict[str, Any]) -> str:
-    """An appointment of the referral that began half an hour ago; its id."""
-    client.put(
-        f"/api/v1/counsellors/{user_id(session, COUNSELLOR)}/availability",
-        json={"rules": RULES},
-        headers=auth(COUNSELLOR),
-    )
-    slot = client.get(
-        "/api/v1/slots", params={"service_id": referral["service_id"]}, headers=auth(COUNSELLOR)
-    ).json()[0]
-    booking = {"slot_id": slot["id"], "referral_id": referral["id"]}
-    appointment = client.post("/api/v1/appointments", json=booking, headers=auth(COUNSELLOR))
-    assert appointment.status_code == 201, appointment.text
-    appointment_id: str = appointment.json()["id"]
-    start = datetime.now(UTC) - timedelta(minutes=30)
-    session.execute(
-        update(Appointment)
-        .where(Appointment.id == uuid.UUID(appointment_id))
-        .values(start_at=start, end_at=start + timedelta(hours=1))
-    )
-    session.flush()
+    """An appointment of the referral that began an hour ago; its id."""
+    appointment_id: str = appointment_begun(client, auth, session, referral)["id"]
     return appointment_id
 
 
