@@ -148,7 +148,7 @@ def search_slots(work: Work, client: httpx.Client, service: str | None = None) -
     answer = client.get("/api/v1/slots", params=params, headers=work.auth(CLINICIANS))
     if answer.status_code == 200:
         with work.lock:
-            work.free[service] = [slot["id"] for slot in answer.json()]
+            work.free[service] = [slot["id"] for slot in answer.json()["items"]]
     return answer.status_code
 
 

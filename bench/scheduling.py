@@ -159,7 +159,7 @@ def main() -> None:
             searches = list(pool.map(lambda _: timed(search), range(args.searches)))
             candidates = {
                 sid: client.get("/api/v1/slots", params={"service_id": sid, "start": start, "end": end, "limit": 200},
-                                headers=auth).json()
+                                headers=auth).json()["items"]
                 for sid in {sid for _, sid in pairs}
             }  # fmt: skip
 

@@ -1,4 +1,9 @@
-"""Field types shared by the API's schemas."""
+"""Field types shared by the API's schemas.
+
+Every number and date a client sends has bounds: the database stores 64-bit integers at most,
+and date arithmetic (a search's default end four weeks on, a period's last day in UTC) overflows
+near year 1 or 9999. A value outside them is a 422, never a failure deeper down.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,51 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    Strict,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
 
 from app.kit.clock import to_helsinki
+
+# The largest integer a BIGINT column (and so any integer the API takes) holds.
+INT64_MAX = 2**63 - 1
+# The largest integer a JSON number carries exactly to every client (RFC 8259, section 6): the
+# bound of an identifier in a body. (FastAPI also writes a body field's bounds as floats.)
+JSON_INTEGER_MAX = 2**53 - 1
+
+# The dates the API takes, as written (with a time: in the offset written). Counselling in this
+# century and the next; anything earlier or later is a typo.
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 12, 31)
+_YEAR = r"(20[0-9]{2}|2100)"
+_RANGE = f"from {EARLIEST} to {LATEST}"
 
 
 def _aware(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("a time needs its offset, e.g. 2026-03-30T09:00:00+03:00")
+    return moment
+
+
+def _within_range(moment: datetime) -> datetime:
+    # The day as written: the offset cannot take a day inside the range out of it.
+    day = moment.date()
+    if day < EARLIEST:
+        raise PydanticCustomError(
+            "greater_than_equal", "Input should be greater than or equal to {ge}",
+            {"ge": EARLIEST.isoformat()},
+        )  # fmt: skip
+    if day > LATEST:
+        raise PydanticCustomError(
+            "less_than_equal", "Input should be less than or equal to {le}",
+            {"le": LATEST.isoformat()},
+        )  # fmt: skip
     return moment
 
 
@@ -33,8 +75,14 @@ LocalDateTime = Annotated[
     datetime,
     BeforeValidator(_written_out),
     AfterValidator(_aware),
+    AfterValidator(_within_range),
     PlainSerializer(to_helsinki, return_type=str, when_used="json"),
-]
+    WithJsonSchema({
+        "type": "string", "format": "date-time", "pattern": f"^{_YEAR}-",
+        "description": f"RFC 3339 with its offset, {_RANGE}.",
+        "examples": ["2026-03-30T09:00:00+03:00"],
+    }),
+]  # fmt: skip
 
 
 def _date_written_out(value: Any) -> Any:
@@ -44,15 +92,18 @@ def _date_written_out(value: Any) -> Any:
 
 
 # A calendar date as written (2026-03-30), never a number read as seconds since 1970.
-CalendarDate = Annotated[date, BeforeValidator(_date_written_out)]
+CalendarDate = Annotated[
+    date,
+    BeforeValidator(_date_written_out),
+    Field(ge=EARLIEST, le=LATEST),
+    WithJsonSchema({
+        "type": "string", "format": "date", "pattern": f"^{_YEAR}-[0-9]{{2}}-[0-9]{{2}}$",
+        "description": f"A date, {_RANGE}.", "examples": ["2026-03-30"],
+    }),
+]  # fmt: skip
 
-
-def _not_text(value: Any) -> Any:
-    # Lax parsing would take "5" for 5 and true for 1: a number in a request is a JSON number.
-    if isinstance(value, str | bool):
-        raise ValueError("a number is expected")
-    return value
-
-
-WholeNumber = Annotated[int, BeforeValidator(_not_text)]
-Number = Annotated[float, BeforeValidator(_not_text)]
+# A number in a request is a JSON number: strict, so that "5" or true is not taken for 5. Each
+# field states its own bounds (`Field(ge=..., le=...)`), which strict types carry into the JSON
+# Schema of a nullable field too: a validator function in between would hide them.
+WholeNumber = Annotated[int, Strict()]
+Number = Annotated[float, Strict()]

@@ -18,6 +18,7 @@ from app.access.principal import Principal, Profession
 from app.errors import Forbidden, NotFound, RefusalContext
 from app.jobs import outbox
 from app.kit.clock import add_working_days, today_in_helsinki, utcnow
+from app.kit.pagination import Window
 from app.organisations import service as organisations
 from app.patients.models import Patient
 from app.referrals import policies, repository
@@ -295,17 +296,17 @@ def timeline(
 
 def worklist(
     session: Session, principal: Principal, where: repository.WorklistFilter, limit: int
-) -> list[tuple[Referral, Patient]]:
+) -> Window[tuple[Referral, Patient]]:
     """A page of the referrals the caller may see; each one shown is an audited access."""
-    rows = repository.worklist(session, principal, where, limit)
+    page = Window.of(repository.worklist(session, principal, where, limit + 1), limit)
     audit.record_many(
         session,
         actor=principal,
         action=AuditAction.query,
         resource_type=RESOURCE,
-        accesses=[(referral.id, referral.patient_id) for referral, _patient in rows],
+        accesses=[(referral.id, referral.patient_id) for referral, _patient in page.rows],
     )
-    return [(referral, patient) for referral, patient in rows]
+    return Window([(referral, patient) for referral, patient in page.rows], page.more)
 
 
 def reasons(session: Session, kind: str | None) -> Sequence[ReasonCode]:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.security import APIKeyQuery
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.access import throttle
 from app.access.permissions import AppointmentBooker, RecordUser, ReferralReader, SlotSearcher
@@ -22,6 +22,7 @@ from app.kit.idempotency import (
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
 )
+from app.kit.pagination import Cursor, InvalidCursor, Page, Window, decode_cursor, page_size
 from app.kit.types import LocalDateTime
 from app.scheduling import calendar_feed, service
 from app.scheduling.exceptions import (
@@ -96,7 +97,20 @@ def put_availability(
     return service.put_availability(session, principal, counsellor_id, body, today_in_helsinki())
 
 
-@router.get("/slots", responses=problem_responses(Forbidden, ValidationFailed))
+class SlotCursor(BaseModel):
+    """The slot search's sort key: start, id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    s: LocalDateTime
+    i: uuid.UUID
+
+
+class AppointmentCursor(SlotCursor):
+    """The appointment list's sort key: start, id."""
+
+
+@router.get("/slots", responses=problem_responses(Forbidden, InvalidCursor, ValidationFailed))
 def search_slots(
     principal: SlotSearcher,
     session: WriteSession,
@@ -106,11 +120,13 @@ def search_slots(
     mode: Mode | None = None,
     language: Annotated[str | None, Query(pattern=r"^[a-z]{2}$")] = None,
     visit_type: VisitType | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[SlotRead]:
+    limit: Annotated[int, page_size(200)] = 50,
+    cursor: Cursor = None,
+) -> Page[SlotRead]:
     """Free slots of a service, soonest first (clinicians and counsellors)."""
     now = utcnow()
     begin = start or now
+    after = decode_cursor(cursor, SlotCursor) if cursor else None
     where = SlotFilter(
         service_id=service_id,
         start=begin,
@@ -118,8 +134,10 @@ def search_slots(
         mode=mode,
         language=language,
         visit_type=visit_type,
+        after=(after.s, after.i) if after else None,
     )
-    return [
+    page = Window.of(service.search(session, where, now, limit + 1), limit)
+    items = [
         SlotRead(
             id=slot.id,
             service_id=slot.service_id,
@@ -134,8 +152,12 @@ def search_slots(
             modes=service.untag(slot.modes),
             languages=service.untag(slot.languages),
         )
-        for slot, name, places_left in service.search(session, where, now, limit)
+        for slot, name, places_left in page.rows
     ]
+    return Page[SlotRead](
+        items=items,
+        next_cursor=page.next_cursor(lambda row: SlotCursor(s=row[0].start_at, i=row[0].id)),
+    )
 
 
 @router.post(
@@ -186,7 +208,9 @@ def book_appointment(
     return answer
 
 
-@router.get("/appointments", responses=problem_responses(Forbidden, ValidationFailed))
+@router.get(
+    "/appointments", responses=problem_responses(Forbidden, InvalidCursor, ValidationFailed)
+)
 def list_appointments(
     principal: ReferralReader,
     session: WriteSession,
@@ -197,17 +221,25 @@ def list_appointments(
     needs_marking: Annotated[
         bool, Query(description="Only past appointments not yet marked attended or no-show.")
     ] = False,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[AppointmentRead]:
-    """Appointments of the referrals the caller may see, by referral, counsellor and time."""
+    limit: Annotated[int, page_size(500)] = 100,
+    cursor: Cursor = None,
+) -> Page[AppointmentRead]:
+    """Appointments of the referrals the caller may see, by referral, counsellor and time,
+    soonest first."""
+    after = decode_cursor(cursor, AppointmentCursor) if cursor else None
     where = AppointmentFilter(
         referral_id=referral_id,
         counsellor_id=counsellor_id,
         start=start,
         end=end,
         needs_marking_before=utcnow() - service.MARKING_GRACE if needs_marking else None,
+        after=(after.s, after.i) if after else None,
     )
-    return [_read(a) for a in service.list_appointments(session, principal, where, limit)]
+    page = service.list_appointments(session, principal, where, limit)
+    return Page[AppointmentRead](
+        items=[_read(a) for a in page.rows],
+        next_cursor=page.next_cursor(lambda a: AppointmentCursor(s=a.start_at, i=a.id)),
+    )
 
 
 @router.get(

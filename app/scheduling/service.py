@@ -19,6 +19,7 @@ from app.access.models import User
 from app.access.permissions import Permission, has_permission
 from app.access.principal import Principal
 from app.errors import Forbidden, NotFound, RefusalContext
+from app.kit.pagination import Window
 from app.notices import service as notices
 from app.referrals import policies as referral_policies
 from app.referrals import service as referral_service
@@ -491,16 +492,17 @@ def mark(
 
 def list_appointments(
     session: Session, principal: Principal, where: repository.AppointmentFilter, limit: int
-) -> list[Appointment]:
-    rows = list(repository.appointments(session, principal, where, limit))
+) -> Window[Appointment]:
+    """A page of the appointments the caller may see; each one shown is an audited access."""
+    page = Window.of(repository.appointments(session, principal, where, limit + 1), limit)
     audit.record_many(
         session,
         actor=principal,
         action=AuditAction.query,
         resource_type=APPOINTMENT,
-        accesses=[(a.id, a.patient_id) for a in rows],
+        accesses=[(a.id, a.patient_id) for a in page.rows],
     )
-    return rows
+    return page
 
 
 def needs_marking(appointment: Appointment, now: datetime) -> bool:
