@@ -80,7 +80,9 @@ LocalDateTime = Annotated[
     WithJsonSchema({
         "type": "string", "format": "date-time", "pattern": f"^{_YEAR}-",
         "description": f"RFC 3339 with its offset, {_RANGE}.",
-        "examples": ["2026-03-30T09:00:00+03:00"],
+        # The first for people; the others, the range's ends, for the API fuzzing's edge cases.
+        "examples": ["2026-03-30T09:00:00+03:00", f"{EARLIEST}T00:00:00+14:00",
+                     f"{LATEST}T23:59:59-12:00"],
     }),
 ]  # fmt: skip
 
@@ -98,7 +100,8 @@ CalendarDate = Annotated[
     Field(ge=EARLIEST, le=LATEST),
     WithJsonSchema({
         "type": "string", "format": "date", "pattern": f"^{_YEAR}-[0-9]{{2}}-[0-9]{{2}}$",
-        "description": f"A date, {_RANGE}.", "examples": ["2026-03-30"],
+        "description": f"A date, {_RANGE}.",
+        "examples": ["2026-03-30", str(EARLIEST), str(LATEST)],
     }),
 ]  # fmt: skip
 
