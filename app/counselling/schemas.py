@@ -77,6 +77,9 @@ class VisitCorrection(VisitIn):
 class VisitRead(VisitFields):
     model_config = ConfigDict(extra="ignore")
 
+    # As recorded: a date from before the range was bounded is still shown, not a failure.
+    visited_on: date
+
     id: uuid.UUID
     referral_id: uuid.UUID
     counsellor_subject: str

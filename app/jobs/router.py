@@ -15,11 +15,20 @@ from app.db import WriteSession
 from app.errors import Forbidden, RefusalContext, ValidationFailed, problem_responses
 from app.jobs import outbox
 from app.kit.clock import utcnow
-from app.kit.pagination import Cursor, InvalidCursor, Page, Window, decode_cursor, page_size
+from app.kit.pagination import (
+    Cursor,
+    InvalidCursor,
+    Page,
+    TimeAndId,
+    Window,
+    after_time_and_id,
+    page_size,
+)
 from app.kit.types import INT64_MAX, JSON_INTEGER_MAX, LocalDateTime, WholeNumber
 from app.organisations.models import OrganisationKind
 
 router = APIRouter(prefix="/admin/outbox", tags=["administration"])
+EventId = Annotated[int, Field(ge=1, le=INT64_MAX)]
 
 
 class DeadLetter(BaseModel):
@@ -50,15 +59,6 @@ def _region_admin(principal: Principal) -> None:
         raise Forbidden(refusal=RefusalContext("Outbox"))
 
 
-class DeadLetterCursor(BaseModel):
-    """The dead letters' sort key: when given up on, id."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    d: LocalDateTime
-    i: Annotated[int, Field(ge=1, le=INT64_MAX)]
-
-
 @router.get(
     "/dead-letters", responses=problem_responses(Forbidden, InvalidCursor, ValidationFailed)
 )
@@ -70,13 +70,12 @@ def list_dead_letters(
 ) -> Page[DeadLetter]:
     """Events given up on, newest first, with the last error (the region's access admins)."""
     _region_admin(principal)
-    after = decode_cursor(cursor, DeadLetterCursor) if cursor else None
-    key = (after.d, after.i) if after else None
-    page = Window.of(outbox.dead_letters(session, limit + 1, key), limit)
+    after = after_time_and_id(cursor, EventId)
+    page = Window.of(outbox.dead_letters(session, limit + 1, after), limit)
     return Page[DeadLetter](
         items=[DeadLetter.model_validate(e, from_attributes=True) for e in page.rows],
         next_cursor=page.next_cursor(
-            lambda e: DeadLetterCursor.model_validate({"d": e.dead_lettered_at, "i": e.id})
+            lambda e: TimeAndId[EventId].model_validate({"t": e.dead_lettered_at, "i": e.id})
         ),
     )
 

@@ -12,19 +12,22 @@ import base64
 import binascii
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.errors import AppError
 from app.i18n import N_
+from app.kit.types import LocalDateTime
 
 Item = TypeVar("Item")
 Row = TypeVar("Row")
 Key = TypeVar("Key", bound=BaseModel)
+Id = TypeVar("Id")
 KeyColumn = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 Cursor = Annotated[
@@ -69,6 +72,24 @@ class Window(Generic[Row]):
 
     def next_cursor(self, key: Callable[[Row], BaseModel]) -> str | None:
         return encode_cursor(key(self.rows[-1])) if self.more else None
+
+
+class TimeAndId(BaseModel, Generic[Id]):
+    """The sort key of a list ordered by a time, then an id (a bounded type: a forged cursor
+    is refused, never carried to the database)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    t: LocalDateTime
+    i: Id
+
+
+def after_time_and_id(cursor: str | None, id_type: type[Id]) -> tuple[datetime, Id] | None:
+    """The sort key that a `cursor` of such a list carries; None for the first page."""
+    if cursor is None:
+        return None
+    key = decode_cursor(cursor, TimeAndId[id_type])  # type: ignore[valid-type]
+    return key.t, key.i
 
 
 def encode_cursor(key: BaseModel) -> str:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.security import APIKeyQuery
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from app.access import throttle
 from app.access.permissions import AppointmentBooker, RecordUser, ReferralReader, SlotSearcher
@@ -22,7 +22,15 @@ from app.kit.idempotency import (
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
 )
-from app.kit.pagination import Cursor, InvalidCursor, Page, Window, decode_cursor, page_size
+from app.kit.pagination import (
+    Cursor,
+    InvalidCursor,
+    Page,
+    TimeAndId,
+    Window,
+    after_time_and_id,
+    page_size,
+)
 from app.kit.types import LocalDateTime
 from app.scheduling import calendar_feed, service
 from app.scheduling.exceptions import (
@@ -97,19 +105,6 @@ def put_availability(
     return service.put_availability(session, principal, counsellor_id, body, today_in_helsinki())
 
 
-class SlotCursor(BaseModel):
-    """The slot search's sort key: start, id."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    s: LocalDateTime
-    i: uuid.UUID
-
-
-class AppointmentCursor(SlotCursor):
-    """The appointment list's sort key: start, id."""
-
-
 @router.get("/slots", responses=problem_responses(Forbidden, InvalidCursor, ValidationFailed))
 def search_slots(
     principal: SlotSearcher,
@@ -126,7 +121,6 @@ def search_slots(
     """Free slots of a service, soonest first (clinicians and counsellors)."""
     now = utcnow()
     begin = start or now
-    after = decode_cursor(cursor, SlotCursor) if cursor else None
     where = SlotFilter(
         service_id=service_id,
         start=begin,
@@ -134,7 +128,7 @@ def search_slots(
         mode=mode,
         language=language,
         visit_type=visit_type,
-        after=(after.s, after.i) if after else None,
+        after=after_time_and_id(cursor, uuid.UUID),
     )
     page = Window.of(service.search(session, where, now, limit + 1), limit)
     items = [
@@ -156,7 +150,7 @@ def search_slots(
     ]
     return Page[SlotRead](
         items=items,
-        next_cursor=page.next_cursor(lambda row: SlotCursor(s=row[0].start_at, i=row[0].id)),
+        next_cursor=page.next_cursor(lambda row: TimeAndId(t=row[0].start_at, i=row[0].id)),
     )
 
 
@@ -226,19 +220,18 @@ def list_appointments(
 ) -> Page[AppointmentRead]:
     """Appointments of the referrals the caller may see, by referral, counsellor and time,
     soonest first."""
-    after = decode_cursor(cursor, AppointmentCursor) if cursor else None
     where = AppointmentFilter(
         referral_id=referral_id,
         counsellor_id=counsellor_id,
         start=start,
         end=end,
         needs_marking_before=utcnow() - service.MARKING_GRACE if needs_marking else None,
-        after=(after.s, after.i) if after else None,
+        after=after_time_and_id(cursor, uuid.UUID),
     )
     page = service.list_appointments(session, principal, where, limit)
     return Page[AppointmentRead](
         items=[_read(a) for a in page.rows],
-        next_cursor=page.next_cursor(lambda a: AppointmentCursor(s=a.start_at, i=a.id)),
+        next_cursor=page.next_cursor(lambda a: TimeAndId(t=a.start_at, i=a.id)),
     )
 
 

@@ -7,7 +7,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict
 
 from app.access.grants import service
 from app.access.grants.exceptions import GrantNotAttestable, NotACounsellorOfTheService
@@ -25,8 +24,15 @@ from app.access.permissions import AccessAdmin
 from app.db import WriteSession
 from app.errors import Forbidden, NotFound, ValidationFailed, problem_responses
 from app.kit.clock import today_in_helsinki, utcnow
-from app.kit.pagination import Cursor, InvalidCursor, Page, Window, decode_cursor, page_size
-from app.kit.types import LocalDateTime
+from app.kit.pagination import (
+    Cursor,
+    InvalidCursor,
+    Page,
+    TimeAndId,
+    Window,
+    after_time_and_id,
+    page_size,
+)
 
 router = APIRouter(prefix="/admin", tags=["access rights"])
 
@@ -64,15 +70,6 @@ def create_grant(body: GrantCreate, principal: AccessAdmin, session: WriteSessio
     return _read(created, session.get_one(User, created.user_id))
 
 
-class GrantCursor(BaseModel):
-    """The grant list's sort key: creation time, id."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    c: LocalDateTime
-    i: uuid.UUID
-
-
 @router.get(
     "/access-grants", responses=problem_responses(Forbidden, InvalidCursor, ValidationFailed)
 )
@@ -84,12 +81,11 @@ def list_grants(
 ) -> Page[GrantRead]:
     """Grants, oldest first: all for the region's access admins, their own staff's for a
     municipality's."""
-    after = decode_cursor(cursor, GrantCursor) if cursor else None
-    key = (after.c, after.i) if after else None
-    page = Window.of(service.listing(session, principal, key, limit + 1), limit)
+    after = after_time_and_id(cursor, uuid.UUID)
+    page = Window.of(service.listing(session, principal, after, limit + 1), limit)
     return Page[GrantRead](
         items=[_read(grant, user) for grant, user in page.rows],
-        next_cursor=page.next_cursor(lambda row: GrantCursor(c=row[0].created_at, i=row[0].id)),
+        next_cursor=page.next_cursor(lambda row: TimeAndId(t=row[0].created_at, i=row[0].id)),
     )
 
 
