@@ -174,9 +174,10 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 # The interactive documentation runs Askel's own copy of Swagger UI: scripts and styles from
-# the service itself and never inline, its icons as data: URIs, its requests to the API only.
+# the service itself and never inline, its icons as data: URIs (an image answer of Try it out
+# as a blob:), its requests to the API only.
 _DOCS = "/docs"
-_DOCS_POLICY = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"  # noqa: E501
+_DOCS_POLICY = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"  # noqa: E501
 _API_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"  # noqa: E501
 _SECURITY_HEADERS = (
     (b"x-content-type-options", b"nosniff"),
