@@ -110,7 +110,7 @@ def test_the_coverage_phase_sends_every_query_bound_and_one_past_it(client: Test
     ends of its range. A 500 at any of them fails the fuzzing test above."""
     document = client.get("/openapi.json").json()
     schema = schemathesis.openapi.from_dict(document)
-    edges = {f"{EARLIEST}T00:00:00+14:00", f"{LATEST}T23:59:59-12:00", str(EARLIEST), str(LATEST)}
+    edges = {f"{EARLIEST}T00:00:00+02:00", f"{LATEST}T23:59:59+02:00", str(EARLIEST), str(LATEST)}
     checked = set()
     for path, method, operation in operations(document):
         bounded = {}

@@ -4,6 +4,7 @@ past it it is a 422 that names the field."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -72,9 +73,10 @@ def _edges(schema: Schema) -> tuple[list[str], list[str]]:
         before, after = EARLIEST - timedelta(days=1), LATEST + timedelta(days=1)
         return [str(EARLIEST), str(LATEST)], [str(before), str(after), "0001-01-01", "9999-12-31"]
     return (
-        [f"{EARLIEST}T00:00:00+14:00", f"{LATEST}T23:59:59-12:00"],
-        [f"{EARLIEST - timedelta(days=1)}T23:59:59-12:00",
-         f"{LATEST + timedelta(days=1)}T00:00:00Z",
+        [f"{EARLIEST}T00:00:00+02:00", f"{LATEST}T23:59:59+02:00"],
+        # Past the ends as written, or only in Helsinki time, as it would be shown.
+        [f"{EARLIEST - timedelta(days=1)}T23:59:59+02:00", f"{EARLIEST}T00:00:00+14:00",
+         f"{LATEST}T23:59:59-12:00", f"{LATEST + timedelta(days=1)}T00:00:00Z",
          "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"],
     )  # fmt: skip
 
@@ -126,6 +128,8 @@ def test_every_query_parameter_answers_at_its_bounds_and_refuses_past_them(
         for value in inside:
             answer = client.request(method, url, params={**query, name: value}, headers=headers)
             assert answer.status_code < 500, (method, path, name, value, answer.text)
+            # A time echoed back is shown in Helsinki time: still inside the range.
+            assert not re.search(r'"(1999|2101)-[0-9]{2}-[0-9]{2}T', answer.text), answer.text
         for value in outside:
             answer = client.request(method, url, params={**query, name: value}, headers=headers)
             assert answer.status_code == 422, (method, path, name, value, answer.text)

@@ -21,7 +21,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from app.kit.clock import to_helsinki
+from app.kit.clock import HELSINKI, to_helsinki
 
 # The largest integer a BIGINT column (and so any integer the API takes) holds.
 INT64_MAX = 2**63 - 1
@@ -29,8 +29,8 @@ INT64_MAX = 2**63 - 1
 # bound of an identifier in a body. (FastAPI also writes a body field's bounds as floats.)
 JSON_INTEGER_MAX = 2**53 - 1
 
-# The dates the API takes, as written (with a time: in the offset written). Counselling in this
-# century and the next; anything earlier or later is a typo.
+# The dates the API takes: counselling in this century and the next; anything earlier or later
+# is a typo. A time must fall in them both as written and in Helsinki time, as it is shown.
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2100, 12, 31)
 _YEAR = r"(20[0-9]{2}|2100)"
@@ -43,19 +43,25 @@ def _aware(moment: datetime) -> datetime:
     return moment
 
 
-def _within_range(moment: datetime) -> datetime:
-    # The day as written: the offset cannot take a day inside the range out of it.
-    day = moment.date()
+def _out_of_range(day: date) -> PydanticCustomError | None:
     if day < EARLIEST:
-        raise PydanticCustomError(
+        return PydanticCustomError(
             "greater_than_equal", "Input should be greater than or equal to {ge}",
             {"ge": EARLIEST.isoformat()},
         )  # fmt: skip
     if day > LATEST:
-        raise PydanticCustomError(
+        return PydanticCustomError(
             "less_than_equal", "Input should be less than or equal to {le}",
             {"le": LATEST.isoformat()},
         )  # fmt: skip
+    return None
+
+
+def _within_range(moment: datetime) -> datetime:
+    # The day as written first: only a time within the range moves to Helsinki without overflow.
+    error = _out_of_range(moment.date()) or _out_of_range(moment.astimezone(HELSINKI).date())
+    if error is not None:
+        raise error
     return moment
 
 
@@ -81,8 +87,8 @@ LocalDateTime = Annotated[
         "type": "string", "format": "date-time", "pattern": f"^{_YEAR}-",
         "description": f"RFC 3339 with its offset, {_RANGE}.",
         # The first for people; the others, the range's ends, for the API fuzzing's edge cases.
-        "examples": ["2026-03-30T09:00:00+03:00", f"{EARLIEST}T00:00:00+14:00",
-                     f"{LATEST}T23:59:59-12:00"],
+        "examples": ["2026-03-30T09:00:00+03:00", f"{EARLIEST}T00:00:00+02:00",
+                     f"{LATEST}T23:59:59+02:00"],
     }),
 ]  # fmt: skip
 
