@@ -9,7 +9,7 @@ import httpx2 as httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from app import openapi
+from app import docs, openapi
 from app.access.audit.refusals import record_refusal
 from app.access.authn import DiscoveredKeySource, KeySource, StaticKeySource, TokenVerifier
 from app.access.dev_issuer import DevIssuer, load_or_create_key
@@ -47,6 +47,9 @@ def create_app(
         "municipalities.",
         version="0.1.0",
         lifespan=lifespan,
+        # Askel's own page at /docs (app.docs) loads nothing from outside; no ReDoc.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db = database
@@ -99,6 +102,7 @@ def create_app(
                            "Idempotency-Key", "X-Request-ID"],
             expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID", "Content-Language"],
         )  # fmt: skip
+    app.include_router(docs.router)
     app.include_router(operations_router)
     app.include_router(api_router)
     app.include_router(fhir_router)

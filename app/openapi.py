@@ -5,6 +5,7 @@ created record to what can be done with it next."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from fastapi import FastAPI
@@ -57,6 +58,10 @@ NEXT_STEPS: dict[tuple[str, str], dict[str, tuple[str, str, str]]] = {
 }  # fmt: skip
 
 
+# A value of a format no field gives an example of (the same in every request body).
+_FORMAT_EXAMPLES = {"uuid": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "time": "09:00:00"}
+
+
 def install(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -74,8 +79,15 @@ def install(app: FastAPI) -> None:
 
 
 def complete(document: dict[str, Any]) -> None:
+    components = document.get("components", {}).get("schemas", {})
+    _whole_bounds(components)
     for path, item in document["paths"].items():
         for method, operation in item.items():
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                # "Try it out" starts from a body the API takes, not "string" in every field.
+                with suppress(LookupError):
+                    media.setdefault("example", example(media["schema"], components))
+            _repeated_query_parameters(operation)
             responses: dict[str, Any] = operation.setdefault("responses", {})
             errors: list[type[AppError]] = [HeadersTooLarge, NulCharacter]
             if "requestBody" in operation:
@@ -98,6 +110,79 @@ def complete(document: dict[str, Any]) -> None:
                 else:
                     link["parameters"] = {parameter: "$response.body#/id"}
                 created.setdefault("links", {})[name] = link
+
+
+def _whole_bounds(node: Any) -> None:
+    """FastAPI writes the bounds in component schemas as floats (an integer field's 0 to 7 as
+    0.0 to 7.0): an integer's bounds are integers again (exact: a body's are below 2**53)."""
+    if isinstance(node, list):
+        for item in node:
+            _whole_bounds(item)
+    elif isinstance(node, dict):
+        if node.get("type") == "integer":
+            for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+                if isinstance(node.get(key), float):
+                    node[key] = int(node[key])
+        for value in node.values():
+            _whole_bounds(value)
+
+
+def example(schema: dict[str, Any], components: dict[str, Any]) -> Any:
+    """A value the schema accepts, built from its fields' examples: every required field, and
+    the optional ones that give an example. A text field without one is a LookupError (and the
+    body has no example, which a test finds): only its author knows what a valid one is."""
+    if "$ref" in schema:
+        return example(components[schema["$ref"].rsplit("/", 1)[1]], components)
+    for key in ("examples", "enum"):
+        if schema.get(key):
+            return schema[key][0]
+    if "const" in schema:
+        return schema["const"]
+    if schema.get("default") is not None:
+        return schema["default"]
+    if "anyOf" in schema:
+        return example(next(s for s in schema["anyOf"] if s.get("type") != "null"), components)
+    kind = schema.get("type")
+    if kind == "object":
+        required = set(schema.get("required", []))
+        return {
+            name: example(field, components)
+            for name, field in schema.get("properties", {}).items()
+            if name in required or _has_example(field, components)
+        }
+    if kind == "array":
+        return [example(schema["items"], components)] * max(1, schema.get("minItems", 1))
+    if kind in ("integer", "number"):
+        return schema.get("minimum", 0)
+    if kind == "boolean":
+        return True
+    if schema.get("format") in _FORMAT_EXAMPLES:
+        return _FORMAT_EXAMPLES[schema["format"]]
+    raise LookupError(f"no example for {schema}")
+
+
+def _has_example(schema: dict[str, Any], components: dict[str, Any]) -> bool:
+    if "$ref" in schema:
+        return _has_example(components[schema["$ref"].rsplit("/", 1)[1]], components)
+    return "examples" in schema or any(_has_example(s, components) for s in schema.get("anyOf", []))
+
+
+def _repeated_query_parameters(operation: dict[str, Any]) -> None:
+    """A list in the query is the parameter repeated (`?group_by=month&group_by=service`), as
+    the code reads it: written as the array it is, in OpenAPI's words for repeating it."""
+    for parameter in operation.get("parameters", []):
+        schema = parameter["schema"]
+        arrays = [s for s in schema.get("anyOf", [schema]) if s.get("type") == "array"]
+        if parameter["in"] != "query" or not arrays:
+            continue
+        parameter["schema"] = {**arrays[0], **{k: v for k, v in schema.items() if k != "anyOf"}}
+        parameter.update(style="form", explode=True)
+        name, values = parameter["name"], arrays[0]["items"].get("enum", ["…"])[:2]
+        repeated = "&".join(f"{name}={value}" for value in values)
+        parameter.setdefault("description", "")
+        parameter["description"] = (
+            f"{parameter['description']} Repeat for more: `?{repeated}`.".strip()
+        )
 
 
 def _add(responses: dict[str, Any], errors: list[type[AppError]]) -> None:

@@ -15,7 +15,6 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx2 as httpx
 
@@ -64,10 +63,3 @@ def _ready(base: str) -> bool:
         return httpx.get(f"{base}/readyz").status_code == 200
     except httpx.TransportError:
         return False
-
-
-def items(answer: Any) -> list[Any]:
-    """The records of a list endpoint's answer: a bare list, or the page envelope
-    `{"items": [...], "next_cursor": ...}`."""
-    found: list[Any] = answer["items"] if isinstance(answer, dict) else answer
-    return found

@@ -42,7 +42,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 import psycopg
-from benchkit import items, serving
+from benchkit import serving
 
 from app import db, demo_national
 from app.demo_national import copy_rows, libpq
@@ -135,7 +135,7 @@ def search_slots(work: Work, client: httpx.Client, service: str | None = None) -
     answer = client.get("/api/v1/slots", params=params, headers=work.auth(CLINICIANS))
     if answer.status_code == 200:
         with work.lock:
-            work.free[service] = [slot["id"] for slot in items(answer.json())]
+            work.free[service] = [slot["id"] for slot in answer.json()["items"]]
     return answer.status_code
 
 

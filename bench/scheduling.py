@@ -29,7 +29,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 import psycopg
-from benchkit import items, serving
+from benchkit import serving
 
 from app import db
 from app.demo_data import seed
@@ -131,8 +131,8 @@ def main() -> None:
             )
             searches = list(pool.map(lambda _: timed(search), range(args.searches)))
             candidates = {
-                sid: items(client.get("/api/v1/slots", params={"service_id": sid, "start": start, "end": end, "limit": 200},
-                                      headers=auth).json())
+                sid: client.get("/api/v1/slots", params={"service_id": sid, "start": start, "end": end, "limit": 200},
+                                headers=auth).json()["items"]
                 for sid in {sid for _, sid in pairs}
             }  # fmt: skip
 

@@ -16,10 +16,14 @@ from pathlib import Path
 
 import httpx2 as httpx
 import pytest
+import schemathesis
+from starlette.testclient import TestClient
 
 from app.demo_data import demo_patients
+from app.kit.types import EARLIEST, LATEST
 from tests.fixtures.databases import fresh_database_url
 from tests.fixtures.serving import LOG, serving
+from tests.test_openapi import operations
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 HOOKS = Path(__file__).with_name("fuzzing_hooks.py")
@@ -98,3 +102,46 @@ def test_the_api_holds_to_its_document_under_fuzzing(
         covered = re.search(r"API Links:\s+(\d+) covered", run.stdout)
         assert covered is not None
         assert int(covered.group(1)) >= 3, run.stdout[-3000:]
+
+
+def test_the_coverage_phase_sends_every_query_bound_and_one_past_it(client: TestClient) -> None:
+    """What the fuzzing's coverage phase sends, read from schemathesis without a server: each
+    integer at its bounds and one past them (2**63 past a sequence number), each date at the
+    ends of its range. A 500 at any of them fails the fuzzing test above."""
+    document = client.get("/openapi.json").json()
+    schema = schemathesis.openapi.from_dict(document)
+    edges = {f"{EARLIEST}T00:00:00+02:00", f"{LATEST}T23:59:59+02:00", str(EARLIEST), str(LATEST)}
+    checked = set()
+    for path, method, operation in operations(document):
+        bounded = {}
+        for parameter in operation.get("parameters", []):
+            found = parameter["schema"]
+            found = next((s for s in found.get("anyOf", []) if s["type"] != "null"), found)
+            if parameter["in"] == "query" and (
+                found["type"] == "integer" or found.get("format") in ("date", "date-time")
+            ):
+                bounded[parameter["name"]] = found
+        if not bounded:
+            continue
+        api_operation = schema[path][method.upper()]
+        sent: dict[str, set[str]] = {name: set() for name in bounded}
+        for case in schema.iter_coverage_cases(
+            api_operation,
+            generation_modes=list(schemathesis.GenerationMode),
+            generation_config=schema.config.generation_for(operation=api_operation),
+        ):
+            for name in bounded:
+                if isinstance((case.query or {}).get(name), str):
+                    sent[name].add(case.query[name])
+        for name, found in bounded.items():
+            if found["type"] == "integer":
+                low, high = found["minimum"], found["maximum"]
+                wanted = {str(low), str(high), str(low - 1), str(high + 1)}
+            elif found["format"] == "date-time":
+                wanted = {edge for edge in edges if "T" in edge}
+            else:
+                wanted = {edge for edge in edges if "T" not in edge}
+            assert wanted <= sent[name], (method, path, name, wanted - sent[name])
+            checked.add(f"{method} {path} {name}")
+    assert {"get /api/v1/audit/events before_seq", "get /api/v1/slots start",
+            "get /api/v1/referrals/{referral_id}/plan version"} <= checked  # fmt: skip

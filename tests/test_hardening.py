@@ -130,7 +130,7 @@ def test_unknown_fields_are_rejected_not_ignored(
     ]
 
 
-def _request_schemas(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+def request_schemas(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """Every schema a client sends: request bodies and parameters, with what they refer to."""
     components = document["components"]["schemas"]
     seen: set[str] = set()
@@ -166,7 +166,7 @@ def test_every_object_a_client_sends_forbids_unknown_fields(client: TestClient) 
     document = client.get("/openapi.json").json()
     open_objects = [
         where
-        for where, schema in _request_schemas(document)
+        for where, schema in request_schemas(document)
         if schema.get("type") == "object" and schema.get("additionalProperties") is not False
     ]
     assert open_objects == []
@@ -177,7 +177,7 @@ def test_every_string_a_client_sends_is_bounded(client: TestClient) -> None:
     bounded_formats = {"uuid", "date", "date-time", "time", "email"}
     unbounded = [
         where
-        for where, schema in _request_schemas(document)
+        for where, schema in request_schemas(document)
         if schema.get("type") == "string"
         and "maxLength" not in schema
         and "enum" not in schema

@@ -28,7 +28,7 @@ class UnknownDemoUser(AppError):
 class TokenRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(min_length=1, max_length=128)
+    username: str = Field(min_length=1, max_length=128, examples=["nurse.laihia"])
 
 
 class TokenResponse(BaseModel):

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from app.errors import PERIOD_REVERSED, Rule
 from app.i18n import N_
 from app.kit.clock import today_in_helsinki
-from app.kit.types import LocalDateTime
+from app.kit.types import CalendarDate, LocalDateTime
 
 Scope = Literal["research"]
 Decision = Literal["given", "withdrawn"]
@@ -19,7 +19,10 @@ Study = Annotated[
     StringConstraints(
         strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
     ),
-    Field(description="The study's identifier, e.g. its research permit's record number."),
+    Field(
+        description="The study's identifier, e.g. its research permit's record number.",
+        examples=["THL-2026-114"],
+    ),
 ]
 
 
@@ -36,7 +39,7 @@ class ConsentIn(BaseModel):
     scope: Scope = Field(description="The use consented to; care and counselling need none.")
     study: Study
     decision: Decision
-    decided_on: date = Field(description="The day the client gave or withdrew the consent.")
+    decided_on: CalendarDate = Field(description="The day the client gave or withdrew the consent.")
     method: Method
 
     @model_validator(mode="after")
@@ -75,8 +78,8 @@ class ExtractRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     study: Study
-    visited_from: date
-    visited_to: date
+    visited_from: CalendarDate
+    visited_to: CalendarDate
 
     @model_validator(mode="after")
     def _a_period(self) -> Self:

@@ -31,6 +31,8 @@ from app.counselling.schemas import (
 from app.db import WriteSession
 from app.errors import Forbidden, NotFound, ValidationFailed, problem_responses
 from app.kit.clock import utcnow
+from app.kit.pagination import Page
+from app.kit.types import INT64_MAX
 from app.kit.versions import IfMatch, etag, expected_version
 from app.referrals.exceptions import PreconditionRequired, StaleVersion
 from app.scheduling.exceptions import AppointmentNotStarted
@@ -68,12 +70,12 @@ def record_visit(
 )
 def list_visits(
     referral_id: uuid.UUID, principal: RecordUser, session: WriteSession
-) -> list[VisitRead]:
-    """The visits on the tab, corrected originals included and marked."""
-    return [
-        VisitRead.model_validate(visit, from_attributes=True)
-        for visit in service.visits(session, principal, referral_id)
-    ]
+) -> Page[VisitRead]:
+    """The visits on the tab, corrected originals included and marked, oldest first (one page:
+    a referral's visits are few)."""
+    visits = service.visits(session, principal, referral_id)
+    items = [VisitRead.model_validate(visit, from_attributes=True) for visit in visits]
+    return Page[VisitRead](items=items, next_cursor=None)
 
 
 @router.post(
@@ -124,7 +126,7 @@ def read_plan(
     principal: RecordUser,
     session: WriteSession,
     response: Response,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None,
 ) -> PlanRead:
     """The activity plan, the newest or `?version=`, with who saved it and why."""
     return _plan(service.read_plan(session, principal, referral_id, version), response)

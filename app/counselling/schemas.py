@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 from app.errors import Rule
 from app.i18n import N_
 from app.kit.clock import today_in_helsinki
-from app.kit.types import LocalDateTime, Number, WholeNumber
+from app.kit.types import CalendarDate, LocalDateTime, Number, WholeNumber
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -30,7 +30,7 @@ class VisitFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    visited_on: date
+    visited_on: CalendarDate
     contact_type: ContactType
     duration_minutes: WholeNumber = Field(ge=5, le=480)
     appointment_id: uuid.UUID | None = None
@@ -109,11 +109,17 @@ class VisitIn(VisitFields):
 
 
 class VisitCorrection(VisitIn):
-    reason: Text = Field(description="Why the record is corrected; kept with the correction.")
+    reason: Text = Field(
+        description="Why the record is corrected; kept with the correction.",
+        examples=["Kesto kirjattiin väärin."],
+    )
 
 
 class VisitRead(VisitFields):
     model_config = ConfigDict(extra="ignore")
+
+    # As recorded: a date from before the range was bounded is still shown, not a failure.
+    visited_on: date
 
     id: uuid.UUID
     referral_id: uuid.UUID
@@ -138,10 +144,10 @@ GOAL_BEYOND_A_WEEK = Rule(
 class Goal(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    what: Short
+    what: Short = Field(examples=["Reipas kävely"])
     measure: Literal["minutes_per_week", "strength_days_per_week", "steps_per_day", "other"]
     target: Number = Field(ge=0, le=100000)
-    target_date: date
+    target_date: CalendarDate
     achieved: StrictBool = False
 
     @model_validator(mode="after")
@@ -162,7 +168,7 @@ SESSIONS_BEYOND_A_DAY = Rule(
 class PlannedActivity(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: Short = Field(description="e.g. kävely, vesijumppa, kuntosali")
+    kind: Short = Field(description="e.g. kävely, vesijumppa, kuntosali", examples=["kävely"])
     frequency_per_week: WholeNumber = Field(ge=1, le=21)
     minutes: WholeNumber = Field(ge=5, le=600)
     intensity: Literal["light", "moderate", "vigorous"]
@@ -200,13 +206,13 @@ class PlanIn(BaseModel):
     goals: list[Goal] = Field(min_length=1, max_length=20)
     activities: list[PlannedActivity] = Field(min_length=1, max_length=30)
     support_agreed: Text | None = None
-    follow_up_months: list[WholeNumber] = Field(
+    follow_up_months: list[Annotated[WholeNumber, Field(ge=1, le=36)]] = Field(
         default_factory=lambda: [1, 3, 6, 12], max_length=12
     )
     agreed_with_patient: Literal[True] = Field(
         description="The plan is made jointly: it is saved only as agreed with the patient."
     )
-    agreed_on: date
+    agreed_on: CalendarDate
     agreed_how: Literal["in_person", "phone", "video"]
     change_note: Text | None = None
 

@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.jobs.models import OutboxEvent
+from app.kit.pagination import beyond
 
 
 def enqueue(
@@ -90,12 +91,21 @@ def replay_dead_letters(session: Session, now: datetime, event_ids: list[int] | 
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def dead_letters(session: Session, limit: int) -> list[OutboxEvent]:
-    """The events given up on, newest first."""
-    statement = (
-        select(OutboxEvent)
-        .where(OutboxEvent.dead_lettered_at.is_not(None), OutboxEvent.published_at.is_(None))
-        .order_by(OutboxEvent.dead_lettered_at.desc(), OutboxEvent.id.desc())
-        .limit(limit)
+def dead_letters(
+    session: Session, limit: int, after: tuple[datetime, int] | None = None
+) -> list[OutboxEvent]:
+    """The events given up on, newest first (after `after`: when given up on, id)."""
+    statement = select(OutboxEvent).where(
+        OutboxEvent.dead_lettered_at.is_not(None), OutboxEvent.published_at.is_(None)
     )
+    if after is not None:
+        given_up_at, event_id = after
+        statement = statement.where(
+            beyond(
+                (OutboxEvent.dead_lettered_at, given_up_at, True), (OutboxEvent.id, event_id, True)
+            )
+        )
+    statement = statement.order_by(
+        OutboxEvent.dead_lettered_at.desc(), OutboxEvent.id.desc()
+    ).limit(limit)
     return list(session.scalars(statement))

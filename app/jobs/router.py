@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.access.audit.models import AuditAction
@@ -17,10 +17,20 @@ from app.db import WriteSession
 from app.errors import Forbidden, RefusalContext, ValidationFailed, problem_responses
 from app.jobs import outbox
 from app.kit.clock import utcnow
-from app.kit.types import LocalDateTime, WholeNumber
+from app.kit.pagination import (
+    Cursor,
+    InvalidCursor,
+    Page,
+    TimeAndId,
+    Window,
+    after_time_and_id,
+    page_size,
+)
+from app.kit.types import INT64_MAX, JSON_INTEGER_MAX, LocalDateTime, WholeNumber
 from app.organisations.models import OrganisationKind
 
 router = APIRouter(prefix="/admin/outbox", tags=["administration"])
+EventId = Annotated[int, Field(ge=1, le=INT64_MAX)]
 
 
 class DeadLetter(BaseModel):
@@ -37,8 +47,9 @@ class DeadLetter(BaseModel):
 class Replay(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    event_ids: list[WholeNumber] = Field(default_factory=list, max_length=1000,
-                                 description="Empty: every dead letter.")  # fmt: skip
+    event_ids: list[Annotated[WholeNumber, Field(ge=1, le=JSON_INTEGER_MAX)]] = Field(
+        default_factory=list, max_length=1000, description="Empty: every dead letter."
+    )
 
 
 class Replayed(BaseModel):
@@ -50,18 +61,25 @@ def _region_admin(principal: Principal) -> None:
         raise Forbidden(refusal=RefusalContext("Outbox"))
 
 
-@router.get("/dead-letters", responses=problem_responses(Forbidden, ValidationFailed))
+@router.get(
+    "/dead-letters", responses=problem_responses(Forbidden, InvalidCursor, ValidationFailed)
+)
 def list_dead_letters(
     principal: AccessAdmin,
     session: WriteSession,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[DeadLetter]:
+    limit: Annotated[int, page_size(500)] = 100,
+    cursor: Cursor = None,
+) -> Page[DeadLetter]:
     """Events given up on, newest first, with the last error (the region's access admins)."""
     _region_admin(principal)
-    return [
-        DeadLetter.model_validate(e, from_attributes=True)
-        for e in outbox.dead_letters(session, limit)
-    ]
+    after = after_time_and_id(cursor, EventId)
+    page = Window.of(outbox.dead_letters(session, limit + 1, after), limit)
+    return Page[DeadLetter](
+        items=[DeadLetter.model_validate(e, from_attributes=True) for e in page.rows],
+        next_cursor=page.next_cursor(
+            lambda e: TimeAndId[EventId].model_validate({"t": e.dead_lettered_at, "i": e.id})
+        ),
+    )
 
 
 @router.post(

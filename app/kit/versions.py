@@ -7,6 +7,8 @@ from typing import Annotated
 
 from fastapi import Header
 
+from app.kit.types import INT64_MAX
+
 IfMatch = Annotated[
     str | None,
     Header(
@@ -27,4 +29,8 @@ def expected_version(if_match: str | None) -> int | None:
     if if_match is None:
         return None
     digits = if_match.removeprefix("W/").strip('"')
-    return int(digits) if digits.isdigit() else -1
+    # ASCII digits only (int() also reads other scripts' digits, and str.isdigit takes "²"),
+    # and no version beyond what a version column holds.
+    if not (digits.isascii() and digits.isdigit()) or int(digits) > INT64_MAX:
+        return -1
+    return int(digits)

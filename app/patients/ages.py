@@ -16,5 +16,7 @@ def age_on(birth_date: date, day: date) -> int:
 
 
 def age_band(birth_date: date, day: date) -> str:
+    """The band of the age on `day`; a day before the birth (a mistyped date) counts in the
+    youngest band, as the statistics facts count it."""
     age = age_on(birth_date, day)
-    return next(band for youngest, band in AGE_BANDS if age >= youngest)
+    return next((band for youngest, band in AGE_BANDS if age >= youngest), AGE_BANDS[-1][1])

@@ -19,11 +19,13 @@ Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{6,14}$")]
 class PatientCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    hetu: HetuText = Field(description="Personal identity code; never returned or logged.")
-    given_name: Name
-    family_name: Name
+    hetu: HetuText = Field(
+        description="Personal identity code; never returned or logged.", examples=["150377-9985"]
+    )
+    given_name: Name = Field(examples=["Ilmari"])
+    family_name: Name = Field(examples=["Testinen"])
     home_municipality_code: MunicipalityCode = Field(
-        description="Statistics Finland municipality code, e.g. 399."
+        description="Statistics Finland municipality code, e.g. 399.", examples=["399"]
     )
     language: LanguageCode = Field(default="fi", description="ISO 639-1, e.g. fi, sv, en.")
     phone: Phone | None = Field(default=None, description="E.164, e.g. +358401234567.")
@@ -32,7 +34,7 @@ class PatientCreate(BaseModel):
 class PatientLookup(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    hetu: HetuText
+    hetu: HetuText = Field(examples=["150377-9985"])
 
 
 class PatientRead(BaseModel):

@@ -5,12 +5,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, false, or_, select, union
+from sqlalchemy import ColumnElement, Connection, Row, false, or_, select, union
 from sqlalchemy.orm import Session, load_only
 
 from app.access.permissions import Permission, has_permission
 from app.access.principal import Principal
 from app.kit.clock import HELSINKI
+from app.kit.pagination import beyond
 from app.patients.models import Patient
 from app.referrals.models import ReasonCode, Referral, ReferralEvent
 
@@ -119,14 +120,10 @@ def worklist(
     if where.after:
         priority, created_at, referral_id = where.after
         conditions.append(
-            or_(
-                Referral.priority > priority,
-                and_(Referral.priority == priority, Referral.created_at < created_at),
-                and_(
-                    Referral.priority == priority,
-                    Referral.created_at == created_at,
-                    Referral.id < referral_id,
-                ),
+            beyond(
+                (Referral.priority, priority, False),
+                (Referral.created_at, created_at, True),
+                (Referral.id, referral_id, True),
             )
         )
     order = (Referral.priority, Referral.created_at.desc(), Referral.id.desc())

@@ -7,7 +7,7 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
 from app.access.audit.models import AuditAction
@@ -23,8 +23,8 @@ from app.kit.idempotency import (
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
 )
-from app.kit.pagination import Cursor, InvalidCursor, Limit, Page, decode_cursor, encode_cursor
-from app.kit.types import CalendarDate
+from app.kit.pagination import Cursor, InvalidCursor, Limit, Page, decode_cursor
+from app.kit.types import CalendarDate, LocalDateTime
 from app.kit.versions import IfMatch, etag, expected_version
 from app.patients.models import Patient
 from app.referrals import policies, service
@@ -177,16 +177,15 @@ def list_referrals(
         booking_by_service=booking_by_service,
         after=after,
     )
-    rows, more = service.worklist(session, principal, where, limit)
-    items = [_summary(referral, patient) for referral, patient in rows]
-    next_cursor = None
-    if more:
-        last = rows[-1][0]
-        key = WorklistCursor.model_validate(
-            {"p": last.priority, "c": last.created_at, "i": last.id}
-        )
-        next_cursor = encode_cursor(key)
-    return Page[ReferralSummary](items=items, next_cursor=next_cursor)
+    page = service.worklist(session, principal, where, limit)
+    return Page[ReferralSummary](
+        items=[_summary(referral, patient) for referral, patient in page.rows],
+        next_cursor=page.next_cursor(
+            lambda row: WorklistCursor.model_validate(
+                {"p": row[0].priority, "c": row[0].created_at, "i": row[0].id}
+            )
+        ),
+    )
 
 
 class WorklistCursor(BaseModel):
@@ -195,7 +194,7 @@ class WorklistCursor(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     p: Literal[0, 1]
-    c: AwareDatetime
+    c: LocalDateTime
     i: uuid.UUID
 
 
@@ -231,10 +230,11 @@ def get_referral(
 )
 def referral_timeline(
     referral_id: uuid.UUID, principal: RecordUser, session: WriteSession
-) -> list[ReferralEventRead]:
-    """The referral's timeline: every step with who took it, when and why. Those who may read
-    the referral."""
-    return [_event(event) for event in service.timeline(session, principal, referral_id)]
+) -> Page[ReferralEventRead]:
+    """The referral's timeline: every step with who took it, when and why, oldest first (one
+    page: a referral's steps are few). Those who may read the referral."""
+    events = service.timeline(session, principal, referral_id)
+    return Page[ReferralEventRead](items=[_event(event) for event in events], next_cursor=None)
 
 
 def _event(event: ReferralEvent) -> ReferralEventRead:
@@ -399,10 +399,10 @@ def referral_reasons(
     session: WriteSession,
     kind: Literal["reject", "return", "cancel", "complete"] | None = None,
     accept_language: Annotated[str | None, Header(max_length=200)] = None,
-) -> list[ReasonCodeRead]:
-    """The coded reasons valid today, in the caller's language."""
+) -> Page[ReasonCodeRead]:
+    """The coded reasons valid today, in the caller's language (one page: a code list)."""
     language = negotiate_language(accept_language)
-    return [
+    reasons = [
         ReasonCodeRead(
             kind=reason.kind,
             code=reason.code,
@@ -412,3 +412,4 @@ def referral_reasons(
         )
         for reason in service.reasons(session, kind)
     ]
+    return Page[ReasonCodeRead](items=reasons, next_cursor=None)

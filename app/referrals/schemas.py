@@ -37,7 +37,9 @@ class DiagnosisCode(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     system: Literal["icd10", "icpc2"]
-    code: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, max_length=12)]
+    code: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, max_length=12)] = (
+        Field(examples=["E11.9"])
+    )
 
     @model_validator(mode="after")
     def _code_has_the_systems_form(self) -> Self:
@@ -54,8 +56,8 @@ class ReferralCreate(BaseModel):
         default=None, description="Omit to route to the service of the patient's municipality."
     )
     reason_codes: list[DiagnosisCode] = Field(min_length=1, max_length=10)
-    reason_text: Text
-    goal: ShortText
+    reason_text: Text = Field(examples=["Tyypin 2 diabetes, liikunta vähäistä."])
+    goal: ShortText = Field(examples=["150 minuuttia reipasta liikuntaa viikossa."])
     exercise_restrictions: ShortText | None = Field(
         default=None, description="What the counsellor must know for safe exercise."
     )
@@ -72,8 +74,11 @@ class ReferralCreate(BaseModel):
 class ReasonBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason_code: ReasonCodeValue
-    reason_text: ShortText
+    reason_code: ReasonCodeValue = Field(
+        description="One of `GET /api/v1/referral-reasons?kind=` for the action.",
+        examples=["patient_declined"],
+    )
+    reason_text: ShortText = Field(examples=["Potilas ei halua neuvontaa nyt."])
     cancel_booked_appointments: StrictBool = Field(
         default=False,
         description="Closing a referral cancels its appointments still to come: true confirms "
@@ -87,7 +92,7 @@ class CancelBody(ReasonBody):
 
 
 class CompleteBody(ReasonBody):
-    outcome_summary: Text
+    outcome_summary: Text = Field(examples=["Liikkuu nyt 200 minuuttia viikossa."])
 
 
 class Referrer(BaseModel):

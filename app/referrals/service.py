@@ -20,6 +20,7 @@ from app.access.principal import Principal, Profession
 from app.errors import Forbidden, NotFound, RefusalContext
 from app.jobs import outbox
 from app.kit.clock import add_working_days, today_in_helsinki, utcnow
+from app.kit.pagination import Window
 from app.organisations import service as organisations
 from app.patients.models import Patient
 from app.referrals import policies, repository
@@ -312,20 +313,17 @@ def timeline(
 
 def worklist(
     session: Session, principal: Principal, where: repository.WorklistFilter, limit: int
-) -> tuple[list[tuple[Referral, Patient]], bool]:
-    """A page of the referrals the caller may see, and whether more follow; each one shown is
-    an audited access (the one read only to know that more follow is not shown)."""
-    rows = [(referral, patient) for referral, patient in repository.worklist(
-        session, principal, where, limit + 1)]  # fmt: skip
-    shown = rows[:limit]
+) -> Window[tuple[Referral, Patient]]:
+    """A page of the referrals the caller may see; each one shown is an audited access."""
+    page = Window.of(repository.worklist(session, principal, where, limit + 1), limit)
     audit.record_many(
         session,
         actor=principal,
         action=AuditAction.query,
         resource_type=RESOURCE,
-        accesses=[(referral.id, referral.patient_id) for referral, _patient in shown],
+        accesses=[(referral.id, referral.patient_id) for referral, _patient in page.rows],
     )
-    return shown, len(rows) > limit
+    return Window([(referral, patient) for referral, patient in page.rows], page.more)
 
 
 def reasons(session: Session, kind: str | None) -> Sequence[ReasonCode]:

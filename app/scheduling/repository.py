@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.access.models import User
 from app.access.principal import Principal
+from app.kit.pagination import beyond
 from app.referrals import repository as referrals
 from app.referrals.models import Referral
 from app.scheduling.models import (
@@ -131,6 +132,7 @@ class SlotFilter:
     mode: str | None = None
     language: str | None = None
     visit_type: str | None = None
+    after: tuple[datetime, uuid.UUID] | None = None  # the last slot shown: start, id
 
 
 def free_slots(
@@ -153,6 +155,10 @@ def free_slots(
         conditions.append(Slot.languages.contains(f",{where.language},"))
     if where.visit_type:
         conditions.append(Slot.visit_type == where.visit_type)
+    if where.after:
+        conditions.append(
+            beyond((Slot.start_at, where.after[0], False), (Slot.id, where.after[1], False))
+        )
     statement = (
         select(Slot, User.display_name, places_left)
         .join(User, User.id == Slot.counsellor_id)
@@ -207,6 +213,7 @@ class AppointmentFilter:
     start: datetime | None = None
     end: datetime | None = None
     needs_marking_before: datetime | None = None
+    after: tuple[datetime, uuid.UUID] | None = None  # the last appointment shown: start, id
 
 
 def appointments(
@@ -225,6 +232,11 @@ def appointments(
     if where.needs_marking_before:
         conditions.append(Appointment.status == "booked")
         conditions.append(Appointment.end_at < where.needs_marking_before)
+    if where.after:
+        start, appointment_id = where.after
+        conditions.append(
+            beyond((Appointment.start_at, start, False), (Appointment.id, appointment_id, False))
+        )
     statement = (
         select(Appointment)
         .join(Referral, Referral.id == Appointment.referral_id)

@@ -24,6 +24,15 @@ from app.kit.idempotency import (
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
 )
+from app.kit.pagination import (
+    Cursor,
+    InvalidCursor,
+    Page,
+    TimeAndId,
+    Window,
+    after_time_and_id,
+    page_size,
+)
 from app.kit.routes import absolute_url_for
 from app.kit.types import LocalDateTime
 from app.scheduling import calendar_feed, service
@@ -101,7 +110,7 @@ def put_availability(
     return service.put_availability(session, principal, counsellor_id, body, today_in_helsinki())
 
 
-@router.get("/slots", responses=problem_responses(Forbidden, ValidationFailed))
+@router.get("/slots", responses=problem_responses(Forbidden, InvalidCursor, ValidationFailed))
 def search_slots(
     principal: SlotSearcher,
     session: WriteSession,
@@ -111,8 +120,9 @@ def search_slots(
     mode: Mode | None = None,
     language: Annotated[str | None, Query(pattern=r"^[a-z]{2}$")] = None,
     visit_type: VisitType | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[SlotRead]:
+    limit: Annotated[int, page_size(200)] = 50,
+    cursor: Cursor = None,
+) -> Page[SlotRead]:
     """Free slots of a service, soonest first (clinicians and counsellors)."""
     now = utcnow()
     begin = start or now
@@ -123,8 +133,10 @@ def search_slots(
         mode=mode,
         language=language,
         visit_type=visit_type,
+        after=after_time_and_id(cursor, uuid.UUID),
     )
-    return [
+    page = Window.of(service.search(session, where, now, limit + 1), limit)
+    items = [
         SlotRead(
             id=slot.id,
             service_id=slot.service_id,
@@ -139,8 +151,12 @@ def search_slots(
             modes=service.untag(slot.modes),
             languages=service.untag(slot.languages),
         )
-        for slot, name, places_left in service.search(session, where, now, limit)
+        for slot, name, places_left in page.rows
     ]
+    return Page[SlotRead](
+        items=items,
+        next_cursor=page.next_cursor(lambda row: TimeAndId(t=row[0].start_at, i=row[0].id)),
+    )
 
 
 @router.post(
@@ -205,7 +221,10 @@ def book_appointment(
     return answer
 
 
-@router.get("/appointments", responses=problem_responses(Forbidden, NotFound, ValidationFailed))
+@router.get(
+    "/appointments",
+    responses=problem_responses(Forbidden, NotFound, InvalidCursor, ValidationFailed),
+)
 def list_appointments(
     principal: ReferralReader,
     session: WriteSession,
@@ -216,17 +235,24 @@ def list_appointments(
     needs_marking: Annotated[
         bool, Query(description="Only past appointments not yet marked attended or no-show.")
     ] = False,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[AppointmentRead]:
-    """Appointments of the referrals the caller may see, by referral, counsellor and time."""
+    limit: Annotated[int, page_size(500)] = 100,
+    cursor: Cursor = None,
+) -> Page[AppointmentRead]:
+    """Appointments of the referrals the caller may see, by referral, counsellor and time,
+    soonest first."""
     where = AppointmentFilter(
         referral_id=referral_id,
         counsellor_id=counsellor_id,
         start=start,
         end=end,
         needs_marking_before=utcnow() - service.MARKING_GRACE if needs_marking else None,
+        after=after_time_and_id(cursor, uuid.UUID),
     )
-    return [_read(a) for a in service.list_appointments(session, principal, where, limit)]
+    page = service.list_appointments(session, principal, where, limit)
+    return Page[AppointmentRead](
+        items=[_read(a) for a in page.rows],
+        next_cursor=page.next_cursor(lambda a: TimeAndId(t=a.start_at, i=a.id)),
+    )
 
 
 @router.get(

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, time
+from datetime import time
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.errors import PERIOD_REVERSED, Rule
 from app.i18n import N_
-from app.kit.types import LocalDateTime, WholeNumber
+from app.kit.types import CalendarDate, LocalDateTime, WholeNumber
 from app.patients.schemas import LanguageCode
 
 VisitType = Literal["first_visit", "follow_up", "group"]
@@ -43,15 +43,15 @@ class _Times(BaseModel):
 
 class RuleIn(_Times):
     weekday: WholeNumber = Field(ge=0, le=6, description="Monday 0 ... Sunday 6.")
-    start_time: time = Field(description="Helsinki local time.")
-    end_time: time
-    location: Location
+    start_time: time = Field(description="Helsinki local time.", examples=["09:00"])
+    end_time: time = Field(examples=["12:00"])
+    location: Location = Field(examples=["Laihian liikuntahalli"])
     modes: list[Mode] = Field(min_length=1)
     visit_types: list[VisitType] = Field(min_length=1)
-    languages: list[LanguageCode] = Field(min_length=1)
+    languages: list[LanguageCode] = Field(min_length=1, examples=[["fi", "sv"]])
     group_capacity: WholeNumber = Field(default=8, ge=2, le=50)
-    valid_from: date
-    valid_until: date | None = None
+    valid_from: CalendarDate
+    valid_until: CalendarDate | None = None
 
     @model_validator(mode="after")
     def _period(self) -> Self:
@@ -62,7 +62,7 @@ class RuleIn(_Times):
 
 class ExceptionIn(_Times):
     kind: Literal["absence", "extra"]
-    on_date: date
+    on_date: CalendarDate
     start_time: time | None = Field(default=None, description="An absence without times: all day.")
     end_time: time | None = None
     location: Location | None = None
@@ -150,7 +150,9 @@ class CancelAppointment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     cancelled_by: Literal["patient", "provider"]
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
+    ] = Field(examples=["Potilas on sairaana."])
 
 
 class Reschedule(BaseModel):

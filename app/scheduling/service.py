@@ -20,6 +20,7 @@ from app.access.permissions import Permission, has_permission
 from app.access.principal import Principal
 from app.errors import Forbidden, NotFound, RefusalContext
 from app.kit.clock import to_helsinki
+from app.kit.pagination import Window
 from app.notices import service as notices
 from app.referrals import policies as referral_policies
 from app.referrals import service as referral_service
@@ -523,21 +524,21 @@ def mark(
 
 def list_appointments(
     session: Session, principal: Principal, where: repository.AppointmentFilter, limit: int
-) -> list[Appointment]:
-    """Appointments of the referrals the caller may see; asked for those of a referral they
-    may not see, the answer is the referral's 404 (and its audited refusal), not an empty
-    list that the log would call a search."""
+) -> Window[Appointment]:
+    """A page of the appointments the caller may see; each one shown is an audited access.
+    Asked for those of a referral they may not see, the answer is the referral's 404 (and its
+    audited refusal), not an empty list that the log would call a search."""
     if where.referral_id is not None:
         referral_service.visible(session, principal, where.referral_id)
-    rows = list(repository.appointments(session, principal, where, limit))
+    page = Window.of(repository.appointments(session, principal, where, limit + 1), limit)
     audit.record_many(
         session,
         actor=principal,
         action=AuditAction.query,
         resource_type=APPOINTMENT,
-        accesses=[(a.id, a.patient_id) for a in rows],
+        accesses=[(a.id, a.patient_id) for a in page.rows],
     )
-    return rows
+    return page
 
 
 def needs_marking(appointment: Appointment, now: datetime) -> bool:

@@ -155,8 +155,12 @@ def test_only_access_admins_administer(client: TestClient, auth: Auth, user: str
 
 
 def test_each_municipality_admin_sees_their_own_staff_only(client: TestClient, auth: Auth) -> None:
-    region = {g["username"] for g in client.get(GRANTS, headers=auth("admin.region")).json()}
-    kaskinen = {g["username"] for g in client.get(GRANTS, headers=auth("admin.kaskinen")).json()}
+    region = {
+        g["username"] for g in client.get(GRANTS, headers=auth("admin.region")).json()["items"]
+    }
+    kaskinen = {
+        g["username"] for g in client.get(GRANTS, headers=auth("admin.kaskinen")).json()["items"]
+    }
     assert {"counsellor1.laihia", "counsellor1.kaskinen"} <= region
     assert kaskinen == {"counsellor1.kaskinen", "counsellor2.kaskinen"}
 
@@ -194,7 +198,8 @@ def test_recertification_confirms_and_revokes_in_one_go(
     client: TestClient, auth: Auth, session: Session
 ) -> None:
     grants = {
-        g["username"]: g["id"] for g in client.get(GRANTS, headers=auth("admin.kaskinen")).json()
+        g["username"]: g["id"]
+        for g in client.get(GRANTS, headers=auth("admin.kaskinen")).json()["items"]
     }
     decisions = {
         "confirm": [grants["counsellor1.kaskinen"]],
@@ -206,7 +211,9 @@ def test_recertification_confirms_and_revokes_in_one_go(
     )
     assert done.status_code == 200, done.text
     assert done.json() == {"confirmed": 1, "revoked": 1}
-    after = {g["username"]: g for g in client.get(GRANTS, headers=auth("admin.kaskinen")).json()}
+    after = {
+        g["username"]: g for g in client.get(GRANTS, headers=auth("admin.kaskinen")).json()["items"]
+    }
     assert after["counsellor1.kaskinen"]["recertified_by"] == "admin.kaskinen"
     assert after["counsellor2.kaskinen"]["effective"] is False
     assert client.get("/api/v1/referrals", headers=auth("counsellor2.kaskinen")).status_code == 403
@@ -216,14 +223,17 @@ def test_recertification_outside_ones_scope_changes_nothing(
     client: TestClient, auth: Auth, session: Session
 ) -> None:
     grants = {
-        g["username"]: g["id"] for g in client.get(GRANTS, headers=auth("admin.region")).json()
+        g["username"]: g["id"]
+        for g in client.get(GRANTS, headers=auth("admin.region")).json()["items"]
     }
     decisions = {"confirm": [grants["counsellor1.kaskinen"], grants["counsellor1.laihia"]]}
     refused = client.post(
         "/api/v1/admin/access-review/recertify", json=decisions, headers=auth("admin.kaskinen")
     )
     assert refused.status_code == 404
-    after = {g["username"]: g for g in client.get(GRANTS, headers=auth("admin.region")).json()}
+    after = {
+        g["username"]: g for g in client.get(GRANTS, headers=auth("admin.region")).json()["items"]
+    }
     assert after["counsellor1.kaskinen"]["recertified_by"] is None
     bad = client.post(
         "/api/v1/admin/access-review/recertify",

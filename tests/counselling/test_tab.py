@@ -90,7 +90,7 @@ def test_recording_a_visit(
     timeline = client.get(
         f"/api/v1/referrals/{referral['id']}/events", headers=auth("doctor.laihia")
     )
-    assert [e["action"] for e in timeline.json()][-2:] == ["start", "visit_recorded"]
+    assert [e["action"] for e in timeline.json()["items"]][-2:] == ["start", "visit_recorded"]
     created = session.scalars(select(AuditEvent).where(AuditEvent.resource_type == "Visit")).one()
     assert (created.action, str(created.resource_id)) == ("create", recorded["id"])
 
@@ -153,7 +153,7 @@ def test_who_reads_the_tab(
     record(client, auth, referral)
     response = client.get(f"/api/v1/referrals/{referral['id']}/visits", headers=auth(reader))
     assert response.status_code == 200
-    assert len(response.json()) == 1
+    assert len(response.json()["items"]) == 1
 
 
 @pytest.mark.parametrize(
@@ -216,7 +216,7 @@ def test_a_correction_keeps_the_original(
     assert (correction["supersedes_id"], correction["weight_kg"]) == (original["id"], 82.5)
     tab = client.get(
         f"/api/v1/referrals/{referral['id']}/visits", headers=auth("doctor.laihia")
-    ).json()
+    ).json()["items"]
     by_id = {v["id"]: v for v in tab}
     assert by_id[original["id"]]["corrected"] is True
     assert by_id[original["id"]]["weight_kg"] == 92.5
@@ -347,7 +347,7 @@ def test_the_follow_up_schedule_becomes_bookings(
         params={"referral_id": referral["id"]},
         headers=auth("doctor.laihia"),
     )
-    assert len(listed.json()) == 2
+    assert len(listed.json()["items"]) == 2
     assert client.post(f"/api/v1/referrals/{referral['id']}/plan/follow-ups",
                        headers=auth("doctor.laihia")).status_code == 403  # fmt: skip
 
@@ -375,7 +375,7 @@ def test_a_visit_tied_to_its_appointment_marks_it_attended(
     )
     slot = client.get(
         "/api/v1/slots", params={"service_id": referral["service_id"]}, headers=auth(COUNSELLOR)
-    ).json()[0]
+    ).json()["items"][0]
     booking = {"slot_id": slot["id"], "referral_id": referral["id"]}
     appointment = client.post("/api/v1/appointments", json=booking, headers=auth(COUNSELLOR)).json()
     # Recorded before it began: refused; once it has begun, the visit marks it attended.
@@ -423,7 +423,7 @@ def test_asking_twice_books_the_follow_ups_once(
     listed = client.get(
         "/api/v1/appointments", params={"referral_id": referral["id"]}, headers=auth(COUNSELLOR)
     )
-    assert len(listed.json()) == 2
+    assert len(listed.json()["items"]) == 2
 
 
 def test_corrections_are_in_the_outsider_matrix_too(

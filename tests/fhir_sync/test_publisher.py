@@ -190,7 +190,7 @@ def test_dead_letters_are_shown_to_region_admins_and_replayed(
     peer.failing_with = 422  # a resource the peer will never take: given up on at once
     _publish(app, _client(peer))
     letters = client.get("/api/v1/admin/outbox/dead-letters", headers=auth("admin.region"))
-    mine = [row for row in letters.json() if row["aggregate_id"] == referral["id"]]
+    mine = [row for row in letters.json()["items"] if row["aggregate_id"] == referral["id"]]
     assert mine
     assert "422" in mine[0]["last_error"]
     municipal = client.get("/api/v1/admin/outbox/dead-letters", headers=auth("admin.laihia"))

@@ -183,7 +183,7 @@ def test_reads_and_writes_are_audited(
 def test_every_role_reads_the_service_directory(client: TestClient, auth: Auth, user: str) -> None:
     response = client.get("/api/v1/services", headers=auth(user))
     assert response.status_code == 200
-    by_code = {service["code"]: service for service in response.json()}
+    by_code = {service["code"]: service for service in response.json()["items"]}
     assert by_code["ln-kaskinen"]["languages"] == ["fi", "sv", "en"]
     assert by_code["ln-kaskinen"]["catchment"] == ["231"]
     assert by_code["ln-kaskinen"]["municipality_code"] == "231"

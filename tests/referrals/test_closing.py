@@ -105,7 +105,7 @@ def test_a_confirmed_closing_cancels_them_and_says_so_everywhere(
 
     events = client.get(
         f"/api/v1/referrals/{referral_id}/events", headers=auth("doctor.laihia")
-    ).json()
+    ).json()["items"]
     freed = [e for e in events if e["action"] == "appointment_cancelled"]
     assert [datetime.fromisoformat(e["reason_text"]) for e in freed] == [
         datetime.fromisoformat(a["start_at"]) for a in two_booked
@@ -137,7 +137,7 @@ def test_timeline_times_are_helsinki_times(
 ) -> None:
     events = client.get(
         f"/api/v1/referrals/{two_booked[0]['referral_id']}/events", headers=auth("doctor.laihia")
-    ).json()
+    ).json()["items"]
     booked = [e["reason_text"] for e in events if e["action"] == "appointment_booked"]
     assert booked == [a["start_at"] for a in two_booked]
     assert all(text.endswith(("+02:00", "+03:00")) for text in booked)

@@ -57,7 +57,8 @@ def test_the_whole_path(client: TestClient, auth: Auth, session: Session) -> Non
 
     # The referrer reads the closed loop.
     timeline = client.get(f"/api/v1/referrals/{sent['id']}/events", headers=auth("doctor.laihia"))
-    steps = [(e["action"], e["from_status"], e["to_status"]) for e in timeline.json()]
+    events = timeline.json()["items"]
+    steps = [(e["action"], e["from_status"], e["to_status"]) for e in events]
     assert steps == [
         ("send", None, "sent"),
         ("receive", "sent", "received"),
@@ -65,8 +66,9 @@ def test_the_whole_path(client: TestClient, auth: Auth, session: Session) -> Non
         ("start", "accepted", "in_progress"),
         ("complete", "in_progress", "completed"),
     ]
-    assert timeline.json()[-1]["actor"]["subject"] == COUNSELLOR
-    assert timeline.json()[-1]["reason_code"] == "goals_met"
+    assert events[-1]["actor"]["subject"] == COUNSELLOR
+    assert events[-1]["reason_code"] == "goals_met"
+    assert timeline.json()["next_cursor"] is None
 
     outbox = session.scalars(
         select(OutboxEvent.event_type)
@@ -277,9 +279,9 @@ def test_a_referral_sent_without_a_slot_is_on_the_booking_worklist(
 def test_reason_lists_are_served_in_the_callers_language(client: TestClient, auth: Auth) -> None:
     headers = {**auth("doctor.laihia"), "Accept-Language": "sv"}
     reasons = client.get("/api/v1/referral-reasons", params={"kind": "return"}, headers=headers)
-    texts = {r["code"]: r["text"] for r in reasons.json()}
+    texts = {r["code"]: r["text"] for r in reasons.json()["items"]}
     assert texts["needs_physiotherapy_first"] == "Fysioterapi behövs först"
-    assert all(r["kind"] == "return" for r in reasons.json())
+    assert all(r["kind"] == "return" for r in reasons.json()["items"])
 
 
 def test_refused_writes_are_audited_with_the_referral(

@@ -50,7 +50,7 @@ def chain(client: TestClient, auth: Auth, session: Session) -> None:
         "accept",
     ).json()
     slots = client.get("/api/v1/slots", params={"service_id": later["service_id"]},
-                       headers=auth(COUNSELLOR)).json()  # fmt: skip
+                       headers=auth(COUNSELLOR)).json()["items"]  # fmt: skip
     booking = {"slot_id": slots[-1]["id"], "referral_id": later["id"]}
     assert client.post("/api/v1/appointments", json=booking,
                        headers=auth(COUNSELLOR)).status_code == 201  # fmt: skip

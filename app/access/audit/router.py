@@ -20,7 +20,7 @@ from app.access.permissions import AuditReader
 from app.db import WriteSession
 from app.errors import Forbidden, ValidationFailed, problem_responses
 from app.kit.clock import utcnow
-from app.kit.types import LocalDateTime
+from app.kit.types import INT64_MAX, LocalDateTime
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 # The Client Data Act: the controller answers for at least two years back.
@@ -41,7 +41,7 @@ def search_events(
     outcome: Literal["success", "not_found", "refused", "conflict"] | None = None,
     start: LocalDateTime | None = None,
     end: LocalDateTime | None = None,
-    before_seq: Annotated[int | None, Query(ge=1)] = None,
+    before_seq: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AuditPage:
     """Search the audit log, newest first (auditors)."""

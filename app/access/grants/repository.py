@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.access.grants.models import AccessGrant
 from app.access.models import User
+from app.kit.pagination import beyond
 
 
 def effective(
@@ -30,14 +31,23 @@ def get(session: Session, grant_id: uuid.UUID) -> AccessGrant | None:
 
 
 def listing(
-    session: Session, organisation_id: uuid.UUID | None
+    session: Session,
+    organisation_id: uuid.UUID | None,
+    after: tuple[datetime, uuid.UUID] | None = None,
+    limit: int | None = None,
 ) -> Sequence[tuple[AccessGrant, User]]:
-    """Every grant with its holder; only the staff of one organisation when given."""
+    """Grants with their holders, oldest first; only the staff of one organisation when given,
+    only those after `after` (creation time, id), at most `limit`."""
     statement = select(AccessGrant, User).join(User, User.id == AccessGrant.user_id)
     if organisation_id is not None:
         statement = statement.where(User.organisation_id == organisation_id)
-    rows = session.execute(statement.order_by(AccessGrant.created_at)).all()
-    return [(grant, user) for grant, user in rows]
+    if after is not None:
+        created_at, grant_id = after
+        statement = statement.where(
+            beyond((AccessGrant.created_at, created_at, False), (AccessGrant.id, grant_id, False))
+        )
+    statement = statement.order_by(AccessGrant.created_at, AccessGrant.id).limit(limit)
+    return [(grant, user) for grant, user in session.execute(statement).all()]
 
 
 def access_admins_by_organisation(session: Session) -> dict[uuid.UUID, set[str]]:

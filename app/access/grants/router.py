@@ -4,6 +4,7 @@ attest and revoke for their own staff and see only them."""
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, status
 
@@ -25,6 +26,15 @@ from app.access.permissions import AccessAdmin
 from app.db import WriteSession
 from app.errors import Forbidden, NotFound, ValidationFailed, problem_responses
 from app.kit.clock import today_in_helsinki, utcnow
+from app.kit.pagination import (
+    Cursor,
+    InvalidCursor,
+    Page,
+    TimeAndId,
+    Window,
+    after_time_and_id,
+    page_size,
+)
 
 router = APIRouter(prefix="/admin", tags=["access rights"])
 
@@ -62,10 +72,23 @@ def create_grant(body: GrantCreate, principal: AccessAdmin, session: WriteSessio
     return _read(created, session.get_one(User, created.user_id))
 
 
-@router.get("/access-grants", responses=problem_responses(Forbidden))
-def list_grants(principal: AccessAdmin, session: WriteSession) -> list[GrantRead]:
-    """Grants: all for the region's access admins, their own staff's for a municipality's."""
-    return [_read(grant, user) for grant, user in service.listing(session, principal)]
+@router.get(
+    "/access-grants", responses=problem_responses(Forbidden, InvalidCursor, ValidationFailed)
+)
+def list_grants(
+    principal: AccessAdmin,
+    session: WriteSession,
+    limit: Annotated[int, page_size(500)] = 100,
+    cursor: Cursor = None,
+) -> Page[GrantRead]:
+    """Grants, oldest first: all for the region's access admins, their own staff's for a
+    municipality's."""
+    after = after_time_and_id(cursor, uuid.UUID)
+    page = Window.of(service.listing(session, principal, after, limit + 1), limit)
+    return Page[GrantRead](
+        items=[_read(grant, user) for grant, user in page.rows],
+        next_cursor=page.next_cursor(lambda row: TimeAndId(t=row[0].created_at, i=row[0].id)),
+    )
 
 
 @router.post(

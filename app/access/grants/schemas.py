@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from app.errors import PERIOD_REVERSED, Rule
 from app.i18n import N_
-from app.kit.types import LocalDateTime
+from app.kit.types import CalendarDate, LocalDateTime
 
 
 class GrantCreate(BaseModel):
@@ -16,8 +16,8 @@ class GrantCreate(BaseModel):
 
     user_id: uuid.UUID
     service_id: uuid.UUID
-    valid_from: date
-    valid_until: date
+    valid_from: CalendarDate
+    valid_until: CalendarDate
 
     @model_validator(mode="after")
     def _period(self) -> Self:
@@ -29,7 +29,9 @@ class GrantCreate(BaseModel):
 class GrantRevoke(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
+    ] = Field(examples=["Siirtyi muihin tehtäviin."])
 
 
 class GrantRead(BaseModel):
@@ -75,7 +77,9 @@ class Recertification(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    confirm: list[uuid.UUID] = Field(default_factory=list, max_length=500)
+    confirm: list[uuid.UUID] = Field(
+        default_factory=list, max_length=500, examples=[["3fa85f64-5717-4562-b3fc-2c963f66afa6"]]
+    )
     revoke: list[uuid.UUID] = Field(default_factory=list, max_length=500)
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] = ""
 

@@ -122,10 +122,16 @@ def revoke(
     return found
 
 
-def listing(session: Session, principal: Principal) -> Sequence[tuple[AccessGrant, User]]:
-    """The region's admins see every grant; a municipality's, their own staff's."""
+def listing(
+    session: Session,
+    principal: Principal,
+    after: tuple[datetime, uuid.UUID] | None = None,
+    limit: int | None = None,
+) -> Sequence[tuple[AccessGrant, User]]:
+    """The region's admins see every grant; a municipality's, their own staff's (oldest first,
+    after `after`, at most `limit`)."""
     organisation = None if _is_region_admin(principal) else principal.organisation_id
-    return repository.listing(session, organisation)
+    return repository.listing(session, organisation, after, limit)
 
 
 UNUSED_AFTER = timedelta(days=90)
