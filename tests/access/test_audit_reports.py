@@ -94,6 +94,22 @@ def test_search_filters_and_is_itself_logged(client: TestClient, auth: Auth) -> 
     assert latest.json()["items"][0]["resource_type"] == "AuditLog"
 
 
+def test_search_pages_through_the_log_with_a_cursor(client: TestClient, auth: Auth) -> None:
+    headers = auth("auditor.region")
+    first = client.get("/api/v1/audit/events", params={"limit": 3}, headers=headers).json()
+    assert len(first["items"]) == 3
+    second = client.get(
+        "/api/v1/audit/events",
+        params={"limit": 3, "cursor": first["next_cursor"]},
+        headers=headers,
+    ).json()
+    seqs = [e["seq"] for e in first["items"] + second["items"]]
+    assert seqs == sorted(seqs, reverse=True)
+    assert len(set(seqs)) == 6
+    forged = client.get("/api/v1/audit/events", params={"cursor": "eyJzIjogMH0="}, headers=headers)
+    assert (forged.status_code, forged.json()["code"]) == (422, "invalid_cursor")
+
+
 def test_verify_over_http(client: TestClient, auth: Auth, connection: Connection) -> None:
     intact = client.post("/api/v1/audit/verify", headers=auth("auditor.region")).json()
     assert intact["ok"] is True

@@ -6,20 +6,22 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.access.audit import repository, service
 from app.access.audit.fhir_export import as_fhir
-from app.access.audit.models import AuditAction
+from app.access.audit.models import AuditAction, AuditOutcome
 from app.access.audit.refusals import audited_as
-from app.access.audit.schemas import AccessReport, AuditEventRead, AuditPage, ChainVerification
+from app.access.audit.schemas import AccessReport, AuditEventRead, ChainVerification
 from app.access.permissions import AuditReader
 from app.db import WriteSession
 from app.errors import Forbidden, ValidationFailed, problem_responses
 from app.kit.clock import utcnow
+from app.kit.pagination import Cursor, InvalidCursor, Page, Window, decode_cursor, page_size
 from app.kit.types import INT64_MAX, LocalDateTime
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -31,21 +33,29 @@ def _read(events: list[object]) -> list[AuditEventRead]:
     return [AuditEventRead.model_validate(event, from_attributes=True) for event in events]
 
 
-@router.get("/events", responses=problem_responses(Forbidden, ValidationFailed))
+class EntryCursor(BaseModel):
+    """The log's sort key: the entry's place in the chain."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    s: Annotated[int, Field(ge=1, le=INT64_MAX)]
+
+
+@router.get("/events", responses=problem_responses(Forbidden, InvalidCursor, ValidationFailed))
 def search_events(
     principal: AuditReader,
     session: WriteSession,
     patient_id: uuid.UUID | None = None,
     actor: Annotated[str | None, Query(max_length=128)] = None,
-    action: Literal["create", "read", "update", "query", "disclose"] | None = None,
-    outcome: Literal["success", "not_found", "refused", "conflict"] | None = None,
+    action: AuditAction | None = None,
+    outcome: AuditOutcome | None = None,
     start: LocalDateTime | None = None,
     end: LocalDateTime | None = None,
-    before_seq: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> AuditPage:
+    limit: Annotated[int, page_size(500)] = 100,
+    cursor: Cursor = None,
+) -> Page[AuditEventRead]:
     """Search the audit log, newest first (auditors)."""
-    events = list(
+    page = Window.of(
         repository.search(
             session,
             patient_id=patient_id,
@@ -54,16 +64,19 @@ def search_events(
             outcome=outcome,
             start=start,
             end=end,
-            before_seq=before_seq,
-            limit=limit,
-        )
+            before_seq=decode_cursor(cursor, EntryCursor).s if cursor else None,
+            limit=limit + 1,
+        ),
+        limit,
     )
     service.record(
         session, actor=principal, action=AuditAction.query, resource_type="AuditLog",
         patient_id=patient_id,
     )  # fmt: skip
-    next_before = events[-1].seq if len(events) == limit else None
-    return AuditPage(items=_read(list(events)), next_before_seq=next_before)
+    return Page[AuditEventRead](
+        items=_read(list(page.rows)),
+        next_cursor=page.next_cursor(lambda event: EntryCursor(s=event.seq)),
+    )
 
 
 @router.get(

@@ -23,11 +23,6 @@ class AuditEventRead(BaseModel):
     recipient: str | None
 
 
-class AuditPage(BaseModel):
-    items: list[AuditEventRead]
-    next_before_seq: int | None
-
-
 class AccessReport(BaseModel):
     """Who has seen or changed a patient's data, and to whom it was disclosed (Client Data Act
     703/2023, § 11), over the period asked for."""
