@@ -326,7 +326,7 @@ def demo_data(
     ] = DemoScale.demo,
 ) -> None:
     """Add the demo organisations, users and patients (once), or list the demo patients."""
-    from app.demo_data import demo_patients
+    from app.demo.region import demo_patients
 
     if list_patients:
         for patient in demo_patients():
@@ -342,7 +342,7 @@ def demo_data(
 
 
 def _national_demo_data(settings: Settings) -> None:
-    from app import demo_national
+    from app.demo import national as demo_national
 
     if settings.is_sqlite:
         typer.echo("askel: the national dataset is written with PostgreSQL's COPY", err=True)
@@ -371,7 +371,7 @@ def stats_rebuild() -> None:
 
 
 def _seed_demo_data(*, progress: bool) -> bool:
-    from app.demo_data import PATIENT_COUNT, seed
+    from app.demo.region import PATIENT_COUNT, seed
 
     database = db.Database.from_url(get_settings().database_url)
     try:

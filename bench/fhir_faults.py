@@ -32,7 +32,7 @@ import httpx2 as httpx
 from sqlalchemy import func, select
 
 from app import db
-from app.demo_data import seed
+from app.demo.region import seed
 from app.jobs.models import OutboxEvent
 from bench.fhir_sync import peer, send_referrals
 

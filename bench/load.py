@@ -42,7 +42,7 @@ from pathlib import Path
 import httpx2 as httpx
 import psycopg
 
-from app.demo_national import copy_rows, libpq
+from app.demo.national import copy_rows, libpq
 from tests.fixtures.serving import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -35,8 +35,8 @@ import httpx2 as httpx
 import psycopg
 
 from app import db
-from app.demo_data import seed
-from app.demo_national import add_counsellors_and_slots, copy_rows, libpq
+from app.demo.national import add_counsellors_and_slots, copy_rows, libpq
+from app.demo.region import seed
 
 ROOT = Path(__file__).resolve().parent.parent
 WEEKS = 16

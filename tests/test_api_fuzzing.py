@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from app.demo_data import demo_patients
+from app.demo.region import demo_patients
 from tests.fixtures.databases import fresh_database_url
 from tests.fixtures.serving import LOG, serving
 

@@ -141,7 +141,7 @@ use_the_api() {
   ASKEL_DATABASE_URL=$SOURCE_APP_URL "$PYTHON" - <<'PY'
 from starlette.testclient import TestClient
 
-from app.demo_data import demo_patients
+from app.demo.region import demo_patients
 from app.main import create_app
 
 with TestClient(create_app()) as client:
