@@ -51,7 +51,7 @@ def serve(
     if settings.migrate_on_start:
         _upgrade(settings.database_url)
     if settings.seed_demo_data and settings.environment is Environment.development:
-        _seed_demo_data(progress=False)
+        _seed_demo_data(progress=False, history=settings.seed_demo_history)
     log.info(
         "starting",
         extra={
@@ -324,8 +324,12 @@ def demo_data(
             "2 million visits, for benchmarks."
         ),
     ] = DemoScale.demo,
+    history: Annotated[
+        bool, typer.Option(help="With the demo region, a year of its history up to today.")
+    ] = True,
 ) -> None:
-    """Add the demo organisations, users and patients (once), or list the demo patients."""
+    """Add the demo organisations, users and patients and a year of their history (once), or
+    list the demo patients."""
     from app.demo.region import demo_patients
 
     if list_patients:
@@ -337,7 +341,7 @@ def demo_data(
     if scale is DemoScale.national:
         _national_demo_data(settings)
         return
-    added = _seed_demo_data(progress=True)
+    added = _seed_demo_data(progress=True, history=history)
     typer.echo("Demo data added." if added else "Demo data is already there.")
 
 
@@ -370,10 +374,19 @@ def stats_rebuild() -> None:
     typer.echo("Statistics facts rebuilt.")
 
 
-def _seed_demo_data(*, progress: bool) -> bool:
+def _seed_demo_data(*, progress: bool, history: bool) -> bool:
+    from app.demo import history as demo_history
     from app.demo.region import PATIENT_COUNT, seed
+    from app.kit.clock import today_in_helsinki
 
-    database = db.Database.from_url(get_settings().database_url)
+    url = get_settings().database_url
+    if history and not progress:
+        return demo_history.seed(url)
+    if history:
+        days = demo_history.days(today_in_helsinki())
+        with typer.progressbar(length=days, label="Writing a year of demo history") as bar:
+            return demo_history.seed(url, progress=bar.update)
+    database = db.Database.from_url(url)
     try:
         with database.write_sessions() as session, session.begin():
             if not progress:
