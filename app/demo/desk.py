@@ -5,20 +5,23 @@ before the outbox worker runs (real use commits each one; what is left is the sa
 
 from __future__ import annotations
 
+import heapq
 import random
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.access import repository as accounts
 from app.access import service as access_service
 from app.access.principal import LOCAL_ISSUER, Principal, Profession, Role
 from app.db import Database
+from app.jobs.models import OutboxEvent
 from app.jobs.worker import Handler, run_once
-from app.kit.clock import today_in_helsinki
+from app.kit.clock import today_in_helsinki, utcnow
 from app.kit.request_context import request_id_var
 from app.notices import service as notices
 from app.notices.channel import Notice
@@ -44,6 +47,9 @@ class Desk:
         self.database = database
         self._rng = rng
         self._session: Session | None = None
+        # When the notices queued so far fall due, soonest first (the worker has nothing to do
+        # until then).
+        self._due: list[datetime] = []
         self._resolved: dict[str, tuple[date, Principal]] = {}
         self.requests = 0
         channel = UnsentHistory()
@@ -86,8 +92,14 @@ class Desk:
     def _current(self) -> Session:
         if self._session is None:
             self._session = self.database.write_sessions()
+            event.listen(self._session, "after_flush", self._note_notices)
             self._session.begin()
         return self._session
+
+    def _note_notices(self, session: Session, _flush: object) -> None:
+        for queued in (*session.new, *session.dirty):
+            if isinstance(queued, OutboxEvent) and queued.event_type.startswith(notices.PREFIX):
+                heapq.heappush(self._due, queued.next_attempt_at)
 
     def _principal(self, session: Session, username: str) -> Principal:
         # Resolved once a day, as the API resolves each request: that is when an account's
@@ -106,7 +118,13 @@ class Desk:
             self._session = None
 
     def deliver_notices(self) -> int:
-        """What `askel worker` does: every notice due now goes out, each in its own transaction."""
+        """What `askel worker` does: every notice due now goes out, each in its own transaction
+        (nothing is done while none is due)."""
+        now = utcnow()
+        if not self._due or self._due[0] > now:
+            return 0
+        while self._due and self._due[0] <= now:
+            heapq.heappop(self._due)
         self.commit()
         delivered = 0
         while (handled := run_once(self.database, self._handlers, batch=BATCH)) > 0:

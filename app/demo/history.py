@@ -1,11 +1,11 @@
-"""A year of the demo region's history, written the way real use writes it: through the
-services the API calls, as the demo users, with the clock set to each moment as the year
-unfolds. Counsellors open their calendars; clinicians refer patients of the three
-municipalities and book; counsellors triage, meet the patients, record visits and plans,
-book follow-ups and complete. Every step leaves what it leaves in real use: audit entries,
-statistics facts, outbox events. The slots job runs weekly; the outbox worker daily at four,
-delivering each patient notice due by then through a channel that sends nothing (see
-`desk.UnsentHistory`); with no FHIR server, the referrals' events wait for one.
+"""The demo region's history, a year and the months before it, written the way real use
+writes it: through the services the API calls, as the demo users, with the clock set to each
+moment as the months unfold. Counsellors open their calendars; clinicians refer patients of
+the three municipalities and book; counsellors triage, meet the patients, record visits and
+plans, book follow-ups and complete. Every step leaves what it leaves in real use: audit
+entries, statistics facts, outbox events. The slots job runs every six weeks; the outbox
+worker daily at four, delivering each patient notice due by then through a channel that
+sends nothing (see `desk.UnsentHistory`); with no FHIR server, the referrals' events wait.
 
 The history ends at the start of today, Helsinki time: what lies beyond (appointments booked,
 follow-ups planned, reminders to send) is the future the demo starts with. A seeded random
@@ -41,12 +41,14 @@ from app.scheduling.schemas import AvailabilityIn, ExceptionIn, RuleIn, VisitTyp
 
 log = logging.getLogger("askel.demo")
 Progress = Callable[[int], None]
-WEEKS = 56  # a year, and a month before it so that the year's first months are full
+# A year, and the months before it, so that the last year's months are all in full flow.
+WEEKS = 64
 SEED = 2449
 WORKER_AT = time(16)
-# The slots job extends the 16-week horizon; run monthly here, it keeps 12 weeks or more open.
+# The slots job extends the 16-week horizon; run every six weeks here, it keeps ten or more
+# open (a follow-up further ahead is booked at a later contact).
 SLOTS_JOB_AT = time(6)
-SLOTS_JOB_WEEKS = 4
+SLOTS_JOB_WEEKS = 6
 
 
 def span(today: date) -> tuple[datetime, datetime]:
@@ -110,6 +112,7 @@ def run(
     _unfold(clock, processes, end)
     clock.move_on_to(end)
     desk.deliver_notices()
+    desk.commit()
     log.info(
         "demo history written",
         extra={"referrals": len(stories), "requests": desk.requests,
@@ -154,6 +157,7 @@ def _every_weeks(weeks: int, at: time, work: Callable[[], None]) -> Process:
 
 
 def _worker(desk: Desk, progress: Progress | None) -> None:
+    """`askel worker`, looking at four each afternoon (its poll in between finds nothing)."""
     desk.deliver_notices()
     if progress is not None:
         progress(1)
@@ -198,10 +202,10 @@ def _open_calendars(desk: Desk, services: list[Service], first: date) -> None:
 # (weekday, start, end, visit types) for the first and the second counsellor of a service:
 # they work on different days, so a service's slots of one kind never start at once.
 HOURS: dict[int, tuple[tuple[int, time, time, tuple[VisitType, ...]], ...]] = {
-    1: ((0, time(9), time(12), ("first_visit", "follow_up")),
-        (2, time(12), time(15), ("first_visit", "follow_up"))),
-    2: ((1, time(9), time(12), ("first_visit", "follow_up")),
-        (3, time(12), time(15), ("first_visit", "follow_up")),
+    1: ((0, time(9), time(11), ("first_visit", "follow_up")),
+        (2, time(13), time(15), ("first_visit", "follow_up"))),
+    2: ((1, time(9), time(11), ("first_visit", "follow_up")),
+        (3, time(13), time(15), ("first_visit", "follow_up")),
         (4, time(13), time(14, 30), ("group",))),
 }  # fmt: skip
 

@@ -1,5 +1,5 @@
-"""Who is referred when, by whom, and how each referral is to end: about ten referrals a month
-from each municipality's health station (fewer in July and over Christmas), each way of ending
+"""Who is referred when, by whom, and how each referral is to end: about four referrals a
+month from each municipality's health station (fewer in July and over Christmas), each way of ending
 in its share, the first ones ending each way once whatever the draw, and the last working
 days' referrals placed so that today finds one in each open state."""
 
@@ -15,7 +15,7 @@ from app.demo.world import FATES, Fate, Service, Story
 from app.kit.clock import HELSINKI
 
 # Referrals a working day from each municipality's health station, on average.
-REFERRALS_A_DAY = 0.28
+REFERRALS_A_DAY = 0.18
 # Of the referrals, how many are of the demo's own 50 patients (looked up, not registered).
 OWN_PATIENTS = 0.15
 # The README's walk-through registers this patient: the history leaves them to it.

@@ -1,8 +1,8 @@
 """The life of each demo referral, as its people live it: a clinician registers the patient,
 refers them and books a first visit (or leaves the booking to the service); a counsellor opens
 the referral and accepts it (or rejects or returns it), meets the patient, records the visit
-and the plan agreed with them, books the follow-up visit, calls in the months between, and
-completes the referral. Patients miss appointments, move them, drop out."""
+and the plan agreed with them, books the follow-up visits, calls in the months between, and
+completes the referral after six months. Patients miss appointments, move them, drop out."""
 
 from __future__ import annotations
 
@@ -40,7 +40,6 @@ from app.scheduling.schemas import Reschedule
 STUDY = "LIIKU-2025"
 NO_SHOW = 0.07
 MOVED_BY_PATIENT = 0.06
-COURSE_MONTHS = 3
 # A contact on the counselling course: a booked visit, or a phone call (no appointment).
 Contact = tuple[datetime, Appointment | None]
 
@@ -64,7 +63,8 @@ def life(w: World, s: Story) -> Process:
     if not s.by_service:
         yield w.after(minutes=2)
         later = w.after(days=s.first_visit_after)
-        first = yield from book(w, s, s.clinician, "first_visit", hold=True, start=later)
+        holds = w.rng.random() < 0.5  # while asking the patient
+        first = yield from book(w, s, s.clinician, "first_visit", hold=holds, start=later)
         if first is None:  # nothing suits: the clinician leaves it to the service
             move(w, s, s.clinician, Action.book_by_service, version=s.referral.version)
     yield w.workday(s.open_after)
@@ -137,7 +137,8 @@ def _course(w: World, s: Story, first: Appointment) -> Process:
     counsellor = counsellor_of(s, first)
     began = today_in_helsinki()
     client = figures.mover(w.rng, s.person.birth_date, began, s.person.language)
-    months = w.rng.choice(([3], [3], [1, 3]))
+    # Visits at these months (the plan's follow-ups), phone calls in the months between.
+    months = w.rng.choice(([3, 6], [3, 6], [2, 4, 6]))
     with w.desk.request(counsellor) as (session, me):
         record = figures.visit(w.rng, client, 0.0, visited_on=began, contact_type=contact_of(first),
                                appointment_id=first.id, first=True)  # fmt: skip
@@ -161,7 +162,8 @@ def _course(w: World, s: Story, first: Appointment) -> Process:
         yield w.after(minutes=2)
         group = yield from book(w, s, counsellor, "group", start=w.after(days=7))
         contacts += [(group.start_at, group)] if group else []
-    contacts += [(_call_time(w, add_months(began, m)), None) for m in (1, 2) if m not in months]
+    calls = [m for m in range(1, max(months)) if m not in months]
+    contacts += [(_call_time(w, add_months(began, m)), None) for m in calls]
     while contacts:
         contacts.sort(key=lambda contact: contact[0])
         moment, appointment = contacts.pop(0)
@@ -169,11 +171,13 @@ def _course(w: World, s: Story, first: Appointment) -> Process:
             yield moment - timedelta(days=w.rng.randint(1, 5))
             yield from _drop_out(w, s, counsellor)
             return
-        progress = min(1.0, (moment.date() - began).days / (30 * COURSE_MONTHS))
+        progress = min(1.0, (moment.date() - began).days / (30 * max(months)))
         if appointment is None:
             yield moment
             yield from _call(w, s, counsellor, client, progress, last=not contacts)
-            if None in known.values():  # one the calendar did not reach yet
+            # A follow-up the calendar did not reach yet is booked at the call before it.
+            month = round((moment.date() - began).days / 30.4)
+            if any(known.get(m, 0) is None and m - month <= 2 for m in months):
                 contacts += _follow_ups(w, s, counsellor, known)
             continue
         if w.rng.random() < MOVED_BY_PATIENT:
@@ -239,7 +243,7 @@ def _complete(
     summary = "Liikkuminen lisääntyi." if met else "Liikkuminen ennallaan."
     move(w, s, counsellor, Action.complete,
          CompleteBody(**reason(code).model_dump(), outcome_summary=summary))  # fmt: skip
-    if w.rng.random() < 0.5:  # the referrer sees what came of it
+    if w.rng.random() < 0.3:  # the referrer looks at what came of it
         yield w.workday(w.rng.randint(1, 5))
         with w.desk.request(s.clinician) as (session, me):
             counselling.outcome(session, me, s.referral.id)
