@@ -1,7 +1,7 @@
 """Where the demo's users work: each request they make is the service function its endpoint
 calls, as the account the endpoint would resolve from their development token, with a request
-id of its own, on the clock the history sets. A day's requests share a transaction, committed
-before the outbox worker runs (real use commits each one; what is left is the same)."""
+id of its own, on the clock the history sets. Requests share a transaction until the outbox
+worker has notices to send (real use commits each one; what is left is the same)."""
 
 from __future__ import annotations
 
@@ -36,8 +36,12 @@ class UnsentHistory:
 
     recipient = "nobody: the demo's history, not sent"
 
+    def __init__(self) -> None:
+        self.sent = 0
+
     def send(self, notice: Notice) -> None:
-        del notice
+        """Counts the notice as delivered; nothing leaves."""
+        self.sent += 1
 
 
 class Desk:
@@ -52,7 +56,7 @@ class Desk:
         self._due: list[datetime] = []
         self._resolved: dict[str, tuple[date, Principal]] = {}
         self.requests = 0
-        channel = UnsentHistory()
+        self.channel = channel = UnsentHistory()
         self._handlers: dict[str, Handler] = {
             notices.PREFIX: lambda session, event: notices.deliver(session, event, channel)
         }

@@ -68,6 +68,9 @@ NOTES = {
 }  # fmt: skip
 
 
+DURATIONS: dict[ContactType, int] = {"group": 90, "phone": 20}
+
+
 @dataclass(frozen=True, slots=True)
 class Mover:
     """A client as first seen, and how much of the way to the goals counselling takes them."""
@@ -154,7 +157,7 @@ def visit(
     return VisitIn(
         visited_on=visited_on,
         contact_type=contact_type,
-        duration_minutes=90 if contact_type == "group" else 60 if first else 30,
+        duration_minutes=60 if first else DURATIONS.get(contact_type, 30),
         appointment_id=appointment_id,
         mvpa_days_per_week=days,
         mvpa_minutes_per_day=minutes if days else 0,

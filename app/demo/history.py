@@ -4,8 +4,9 @@ moment as the months unfold. Counsellors open their calendars; clinicians refer 
 the three municipalities and book; counsellors triage, meet the patients, record visits and
 plans, book follow-ups and complete. Every step leaves what it leaves in real use: audit
 entries, statistics facts, outbox events. The slots job runs every six weeks; the outbox
-worker daily at four, delivering each patient notice due by then through a channel that
-sends nothing (see `desk.UnsentHistory`); with no FHIR server, the referrals' events wait.
+worker looks at four each afternoon, delivering each patient notice due by then through a
+channel that sends nothing (see `desk.UnsentHistory`); with no FHIR server, the referrals'
+events wait.
 
 The history ends at the start of today, Helsinki time: what lies beyond (appointments booked,
 follow-ups planned, reminders to send) is the future the demo starts with. A seeded random
@@ -116,7 +117,7 @@ def run(
     log.info(
         "demo history written",
         extra={"referrals": len(stories), "requests": desk.requests,
-               "seconds": round(timer.monotonic() - began, 1)},
+               "notices": desk.channel.sent, "seconds": round(timer.monotonic() - began, 1)},
     )  # fmt: skip
 
 

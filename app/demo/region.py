@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -75,14 +75,7 @@ class DemoPatient:
 
     def registration(self) -> PatientCreate:
         """What a clinician types in to register them."""
-        return PatientCreate(
-            hetu=self.hetu,
-            given_name=self.given_name,
-            family_name=self.family_name,
-            home_municipality_code=self.home_municipality_code,
-            language=self.language,
-            phone=self.phone,
-        )
+        return PatientCreate(**asdict(self))
 
 
 def demo_patients() -> list[DemoPatient]:
