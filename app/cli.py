@@ -325,11 +325,11 @@ def demo_data(
         ),
     ] = DemoScale.demo,
     history: Annotated[
-        bool, typer.Option(help="With the demo region, a year of its history up to today.")
+        bool, typer.Option(help="With the demo region, its history up to today (fifteen months).")
     ] = True,
 ) -> None:
-    """Add the demo organisations, users and patients and a year of their history (once), or
-    list the demo patients."""
+    """Add the demo organisations, users and patients and their history (once), or list the
+    demo patients."""
     from app.demo.region import demo_patients
 
     if list_patients:
@@ -384,7 +384,7 @@ def _seed_demo_data(*, progress: bool, history: bool) -> bool:
         return demo_history.seed(url)
     if history:
         days = demo_history.days(today_in_helsinki())
-        with typer.progressbar(length=days, label="Writing a year of demo history") as bar:
+        with typer.progressbar(length=days, label="Writing the demo's history") as bar:
             return demo_history.seed(url, progress=bar.update)
     database = db.Database.from_url(url)
     try:

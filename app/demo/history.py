@@ -59,8 +59,9 @@ def span(today: date) -> tuple[datetime, datetime]:
 
 
 def seed(url: str, progress: Progress | None = None) -> bool:
-    """The demo region and a year of its history, unless the region is there already; True
-    when they were added."""
+    """The demo region and its history up to today, unless the region is there already; True
+    when they were added. (Interrupted, it leaves part of the history: start on an empty
+    database again.)"""
     start, end = span(today_in_helsinki())
     database = Database(make_engine(url))
     if database.is_sqlite:
@@ -97,7 +98,7 @@ def run(
 ) -> None:
     """Unfold the history from the clock's moment to `end`."""
     began = timer.monotonic()
-    log.info("writing a year of demo history (once)", extra={"until": end.isoformat()})
+    log.info("writing the demo's history (once)", extra={"until": end.isoformat()})
     desk = Desk(database, rng)
     world = World(desk, rng)
     with database.read_sessions() as session:
