@@ -121,6 +121,9 @@ def test_referrals_appointments_and_the_tab_are_in_every_state(seeded: Seeded) -
             _rows(session, select(Appointment.status, func.count()).group_by(Appointment.status))
         )
         assert set(appointments) == {"booked", "attended", "no_show", "cancelled"}
+        # Nobody closed a referral over booked appointments: they were cancelled first.
+        released = select(func.count()).where(Appointment.cancel_reason.like("referral %"))
+        assert session.scalar(released) == 0
         assert appointments["attended"] > 200
         contacts = dict(
             _rows(session, select(Visit.contact_type, func.count()).group_by(Visit.contact_type))
