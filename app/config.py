@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     allow_sqlite_in_production: bool = False
     migrate_on_start: bool = True
     seed_demo_data: bool = True
+    # With the demo data, its history up to today, written through the services (a minute).
+    seed_demo_history: bool = True
 
     # Issuers whose tokens are accepted; their keys come from each one's discovery document.
     oidc_issuers: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -34,7 +34,7 @@ from fhir_sync import peer, send_referrals
 from sqlalchemy import func, select
 
 from app import db
-from app.demo_data import seed
+from app.demo.region import seed
 from app.jobs.models import OutboxEvent
 
 

@@ -34,7 +34,7 @@ from sqlalchemy import func, select
 
 from app import db
 from app.access.service import local_principal
-from app.demo_data import seed
+from app.demo.region import seed
 from app.fhir_sync import publisher
 from app.fhir_sync.client import FhirClient, NoToken
 from app.fhir_sync.models import FhirLink

@@ -44,8 +44,9 @@ import httpx2 as httpx
 import psycopg
 from benchkit import serving
 
-from app import db, demo_national
-from app.demo_national import copy_rows, libpq
+from app import db
+from app.demo import national as demo_national
+from app.demo.national import copy_rows, libpq
 
 ROOT = Path(__file__).resolve().parent.parent
 CLINICIANS = [f"{p}.{m}" for p in ("doctor", "nurse", "physiotherapist")

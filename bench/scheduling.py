@@ -32,8 +32,8 @@ import psycopg
 from benchkit import serving
 
 from app import db
-from app.demo_data import seed
-from app.demo_national import add_counsellors_and_slots, copy_rows, libpq
+from app.demo.national import add_counsellors_and_slots, copy_rows, libpq
+from app.demo.region import seed
 
 WEEKS = 16
 

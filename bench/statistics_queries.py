@@ -26,8 +26,8 @@ from sqlalchemy import func, select
 from app import db
 from app.access.service import local_principal
 from app.counselling.models import Visit
-from app.demo_data import seed
-from app.demo_national import add_history, libpq
+from app.demo.national import add_history, libpq
+from app.demo.region import seed
 from app.statistics import facts, service
 
 YEAR_START = date(2025, 1, 1)

@@ -19,7 +19,7 @@ import pytest
 import schemathesis
 from starlette.testclient import TestClient
 
-from app.demo_data import demo_patients
+from app.demo.region import demo_patients
 from app.kit.types import EARLIEST, LATEST
 from tests.fixtures.databases import fresh_database_url
 from tests.fixtures.serving import LOG, serving
@@ -77,7 +77,8 @@ def test_the_api_holds_to_its_document_under_fuzzing(
 ) -> None:
     url = fresh_database_url(tmp_path, f"askel_fuzz_{worker_id_suffix}")
     # A flood is what this is: the rate limits would only answer it with 429.
-    with serving(tmp_path, database_url=url, rate_limits_enabled="false") as (base, process):
+    settings = {"database_url": url, "rate_limits_enabled": "false", "seed_demo_history": "false"}
+    with serving(tmp_path, **settings) as (base, process):
         assert process.poll() is None, (tmp_path / LOG).read_text()
         answer = httpx.post(f"{base}/dev/token", json={"username": username})
         token = answer.json()["access_token"]

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from app import db
 from app.cli import cli
 from app.config import get_settings
-from app.demo_data import GIVEN_NAMES
+from app.demo.region import GIVEN_NAMES
 from app.patients.hetu import parse_hetu
 from tests.fixtures.databases import fresh_database_url, server_url
 from tests.fixtures.peers import MedplumPeer
@@ -57,15 +57,15 @@ def run(*args: str) -> tuple[int, str]:
 
 
 def test_demo_data_is_added_once(cli_env: str) -> None:
-    code, output = run("demo-data")
+    code, output = run("demo-data", "--no-history")
     assert code == 0, output
     assert "Demo data added." in output
-    code, output = run("demo-data")
+    code, output = run("demo-data", "--no-history")
     assert (code, "Demo data is already there." in output) == (0, True)
 
 
 def test_dev_token_signs_for_a_demo_user(cli_env: str, tmp_path: Path) -> None:
-    run("demo-data")
+    run("demo-data", "--no-history")
     result = runner.invoke(cli, ["dev-token", "doctor.isokyro"])
     assert result.exit_code == 0, result.output
     # A key made now is said on stderr: only a service started with it accepts the token.
@@ -78,7 +78,7 @@ def test_dev_token_signs_for_a_demo_user(cli_env: str, tmp_path: Path) -> None:
 
 
 def test_dev_token_lists_the_demo_users(cli_env: str) -> None:
-    run("demo-data")
+    run("demo-data", "--no-history")
     code, output = run("dev-token", "--list")
     assert code == 0
     users = [json.loads(line) for line in output.splitlines()]
@@ -86,7 +86,7 @@ def test_dev_token_lists_the_demo_users(cli_env: str) -> None:
 
 
 def test_audit_verify_passes_then_catches_an_edit(cli_env: str) -> None:
-    run("demo-data")
+    run("demo-data", "--no-history")
     code, output = run("audit", "verify")
     assert code == 0, output
     assert "intact: 50 entries" in output
@@ -133,7 +133,7 @@ def test_slots_materialise_extends_every_counsellors_horizon(cli_env: str) -> No
     from app.access.principal import LOCAL_ISSUER
     from app.scheduling.models import AvailabilityRule, Slot
 
-    run("demo-data")
+    run("demo-data", "--no-history")
     database = db.Database.from_url(cli_env)
     with database.write_sessions() as session, session.begin():
         found = accounts.active_user_with_organisation(session, LOCAL_ISSUER, "counsellor1.laihia")
@@ -156,7 +156,7 @@ def test_slots_materialise_extends_every_counsellors_horizon(cli_env: str) -> No
 
 
 def test_an_anchor_catches_a_cut_off_tail(cli_env: str, tmp_path: Path) -> None:
-    run("demo-data")
+    run("demo-data", "--no-history")
     anchors = tmp_path / "anchors.jsonl"
     code, output = run("audit", "anchor", "--out", str(anchors))
     assert (code, "Anchored entry 50." in output) == (0, True)
@@ -179,7 +179,7 @@ def test_an_anchor_catches_a_cut_off_tail(cli_env: str, tmp_path: Path) -> None:
 def test_sync_poll_and_replay(
     cli_env: str, monkeypatch: pytest.MonkeyPatch, medplum: MedplumPeer
 ) -> None:
-    assert run("demo-data")[0] == 0
+    assert run("demo-data", "--no-history")[0] == 0
     code, output = run("sync", "poll")
     assert code != 0  # no server configured: says so
     monkeypatch.setenv("ASKEL_FHIR_BASE_URL", medplum.base_url)
@@ -367,3 +367,42 @@ def test_dev_token_elsewhere_says_what_to_do(tmp_path: Path) -> None:
     assert result.stderr.startswith("askel: there is no database at sqlite:///askel.db")
     assert "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("history", [True, False])
+def test_serve_seeds_the_demo_data_with_its_history_unless_told_not_to(
+    cli_env: str, monkeypatch: pytest.MonkeyPatch, history: bool
+) -> None:
+    import uvicorn
+
+    from app.demo import history as demo_history
+    from app.referrals.models import Referral
+    from app.scheduling.models import Slot
+
+    monkeypatch.setattr(demo_history, "WEEKS", 1)  # a short history will do
+    monkeypatch.setattr(uvicorn, "run", lambda *_args, **_kwargs: None)
+    monkeypatch.setenv("ASKEL_SEED_DEMO_HISTORY", str(history).lower())
+    get_settings.cache_clear()
+    code, output = run("serve")
+    assert code == 0, output
+    database = db.Database.from_url(cli_env)
+    with database.read_sessions() as session:
+        referrals = len(session.scalars(select(Referral.id)).all())
+        slots = len(session.scalars(select(Slot.id)).all())
+    database.dispose()
+    assert (referrals > 0, slots > 0) == (history, history)
+
+
+def test_demo_data_adds_its_history_unless_told_not_to(
+    cli_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.demo import history as demo_history
+    from app.referrals.models import Referral
+
+    monkeypatch.setattr(demo_history, "WEEKS", 1)
+    code, output = run("demo-data")
+    assert (code, "Demo data added." in output) == (0, True), output
+    database = db.Database.from_url(cli_env)
+    with database.read_sessions() as session:
+        assert session.scalars(select(Referral.id)).first() is not None
+    database.dispose()

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app import db, demo_national
+from app import db
 from app.counselling.models import Visit
+from app.demo import national as demo_national
 from app.patients.models import Patient
 from app.referrals.models import Referral
 from app.scheduling.models import Slot

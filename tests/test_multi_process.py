@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import db
-from app.demo_data import seed
+from app.demo.region import seed
 from app.jobs.models import OutboxEvent
 from app.kit.clock import today_in_helsinki, utcnow
 from app.patients.models import Patient

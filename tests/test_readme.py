@@ -22,6 +22,13 @@ def readme_commands() -> list[str]:
     return re.findall(r"```(?:sh|bash|shell)\n(.+?)\n```", text)
 
 
+def readme_walkthrough() -> str:
+    """The walk-through after the first command: the first plain code block of "Start it"."""
+    section = (ROOT / "README.md").read_text().split("## Start it", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"^```(\w*)\n(.*?)^```$", section, re.DOTALL | re.MULTILINE)
+    return next(str(code) for language, code in blocks if not language)
+
+
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     match = re.search(r"^TEST_COMMAND='(.+)'$", ci, re.MULTILINE)

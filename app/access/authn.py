@@ -32,6 +32,7 @@ from app.access import throttle
 from app.access.principal import Principal, Profession, Role
 from app.errors import InvalidToken, Unauthenticated
 from app.i18n import N_
+from app.kit.clock import utcnow
 
 ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "ES256", "ES384")
 MAX_TOKEN_BYTES = 8192
@@ -132,6 +133,7 @@ class TokenVerifier:
             raise InvalidToken(reason=N_("the signature is not valid")) from exc
         claims = verified.claims
         registry = jwt.JWTClaimsRegistry(
+            now=_now_seconds,
             leeway=self._leeway,
             iss={"essential": True, "value": unverified["iss"]},
             aud={"essential": True, "value": self._audience},
@@ -143,6 +145,11 @@ class TokenVerifier:
         except JoseError as exc:
             raise InvalidToken(reason=_claim_reason(exc)) from exc
         return _principal(claims, self._account_issuers.get(issuer, issuer))
+
+
+def _now_seconds() -> int:
+    """The current time as a JWT NumericDate, from the one clock."""
+    return int(utcnow().timestamp())
 
 
 def _peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -245,7 +252,7 @@ class _ShortLivedPrivateKeyJWT(PrivateKeyJWT):  # type: ignore[misc]
         )
 
     def sign(self, auth: Any, token_endpoint: str) -> str:
-        now = int(time.time())
+        now = _now_seconds()
         claims = {"exp": now + ASSERTION_LIFETIME_SECONDS, "jti": secrets.token_urlsafe(24)}
         signed: str = private_key_jwt_sign(
             auth.client_secret,
@@ -293,7 +300,7 @@ class SmartBackendServices:
         with self._lock:
             if (
                 self._token is None
-                or self._token["expires_at"] - TOKEN_RENEWAL_MARGIN_SECONDS <= time.time()
+                or self._token["expires_at"] - TOKEN_RENEWAL_MARGIN_SECONDS <= _now_seconds()
             ):
                 self._token = self._fetch()
             return f"Bearer {self._token['access_token']}"
@@ -320,4 +327,4 @@ class SmartBackendServices:
                 f"the token endpoint could not be reached: {type(error).__name__}"
             ) from error
         expires_in = int(token.get("expires_in") or ASSERTION_LIFETIME_SECONDS)
-        return {**token, "expires_at": time.time() + expires_in}
+        return {**token, "expires_at": _now_seconds() + expires_in}

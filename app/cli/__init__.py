@@ -51,7 +51,7 @@ def serve(
     if settings.migrate_on_start:
         upgrade(settings.database_url)
     if settings.seed_demo_data and settings.environment is Environment.development:
-        seed_demo_data(progress=False)
+        seed_demo_data(progress=False, history=settings.seed_demo_history)
     log.info(
         "starting",
         extra={
@@ -276,9 +276,13 @@ def demo_data(
             "2 million visits, for benchmarks."
         ),
     ] = DemoScale.demo,
+    history: Annotated[
+        bool, typer.Option(help="With the demo region, its history up to today (fifteen months).")
+    ] = True,
 ) -> None:
-    """Add the demo organisations, users and patients (once), or list the demo patients."""
-    from app.demo_data import demo_patients
+    """Add the demo organisations, users and patients and their history (once), or list the
+    demo patients."""
+    from app.demo.region import demo_patients
 
     if list_patients:
         for patient in demo_patients():
@@ -289,12 +293,12 @@ def demo_data(
         _national_demo_data(settings)
         return
     upgrade(settings.database_url)
-    added = seed_demo_data(progress=True)
+    added = seed_demo_data(progress=True, history=history)
     typer.echo("Demo data added." if added else "Demo data is already there.")
 
 
 def _national_demo_data(settings: Settings) -> None:
-    from app import demo_national
+    from app.demo import national as demo_national
 
     if settings.is_sqlite:
         refuse("the national dataset is written with PostgreSQL's COPY: set ASKEL_DATABASE_URL.")

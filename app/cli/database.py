@@ -134,10 +134,21 @@ def upgrade(url: str, revision: str = "head") -> bool:
         database.dispose()
 
 
-def seed_demo_data(*, progress: bool) -> bool:
-    """Add the demo data to the migrated database, once (True if it was added now)."""
-    from app.demo_data import PATIENT_COUNT, seed
+def seed_demo_data(*, progress: bool, history: bool) -> bool:
+    """Add the demo data to the migrated database, once (True if it was added now): with its
+    history of real use, unless told not to."""
+    from app.demo import history as demo_history
+    from app.demo.region import PATIENT_COUNT, seed
+    from app.kit.clock import today_in_helsinki
 
+    if history:
+        url = get_settings().database_url
+        require(url)
+        if not progress:
+            return demo_history.seed(url)
+        days = demo_history.days(today_in_helsinki())
+        with typer.progressbar(length=days, label="Writing the demo's history") as bar:
+            return demo_history.seed(url, progress=bar.update)
     with existing() as database, database.write_sessions() as session, session.begin():
         if not progress:
             return seed(session)

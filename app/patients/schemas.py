@@ -20,7 +20,7 @@ class PatientCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     hetu: HetuText = Field(
-        description="Personal identity code; never returned or logged.", examples=["150377-9985"]
+        description="Personal identity code; never returned or logged.", examples=["150377-9974"]
     )
     given_name: Name = Field(examples=["Ilmari"])
     family_name: Name = Field(examples=["Testinen"])
@@ -34,7 +34,7 @@ class PatientCreate(BaseModel):
 class PatientLookup(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    hetu: HetuText = Field(examples=["150377-9985"])
+    hetu: HetuText = Field(examples=["150377-9974"])
 
 
 class PatientRead(BaseModel):

@@ -141,7 +141,7 @@ use_the_api() {
   ASKEL_DATABASE_URL=$SOURCE_APP_URL "$PYTHON" - <<'PY'
 from starlette.testclient import TestClient
 
-from app.demo_data import demo_patients
+from app.demo.region import demo_patients
 from app.main import create_app
 
 with TestClient(create_app()) as client:
@@ -250,7 +250,7 @@ echo "    server: $("$PG_BIN/psql" -X -A -t -v ON_ERROR_STOP=1 -d "$ADMIN_URL" -
 
 step "create the source database" create_database "$SOURCE_DB"
 step "askel db upgrade (source)" on_source "$ASKEL" db upgrade
-step "askel demo-data (source)" on_source "$ASKEL" demo-data
+step "askel demo-data (source)" on_source "$ASKEL" demo-data --no-history
 step "use the API (source)" use_the_api
 step "askel audit verify (source)" on_source "$ASKEL" audit verify
 step "askel audit anchor (source)" on_source "$ASKEL" audit anchor --out "$WORK/anchors.jsonl"

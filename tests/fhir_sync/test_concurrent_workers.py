@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import db
-from app.demo_data import seed
+from app.demo.region import seed
 from app.fhir_sync import publisher
 from app.fhir_sync.client import FhirClient, NoToken
 from app.jobs.models import OutboxEvent

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import db
-from app.demo_data import seed
+from app.demo.region import seed
 from app.jobs.models import OutboxEvent
 from app.patients.models import Patient
 from app.referrals import service as referral_service

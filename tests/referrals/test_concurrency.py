@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 
 from app import db
 from app.config import Settings
-from app.demo_data import seed
+from app.demo.region import seed
 from app.main import create_app
 from app.referrals.models import ReferralEvent
 from tests.fixtures.databases import fresh_database_url

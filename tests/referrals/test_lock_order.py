@@ -21,7 +21,7 @@ from app.access.audit import service as audit
 from app.access.audit.models import AuditAction
 from app.counselling import service as counselling
 from app.counselling.schemas import PlanIn
-from app.demo_data import seed
+from app.demo.region import seed
 from app.errors import AppError
 from app.kit.clock import add_months, today_in_helsinki, utcnow
 from app.patients.models import Patient

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app import db
 from app.access.principal import Principal
-from app.demo_data import seed
+from app.demo.region import seed
 from app.errors import AppError
 from app.kit.clock import today_in_helsinki, utcnow
 from app.referrals import service as referral_service

@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from app import db
 from app.access.models import User
-from app.demo_data import seed
-from app.kit.clock import today_in_helsinki
+from app.demo.region import seed
+from app.kit.clock import today_in_helsinki, utcnow
 from app.organisations.models import CounsellingService
 from app.scheduling.calendar_rules import SlotSpec, WeeklyRule, Window, slots_between
 from app.statistics import facts
@@ -109,6 +109,7 @@ def add_counsellors_and_slots(
     """Services of COUNSELLORS_PER_SERVICE counsellors each, in the first demo municipality,
     each counsellor with the slots of `slot_template`; {service id: counsellor ids}."""
     template = slot_template(weeks)
+    now = utcnow()
     services: dict[str, list[str]] = {}
     with psycopg.connect(libpq(url)) as connection:
         row = connection.execute(
@@ -121,7 +122,7 @@ def add_counsellors_and_slots(
                   ["id", "code", "municipality_id", "name_fi", "name_sv", "languages", "modes",
                    "locations", "created_at"],
                   ((sid, f"bench-{i}", municipality, f"Palvelu {i}", f"Tjänst {i}",
-                    '["fi","sv"]', '["in_person","phone"]', "[]", "now()")
+                    '["fi","sv"]', '["in_person","phone"]', "[]", now)
                    for i, sid in enumerate(service_ids)))  # fmt: skip
         counsellor_ids = [uuid.uuid4() for _ in range(counsellors)]
         service_of = {
@@ -133,7 +134,7 @@ def add_counsellors_and_slots(
                   ["id", "username", "display_name", "organisation_id", "roles", "profession",
                    "service_id", "active", "created_at"],
                   ((cid, f"bench.counsellor{i}", f"Neuvoja {i}", municipality, '["counsellor"]',
-                    "counsellor", service_of[cid], True, "now()")
+                    "counsellor", service_of[cid], True, now)
                    for i, cid in enumerate(counsellor_ids)))  # fmt: skip
         slots = (
             (uuid.uuid4(), cid, service_of[cid], spec.start_at, spec.end_at, spec.visit_type,
@@ -166,7 +167,7 @@ def add_history(
     people = [(uuid.uuid4(), rng.choice(list(DEMO_MUNICIPALITIES)),
                date(1930, 1, 1) + timedelta(days=rng.randrange(33000)))
               for _ in range(patients)]  # fmt: skip
-    now = datetime.now(UTC)
+    now = utcnow()
     patient_rows = (
         (pid, os.urandom(32).hex(), os.urandom(40), born, rng.choice(("female", "male")), "Testi",
          "Henkilö", code, rng.choice(("fi", "fi", "sv", "en")), "demo-data", now)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -74,30 +74,47 @@ class DemoPatient:
     language: str
     phone: str | None
 
+    @property
+    def birth_date(self) -> date:
+        return parse_hetu(self.hetu).birth_date
+
+    def registration(self) -> PatientCreate:
+        """What a clinician types in to register them."""
+        return PatientCreate(**asdict(self))
+
 
 def demo_patients() -> list[DemoPatient]:
     """The 50 demo patients, the same every time: all ages, both sexes, both languages."""
     rng = random.Random(2449)
-    patients = []
-    for index in range(PATIENT_COUNT):
-        municipality = MUNICIPALITIES[index % len(MUNICIPALITIES)]
-        # Children and families, young people, adults and the elderly all get counselling.
-        age_days = rng.randint(3 * 365, 92 * 365)
-        birth_date = date(2026, 6, 1) - timedelta(days=age_days)
-        swedish = rng.random() < municipality.swedish_share
-        hetu = make_hetu(birth_date, 900 + index * 2 + rng.randint(0, 1))
-        sex = parse_hetu(hetu).sex
-        patients.append(
-            DemoPatient(
-                hetu=hetu,
-                given_name=rng.choice(GIVEN_NAMES["sv" if swedish else "fi", sex]),
-                family_name=rng.choice(FAMILY_NAMES_SV if swedish else FAMILY_NAMES_FI),
-                home_municipality_code=municipality.code,
-                language="sv" if swedish else "fi",
-                phone=f"+35840{rng.randint(1000000, 9999999)}" if rng.random() < 0.8 else None,
-            )
-        )
-    return patients
+
+    def numbered(index: int) -> Callable[[date], int]:
+        return lambda _born: 900 + index * 2 + rng.randint(0, 1)
+
+    return [
+        synthetic_patient(rng, MUNICIPALITIES[index % len(MUNICIPALITIES)], numbered(index))
+        for index in range(PATIENT_COUNT)
+    ]
+
+
+def synthetic_patient(
+    rng: random.Random, municipality: DemoMunicipality, individual_number: Callable[[date], int]
+) -> DemoPatient:
+    """An invented person living in the municipality, of any age from 3 to 92, speaking its
+    languages in the demo's shares, with a given name of the sex their identity code (from the
+    range for tests) gives."""
+    # Children and families, young people, adults and the elderly all get counselling.
+    age_days = rng.randint(3 * 365, 92 * 365)
+    birth_date = date(2026, 6, 1) - timedelta(days=age_days)
+    swedish = rng.random() < municipality.swedish_share
+    hetu = make_hetu(birth_date, individual_number(birth_date))
+    return DemoPatient(
+        hetu=hetu,
+        given_name=rng.choice(GIVEN_NAMES["sv" if swedish else "fi", parse_hetu(hetu).sex]),
+        family_name=rng.choice(FAMILY_NAMES_SV if swedish else FAMILY_NAMES_FI),
+        home_municipality_code=municipality.code,
+        language="sv" if swedish else "fi",
+        phone=f"+35840{rng.randint(1000000, 9999999)}" if rng.random() < 0.8 else None,
+    )
 
 
 def is_seeded(session: Session) -> bool:
@@ -219,12 +236,4 @@ def _user(
 
 
 def _patient(session: Session, demo: DemoPatient) -> None:
-    data = PatientCreate(
-        hetu=demo.hetu,
-        given_name=demo.given_name,
-        family_name=demo.family_name,
-        home_municipality_code=demo.home_municipality_code,
-        language=demo.language,
-        phone=demo.phone,
-    )
-    patient_service.register(session, DEMO_DATA_LOADER, data)
+    patient_service.register(session, DEMO_DATA_LOADER, demo.registration())
