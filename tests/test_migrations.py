@@ -11,7 +11,7 @@ from sqlalchemy import inspect, select
 
 from app import db
 from app.counselling.models import Visit
-from app.demo_data import seed
+from app.demo.region import seed
 from app.models import Base
 from app.referrals import service as referral_service
 from app.referrals.schemas import ReferralCreate
