@@ -74,6 +74,15 @@ class Settings(BaseSettings):
     dev_issuer_key_file: Path = Path("askel-dev-issuer.jwk")
     dev_token_lifetime_seconds: int = 3600
 
+    # People's sign-in to the pages: OpenID Connect's code flow with PKCE at this issuer, as
+    # this client; unset: the development issuer, when it is on. Sessions end after the idle
+    # and the absolute time-outs (OWASP ASVS 7.3).
+    page_issuer: str | None = None
+    page_client_id: str = "askel-pages"
+    page_client_secret: SecretStr | None = None
+    page_idle_minutes: int = Field(default=30, ge=1)
+    page_session_hours: int = Field(default=10, ge=1)
+
     # Notices to patients: "file" writes them to notice_file; "http" posts them to a gateway.
     notice_channel: Literal["file", "http"] = "file"
     notice_file: Path = Path("askel-notices.jsonl")

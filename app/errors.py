@@ -346,20 +346,28 @@ def _allowed_methods(request: Request, starlettes: str) -> str:
 
 
 RefusalRecorder = Callable[[Request, AppError], Awaitable[None]]
+# The pages' answer to an error, where the request was a page's; None: problem+json.
+PageAnswer = Callable[[Request, AppError], Response | None]
 
 
-def install_error_handlers(app: FastAPI, record_refusal: RefusalRecorder) -> None:
+def install_error_handlers(
+    app: FastAPI, record_refusal: RefusalRecorder, page_answer: PageAnswer | None = None
+) -> None:
+    def answer(request: Request, error: AppError) -> Response:
+        page = page_answer(request, error) if page_answer else None
+        return page if page is not None else problem_response(request, error)
+
     async def on_app_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, AppError)
         if exc.audit_outcome:
             await record_refusal(request, exc)
-        return problem_response(request, exc)
+        return answer(request, exc)
 
     async def on_validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         language = negotiate_language(request.headers.get("accept-language"))
         error = ValidationFailed(extensions={"errors": _validation_fields(exc, language)})
-        return problem_response(request, error)
+        return answer(request, error)
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
@@ -371,7 +379,7 @@ def install_error_handlers(app: FastAPI, record_refusal: RefusalRecorder) -> Non
             error = MethodNotAllowed(headers={"Allow": allow})
         else:
             error = AppError()
-        return problem_response(request, error)
+        return answer(request, error)
 
     app.add_exception_handler(AppError, on_app_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)

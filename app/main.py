@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import httpx2 as httpx
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import docs, openapi
@@ -23,6 +24,12 @@ from app.fhir_sync.router import router as fhir_router
 from app.hardening import RequestLimits, RequestLimitsMiddleware, SecurityHeadersMiddleware
 from app.observability import RequestContextMiddleware
 from app.observability import router as operations_router
+from app.web import pages
+from app.web.sessions import Lifetimes, SessionMiddleware, SessionStore
+from app.web.signin import SignIn
+
+# Each domain's pages, beside its router.
+PAGE_ROUTERS: tuple[APIRouter, ...] = ()
 
 
 def create_app(
@@ -83,12 +90,18 @@ def create_app(
     )
 
     app.state.rate_limits = RateLimits.from_settings(settings)
-    install_error_handlers(app, record_refusal)
+    app.state.sign_in = SignIn(settings, app)
+    install_error_handlers(app, record_refusal, pages.page_answer)
     # The last added runs first: the limits are checked inside the request's context (its id
     # and access line), and every answer, refusals included, gets the security headers.
     limits = RequestLimits(
         settings.max_header_bytes, settings.max_body_bytes, settings.max_json_depth
     )
+    lifetimes = Lifetimes(
+        idle=timedelta(minutes=settings.page_idle_minutes),
+        absolute=timedelta(hours=settings.page_session_hours),
+    )
+    app.add_middleware(SessionMiddleware, store=SessionStore(database, lifetimes))
     app.add_middleware(RequestLimitsMiddleware, limits=limits)
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(RequestContextMiddleware)
@@ -106,5 +119,9 @@ def create_app(
     app.include_router(operations_router)
     app.include_router(api_router)
     app.include_router(fhir_router)
+    app.include_router(pages.router)
+    for domain_pages in PAGE_ROUTERS:
+        app.include_router(domain_pages)
+    app.mount("/static", pages.Static(directory=pages.STATIC), name="static")
     openapi.install(app)
     return app

@@ -22,6 +22,7 @@ from app.scheduling.models import (
 )
 from app.statistics import facts  # noqa: F401  keeps the facts below current on every flush
 from app.statistics.models import FactBuild, ReferralFact, VisitFact
+from app.web.models import PageSession
 
 __all__ = [
     "AccessGrant",
@@ -38,6 +39,7 @@ __all__ = [
     "IdempotencyRecord",
     "Organisation",
     "OutboxEvent",
+    "PageSession",
     "Patient",
     "PlanVersion",
     "ReasonCode",

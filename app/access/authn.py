@@ -144,7 +144,7 @@ class TokenVerifier:
             registry.validate(claims)
         except JoseError as exc:
             raise InvalidToken(reason=_claim_reason(exc)) from exc
-        return _principal(claims, self._account_issuers.get(issuer, issuer))
+        return principal_from_claims(claims, self._account_issuers.get(issuer, issuer))
 
 
 def _now_seconds() -> int:
@@ -192,7 +192,8 @@ def _claim_reason(exc: JoseError) -> str:
     return N_("a required claim is missing or wrong")
 
 
-def _principal(claims: dict[str, Any], issuer: str) -> Principal:
+def principal_from_claims(claims: dict[str, Any], issuer: str) -> Principal:
+    """The caller a verified token's claims describe, kept under `issuer`."""
     try:
         roles = frozenset(Role(name) for name in claims.get("roles", []))
         profession = claims.get("profession")

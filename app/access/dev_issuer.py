@@ -1,16 +1,25 @@
 """The development token issuer: a real OIDC issuer inside the app, on only in development.
 
 It publishes a discovery document and a JWKS and signs RS256 tokens for the demo users, so that
-the embedded default is used exactly like a deployment behind the region's identity provider.
+the embedded default is used exactly like a deployment behind the region's identity provider;
+people sign in to the pages through its authorization endpoint (the authorization code flow with
+PKCE), where a page lets them pick a demo user.
 Its private key lives in a file beside the SQLite database, so that `askel dev-token` in another
 process signs with the same key as the running server.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import os
+import secrets
+import threading
 import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +28,25 @@ from joserfc.jwk import KeySet, RSAKey
 
 from app.access.models import User
 from app.kit.clock import utcnow
+
+# An authorization code is good for one exchange within this time (RFC 6749 4.1.2).
+CODE_LIFETIME = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class CodeGrant:
+    """What the person picked on the authorization page, waiting for the client's exchange."""
+
+    username: str
+    client_id: str
+    redirect_uri: str
+    code_challenge: str
+    nonce: str | None
+    expires_at: datetime
+
+
+class CodeRefused(Exception):
+    """The exchange of a code failed: unknown, used, expired, or not this client's."""
 
 
 def load_or_create_key(path: Path) -> RSAKey:
@@ -39,6 +67,9 @@ class DevIssuer:
         self._key = key
         self._audience = audience
         self._lifetime = lifetime_seconds
+        # Codes live in this process: the development server is one process.
+        self._codes: dict[str, CodeGrant] = {}
+        self._codes_lock = threading.Lock()
 
     @property
     def public_keys(self) -> KeySet:
@@ -52,19 +83,59 @@ class DevIssuer:
         return {
             "issuer": self.url,
             "jwks_uri": f"{self.url}/jwks",
-            "token_endpoint": f"{self.url}/token",
+            "authorization_endpoint": f"{self.url}/authorize",
+            "token_endpoint": f"{self.url}/oauth/token",
             "id_token_signing_alg_values_supported": ["RS256"],
             "subject_types_supported": ["public"],
-            "response_types_supported": ["token"],
-            "grant_types_supported": ["urn:askel:dev-token"],
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code"],
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["none", "client_secret_basic"],
+            "scopes_supported": ["openid", "profile"],
         }
 
+    def grant_code(self, grant: CodeGrant) -> str:
+        code = secrets.token_urlsafe(32)
+        with self._codes_lock:
+            now = utcnow()
+            self._codes = {k: g for k, g in self._codes.items() if g.expires_at > now}
+            self._codes[code] = grant
+        return code
+
+    def redeem(self, code: str, client_id: str, redirect_uri: str, verifier: str) -> CodeGrant:
+        """The code's grant, once: the same client, the same redirect address, and the PKCE
+        verifier whose S256 is the challenge (RFC 7636 4.6)."""
+        with self._codes_lock:
+            grant = self._codes.pop(code, None)
+        if grant is None or grant.expires_at <= utcnow():
+            raise CodeRefused("the code is unknown, used or expired")
+        digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
+        challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        if not hmac.compare_digest(challenge, grant.code_challenge):
+            raise CodeRefused("the code verifier does not match the challenge")
+        if (grant.client_id, grant.redirect_uri) != (client_id, redirect_uri):
+            raise CodeRefused("the code was issued to another client or address")
+        return grant
+
+    def id_token(
+        self, user: User, organisation_code: str, client_id: str, nonce: str | None
+    ) -> str:
+        """The person's identity for the client: the access token's claims, for the client."""
+        claims = self._claims(user, organisation_code, audience=client_id)
+        claims["auth_time"] = claims["iat"]
+        if nonce:
+            claims["nonce"] = nonce
+        return self._sign(claims)
+
     def issue(self, user: User, organisation_code: str) -> tuple[str, int]:
+        return self._sign(self._claims(user, organisation_code, self._audience)), self._lifetime
+
+    def _claims(self, user: User, organisation_code: str, audience: str) -> dict[str, Any]:
         now = int(utcnow().timestamp())
         claims: dict[str, Any] = {
             "iss": self.url,
             "sub": user.username,
-            "aud": self._audience,
+            "aud": audience,
             "iat": now,
             "nbf": now,
             "exp": now + self._lifetime,
@@ -75,5 +146,8 @@ class DevIssuer:
         }
         if user.profession:
             claims["profession"] = user.profession
+        return claims
+
+    def _sign(self, claims: dict[str, Any]) -> str:
         header = {"alg": "RS256", "kid": self._key.kid, "typ": "JWT"}
-        return jwt.encode(header, claims, self._key, algorithms=["RS256"]), self._lifetime
+        return jwt.encode(header, claims, self._key, algorithms=["RS256"])

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.access import repository
-from app.access.dev_issuer import DevIssuer
+from app.access.dev_issuer import CODE_LIFETIME, CodeGrant, CodeRefused, DevIssuer
 from app.access.principal import LOCAL_ISSUER
 from app.db import ReadSession
 from app.errors import AppError, problem_responses
 from app.i18n import N_
+from app.kit.clock import utcnow
+from app.web.csrf import checked_form
+from app.web.templating import PAGE_POLICY, render
 
 router = APIRouter(prefix="/dev", tags=["development issuer"])
 
@@ -102,3 +108,131 @@ def token(body: TokenRequest, request: Request, session: ReadSession) -> TokenRe
 def users(session: ReadSession) -> list[DemoUser]:
     """The demo users with their roles, professions, organisations and services."""
     return list_users(session)
+
+
+# The authorization code flow, for people signing in to the pages -------------------------------
+
+# The parameters of an authorization request that the page carries through its form.
+AUTHORIZE_PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
+                    "code_challenge", "code_challenge_method")  # fmt: skip
+LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
+
+
+def _authorize_error(request: Request, params: dict[str, str]) -> str | None:
+    """Why the request may not be answered with a code, or None. A client or redirect address
+    the issuer does not know is shown on the page, never redirected to (RFC 6749 4.1.2.1)."""
+    settings = request.app.state.settings
+    redirect = urlsplit(params.get("redirect_uri", ""))
+    own_hosts = {urlsplit(url).hostname for url in (settings.dev_issuer_url, settings.public_url)}
+    if params.get("client_id") != settings.page_client_id:
+        return N_("The application asking for sign-in is unknown.")
+    if (
+        redirect.scheme not in ("http", "https")
+        or not redirect.path.endswith("/signin/callback")
+        or redirect.hostname not in LOOPBACK | own_hosts
+    ):
+        return N_("The address to return to is not the application's.")
+    if params.get("response_type") != "code" or "openid" not in params.get("scope", "").split():
+        return N_("The application asked for something other than a sign-in.")
+    if params.get("code_challenge_method") != "S256" or not params.get("code_challenge"):
+        return N_("The application did not protect its sign-in with PKCE.")
+    return None
+
+
+def _authorize_page(request: Request, params: dict[str, str], session: ReadSession) -> Response:
+    error = _authorize_error(request, params)
+    if error is not None:
+        context: dict[str, object] = {"error": error, "users": [], "params": {}}
+        return render(request, "access/dev_authorize.html", context, status_code=400)
+    origin = urlsplit(params["redirect_uri"])
+    # The form's answer redirects to the application, which may be on another origin.
+    policy = PAGE_POLICY.replace(
+        "form-action 'self'", f"form-action 'self' {origin.scheme}://{origin.netloc}"
+    )
+    context = {"error": None, "users": list_users(session), "params": params}
+    return render(request, "access/dev_authorize.html", context, policy=policy)
+
+
+@router.get("/authorize", include_in_schema=False)
+def authorize(request: Request, session: ReadSession) -> Response:
+    """The development issuer's authorization endpoint: a page to pick a demo user."""
+    params = {name: request.query_params.get(name, "") for name in AUTHORIZE_PARAMS}
+    return _authorize_page(request, params, session)
+
+
+@router.post("/authorize", include_in_schema=False)
+async def authorize_as(request: Request) -> Response:
+    """The person picked a demo user: back to the application with a code."""
+    form = await checked_form(request)
+    params = {name: str(form.get(name, "")) for name in AUTHORIZE_PARAMS}
+    if _authorize_error(request, params) is not None:
+        return RedirectResponse(str(request.url), status_code=303)
+    grant = CodeGrant(
+        username=str(form.get("username", "")),
+        client_id=params["client_id"],
+        redirect_uri=params["redirect_uri"],
+        code_challenge=params["code_challenge"],
+        nonce=params["nonce"] or None,
+        expires_at=utcnow() + CODE_LIFETIME,
+    )
+    code = _issuer(request).grant_code(grant)
+    answer = urlencode({"code": code, "state": params["state"]})
+    return RedirectResponse(f"{params['redirect_uri']}?{answer}", status_code=303)
+
+
+def _oauth_error(error: str, description: str) -> JSONResponse:
+    body = {"error": error, "error_description": description}
+    return JSONResponse(body, status_code=400, headers={"Cache-Control": "no-store"})
+
+
+def _client_of(request: Request, client_id: str) -> str | None:
+    """The client's id from HTTP Basic authentication, or as posted by a public client; a
+    configured client secret must be presented."""
+    settings = request.app.state.settings
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            named, _, secret = base64.b64decode(credentials).decode().partition(":")
+        except ValueError:
+            return None
+        expected = settings.page_client_secret
+        if expected is not None and secret != expected.get_secret_value():
+            return None
+        return named
+    return None if settings.page_client_secret is not None else client_id
+
+
+@router.post("/oauth/token", include_in_schema=False)
+def exchange_code(
+    request: Request,
+    session: ReadSession,
+    grant_type: Annotated[str, Form()],
+    code: Annotated[str, Form(max_length=200)],
+    redirect_uri: Annotated[str, Form(max_length=2000)],
+    code_verifier: Annotated[str, Form(min_length=43, max_length=128)],
+    client_id: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """The token endpoint of the code flow: an access token and an id token for the code."""
+    if grant_type != "authorization_code":
+        return _oauth_error("unsupported_grant_type", "only authorization_code is supported")
+    client = _client_of(request, client_id)
+    if client is None:
+        return _oauth_error("invalid_client", "the client did not authenticate")
+    issuer = _issuer(request)
+    try:
+        grant = issuer.redeem(code, client, redirect_uri, code_verifier)
+    except CodeRefused as refused:
+        return _oauth_error("invalid_grant", str(refused))
+    found = repository.active_user_with_organisation(session, LOCAL_ISSUER, grant.username)
+    if found is None:
+        return _oauth_error("invalid_grant", "there is no active user with that username")
+    user, organisation = found
+    access_token, lifetime = issuer.issue(user, organisation.code)
+    body = {
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": lifetime,
+        "scope": "openid profile",
+        "id_token": issuer.id_token(user, organisation.code, client, grant.nonce),
+    }
+    return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})

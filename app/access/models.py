@@ -26,3 +26,5 @@ class User(IdMixin, CreatedAtMixin, Base):
     # For counsellors: the counselling service they work in.
     service_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("counselling_services.id"))
     active: Mapped[bool] = mapped_column(default=True)
+    # The language the pages speak to them in, once they have chosen one.
+    page_language: Mapped[str | None] = mapped_column(String(2))

@@ -11,7 +11,7 @@ from importlib.resources import files
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 
 from app.errors import RouteNotFound
 
@@ -30,12 +30,6 @@ router = APIRouter(include_in_schema=False)
 @cache
 def _read(name: str) -> bytes:
     return ASSET_FILES[name].read_bytes()
-
-
-@router.get("/")
-def root() -> RedirectResponse:
-    """The service's address leads to its documentation."""
-    return RedirectResponse(DOCS)
 
 
 @router.get(DOCS)
