@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from string import Formatter
 from typing import Any, ClassVar
@@ -279,10 +279,13 @@ def _validation_message(kind: str, context: dict[str, Any], language: Language) 
     return translate(message, language, **{name: context[name] for name in names})
 
 
-def _validation_fields(exc: RequestValidationError, language: Language) -> list[dict[str, str]]:
+def validation_fields(
+    errors: Sequence[Mapping[str, Any]], language: Language
+) -> list[dict[str, str]]:
+    """Pydantic's errors as fields with a stable code and a message in `language`."""
     # Never echo `input`: the body may hold a personal identity code.
     fields = []
-    for error in exc.errors():
+    for error in errors:
         kind = str(error.get("type", "value_error"))
         location = [str(part) for part in error.get("loc", ())]
         rule = RULES.get(kind)
@@ -366,7 +369,7 @@ def install_error_handlers(
     async def on_validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         language = negotiate_language(request.headers.get("accept-language"))
-        error = ValidationFailed(extensions={"errors": _validation_fields(exc, language)})
+        error = ValidationFailed(extensions={"errors": validation_fields(exc.errors(), language)})
         return answer(request, error)
 
     async def on_http_error(request: Request, exc: Exception) -> Response:

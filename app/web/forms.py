@@ -1,0 +1,87 @@
+"""Forms of the pages: posted fields become the API's own schemas (the same rules, the same
+messages, shown beside each field), and a service's refusal of a rule is shown on the form with
+everything typed kept."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
+
+from app.errors import AppError, validation_fields
+from app.i18n import Language
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+
+@dataclass
+class FormState:
+    """What a form shows again: the values as typed, each field's message, and the message of
+    the form as a whole (a rule of the service, a record changed meanwhile)."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    problem: dict[str, Any] | None = None
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors) or self.problem is not None
+
+
+def nested(values: Mapping[str, str], lists: Iterable[str] = ()) -> dict[str, Any]:
+    """Flat form fields as the schema's structure: `a.b` nests, `goals.0.text` makes a list;
+    an empty field is left out (the schema's default or null). Names in `lists` are lists even
+    when no item was filled in."""
+    tree: dict[str, Any] = {name: {} for name in lists}
+    for name, value in values.items():
+        if value == "" or name == "csrf_token":
+            continue
+        node = tree
+        parts = name.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    converted: dict[str, Any] = _lists(tree)
+    return converted
+
+
+def _lists(node: Any) -> Any:
+    if not isinstance(node, dict):
+        return node
+    converted = {key: _lists(value) for key, value in node.items()}
+    if converted and all(key.isdigit() for key in converted):
+        return [converted[key] for key in sorted(converted, key=int)]
+    return converted
+
+
+def validate(
+    schema: type[M], values: dict[str, Any], language: Language, state: FormState
+) -> M | None:
+    """The schema's object, or None with each field's message in `state.errors`."""
+    try:
+        return schema.model_validate(values)
+    except ValidationError as invalid:
+        for problem in validation_fields(invalid.errors(), language):
+            state.errors.setdefault(problem["field"], problem["message"])
+        return None
+
+
+def attempt(
+    session: Session, work: Callable[[], T], language: Language, state: FormState, path: str
+) -> T | None:
+    """`work` in a savepoint: done, or undone with the service's refusal in `state.problem`.
+    A refusal of access is not a form's message: it goes on to the error page and the audit."""
+    try:
+        with session.begin_nested():
+            return work()
+    except AppError as refused:
+        if refused.audit_outcome:
+            raise
+        state.problem = refused.problem(language, path)
+        for problem in refused.extensions.get("errors", []):
+            state.errors.setdefault(str(problem.get("field")), str(problem.get("message")))
+        return None
