@@ -46,6 +46,9 @@ def nested(values: Mapping[str, str], lists: Iterable[str] = ()) -> dict[str, An
             node = node.setdefault(part, {})
         node[parts[-1]] = value
     converted: dict[str, Any] = _lists(tree)
+    for name in lists:
+        if converted[name] == {}:
+            converted[name] = []
     return converted
 
 
