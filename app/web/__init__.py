@@ -1,0 +1,1 @@
+"""Askel's pages for people."""
