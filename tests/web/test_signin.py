@@ -13,7 +13,6 @@ from starlette.testclient import TestClient
 
 from app.access.models import User
 from app.web.models import PageSession
-
 from tests.fixtures.pages import follow, form_for, sign_in
 
 COOKIE = "__Host-askel-session"
