@@ -152,19 +152,22 @@ def placed(state: FormState, known: Iterable[str], problem_fields: Mapping[str, 
     """Each message beside its field: a message about a list's item (`follow_up_months.2`) or
     a part without a field of its own goes to the nearest field that is on the form; one
     about no field goes to the top of the form. A refusal of the service with a field of its
-    own (`problem_fields`, by its code) is shown beside that field as well."""
-    fields = set(known)
+    own (`problem_fields`, by its code) is shown beside that field instead."""
+    order = {name: index for index, name in enumerate([FORM, *known])}
     moved: dict[str, str] = {}
     for name, message in state.errors.items():
         parts = name.split(".")
-        while parts and ".".join(parts) not in fields:
+        while parts and ".".join(parts) not in order:
             parts.pop()
         moved.setdefault(".".join(parts), message)
     if state.problem is not None:
         field = problem_fields.get(str(state.problem.get("code")))
         if field is not None:
+            # Said beside its field, and linked from the summary like any field's message.
             moved.setdefault(field, str(state.problem["detail"]))
-    state.errors = moved
+            state.problem = None
+    # In the order of the form, as the summary at its top lists them.
+    state.errors = dict(sorted(moved.items(), key=lambda item: order[item[0]]))
 
 
 def anchor(name: str) -> str:
@@ -250,9 +253,18 @@ def refused_status(state: FormState) -> int:
 def common(request: Request, tab: Tab) -> dict[str, Any]:
     """What every page of the tab shows: the patient, the referral, the tab's sections."""
     language = page_language(request)
+    labels: dict[str, str] = {}
+
+    def labelled(name: str, label: str) -> str:
+        """Each field's label as the form is rendered, for the summary of its messages."""
+        labels.setdefault(name, label)
+        return ""
+
     return {
         "tab": tab,
         "referral_id": tab.referral.id,
         "number": lambda value: number(value, language),
         "anchor": anchor,
+        "field_labels": labels,
+        "labelled": labelled,
     }

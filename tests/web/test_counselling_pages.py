@@ -154,7 +154,10 @@ def test_a_refused_visit_keeps_what_was_typed_with_the_messages_beside_the_field
     field_id = field.replace(".", "-")
     beside = answer.text.split(f'id="{field_id}-error"', 1)[1].split("</", 1)[0]
     assert message in beside
-    assert f'href="#{field_id}"' in answer.text  # the summary at the top links to it
+    # The summary at the top links to it, naming the field.
+    link = answer.text.split(f'href="#{field_id}">', 1)[1].split("</a>", 1)[0]
+    assert message in link
+    assert link.index(":") < link.index(message)
     assert f'aria-describedby="{field_id}-hint {field_id}-error"' in answer.text or (
         f'aria-describedby="{field_id}-error"' in answer.text
     )

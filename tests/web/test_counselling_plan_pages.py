@@ -134,6 +134,8 @@ def test_a_refused_plan_keeps_what_was_typed_with_the_messages_beside_the_fields
         beside = answer.text.split(f'id="{field}-error"', 1)[1].split("</", 1)[0]
         assert message in beside, (field, beside)
         assert f'href="#{field}"' in answer.text
+    # The summary names the row and the field.
+    assert 'href="#goals-0-target">Tavoite 1 \N{EN DASH} Tavoitearvo: ' in answer.text
     assert 'value="20000"' in answer.text
     assert 'value="kolme"' in answer.text
     assert 'value="1, 40"' in answer.text
