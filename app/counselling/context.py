@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from app.access.principal import Principal
+from app.counselling.service import IN_COUNSELLING
 from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, Language
 from app.patients.models import Patient
 from app.referrals import policies as referral_policies
 from app.referrals import service as referral_service
 from app.referrals.models import Referral
+from app.referrals.states import Status
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +26,8 @@ class Tab:
     # The language the patient reads: the referral's preferred one, as the referrer chose it.
     patient_language: Language
     may_write: bool
+    # Visits and plans are recorded while counselling goes on (the service refuses them else).
+    in_counselling: bool
 
 
 def tab_of(session: Session, principal: Principal, referral_id: uuid.UUID) -> Tab:
@@ -37,6 +41,7 @@ def tab_of(session: Session, principal: Principal, referral_id: uuid.UUID) -> Ta
         patient_name=f"{patient.given_name} {patient.family_name}",
         patient_language=_readable(referral.preferred_language, patient.language),
         may_write=referral_policies.is_service_counsellor(principal, referral),
+        in_counselling=Status(referral.status) in IN_COUNSELLING,
     )
 
 

@@ -282,3 +282,40 @@ def test_the_tab_asks_for_sign_in_and_refuses_a_form_without_its_token(
         forged = {**visit_fields(), "csrf_token": "forged"}
         assert pages.post(path, data=forged).status_code == 403, path
     assert visits_of(session, referral) == []
+
+
+def test_reading_the_tab_in_the_browser_is_audited_as_reading_it_through_the_api(
+    pages: TestClient, client: TestClient, auth: Auth, session: Session
+) -> None:
+    referral = accepted_referral(client, auth, session)
+    url = f"/api/v1/referrals/{referral['id']}"
+    ok(client.post(f"{url}/visits", json=visit_json(), headers=auth(COUNSELLOR)), 201)
+    ok(client.put(f"{url}/plan", json=plan_json(), headers=auth(COUNSELLOR)))
+    signed_in(pages)
+    for tail, api in [("visits", "visits"), ("plan", "plan"), ("plan/print", "plan")]:
+        before = last_seq(session)
+        ok(client.get(f"{url}/{api}", headers=auth(COUNSELLOR)))
+        through_api = audited_since(session, before)
+        before = last_seq(session)
+        assert pages.get(referral_path(referral, tail)).status_code == 200
+        assert audited_since(session, before) == through_api, tail
+
+
+def test_the_referrer_reads_the_tab_and_may_not_write_on_it(
+    pages: TestClient, client: TestClient, auth: Auth, session: Session
+) -> None:
+    referral = accepted_referral(client, auth, session)
+    url = f"/api/v1/referrals/{referral['id']}"
+    visit = ok(client.post(f"{url}/visits", json=visit_json(), headers=auth(COUNSELLOR)), 201)
+    signed_in(pages, "doctor.kaskinen")
+    page = pages.get(referral_path(referral, "visits"))
+    assert page.status_code == 200
+    assert "Polvikipu, vuorotyö." in page.text
+    assert "/visits/new" not in page.text
+    assert "/correct" not in page.text
+    path = referral_path(referral, f"visits/{visit['id']}/correct")
+    before = last_seq(session)
+    refused = pages.post(path, data={"csrf_token": csrf(pages), **visit_fields(reason="Ei.")})
+    assert refused.status_code == 403
+    assert audited_since(session, before) == [("update", "CounsellingTab", "refused")]
+    assert len(visits_of(session, referral)) == 1
