@@ -25,12 +25,13 @@ from app.fhir_sync.router import router as fhir_router
 from app.hardening import RequestLimits, RequestLimitsMiddleware, SecurityHeadersMiddleware
 from app.observability import RequestContextMiddleware
 from app.observability import router as operations_router
+from app.referrals.pages import router as referral_pages
 from app.web import pages
 from app.web.sessions import Lifetimes, SessionMiddleware, SessionStore
 from app.web.signin import SignIn
 
 # Each domain's pages, beside its router.
-PAGE_ROUTERS: tuple[APIRouter, ...] = (counselling_pages.router,)
+PAGE_ROUTERS: tuple[APIRouter, ...] = (referral_pages, counselling_pages.router)
 
 
 def create_app(

@@ -5,7 +5,6 @@ coded reason and a summary for the referrer, through the same transition as the 
 from __future__ import annotations
 
 import uuid
-from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -17,8 +16,6 @@ from app.access.principal import Principal
 from app.counselling import service
 from app.counselling.context import Tab, tab_of
 from app.counselling.page_forms import (
-    CheckedForm,
-    attempt_keeping,
     common,
     field_names,
     form_values,
@@ -36,7 +33,9 @@ from app.referrals.states import Action, Status
 from app.scheduling import service as scheduling
 from app.scheduling.models import Appointment
 from app.scheduling.repository import AppointmentFilter
-from app.web.forms import FormState, nested, validate
+from app.web import sessions
+from app.web.csrf import CheckedForm
+from app.web.forms import FormState, attempt, nested, validate
 from app.web.pages import PageRoute
 from app.web.signin import PageUser
 from app.web.templating import page_language, render
@@ -46,6 +45,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 # How many appointments still to come the page lists (a referral has a few).
 UPCOMING_SHOWN = 50
 CONFIRM = "cancel_booked_appointments"
+COMPLETED = N_("The counselling is completed. The outcome goes to the referrer.")
 CONFIRM_CANCELLING = N_(
     "The referral has appointments still to come. Tick the box to cancel them as the "
     "referral is completed, or deal with them first."
@@ -71,7 +71,6 @@ def _page(
     tab: Tab,
     state: FormState,
     *,
-    done: str | None = None,
     status_code: int = 200,
 ) -> Response:
     language = page_language(request)
@@ -82,7 +81,6 @@ def _page(
         **common(request, tab),
         "outcome": outcome,
         "state": state,
-        "done": done,
         "completing": completing,
         "reasons": [(reason.code, getattr(reason, f"text_{language}")) for reason in reasons],
         "upcoming": _upcoming(session, principal, tab) if completing else [],
@@ -96,12 +94,11 @@ def outcome_page(
     request: Request,
     principal: PageUser,
     session: WriteSession,
-    done: Literal["completed"] | None = None,
 ) -> Response:
     """The outcome of the counselling and, while it is in progress, the completion form."""
     tab = tab_of(session, principal, referral_id)
     state = FormState(values={"version": str(tab.referral.version)})
-    return _page(request, session, principal, tab, state, done=done)
+    return _page(request, session, principal, tab, state)
 
 
 @router.post("/referrals/{referral_id}/complete", openapi_extra=audited_as(AuditAction.complete))
@@ -121,19 +118,17 @@ def complete(
     version = state.values.get("version", "")
     expected = int(version) if version.isdigit() and int(version) <= INT64_MAX else None
     if data is not None:
-        taken = attempt_keeping(
+        taken = attempt(
             session,
-            principal,
-            AuditAction.complete,
+            request,
             lambda: referral_service.take(
                 session, principal, referral_id, Action.complete, expected, data
             ),
-            language,
             state,
-            request.url.path,
         )
         if taken is not None:
-            return RedirectResponse(f"/referrals/{referral_id}/complete?done=completed", 303)
+            sessions.current(request).data["flash"] = COMPLETED
+            return RedirectResponse(f"/referrals/{referral_id}/complete", 303)
     status = refused_status(state)
     code = state.problem["code"] if state.problem else None
     if code == "appointments_booked":

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from app.access.principal import Principal
 from app.counselling.service import IN_COUNSELLING
 from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, Language
-from app.patients.models import Patient
 from app.referrals import policies as referral_policies
 from app.referrals import service as referral_service
 from app.referrals.models import Referral
@@ -34,8 +33,7 @@ def tab_of(session: Session, principal: Principal, referral_id: uuid.UUID) -> Ta
     """The referral (if the reader may see it, else 404, audited), its patient's name and
     language. The page's own service call writes the audit entry of what it shows."""
     referral = referral_service.visible(session, principal, referral_id)
-    patient = session.get(Patient, referral.patient_id)
-    assert patient is not None  # a referral's patient is never deleted
+    patient = referral_service.patient_of(session, referral)
     return Tab(
         referral=referral,
         patient_name=f"{patient.given_name} {patient.family_name}",

@@ -8,30 +8,22 @@ from __future__ import annotations
 import re
 import types
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 from annotated_types import Ge, Le
 from babel.numbers import format_decimal
-from fastapi import Depends, Request
+from fastapi import Request
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from app.access.audit import service as audit
-from app.access.audit.models import AuditAction, AuditOutcome
-from app.access.principal import Principal
 from app.counselling.context import Tab
-from app.errors import AppError
 from app.i18n import Language
-from app.referrals.exceptions import PreconditionRequired, StaleVersion
-from app.web.csrf import checked_form
-from app.web.forms import FormState, attempt
+from app.web.forms import FormState
 from app.web.templating import page_language
 
 T = TypeVar("T")
-CheckedForm = Annotated[FormData, Depends(checked_form)]
 
 _WHOLE = re.compile(r"^[+-]?\d{1,18}$")
 _DECIMAL = re.compile(r"^[+-]?\d{1,15}(?:[.,]\d{1,9})?$")
@@ -201,39 +193,6 @@ def number(value: float | int | None, language: Language) -> str:
     if value is None:
         return ""
     return format_decimal(value, locale=language, group_separator=False)
-
-
-# A record changed since the form was opened: said on the form, with everything typed kept.
-CONFLICTS: tuple[type[AppError], ...] = (StaleVersion, PreconditionRequired)
-
-
-def attempt_keeping(
-    session: Session,
-    principal: Principal,
-    action: AuditAction,
-    work: Callable[[], T],
-    language: Language,
-    state: FormState,
-    path: str,
-) -> T | None:
-    """`forms.attempt`, and a version changed meanwhile kept on the form too. It is audited as
-    the API audits it, in this request's transaction (which commits: the API's is rolled
-    back, so its handler records the refusal in one of its own)."""
-    try:
-        return attempt(session, work, language, state, path)
-    except CONFLICTS as conflict:
-        refusal = conflict.refusal
-        audit.record(
-            session,
-            actor=principal,
-            action=action,
-            resource_type=refusal.resource_type or path,
-            resource_id=refusal.resource_id,
-            patient_id=uuid.UUID(refusal.patient_id) if refusal.patient_id else None,
-            outcome=AuditOutcome(conflict.audit_outcome or AuditOutcome.refused),
-        )
-        state.problem = conflict.problem(language, path)
-        return None
 
 
 def form_values(form: FormData) -> dict[str, str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -19,7 +19,6 @@ from app.counselling import completion_pages, plan_pages, service
 from app.counselling.context import Tab, tab_of
 from app.counselling.models import Visit
 from app.counselling.page_forms import (
-    CheckedForm,
     common,
     field_names,
     flat,
@@ -39,9 +38,12 @@ from app.counselling.schemas import (
 )
 from app.db import WriteSession
 from app.errors import NotFound, RefusalContext
+from app.i18n import N_
 from app.kit.clock import today_in_helsinki, utcnow
 from app.scheduling import service as scheduling
 from app.scheduling.repository import AppointmentFilter
+from app.web import sessions
+from app.web.csrf import CheckedForm
 from app.web.forms import FormState, attempt, nested, validate
 from app.web.pages import PageRoute
 from app.web.signin import PageUser
@@ -59,6 +61,9 @@ VISIT_PROBLEM_FIELDS = {
     "appointment_has_visit": "appointment_id",
     "appointment_not_started": "appointment_id",
 }
+# What a change did, said once on the page it leads to.
+RECORDED = N_("The visit is recorded.")
+CORRECTED = N_("The correction is saved. The earlier version is kept with it.")
 # Appointments a visit can be recorded for: held, or booked and begun (recording marks it held).
 LINKABLE = ("booked", "attended")
 # How many of the referral's appointments the form offers to link a visit to.
@@ -94,12 +99,11 @@ def visits_page(
     request: Request,
     principal: PageUser,
     session: WriteSession,
-    done: Literal["recorded", "corrected"] | None = None,
 ) -> Response:
     """The visits on the tab: each as it stands now, corrections marked with their reason."""
     tab = tab_of(session, principal, referral_id)
     visits = service.visits(session, principal, referral_id)
-    context = {**common(request, tab), "records": _history(visits), "done": done}
+    context = {**common(request, tab), "records": _history(visits)}
     return render(request, "counselling/visits.html", context)
 
 
@@ -168,13 +172,13 @@ def record_visit(
     if data is not None:
         recorded = attempt(
             session,
+            request,
             lambda: service.record_visit(session, principal, referral_id, data, utcnow()),
-            language,
             state,
-            request.url.path,
         )
         if recorded is not None:
-            return RedirectResponse(f"/referrals/{referral_id}/visits?done=recorded", 303)
+            sessions.current(request).data["flash"] = RECORDED
+            return RedirectResponse(f"/referrals/{referral_id}/visits", 303)
     status = _refused(state, VisitIn)
     return _visit_form(request, session, principal, tab, state, status_code=status)
 
@@ -247,15 +251,11 @@ def correct_visit(
     data = validate(VisitCorrection, body, language, state)
     if data is not None:
         corrected = attempt(
-            session,
-            lambda: service.correct(session, principal, visit_id, data),
-            language,
-            state,
-            request.url.path,
+            session, request, lambda: service.correct(session, principal, visit_id, data), state
         )
         if corrected is not None:
-            going = f"/referrals/{corrected.referral_id}/visits?done=corrected"
-            return RedirectResponse(going, 303)
+            sessions.current(request).data["flash"] = CORRECTED
+            return RedirectResponse(f"/referrals/{corrected.referral_id}/visits", 303)
     status = _refused(state, VisitCorrection)
     original = _record(session, principal, referral_id, visit_id)
     return _visit_form(

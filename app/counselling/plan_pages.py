@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -20,8 +20,6 @@ from app.counselling import service
 from app.counselling.context import Tab, tab_of
 from app.counselling.exceptions import PlanVersionNotFound
 from app.counselling.page_forms import (
-    CheckedForm,
-    attempt_keeping,
     common,
     compact,
     field_names,
@@ -39,7 +37,8 @@ from app.i18n import N_, Language, translate
 from app.kit.clock import add_months, today_in_helsinki, utcnow
 from app.kit.types import INT64_MAX
 from app.web import sessions
-from app.web.forms import FormState, nested, validate
+from app.web.csrf import CheckedForm
+from app.web.forms import FormState, attempt, nested, validate
 from app.web.pages import PageRoute
 from app.web.signin import PageUser
 from app.web.templating import clock_time, finnish_date, page_language, render
@@ -53,7 +52,8 @@ COMPARED = ("goals", "activities", "support_agreed", "follow_up_months", "agreed
             "agreed_how", "change_note")  # fmt: skip
 # The follow-up months a new plan proposes: the API's default.
 DEFAULT_FOLLOW_UPS = PlanIn.model_fields["follow_up_months"].get_default(call_default_factory=True)
-FLASH = "follow_ups"
+FOLLOW_UPS = "follow_ups"
+SAVED = N_("The plan is saved as a new version.")
 VersionNumber = Annotated[int | None, Query(ge=1, le=INT64_MAX)]
 
 
@@ -89,10 +89,10 @@ def _page(request: Request, tab: Tab, **context: Any) -> dict[str, Any]:
 def _bookings(request: Request, referral_id: uuid.UUID) -> list[dict[str, Any]] | None:
     """The follow-ups just booked for this referral, shown once."""
     data = sessions.current(request).data
-    flash = data.get(FLASH)
+    flash = data.get(FOLLOW_UPS)
     if not isinstance(flash, dict) or flash.get("referral_id") != str(referral_id):
         return None
-    data.pop(FLASH)
+    data.pop(FOLLOW_UPS)
     return [
         {
             "months": booking["months"],
@@ -111,12 +111,11 @@ def plan_page(
     request: Request,
     principal: PageUser,
     session: WriteSession,
-    done: Literal["saved"] | None = None,
 ) -> Response:
     """The activity plan as last agreed with the patient, and what can be done with it."""
     tab = tab_of(session, principal, referral_id)
     plan = _current(session, principal, tab)
-    context = _page(request, tab, plan=plan, done=done, bookings=_bookings(request, referral_id))
+    context = _page(request, tab, plan=plan, bookings=_bookings(request, referral_id))
     return render(request, "counselling/plan.html", context)
 
 
@@ -199,17 +198,15 @@ def save_plan(
     version = values.get("version", "")
     expected = int(version) if version.isdigit() and 0 < int(version) <= INT64_MAX else None
     if data is not None:
-        saved = attempt_keeping(
+        saved = attempt(
             session,
-            principal,
-            AuditAction.update,
+            request,
             lambda: service.save_plan(session, principal, referral_id, data, expected),
-            language,
             state,
-            request.url.path,
         )
         if saved is not None:
-            return RedirectResponse(f"/referrals/{referral_id}/plan?done=saved", 303)
+            sessions.current(request).data["flash"] = SAVED
+            return RedirectResponse(f"/referrals/{referral_id}/plan", 303)
     status = refused_status(state)
     current = _current(session, principal, tab)
     if state.problem and state.problem["code"] in ("stale_version", "precondition_required"):
@@ -273,7 +270,7 @@ def book_follow_ups(
 ) -> Response:
     """Book the plan's follow-ups as the API does; what was booked is shown on the plan."""
     bookings = service.book_follow_ups(session, principal, referral_id, utcnow())
-    sessions.current(request).data[FLASH] = {
+    sessions.current(request).data[FOLLOW_UPS] = {
         "referral_id": str(referral_id),
         "bookings": [
             {

@@ -96,7 +96,7 @@ def test_a_visit_recorded_through_the_form_is_the_visit_the_api_records(
     before = last_seq(session)
     answer = pages.post(action, data={**form_for(form.text, action), **visit_fields()})
     assert answer.status_code == 303
-    assert answer.headers["location"] == referral_path(by_page, "visits?done=recorded")
+    assert answer.headers["location"] == referral_path(by_page, "visits")
     assert audited_since(session, before) == api_entries
     assert [e[:2] for e in api_entries] == [("start", "Referral"), ("create", "Visit")]
     [api_visit], [page_visit] = visits_of(session, by_api), visits_of(session, by_page)
