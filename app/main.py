@@ -18,6 +18,7 @@ from app.access.principal import LOCAL_ISSUER
 from app.access.throttle import RateLimits
 from app.api import api_router
 from app.config import Settings, get_settings
+from app.counselling import pages as counselling_pages
 from app.db import Database
 from app.errors import UnexpectedErrorMiddleware, install_error_handlers
 from app.fhir_sync.router import router as fhir_router
@@ -30,7 +31,7 @@ from app.web.sessions import Lifetimes, SessionMiddleware, SessionStore
 from app.web.signin import SignIn
 
 # Each domain's pages, beside its router.
-PAGE_ROUTERS: tuple[APIRouter, ...] = (referral_pages,)
+PAGE_ROUTERS: tuple[APIRouter, ...] = (referral_pages, counselling_pages.router)
 
 
 def create_app(
