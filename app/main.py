@@ -24,12 +24,13 @@ from app.fhir_sync.router import router as fhir_router
 from app.hardening import RequestLimits, RequestLimitsMiddleware, SecurityHeadersMiddleware
 from app.observability import RequestContextMiddleware
 from app.observability import router as operations_router
+from app.scheduling.pages import router as scheduling_pages
 from app.web import pages
 from app.web.sessions import Lifetimes, SessionMiddleware, SessionStore
 from app.web.signin import SignIn
 
 # Each domain's pages, beside its router.
-PAGE_ROUTERS: tuple[APIRouter, ...] = ()
+PAGE_ROUTERS: tuple[APIRouter, ...] = (scheduling_pages,)
 
 
 def create_app(
