@@ -30,7 +30,7 @@ from app.scheduling.page_parts import (
 from app.scheduling.schemas import CancelAppointment, Reschedule
 from app.web.forms import FormState, attempt, nested, validate
 from app.web.pages import PageRoute
-from app.web.signin import PageUser
+from app.web.signin import PageSlotSearcher, PageUser
 from app.web.templating import page_language
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -178,7 +178,7 @@ def _choose(
 def reschedule_page(
     request: Request,
     appointment_id: uuid.UUID,
-    principal: PageUser,
+    principal: PageSlotSearcher,
     session: WriteSession,
     query: SlotChoice,
 ) -> Response:

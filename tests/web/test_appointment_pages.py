@@ -178,7 +178,7 @@ def test_a_refused_cancel_keeps_what_was_typed(
     typed = "Potilas soitti & perui."
     incomplete = pages.post(f"{path}/cancel", data={**fields, "reason": typed})
     assert incomplete.status_code == 422
-    assert '<a class="hds-link" href="#f-cancelled_by">' in incomplete.text
+    assert '<a class="hds-link" href="#f-cancelled_by">Kuka peruu: ' in incomplete.text
     assert 'id="f-cancelled_by-error"' in incomplete.text
     assert "Potilas soitti &amp; perui.</textarea>" in incomplete.text
     assert api_get(client, auth, path)["status"] == "booked"
@@ -370,3 +370,35 @@ def test_without_a_session_the_pages_lead_to_sign_in(
     assert posted.status_code == 303
     assert posted.headers["location"] == "/signin?next=%2F"
     assert api_get(client, auth, path)["status"] == "booked"
+
+
+@pytest.mark.parametrize(
+    ("language", "book", "move"),
+    [("fi", "Varaa aika", "Siirrä aika"), ("sv", "Boka tid", "Flytta tiden")],
+)
+def test_choosing_a_time_in_finnish_and_swedish(
+    pages: TestClient,
+    client: TestClient,
+    auth: Auth,
+    session: Session,
+    calendar: uuid.UUID,
+    language: str,
+    book: str,
+    move: str,
+) -> None:
+    referral, other = (referral_left_to_service(client, auth, session, n) for n in (0, 1))
+    appointment = book_via_api(client, auth, other)
+    sign_in(pages, COUNSELLOR)
+    pages.headers["Accept-Language"] = language
+    booking = pages.get(f"/referrals/{referral['id']}/book")
+    assert booking.status_code == 200
+    assert f"<h1>{book}: " in booking.text
+    slot = slot_ids(booking.text)[0]
+    confirm = pages.get(f"/referrals/{referral['id']}/book/confirm", params={"slot_id": slot})
+    assert confirm.status_code == 200
+    assert f'name="slot_id" value="{slot}"' in confirm.text
+    moving = pages.get(f"/appointments/{appointment['id']}/reschedule")
+    assert moving.status_code == 200
+    assert f"<h1>{move}: " in moving.text
+    for page in (booking, confirm, moving):
+        assert f'<html lang="{language}">' in page.text

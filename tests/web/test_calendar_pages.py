@@ -104,7 +104,7 @@ def test_weeks_are_iso_weeks_from_monday_with_links_either_way(
     # Not a week: this week.
     this = pages.get("/calendar", params={"week": "2026-W99"})
     assert this.status_code == 200
-    assert 'aria-current="page">Tämä viikko' in this.text
+    assert 'aria-current="true">Tämä viikko' in this.text
 
 
 def test_reading_the_week_is_audited_as_the_apis_list_is(
@@ -262,7 +262,8 @@ def test_a_refused_availability_keeps_what_was_typed(
                    "rules.7.end_time": "15:00", "rules.7.location": "Koulu"})  # fmt: skip
     refused = pages.post("/calendar/availability", data=fields)
     assert refused.status_code == 422
-    assert '<a class="hds-link" href="#f-rules-0-end_time">' in refused.text
+    summary = '<a class="hds-link" href="#f-rules-0-end_time">Viikkoaika 1, Päättyy: Alkamisajan'
+    assert summary in refused.text
     assert 'id="f-rules-0-end_time-error">Alkamisajan pitää olla ennen' in refused.text
     assert 'value="08:00" aria-describedby="f-rules-0-end_time-error"' in refused.text
     assert 'value="Uusi halli"' in refused.text
