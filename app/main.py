@@ -18,19 +18,25 @@ from app.access.principal import LOCAL_ISSUER
 from app.access.throttle import RateLimits
 from app.api import api_router
 from app.config import Settings, get_settings
+from app.counselling import pages as counselling_pages
 from app.db import Database
 from app.errors import UnexpectedErrorMiddleware, install_error_handlers
 from app.fhir_sync.router import router as fhir_router
 from app.hardening import RequestLimits, RequestLimitsMiddleware, SecurityHeadersMiddleware
 from app.observability import RequestContextMiddleware
 from app.observability import router as operations_router
+from app.referrals.pages import router as referral_pages
 from app.scheduling.pages import router as scheduling_pages
 from app.web import pages
 from app.web.sessions import Lifetimes, SessionMiddleware, SessionStore
 from app.web.signin import SignIn
 
 # Each domain's pages, beside its router.
-PAGE_ROUTERS: tuple[APIRouter, ...] = (scheduling_pages,)
+PAGE_ROUTERS: tuple[APIRouter, ...] = (
+    referral_pages,
+    counselling_pages.router,
+    scheduling_pages,
+)
 
 
 def create_app(

@@ -195,6 +195,13 @@ def visible_for_change(session: Session, principal: Principal, referral_id: uuid
     return referral
 
 
+def patient_of(session: Session, referral: Referral) -> Patient:
+    """The patient of a referral the caller has been shown (its read is audited with them)."""
+    patient = session.get(Patient, referral.patient_id)
+    assert patient is not None  # a referral's patient is never deleted (a foreign key)
+    return patient
+
+
 def open_referral(session: Session, principal: Principal, referral_id: uuid.UUID) -> Referral:
     """Read a referral; a counsellor of its service opening a `sent` one marks it received."""
     referral = visible(session, principal, referral_id)

@@ -20,7 +20,6 @@ from app.kit.clock import utcnow
 from app.scheduling import service, views
 from app.scheduling.page_parts import (
     LISTED,
-    PostedForm,
     SlotChoice,
     SlotQuery,
     later,
@@ -28,6 +27,7 @@ from app.scheduling.page_parts import (
     refused_status,
 )
 from app.scheduling.schemas import CancelAppointment, Reschedule
+from app.web.csrf import CheckedForm
 from app.web.forms import FormState, attempt, nested, validate
 from app.web.pages import PageRoute
 from app.web.signin import PageSlotSearcher, PageUser
@@ -38,7 +38,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 DONE = ("booked", "cancelled", "rescheduled", "attended", "no_show")
 
 
-def _fields(form: PostedForm) -> dict[str, str]:
+def _fields(form: CheckedForm) -> dict[str, str]:
     return {name: value for name, value in form.items() if isinstance(value, str)}
 
 
@@ -82,7 +82,7 @@ def cancel_appointment(
     appointment_id: uuid.UUID,
     principal: PageUser,
     session: WriteSession,
-    form: PostedForm,
+    form: CheckedForm,
 ) -> Response:
     """Cancel, by the patient or by the provider, with the reason (`service.cancel`)."""
     language = page_language(request)
@@ -91,10 +91,10 @@ def cancel_appointment(
     if body is not None:
         cancelled = attempt(
             session,
+            request,
             lambda: service.cancel(session, principal, appointment_id, body, utcnow()),
-            language,
             state,
-            request.url.path,
+            AuditAction.update,
         )
         if cancelled is not None:
             return _moved(appointment_id, "cancelled")
@@ -111,10 +111,10 @@ def _mark(
     state = FormState()
     marked = attempt(
         session,
+        request,
         lambda: service.mark(session, principal, appointment_id, outcome, utcnow()),
-        page_language(request),
         state,
-        request.url.path,
+        AuditAction.update,
     )
     if marked is not None:
         return _moved(appointment_id, outcome)
@@ -129,7 +129,7 @@ def mark_attended(
     appointment_id: uuid.UUID,
     principal: PageUser,
     session: WriteSession,
-    _form: PostedForm,
+    _form: CheckedForm,
 ) -> Response:
     """Mark the patient attended, once the appointment has begun (`service.mark`)."""
     return _mark(request, session, principal, appointment_id, "attended")
@@ -141,7 +141,7 @@ def mark_no_show(
     appointment_id: uuid.UUID,
     principal: PageUser,
     session: WriteSession,
-    _form: PostedForm,
+    _form: CheckedForm,
 ) -> Response:
     """Mark the patient a no-show, once the appointment has begun (`service.mark`)."""
     return _mark(request, session, principal, appointment_id, "no_show")
@@ -195,7 +195,7 @@ def reschedule_appointment(
     appointment_id: uuid.UUID,
     principal: PageUser,
     session: WriteSession,
-    form: PostedForm,
+    form: CheckedForm,
     query: SlotChoice,
 ) -> Response:
     """Move the appointment to the chosen slot in one step (`service.reschedule`)."""
@@ -205,10 +205,10 @@ def reschedule_appointment(
     if body is not None:
         moved = attempt(
             session,
+            request,
             lambda: service.reschedule(session, principal, appointment_id, body, utcnow()),
-            language,
             state,
-            request.url.path,
+            AuditAction.update,
         )
         if moved is not None:
             return _moved(moved.id, "rescheduled")

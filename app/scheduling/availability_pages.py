@@ -11,13 +11,15 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
+from app.access.audit.models import AuditAction
 from app.db import WriteSession
 from app.errors import NotFound
 from app.kit.clock import today_in_helsinki
 from app.scheduling import service
 from app.scheduling.availability_form import KINDS, Kind, Row, blank, body_of, posted_rows, rows_of
-from app.scheduling.page_parts import PostedForm, keep_note, page, refused_status, take_note
+from app.scheduling.page_parts import keep_note, page, refused_status, take_note
 from app.scheduling.schemas import AvailabilityIn
+from app.web.csrf import CheckedForm
 from app.web.forms import FormState, attempt, validate
 from app.web.pages import PageRoute
 from app.web.signin import PageUser
@@ -73,7 +75,7 @@ def availability_page(request: Request, principal: PageUser, session: WriteSessi
 
 @router.post("/calendar/availability")
 def save_availability(
-    request: Request, principal: PageUser, session: WriteSession, form: PostedForm
+    request: Request, principal: PageUser, session: WriteSession, form: CheckedForm
 ) -> Response:
     """Replace one's weekly times and exceptions (`service.put_availability`); a row can be
     added first without saving."""
@@ -92,12 +94,12 @@ def save_availability(
     if body is not None:
         saved = attempt(
             session,
+            request,
             lambda: service.put_availability(
                 session, principal, counsellor_id, body, today_in_helsinki()
             ),
-            language,
             state,
-            request.url.path,
+            AuditAction.update,
         )
         if saved is not None:
             keep_note(

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
+from app.access.audit.models import AuditAction
 from app.access.principal import Principal
 from app.db import WriteSession
 from app.kit.clock import utcnow
@@ -20,7 +21,6 @@ from app.scheduling import service, views
 from app.scheduling.exceptions import SlotUnavailable
 from app.scheduling.page_parts import (
     LISTED,
-    PostedForm,
     SlotChoice,
     SlotQuery,
     later,
@@ -28,6 +28,7 @@ from app.scheduling.page_parts import (
     refused_status,
 )
 from app.scheduling.schemas import AppointmentCreate
+from app.web.csrf import CheckedForm
 from app.web.forms import FormState, attempt, nested, validate
 from app.web.pages import PageRoute
 from app.web.signin import PageAppointmentBooker, PageSlotSearcher
@@ -130,7 +131,7 @@ def book_appointment(
     referral_id: uuid.UUID,
     principal: PageAppointmentBooker,
     session: WriteSession,
-    form: PostedForm,
+    form: CheckedForm,
     query: SlotChoice,
 ) -> Response:
     """Book the chosen slot for the referral (`service.book`, as `POST /appointments`)."""
@@ -141,10 +142,10 @@ def book_appointment(
     if body is not None:
         booked = attempt(
             session,
+            request,
             lambda: service.book(session, principal, body, utcnow()),
-            language,
             state,
-            request.url.path,
+            AuditAction.create,
         )
         if booked is not None:
             return RedirectResponse(f"/appointments/{booked.id}?done=booked", status_code=303)

@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 
 from babel.dates import format_date
 from fastapi import Depends, Query, Request
-from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse
 
 from app.i18n import Language
@@ -24,12 +23,9 @@ from app.scheduling.repository import SlotFilter
 from app.scheduling.schemas import Mode, VisitType
 from app.scheduling.views import FreeSlot, week_name
 from app.web import sessions
-from app.web.csrf import checked_form
 from app.web.forms import FormState
 from app.web.templating import clock_time, page_language, render
 
-# A POST handler's form, read once its CSRF token has been found to be the session's.
-PostedForm = Annotated[FormData, Depends(checked_form)]
 VISIT_TYPES: tuple[str, ...] = get_args(VisitType)
 MODES: tuple[str, ...] = get_args(Mode)
 # The languages a counsellor offers most; any other code stored is shown as it is.

@@ -26,7 +26,8 @@ from app.scheduling import (
     calendar_feed,
     views,
 )
-from app.scheduling.page_parts import PostedForm, keep_note, page, take_note
+from app.scheduling.page_parts import keep_note, page, take_note
+from app.web.csrf import CheckedForm
 from app.web.pages import PageRoute
 from app.web.signin import PageAvailabilityManager, PageReferralReader, PageSlotSearcher
 
@@ -79,7 +80,7 @@ def calendar_page(
 
 @router.post("/calendar/feed")
 def new_feed_address(
-    request: Request, principal: CalendarKeeper, session: WriteSession, _form: PostedForm
+    request: Request, principal: CalendarKeeper, session: WriteSession, _form: CheckedForm
 ) -> Response:
     """A new address for one's calendar feed (the old one stops), shown once on the calendar."""
     counsellor_id = _own_id(principal)
@@ -94,7 +95,7 @@ def new_feed_address(
 
 @router.post("/calendar/feed/revoke", openapi_extra=audited_as(AuditAction.update))
 def revoke_feed_address(
-    request: Request, principal: CalendarKeeper, session: WriteSession, _form: PostedForm
+    request: Request, principal: CalendarKeeper, session: WriteSession, _form: CheckedForm
 ) -> Response:
     """Stop one's calendar feed address from working."""
     calendar_feed.revoke(session, principal, _own_id(principal), utcnow())

@@ -10,9 +10,13 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
+from starlette.requests import Request
 
+from app.access.audit.models import AuditAction
+from app.access.audit.refusals import record_refused
 from app.errors import AppError, validation_fields
 from app.i18n import Language
+from app.web.templating import page_language
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -74,17 +78,24 @@ def validate(
 
 
 def attempt(
-    session: Session, work: Callable[[], T], language: Language, state: FormState, path: str
+    session: Session,
+    request: Request,
+    work: Callable[[], T],
+    state: FormState,
+    action: AuditAction | None = None,
 ) -> T | None:
-    """`work` in a savepoint: done, or undone with the service's refusal in `state.problem`.
-    A refusal of access is not a form's message: it goes on to the error page and the audit."""
+    """`work` in a savepoint: done, or undone with the service's refusal in `state.problem`,
+    audited as the API audits it (as `action`). A refusal of access is no form's message: it
+    goes on to the error page."""
     try:
         with session.begin_nested():
             return work()
     except AppError as refused:
-        if refused.audit_outcome:
+        if refused.status in (401, 403, 404):
             raise
-        state.problem = refused.problem(language, path)
+        if refused.audit_outcome:
+            record_refused(session, request, refused, action)
+        state.problem = refused.problem(page_language(request), request.url.path)
         for problem in refused.extensions.get("errors", []):
             state.errors.setdefault(str(problem.get("field")), str(problem.get("message")))
         return None

@@ -107,7 +107,7 @@ async def sign_in_callback(request: Request) -> Response:
     try:
         claims = await _sign_in(request).claims(request)
     except OAuthError:
-        return render(request, "shell/sign_in_failed.html", status_code=400)
+        return render(request, "shell/sign_in_failed.html", {"refused": False}, status_code=400)
     # An account that may not sign in is refused like a token for it, and audited.
     user_id, language = await run_in_threadpool(_account, request, claims)
     page_session = sessions.current(request)
@@ -170,7 +170,10 @@ def page_error(request: Request, error: AppError) -> Response:
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
     if isinstance(error, AccountRefused):
+        # Deactivated, moved to another organisation: the session ends with a word why.
         sessions.current(request).sign_out()
+        context = {"refused": True}
+        return render(request, "shell/sign_in_failed.html", context, status_code=error.status)
     problem = error.problem(page_language(request), request.url.path)
     return render(request, "shell/error.html", {"problem": problem}, status_code=error.status)
 

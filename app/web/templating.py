@@ -107,6 +107,8 @@ def render(
         "languages": LANGUAGE_NAMES,
         "csrf": csrf_token(request),
         "principal": getattr(request.state, "principal", None),
+        # What the last change did, said once on the page it led to.
+        "flash": sessions.current(request).data.pop("flash", None),
         **_formats(language),
         **(context or {}),
     }

@@ -5,7 +5,6 @@ elsewhere."""
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import re
 import tomllib
 from pathlib import Path
@@ -13,7 +12,6 @@ from pathlib import Path
 from starlette.testclient import TestClient
 
 from app.docs import ASSET_FILES
-from app.docs.vendor import ASSETS, FILES, lock
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,19 +65,6 @@ def test_the_start_up_script_reads_the_document_of_this_service(client: TestClie
     assert client.get("/openapi.json").status_code == 200
 
 
-def test_the_vendored_files_are_the_pinned_release() -> None:
-    """What `python -m app.docs.vendor` recorded: the release and each file's SHA-256. A file
-    edited by hand, or an update that stopped half-way, fails here."""
-    recorded = lock()
-    assert recorded["package"] == "swagger-ui-dist"
-    assert re.fullmatch(r"\d+\.\d+\.\d+", str(recorded["version"]))
-    assert str(recorded["integrity"]).startswith("sha512-")
-    assert set(recorded["files"]) == set(FILES)  # type: ignore[arg-type]
-    for name, digest in recorded["files"].items():  # type: ignore[attr-defined]
-        assert hashlib.sha256((ASSETS / name).read_bytes()).hexdigest() == digest, name
-    assert "LICENSE" in FILES, "the licence travels with the copy"
-
-
 def test_the_files_are_package_data_so_that_pip_install_brings_them() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     patterns = config["tool"]["setuptools"]["package-data"]["app.docs"]
@@ -87,7 +72,8 @@ def test_the_files_are_package_data_so_that_pip_install_brings_them() -> None:
     served = [
         path.relative_to(package).as_posix() for path in map(Path, map(str, ASSET_FILES.values()))
     ]
-    for name in [*served, "page.html", *(f"swagger-ui/{n}" for n in FILES), "swagger-ui.lock.json"]:
+    # The vendored files themselves: tests/kit/test_vendoring.py.
+    for name in [*served, "page.html"]:
         assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), name
 
 

@@ -374,7 +374,7 @@ def test_without_a_session_the_pages_lead_to_sign_in(
 
 @pytest.mark.parametrize(
     ("language", "book", "move"),
-    [("fi", "Varaa aika", "Siirrä aika"), ("sv", "Boka tid", "Flytta tiden")],
+    [("fi", "Varaa aika", "Siirrä aika"), ("sv", "Boka en tid", "Flytta tiden")],
 )
 def test_choosing_a_time_in_finnish_and_swedish(
     pages: TestClient,

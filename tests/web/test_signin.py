@@ -3,10 +3,16 @@ issuer's page, a server-side session under a new id, time-outs, sign-out."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from app.access.models import User
+from app.web.models import PageSession
 from tests.fixtures.pages import follow, form_for, sign_in
 
 COOKIE = "__Host-askel-session"
@@ -92,3 +98,54 @@ def test_only_local_addresses_are_returned_to(pages: TestClient) -> None:
     landed = sign_in(pages, "auditor.region", "//evil.example/")
     assert landed.status_code == 200
     assert landed.url.path == "/"
+
+
+def _age_sessions(session: Session, **changes: timedelta) -> None:
+    """Every stored page session as if its times were that much earlier."""
+    for row in session.scalars(select(PageSession)):
+        for column, by in changes.items():
+            setattr(row, column, getattr(row, column) - by)
+    session.flush()
+
+
+@pytest.mark.parametrize(
+    "aged",
+    [
+        {"last_seen_at": timedelta(minutes=31)},
+        {
+            "signed_in_at": timedelta(hours=10, minutes=1),
+            "created_at": timedelta(hours=10, minutes=1),
+        },
+    ],
+    ids=["idle for 31 minutes", "signed in over 10 hours ago"],
+)
+def test_a_session_ends_after_its_time_outs(
+    pages: TestClient, session: Session, aged: dict[str, timedelta]
+) -> None:
+    sign_in(pages, "counsellor1.laihia", "/worklist")
+    assert pages.get("/worklist").status_code == 200
+    _age_sessions(session, **aged)
+    ended = pages.get("/worklist")
+    assert ended.status_code == 303
+    assert ended.headers["location"].startswith("/signin")
+
+
+def test_a_session_in_use_lives_on(pages: TestClient, session: Session) -> None:
+    sign_in(pages, "counsellor1.laihia", "/worklist")
+    _age_sessions(session, last_seen_at=timedelta(minutes=29))
+    assert pages.get("/worklist").status_code == 200
+    _age_sessions(session, last_seen_at=timedelta(minutes=29))
+    assert pages.get("/worklist").status_code == 200
+
+
+def test_a_deactivated_account_loses_its_session_at_once(
+    pages: TestClient, session: Session
+) -> None:
+    sign_in(pages, "counsellor1.laihia", "/worklist")
+    account = session.scalars(select(User).where(User.username == "counsellor1.laihia")).one()
+    account.active = False
+    session.flush()
+    refused = pages.get("/worklist")
+    assert refused.status_code == 401
+    assert "Käyttäjätilisi ei voi nyt käyttää Askelta" in refused.text
+    assert pages.get("/worklist").headers["location"].startswith("/signin")

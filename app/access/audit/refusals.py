@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from fastapi import Request
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.access.audit import service
@@ -42,6 +43,22 @@ def _action(request: Request) -> AuditAction:
 
 
 async def record_refusal(request: Request, error: AppError) -> None:
+    """A refused request in the audit log, in a transaction of its own: the request's own has
+    been rolled back."""
+    database: Database = request.app.state.db
+
+    def write() -> None:
+        with database.write_sessions() as session, session.begin():
+            record_refused(session, request, error)
+
+    await run_in_threadpool(write)
+
+
+def record_refused(
+    session: Session, request: Request, error: AppError, action: AuditAction | None = None
+) -> None:
+    """The refusal in `session`: also for a page that shows a refused change on its form and
+    commits the rest of its request (the action then named by the page)."""
     # The account the caller was matched to; or, refused for its account, the subject and
     # issuer its validly signed token claimed.
     principal: Principal | None = getattr(request.state, "principal", None) or getattr(
@@ -49,22 +66,13 @@ async def record_refusal(request: Request, error: AppError) -> None:
     )
     if principal is None:
         return  # nobody authenticated: nothing to attribute, the access log has the attempt
-    database: Database = request.app.state.db
     refusal = error.refusal
-    patient_id = uuid.UUID(refusal.patient_id) if refusal.patient_id else None
-    action = _action(request)
-    outcome = AuditOutcome(error.audit_outcome or AuditOutcome.refused)
-
-    def write() -> None:
-        with database.write_sessions() as session, session.begin():
-            service.record(
-                session,
-                actor=principal,
-                action=action,
-                resource_type=refusal.resource_type or route_template(request.scope),
-                resource_id=refusal.resource_id,
-                patient_id=patient_id,
-                outcome=outcome,
-            )
-
-    await run_in_threadpool(write)
+    service.record(
+        session,
+        actor=principal,
+        action=action or _action(request),
+        resource_type=refusal.resource_type or route_template(request.scope),
+        resource_id=refusal.resource_id,
+        patient_id=uuid.UUID(refusal.patient_id) if refusal.patient_id else None,
+        outcome=AuditOutcome(error.audit_outcome or AuditOutcome.refused),
+    )
