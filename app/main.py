@@ -26,12 +26,17 @@ from app.hardening import RequestLimits, RequestLimitsMiddleware, SecurityHeader
 from app.observability import RequestContextMiddleware
 from app.observability import router as operations_router
 from app.referrals.pages import router as referral_pages
+from app.scheduling.pages import router as scheduling_pages
 from app.web import pages
 from app.web.sessions import Lifetimes, SessionMiddleware, SessionStore
 from app.web.signin import SignIn
 
 # Each domain's pages, beside its router.
-PAGE_ROUTERS: tuple[APIRouter, ...] = (referral_pages, counselling_pages.router)
+PAGE_ROUTERS: tuple[APIRouter, ...] = (
+    referral_pages,
+    counselling_pages.router,
+    scheduling_pages,
+)
 
 
 def create_app(

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, aliased
 from app.access.models import User
 from app.access.principal import Principal
 from app.kit.pagination import beyond
+from app.patients.models import Patient
 from app.referrals import repository as referrals
 from app.referrals.models import Referral
 from app.scheduling.models import (
@@ -290,3 +291,27 @@ def live_calendar_tokens(session: Session, counsellor_id: uuid.UUID) -> Sequence
         CalendarToken.counsellor_id == counsellor_id, CalendarToken.revoked_at.is_(None)
     )
     return session.scalars(statement).all()
+
+
+def slot(session: Session, slot_id: uuid.UUID) -> Slot | None:
+    return session.get(Slot, slot_id)
+
+
+def patient_names(session: Session, patient_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Patients' names by id, for the pages that show whose appointment it is (never the
+    personal identity code)."""
+    wanted = set(patient_ids)
+    if not wanted:
+        return {}
+    statement = select(Patient.id, Patient.given_name, Patient.family_name).where(
+        Patient.id.in_(wanted)
+    )
+    return {row.id: f"{row.given_name} {row.family_name}" for row in session.execute(statement)}
+
+
+def user_names(session: Session, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    wanted = set(user_ids)
+    if not wanted:
+        return {}
+    statement = select(User.id, User.display_name).where(User.id.in_(wanted))
+    return {row.id: row.display_name for row in session.execute(statement)}

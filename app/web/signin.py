@@ -102,3 +102,7 @@ def page_require(permission: Permission | None) -> Callable[..., Principal]:
 PageUser = Annotated[Principal, Depends(page_require(None))]
 PageReferralReader = Annotated[Principal, Depends(page_require(Permission.referral_read))]
 PageSlotSearcher = Annotated[Principal, Depends(page_require(Permission.slot_search))]
+PageAppointmentBooker = Annotated[Principal, Depends(page_require(Permission.appointment_book))]
+PageAvailabilityManager = Annotated[
+    Principal, Depends(page_require(Permission.availability_manage))
+]
