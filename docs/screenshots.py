@@ -76,10 +76,22 @@ def main() -> None:
                 page.click(f"button[value='{COUNSELLOR}']")
                 page.wait_for_url(f"{base}/worklist")
                 _shoot(page, "worklist")
+                # A referral in counselling, with its visits and plan from the history.
+                page.goto(f"{base}/worklist?status=in_progress")
                 page.click("main table a >> nth=0")
                 page.wait_for_load_state()
                 _shoot(page, "referral")
-                for name, path in (("calendar", "/calendar"), ("accessibility", "/accessibility")):
+                referral = page.url.removeprefix(base)
+                pages = (
+                    ("visits", f"{referral}/visits"),
+                    ("visit-form", f"{referral}/visits/new"),
+                    ("plan", f"{referral}/plan"),
+                    ("plan-print", f"{referral}/plan/print"),
+                    ("calendar", "/calendar"),
+                    ("availability", "/calendar/availability"),
+                    ("accessibility", "/accessibility"),
+                )
+                for name, path in pages:
                     page.goto(f"{base}{path}")
                     _shoot(page, name)
                 browser.close()
