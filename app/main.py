@@ -78,6 +78,7 @@ def create_app(
         for issuer in settings.oidc_issuers
     }
     if settings.dev_issuer_on:
+        from app.access.dev_router import authorize_router
         from app.access.dev_router import router as dev_router
 
         issuer = DevIssuer(
@@ -89,6 +90,7 @@ def create_app(
         app.state.dev_issuer = issuer
         sources[issuer.url] = StaticKeySource(issuer.public_keys)
         app.include_router(dev_router)
+        app.include_router(authorize_router)
     app.state.token_verifier = TokenVerifier(
         sources,
         audience=settings.oidc_audience,

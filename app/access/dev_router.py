@@ -19,9 +19,12 @@ from app.errors import AppError, problem_responses
 from app.i18n import N_
 from app.kit.clock import utcnow
 from app.web.csrf import checked_form
+from app.web.pages import PageRoute
 from app.web.templating import PAGE_POLICY, render
 
 router = APIRouter(prefix="/dev", tags=["development issuer"])
+# The issuer's own page, where a person picks a demo user: its errors are pages too.
+authorize_router = APIRouter(prefix="/dev", route_class=PageRoute, include_in_schema=False)
 
 
 class UnknownDemoUser(AppError):
@@ -153,14 +156,14 @@ def _authorize_page(request: Request, params: dict[str, str], session: ReadSessi
     return render(request, "access/dev_authorize.html", context, policy=policy)
 
 
-@router.get("/authorize", include_in_schema=False)
+@authorize_router.get("/authorize")
 def authorize(request: Request, session: ReadSession) -> Response:
     """The development issuer's authorization endpoint: a page to pick a demo user."""
     params = {name: request.query_params.get(name, "") for name in AUTHORIZE_PARAMS}
     return _authorize_page(request, params, session)
 
 
-@router.post("/authorize", include_in_schema=False)
+@authorize_router.post("/authorize")
 async def authorize_as(request: Request) -> Response:
     """The person picked a demo user: back to the application with a code."""
     form = await checked_form(request)
