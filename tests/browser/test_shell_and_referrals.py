@@ -82,9 +82,20 @@ def test_a_counsellor_signs_in_and_works_a_referral_with_the_keyboard(
 
 
 def test_the_shells_own_pages_pass_axe(page: Page, live_server: str) -> None:
-    for path in ("/", "/accessibility", "/no-such-page"):
+    for path in ("/", "/accessibility", "/no-such-page", "/signin/callback?code=x&state=y"):
         page.goto(f"{live_server}{path}")
         assert_accessible(page)
+    # The home page of a role whose work is not in the browser yet, and a refused form.
+    sign_in_by_keyboard(page, live_server, "auditor.region")
+    expect(page.locator("h1")).to_contain_text("Tervetuloa")
+    assert_accessible(page)
+    page.evaluate(
+        "document.querySelector('form[action=\"/signout\"] input[name=csrf_token]').value = 'x'"
+    )
+    page.locator("form[action='/signout'] button").click()
+    page.wait_for_load_state()
+    expect(page.locator("h1")).to_have_text("Lomake on vanhentunut")
+    assert_accessible(page)
     page.goto(f"{live_server}/accessibility")
     page.locator("button[value='sv']").click()
     expect(page.locator("h1")).to_have_text("Tillgänglighetsutlåtande")
