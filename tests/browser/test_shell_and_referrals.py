@@ -7,23 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.fixtures.accessibility import assert_accessible
+from tests.fixtures.keyboard import tab_to
 from tests.fixtures.live import referral_in
 
 COUNSELLOR = "counsellor1.laihia"
 OTHER_COUNSELLOR = "counsellor1.kaskinen"
-
-
-def tab_to(page: Page, target: Locator, limit: int = 80) -> None:
-    """Moves the focus with Tab alone until `target` has it."""
-    handle = target.element_handle()
-    for _ in range(limit):
-        if page.evaluate("element => document.activeElement === element", handle):
-            return
-        page.keyboard.press("Tab")
-    raise AssertionError(f"Tab never reached {target}")
 
 
 def sign_in_by_keyboard(page: Page, base: str, username: str, going: str = "/") -> None:
