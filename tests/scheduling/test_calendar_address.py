@@ -84,7 +84,10 @@ def test_a_public_address_must_be_absolute(public_url: str) -> None:
 
 @pytest.mark.slow
 def test_behind_a_trusted_proxy_the_address_has_the_forwarded_scheme(tmp_path: Path) -> None:
-    with serving(tmp_path, trusted_proxies="127.0.0.1") as (base, _process):
+    with serving(tmp_path, trusted_proxies="127.0.0.1", seed_demo_history="false") as (
+        base,
+        _process,
+    ):
         users = httpx.get(f"{base}/dev/users").json()
         counsellor = next(user["id"] for user in users if user["username"] == COUNSELLOR)
         token = httpx.post(f"{base}/dev/token", json={"username": COUNSELLOR}).json()
