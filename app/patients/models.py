@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import LargeBinary, String
+from sqlalchemy import LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.kit.models import Base, CreatedAtMixin, IdMixin
@@ -23,4 +23,7 @@ class Patient(IdMixin, CreatedAtMixin, Base):
     home_municipality_code: Mapped[str] = mapped_column(String(3), index=True)
     language: Mapped[str] = mapped_column(String(8))
     phone: Mapped[str | None] = mapped_column(String(20))
+    # The population register's non-disclosure order (turvakielto), as the region's chart
+    # carries it; recorded, not yet acted on.
+    security_prohibition: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_by: Mapped[str] = mapped_column(String(128))

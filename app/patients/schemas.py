@@ -4,7 +4,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from app.kit.types import LocalDateTime
 
@@ -29,6 +29,15 @@ class PatientCreate(BaseModel):
     )
     language: LanguageCode = Field(default="fi", description="ISO 639-1, e.g. fi, sv, en.")
     phone: Phone | None = Field(default=None, description="E.164, e.g. +358401234567.")
+    security_prohibition: StrictBool = Field(
+        default=False,
+        description=(
+            "The patient has a security prohibition (turvakielto): the Digital and Population"
+            " Data Services Agency keeps their address and contact details from disclosure for"
+            " their safety. Askel records it as the region's patient system carries it; it does"
+            " not yet hide or restrict anything."
+        ),
+    )
 
 
 class PatientLookup(BaseModel):
@@ -48,4 +57,7 @@ class PatientRead(BaseModel):
     home_municipality_code: str
     language: str
     phone: str | None
+    # The default reads an answer remembered for a retry before the field existed, when no
+    # patient had one.
+    security_prohibition: bool = False
     created_at: LocalDateTime

@@ -66,6 +66,7 @@ def register(session: Session, principal: Principal, data: PatientCreate) -> Pat
         home_municipality_code=data.home_municipality_code,
         language=data.language,
         phone=data.phone,
+        security_prohibition=data.security_prohibition,
         created_by=principal.subject,
     )
     try:
@@ -94,3 +95,26 @@ def lookup(session: Session, principal: Principal, raw_hetu: str) -> Patient:
         raise NotFound(refusal=RefusalContext(RESOURCE))
     _audit(session, principal, AuditAction.query, patient.id)
     return patient
+
+
+def find_or_register(
+    session: Session, principal: Principal, data: PatientCreate
+) -> tuple[Patient, bool]:
+    """The patient with the identity code, and whether they were registered now.
+
+    A patient Askel knows already is found as by `lookup` and keeps what Askel holds, except the
+    security prohibition: the region is the controller and its chart says whether the population
+    register's non-disclosure order stands, so a differing one is replaced (audited as an update).
+    """
+    try:
+        return register(session, principal, data), True
+    except PatientExists:
+        # Known already, or registered by someone else between register's check and its insert:
+        # its savepoint has undone our insert, and the look-up finds theirs.
+        pass
+    patient = lookup(session, principal, data.hetu)
+    if patient.security_prohibition != data.security_prohibition:
+        patient.security_prohibition = data.security_prohibition
+        session.flush()
+        _audit(session, principal, AuditAction.update, patient.id)
+    return patient, False
