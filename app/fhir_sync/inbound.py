@@ -23,8 +23,8 @@ from app.fhir_sync.exceptions import InvalidFhirResource, UnknownRequester, Unre
 from app.fhir_sync.mappings import mapping, system
 from app.organisations import service as organisations
 from app.patients import service as patient_service
-from app.patients.exceptions import PatientExists
 from app.patients.models import Patient
+from app.patients.phones import to_e164
 from app.patients.schemas import PatientCreate
 from app.referrals import repository as referrals
 from app.referrals import service as referral_service
@@ -162,40 +162,94 @@ def receive_service_request(
     return referral, True
 
 
-def _patient_data(resource: Resource) -> PatientCreate:
+def _name(resource: Resource) -> Resource:
+    names = resource.get("name", [])
+    return next((n for n in names if n.get("use") == "official"), names[0] if names else {})
+
+
+def _municipality(resource: Resource) -> str | None:
+    """The home municipality: FinnishBase puts the extension on the Patient; earlier senders put
+    it on an address, where it is read as well."""
     inbound = mapping("Patient")["inbound"]
-    hetu = _identifier_of(resource, system("hetu"))
-    name = (resource.get("name") or [{}])[0]
-    municipality = next(
-        (ext.get("valueCoding", {}).get("code")
-         for address in resource.get("address", [])
-         for ext in address.get("extension", [])
-         if ext.get("url") == inbound["municipality_extension"]),
+    extensions = [
+        *resource.get("extension", []),
+        *(ext for address in resource.get("address", []) for ext in address.get("extension", [])),
+    ]
+    return next(
+        (ext.get("valueCoding", {}).get("code") for ext in extensions
+         if ext.get("url") == inbound["municipality_extension"]
+         and ext.get("valueCoding", {}).get("system", inbound["municipality_system"])
+         == inbound["municipality_system"]),
         None,
     )  # fmt: skip
-    language = next(
-        (coding.get("code") for item in resource.get("communication", [])
-         for coding in item.get("language", {}).get("coding", [])),
+
+
+def _language(resource: Resource) -> str:
+    """The preferred language first, else the first stated; its primary subtag (`sv-FI`: sv)."""
+    spoken = sorted(resource.get("communication", []), key=lambda item: not item.get("preferred"))
+    code = next(
+        (coding.get("code") for item in spoken
+         for coding in item.get("language", {}).get("coding", []) if coding.get("code")),
         "fi",
     )  # fmt: skip
+    return str(code).split("-")[0].lower()
+
+
+def _phone(resource: Resource) -> str | None:
+    """The first mobile, else home (else unstated) phone that reads as a number; a number that
+    does not is passed over, the patient's other details still count."""
+    uses: list[str] = mapping("Patient")["inbound"]["phone_uses"]
+    phones = [
+        point for point in resource.get("telecom", [])
+        if point.get("system") == "phone" and point.get("use", "") in uses and point.get("value")
+    ]  # fmt: skip
+    # Within a use, the lowest rank first and the unranked last (rank 1 is the most preferred).
+    phones.sort(key=lambda point: (uses.index(point.get("use", "")), point.get("rank") or 2**31))
+    return next((n for point in phones if (n := to_e164(point["value"])) is not None), None)
+
+
+def _security_prohibition(resource: Resource) -> bool:
+    label = mapping("Patient")["security_label"]
+    # The guide's code system is case-insensitive.
+    return any(
+        coding.get("system") == label["system"]
+        and str(coding.get("code", "")).upper() == label["code"]
+        for coding in resource.get("meta", {}).get("security", [])
+    )
+
+
+def patient_from_fhir(resource: Any) -> PatientCreate:
+    """An R4 Patient (FinnishBase fi-base-patient) as Askel registers a patient: the identity
+    code, official name, home municipality, language, phone and the turvakielto label. Invalid
+    FHIR or a missing or unfitting value is InvalidFhirResource naming the place, never the
+    value."""
+    patient = _valid(resource, "Patient")
+    hetu = _identifier_of(patient, system("hetu"))
+    name = _name(patient)
     data = {
         "hetu": hetu.partition("|")[2] if hetu else None,
         "given_name": " ".join(name.get("given", [])) or None,
         "family_name": name.get("family"),
-        "home_municipality_code": municipality,
-        "language": language,
+        "home_municipality_code": _municipality(patient),
+        "language": _language(patient),
+        "phone": _phone(patient),
+        "security_prohibition": _security_prohibition(patient),
     }
-    return _schema(PatientCreate, data, "Patient")
+    try:
+        return PatientCreate.model_validate(data)
+    except ValidationError as error:
+        places = {
+            **{row["askel"]: row["fhir"] for row in mapping("Patient")["fields"]},
+            **mapping("Patient")["inbound"]["places"],
+        }
+        field = str(error.errors()[0]["loc"][0])
+        raise InvalidFhirResource(reason=places.get(field, f"Patient ({field})")) from error
 
 
 def patient_for(session: Session, integration: Principal, resource: Resource) -> uuid.UUID:
-    """Register the bundle's patient, or find them when they are registered already."""
-    data = _patient_data(_valid(resource, "Patient"))
-    try:
-        with session.begin_nested():
-            return patient_service.register(session, integration, data).id
-    except PatientExists:
-        return _patient_by_hetu(session, integration, data.hetu).id
+    """The bundle's patient: found by identity code, or registered from the resource."""
+    patient, _ = patient_service.find_or_register(session, integration, patient_from_fhir(resource))
+    return patient.id
 
 
 def receive_bundle(session: Session, integration: Principal, body: Any) -> Resource:

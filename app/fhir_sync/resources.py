@@ -101,13 +101,15 @@ def _physical_activity() -> Resource:
 
 
 def patient(records: ReferralRecords) -> Outbound:
-    person = records.patient
+    """The patient as FinnishBase's fi-base-patient, with its turvakielto label when they have a
+    security prohibition (`Patient.toml`, `[security_label]`)."""
+    person, patient_map = records.patient, mapping("Patient")
     body: Resource = {
         "resourceType": "Patient",
         **meta("Patient"),
         "identifier": [
             {
-                **mapping("Patient")["hetu_identifier"],
+                **patient_map["hetu_identifier"],
                 "system": system("hetu"),
                 "value": records.hetu,
             }
@@ -119,6 +121,9 @@ def patient(records: ReferralRecords) -> Outbound:
             {"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": person.language}]}}
         ],
     }
+    if person.security_prohibition:
+        label = _coding(patient_map["security_label"])
+        body["meta"] = {**body.get("meta", {}), "security": [label]}
     return Outbound("Patient", person.id, body)
 
 
