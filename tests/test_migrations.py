@@ -7,12 +7,14 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
+from sqlalchemy.orm import Session
 
 from app import db
 from app.counselling.models import Visit
 from app.demo.region import seed
 from app.models import Base
+from app.patients.models import Patient
 from app.referrals import service as referral_service
 from app.referrals.schemas import ReferralCreate
 from tests.fixtures.databases import fresh_database_url
@@ -103,3 +105,32 @@ def test_corrections_take_their_originals_first_recording_time(
         database.dispose()
     assert first_recorded == {ids[0]: created[0], ids[1]: created[0], ids[2]: created[0],
                               ids[3]: created[3]}  # fmt: skip
+
+
+def test_patients_known_before_the_security_prohibition_have_none(
+    tmp_path: Path, worker_id_suffix: str
+) -> None:
+    """Down, the column goes and the patients stay; up again, every patient has none (the
+    database's default fills the rows it finds)."""
+    url = fresh_database_url(tmp_path, f"askel_prohibition_{worker_id_suffix}")
+    db.upgrade(url)
+    engine = db.make_engine(url)
+    try:
+        with Session(engine) as session, session.begin():
+            for individual, prohibited in ((961, True), (962, False)):
+                session.add(Patient(
+                    hetu_hash=f"{individual:064d}", hetu_ciphertext=b"sealed",
+                    birth_date=date(1980, 1, 1), sex="male", given_name="Ennen",
+                    family_name="Kieltoa", home_municipality_code="399", language="fi",
+                    security_prohibition=prohibited, created_by="test",
+                ))  # fmt: skip
+        db.downgrade(url, "5f2d8a6c1e37")
+        columns = {column["name"] for column in inspect(engine).get_columns("patients")}
+        assert "security_prohibition" not in columns
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT count(*) FROM patients")) == 2
+        db.upgrade(url)
+        with Session(engine) as session:
+            assert session.scalars(select(Patient.security_prohibition)).all() == [False, False]
+    finally:
+        engine.dispose()

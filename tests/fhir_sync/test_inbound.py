@@ -5,6 +5,7 @@ OperationOutcomes for anything invalid, and only for the integration role."""
 from __future__ import annotations
 
 import copy
+import uuid
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from app.access.audit.models import AuditEvent
 from app.patients import protection
 from app.patients.hetu import make_hetu
 from app.referrals.models import Referral
@@ -113,6 +115,30 @@ def test_a_transaction_registers_the_patient_and_sends_the_referral_once(
         f"/api/v1/referrals/{location.split('/')[1]}", headers=auth("doctor.laihia")
     )
     assert referral.json()["preferred_language"] == "sv"  # from the Patient, routed to Kaskinen
+
+
+def test_the_bundles_patient_brings_the_charts_security_prohibition(
+    client: TestClient, auth: Auth, session: Session
+) -> None:
+    hetu = make_hetu(date(1963, 6, 5), 919)
+    bundle = _bundle(hetu)
+    labels = "https://hl7.fi/fhir/finnish-base-profiles/CodeSystem/fi-base-security-label-cs"
+    bundle["entry"][0]["resource"]["meta"] = {
+        "security": [{"system": labels, "code": "TURVAKIELTO"}]
+    }
+    assert post(client, auth, bundle, path="").status_code == 200
+    found = client.post("/api/v1/patients/lookup", json={"hetu": hetu}, headers=auth(SYSTEM))
+    assert found.json()["security_prohibition"] is True
+    # The order is lifted in the population register; the chart's next bundle says so.
+    lifted = _bundle(hetu)
+    lifted["entry"][1]["resource"]["identifier"] = [{"system": "urn:region", "value": "B-2"}]
+    assert post(client, auth, lifted, path="").status_code == 200
+    found = client.post("/api/v1/patients/lookup", json={"hetu": hetu}, headers=auth(SYSTEM))
+    assert found.json()["security_prohibition"] is False
+    updates = select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.patient_id == uuid.UUID(found.json()["id"]), AuditEvent.action == "update",
+        AuditEvent.resource_type == "Patient")  # fmt: skip
+    assert session.scalar(updates) == 1
 
 
 def test_a_failing_transaction_leaves_nothing_behind(

@@ -191,6 +191,32 @@ def test_each_kind_claims_its_profile() -> None:
             assert resource.body["meta"]["profile"] == [kind["profile"]]
 
 
+def _published_patient(security_prohibition: bool) -> dict[str, Any]:
+    records = scene()
+    records.patient.security_prohibition = security_prohibition
+    return next(r.body for r in referral_set(records, refer) if r.resource_type == "Patient")
+
+
+def test_a_patient_with_a_security_prohibition_carries_finnish_bases_label() -> None:
+    body = _published_patient(True)
+    _validate(body)
+    assert body["meta"]["profile"] == [
+        "https://hl7.fi/fhir/finnish-base-profiles/StructureDefinition/fi-base-patient"
+    ]
+    system = "https://hl7.fi/fhir/finnish-base-profiles/CodeSystem/fi-base-security-label-cs"
+    assert body["meta"]["security"] == [
+        {"system": system, "code": "TURVAKIELTO", "display": "Turvakielto"}
+    ]
+    label = f"Patient.meta.security.where(system = '{system}').code"
+    assert fhirpathpy.evaluate(body, label) == ["TURVAKIELTO"]
+
+
+def test_a_patient_without_one_carries_no_security_label() -> None:
+    body = _published_patient(False)
+    assert "security" not in body["meta"]
+    assert body == json.loads((EXAMPLES / "Patient-1.json").read_text())
+
+
 def _rewrite(write: Callable[[Path, str], None]) -> None:
     for stale in EXAMPLES.glob("*.json"):
         stale.unlink()

@@ -158,3 +158,42 @@ def test_the_identity_code_never_reaches_the_logs(
     )
     assert caplog.records, "the access log should have written something"
     assert all("150377" not in str(vars(record)) for record in caplog.records)
+
+
+def test_a_security_prohibition_is_recorded_and_shown(
+    client: TestClient, auth: Auth, session: Session
+) -> None:
+    body = {**NEW_PATIENT, "security_prohibition": True}
+    response = client.post("/api/v1/patients", json=body, headers=auth("nurse.laihia"))
+    assert response.status_code == 201, response.text
+    assert response.json()["security_prohibition"] is True
+    stored = session.get(Patient, uuid.UUID(response.json()["id"]))
+    assert stored is not None
+    assert stored.security_prohibition is True
+    found = client.post(
+        "/api/v1/patients/lookup", json={"hetu": NEW_PATIENT["hetu"]}, headers=auth("nurse.laihia")
+    )
+    assert found.json()["security_prohibition"] is True
+
+
+def test_without_a_security_prohibition_a_patient_has_none(client: TestClient, auth: Auth) -> None:
+    response = client.post("/api/v1/patients", json=NEW_PATIENT, headers=auth("nurse.laihia"))
+    assert response.json()["security_prohibition"] is False
+
+
+@pytest.mark.parametrize("value", ["true", 1, "kyllä", None])
+def test_a_security_prohibition_is_a_boolean(client: TestClient, auth: Auth, value: object) -> None:
+    body = {**NEW_PATIENT, "security_prohibition": value}
+    response = client.post("/api/v1/patients", json=body, headers=auth("nurse.laihia"))
+    assert response.status_code == 422
+    assert [error["field"] for error in response.json()["errors"]] == ["body.security_prohibition"]
+
+
+def test_the_openapi_document_says_what_a_security_prohibition_does(client: TestClient) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    described = schemas["PatientCreate"]["properties"]["security_prohibition"]
+    assert described["type"] == "boolean"
+    assert described["default"] is False
+    assert "turvakielto" in described["description"]
+    assert "does not yet hide" in described["description"]
+    assert "security_prohibition" in schemas["PatientRead"]["properties"]
