@@ -4,6 +4,10 @@ patient Askel knows), or a transaction bundle with the Patient, the ServiceReque
 Each becomes an ordinary Askel referral, sent in the requesting clinician's name; the region's
 identifier on the ServiceRequest makes a resend return the referral made the first time. A
 bundle is applied in one database transaction: all of it, or nothing.
+
+The Patient is read by `patient_from_fhir`, the one mapping of the region's chart to an Askel
+patient (a clinician's launch from the chart reads it the same way), and found or registered by
+`patients.service.find_or_register`.
 """
 
 from __future__ import annotations
