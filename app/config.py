@@ -13,16 +13,59 @@ from pathlib import Path
 from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEVELOPMENT_HETU_KEY = "development-only-hetu-key-change-me"
 DEVELOPMENT_AUDIT_KEY = "development-only-audit-key-change-me"
+# The development patient system's client, known to the development issuer only.
+DEVELOPMENT_LAUNCH_CLIENT = "askel-launch"
+DEVELOPMENT_LAUNCH_SECRET = "development-only-launch-secret"
 
 
 class Environment(StrEnum):
     development = "development"
     production = "production"
+
+
+def _origin(address: str) -> str | None:
+    parts = urlsplit(address)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class PatientSystem(BaseModel):
+    """A region's patient system that opens Askel from a patient's chart (SMART App Launch):
+    the FHIR base it names in a launch's `iss`, Askel's client there (a confidential client,
+    with a private JWK for `private_key_jwt` or a secret), the issuer Askel keeps its users'
+    accounts under (unset: the issuer of its id tokens), and the origins that may show Askel in
+    a frame."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    iss: str
+    client_id: str = Field(min_length=1)
+    client_key_file: Path | None = None
+    client_secret: SecretStr | None = None
+    account_issuer: str | None = None
+    frame_origins: tuple[str, ...] = ()
+
+    @field_validator("iss")
+    @classmethod
+    def _iss_is_an_address(cls, iss: str) -> str:
+        if _origin(iss) is None:
+            raise ValueError(f"a patient system's iss must be an http(s) address: {iss}")
+        return iss.rstrip("/")
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        if (self.client_key_file is None) == (self.client_secret is None):
+            raise ValueError(f"{self.iss}: give the client a key file or a secret, not both")
+        for origin in self.frame_origins:
+            if _origin(origin) != origin:
+                raise ValueError(f"{self.iss}: {origin} is not an origin (scheme://host[:port])")
+        return self
 
 
 class Settings(BaseSettings):
@@ -82,6 +125,9 @@ class Settings(BaseSettings):
     page_client_secret: SecretStr | None = None
     page_idle_minutes: int = Field(default=30, ge=1)
     page_session_hours: int = Field(default=10, ge=1)
+    # The patient systems that open Askel from a chart (a JSON list of PatientSystem); unset:
+    # the development patient system, when the development issuer is on.
+    patient_systems: list[PatientSystem] = Field(default_factory=list)
 
     # Notices to patients: "file" writes them to notice_file; "http" posts them to a gateway.
     notice_channel: Literal["file", "http"] = "file"
@@ -177,6 +223,23 @@ class Settings(BaseSettings):
         if self.dev_issuer_enabled is None:
             return self.environment is Environment.development
         return self.dev_issuer_enabled
+
+    @property
+    def launch_systems(self) -> list[PatientSystem]:
+        if self.patient_systems or not self.dev_issuer_on:
+            return self.patient_systems
+        return [
+            PatientSystem(
+                iss=f"{self.dev_issuer_url.rstrip('/')}/fhir",
+                client_id=DEVELOPMENT_LAUNCH_CLIENT,
+                client_secret=SecretStr(DEVELOPMENT_LAUNCH_SECRET),
+            )
+        ]
+
+    @property
+    def frame_origins(self) -> list[str]:
+        """Where the pages may be framed: the patient systems' configured origins."""
+        return sorted({origin for system in self.launch_systems for origin in system.frame_origins})
 
     @property
     def accepted_issuers(self) -> list[str]:

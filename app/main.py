@@ -27,9 +27,10 @@ from app.observability import RequestContextMiddleware
 from app.observability import router as operations_router
 from app.referrals.pages import router as referral_pages
 from app.scheduling.pages import router as scheduling_pages
-from app.web import pages
+from app.web import launch, pages
 from app.web.sessions import Lifetimes, SessionMiddleware, SessionStore
 from app.web.signin import SignIn
+from app.web.smart import SmartLaunch
 
 # Each domain's pages, beside its router.
 PAGE_ROUTERS: tuple[APIRouter, ...] = (
@@ -53,6 +54,7 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         await client.aclose()
+        await app.state.smart_launch.close()
         database.dispose()
 
     app = FastAPI(
@@ -78,6 +80,7 @@ def create_app(
         for issuer in settings.oidc_issuers
     }
     if settings.dev_issuer_on:
+        from app.access import dev_patient_system
         from app.access.dev_router import authorize_router
         from app.access.dev_router import router as dev_router
 
@@ -91,6 +94,8 @@ def create_app(
         sources[issuer.url] = StaticKeySource(issuer.public_keys)
         app.include_router(dev_router)
         app.include_router(authorize_router)
+        app.include_router(dev_patient_system.page_router)
+        app.include_router(dev_patient_system.fhir_router)
     app.state.token_verifier = TokenVerifier(
         sources,
         audience=settings.oidc_audience,
@@ -100,6 +105,7 @@ def create_app(
 
     app.state.rate_limits = RateLimits.from_settings(settings)
     app.state.sign_in = SignIn(settings, app)
+    app.state.smart_launch = SmartLaunch(settings, app)
     install_error_handlers(app, record_refusal, pages.page_answer)
     # The last added runs first: the limits are checked inside the request's context (its id
     # and access line), and every answer, refusals included, gets the security headers.
@@ -110,7 +116,11 @@ def create_app(
         idle=timedelta(minutes=settings.page_idle_minutes),
         absolute=timedelta(hours=settings.page_session_hours),
     )
-    app.add_middleware(SessionMiddleware, store=SessionStore(database, lifetimes))
+    app.add_middleware(
+        SessionMiddleware,
+        store=SessionStore(database, lifetimes),
+        framed=bool(settings.frame_origins),
+    )
     app.add_middleware(RequestLimitsMiddleware, limits=limits)
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(RequestContextMiddleware)
@@ -129,6 +139,7 @@ def create_app(
     app.include_router(api_router)
     app.include_router(fhir_router)
     app.include_router(pages.router)
+    app.include_router(launch.router)
     for domain_pages in PAGE_ROUTERS:
         app.include_router(domain_pages)
     app.mount("/static", pages.Static(directory=pages.STATIC), name="static")

@@ -114,6 +114,12 @@ class TokenVerifier:
         self._leeway = leeway_seconds
 
     async def verify(self, token: str) -> Principal:
+        issuer, claims = await self.verified_claims(token)
+        return principal_from_claims(claims, self._account_issuers.get(issuer, issuer))
+
+    async def verified_claims(self, token: str) -> tuple[str, dict[str, Any]]:
+        """The issuer and the claims of a token signed by a trusted issuer's key, meant for
+        this audience, unexpired and naming its subject."""
         header, unverified = _peek(token)
         issuer = str(unverified.get("iss", "")).rstrip("/")
         source = self._sources.get(issuer)
@@ -144,7 +150,7 @@ class TokenVerifier:
             registry.validate(claims)
         except JoseError as exc:
             raise InvalidToken(reason=_claim_reason(exc)) from exc
-        return principal_from_claims(claims, self._account_issuers.get(issuer, issuer))
+        return issuer, claims
 
 
 def _now_seconds() -> int:
@@ -247,24 +253,41 @@ class _ShortLivedPrivateKeyJWT(PrivateKeyJWT):  # type: ignore[misc]
     dict it is given; SMART servers refuse both. Each assertion here gets its own `jti` and
     lives five minutes."""
 
-    def __init__(self, token_endpoint: str, alg: str, kid: str | None) -> None:
-        super().__init__(
-            token_endpoint, alg=alg, headers={"kid": kid, "typ": "JWT"} if kid else {"typ": "JWT"}
-        )
+    def __init__(self, token_endpoint: str, alg: str, header: dict[str, Any]) -> None:
+        super().__init__(token_endpoint, alg=alg, headers=header)
 
     def sign(self, auth: Any, token_endpoint: str) -> str:
-        now = _now_seconds()
-        claims = {"exp": now + ASSERTION_LIFETIME_SECONDS, "jti": secrets.token_urlsafe(24)}
-        signed: str = private_key_jwt_sign(
-            auth.client_secret,
-            client_id=auth.client_id,
-            token_endpoint=token_endpoint,
-            claims=claims,
-            header=dict(self.headers),
-            alg=self.alg,
-            issued_at=now,
+        return client_assertion(
+            auth.client_secret, auth.client_id, token_endpoint, self.alg, dict(self.headers)
         )
-        return signed
+
+
+def client_assertion(
+    key: Any, client_id: str, token_endpoint: str, alg: str, header: dict[str, Any]
+) -> str:
+    """A `private_key_jwt` client assertion (RFC 7523) as SMART asks for it: its own `jti`,
+    living five minutes."""
+    now = _now_seconds()
+    claims = {"exp": now + ASSERTION_LIFETIME_SECONDS, "jti": secrets.token_urlsafe(24)}
+    signed: str = private_key_jwt_sign(
+        key,
+        client_id=client_id,
+        token_endpoint=token_endpoint,
+        claims=claims,
+        header=header,
+        alg=alg,
+        issued_at=now,
+    )
+    return signed
+
+
+def assertion_signing(private_key: dict[str, Any]) -> tuple[Any, str, dict[str, Any]]:
+    """The imported key of a private JWK, its algorithm (RS384 or ES384 unless the JWK names
+    one) and the assertion's header."""
+    alg = private_key.get("alg") or ("ES384" if private_key.get("kty") == "EC" else "RS384")
+    kid = private_key.get("kid")
+    header = {"kid": kid, "typ": "JWT"} if kid else {"typ": "JWT"}
+    return JWKRegistry.import_key(private_key), alg, header
 
 
 class SmartBackendServices:
@@ -281,16 +304,13 @@ class SmartBackendServices:
         *,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        key = JWKRegistry.import_key(private_key)
-        alg = private_key.get("alg") or ("ES384" if private_key.get("kty") == "EC" else "RS384")
+        key, alg, header = assertion_signing(private_key)
         self._token_url = token_url
         self._scope = scope
         self._oauth = OAuth2Client(
             client_id=client_id,
             client_secret=key,
-            token_endpoint_auth_method=_ShortLivedPrivateKeyJWT(
-                token_url, alg, private_key.get("kid")
-            ),
+            token_endpoint_auth_method=_ShortLivedPrivateKeyJWT(token_url, alg, header),
             timeout=10.0,
             transport=transport,
         )

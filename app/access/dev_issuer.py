@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from joserfc import jwt
+from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 
 from app.access.models import User
@@ -31,6 +32,19 @@ from app.kit.clock import utcnow
 
 # An authorization code is good for one exchange within this time (RFC 6749 4.1.2).
 CODE_LIFETIME = timedelta(minutes=1)
+# A launch from the development patient system must reach its authorization within this time.
+LAUNCH_LIFETIME = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class LaunchContext:
+    """What a patient system knows as it opens an app from a chart: who is working, and whose
+    chart is open (the Patient's id on the FHIR server `iss`)."""
+
+    username: str
+    patient: str
+    iss: str
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,9 @@ class CodeGrant:
     code_challenge: str
     nonce: str | None
     expires_at: datetime
+    # Granted through a launch: the chart's patient, and the scopes the app asked for.
+    launch: LaunchContext | None = None
+    scope: str = "openid profile"
 
 
 class CodeRefused(Exception):
@@ -69,6 +86,7 @@ class DevIssuer:
         self._lifetime = lifetime_seconds
         # Codes live in this process: the development server is one process.
         self._codes: dict[str, CodeGrant] = {}
+        self._launches: dict[str, LaunchContext] = {}
         self._codes_lock = threading.Lock()
 
     @property
@@ -102,6 +120,21 @@ class DevIssuer:
             self._codes[code] = grant
         return code
 
+    def start_launch(self, context: LaunchContext) -> str:
+        """The opaque `launch` handle a patient system hands the app it opens."""
+        handle = secrets.token_urlsafe(24)
+        with self._codes_lock:
+            now = utcnow()
+            self._launches = {k: c for k, c in self._launches.items() if c.expires_at > now}
+            self._launches[handle] = context
+        return handle
+
+    def launch_context(self, handle: str) -> LaunchContext | None:
+        """The launch's context, once: an app authorizes a launch one time."""
+        with self._codes_lock:
+            context = self._launches.pop(handle, None)
+        return context if context is not None and context.expires_at > utcnow() else None
+
     def redeem(self, code: str, client_id: str, redirect_uri: str, verifier: str) -> CodeGrant:
         """The code's grant, once: the same client, the same redirect address, and the PKCE
         verifier whose S256 is the challenge (RFC 7636 4.6)."""
@@ -117,18 +150,36 @@ class DevIssuer:
             raise CodeRefused("the code was issued to another client or address")
         return grant
 
-    def id_token(
-        self, user: User, organisation_code: str, client_id: str, nonce: str | None
-    ) -> str:
-        """The person's identity for the client: the access token's claims, for the client."""
+    def id_token(self, user: User, organisation_code: str, client_id: str, grant: CodeGrant) -> str:
+        """The person's identity for the client: the access token's claims, for the client;
+        after a launch also the FHIR resource of the person (`fhirUser`, SMART 2.2)."""
         claims = self._claims(user, organisation_code, audience=client_id)
         claims["auth_time"] = claims["iat"]
-        if nonce:
-            claims["nonce"] = nonce
+        if grant.nonce:
+            claims["nonce"] = grant.nonce
+        if grant.launch is not None:
+            claims["fhirUser"] = f"{grant.launch.iss}/Practitioner/{user.username}"
         return self._sign(claims)
 
-    def issue(self, user: User, organisation_code: str) -> tuple[str, int]:
-        return self._sign(self._claims(user, organisation_code, self._audience)), self._lifetime
+    def issue(
+        self, user: User, organisation_code: str, launch: LaunchContext | None = None
+    ) -> tuple[str, int]:
+        """An access token; one from a launch names the chart's patient, which the development
+        patient system's FHIR server is the only one to read."""
+        claims = self._claims(user, organisation_code, self._audience)
+        if launch is not None:
+            claims["patient"] = launch.patient
+        return self._sign(claims), self._lifetime
+
+    def verify(self, token: str) -> dict[str, Any] | None:
+        """The claims of a token this issuer signed and that has not expired, else None."""
+        try:
+            claims = jwt.decode(token, self._key, algorithms=["RS256"]).claims
+            jwt.JWTClaimsRegistry(now=lambda: int(utcnow().timestamp()),
+                                  exp={"essential": True}).validate(claims)  # fmt: skip
+        except (JoseError, ValueError):
+            return None
+        return claims
 
     def _claims(self, user: User, organisation_code: str, audience: str) -> dict[str, Any]:
         now = int(utcnow().timestamp())

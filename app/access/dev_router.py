@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hmac
 import uuid
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
@@ -12,8 +13,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.access import repository
-from app.access.dev_issuer import CODE_LIFETIME, CodeGrant, CodeRefused, DevIssuer
+from app.access.dev_issuer import CODE_LIFETIME, CodeGrant, CodeRefused, DevIssuer, LaunchContext
 from app.access.principal import LOCAL_ISSUER
+from app.config import PatientSystem, Settings
 from app.db import ReadSession
 from app.errors import AppError, problem_responses
 from app.i18n import N_
@@ -117,21 +119,29 @@ def users(session: ReadSession) -> list[DemoUser]:
 
 # The parameters of an authorization request that the page carries through its form.
 AUTHORIZE_PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
-                    "code_challenge", "code_challenge_method")  # fmt: skip
+                    "code_challenge", "code_challenge_method", "launch", "aud")  # fmt: skip
 LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
+
+
+def _launch_system(settings: Settings, client_id: str | None) -> PatientSystem | None:
+    """The patient system whose launches this client authorizes (Askel's client there)."""
+    return next((system for system in settings.launch_systems if system.client_id == client_id),
+                None)  # fmt: skip
 
 
 def _authorize_error(request: Request, params: dict[str, str]) -> str | None:
     """Why the request may not be answered with a code, or None. A client or redirect address
     the issuer does not know is shown on the page, never redirected to (RFC 6749 4.1.2.1)."""
-    settings = request.app.state.settings
+    settings: Settings = request.app.state.settings
+    launching = _launch_system(settings, params.get("client_id"))
+    callback = "/launch/callback" if launching else "/signin/callback"
     redirect = urlsplit(params.get("redirect_uri", ""))
     own_hosts = {urlsplit(url).hostname for url in (settings.dev_issuer_url, settings.public_url)}
-    if params.get("client_id") != settings.page_client_id:
+    if params.get("client_id") != settings.page_client_id and launching is None:
         return N_("The application asking for sign-in is unknown.")
     if (
         redirect.scheme not in ("http", "https")
-        or not redirect.path.endswith("/signin/callback")
+        or not redirect.path.endswith(callback)
         or redirect.hostname not in LOOPBACK | own_hosts
     ):
         return N_("The address to return to is not the application's.")
@@ -140,6 +150,47 @@ def _authorize_error(request: Request, params: dict[str, str]) -> str | None:
     if params.get("code_challenge_method") != "S256" or not params.get("code_challenge"):
         return N_("The application did not protect its sign-in with PKCE.")
     return None
+
+
+def _back_to_client(params: dict[str, str], answer: dict[str, str]) -> RedirectResponse:
+    query = urlencode({**answer, "state": params["state"]})
+    return RedirectResponse(f"{params['redirect_uri']}?{query}", status_code=303)
+
+
+def _grant(request: Request, params: dict[str, str], username: str,
+           launch: LaunchContext | None = None) -> RedirectResponse:  # fmt: skip
+    grant = CodeGrant(
+        username=username,
+        client_id=params["client_id"],
+        redirect_uri=params["redirect_uri"],
+        code_challenge=params["code_challenge"],
+        nonce=params["nonce"] or None,
+        expires_at=utcnow() + CODE_LIFETIME,
+        launch=launch,
+        scope=params["scope"],
+    )
+    return _back_to_client(params, {"code": _issuer(request).grant_code(grant)})
+
+
+def _authorize_launch(request: Request, params: dict[str, str]) -> RedirectResponse:
+    """A launch from a chart: the patient system's user is signed in there already, so the
+    code is granted at once for them and the chart's patient (SMART App Launch 2.2: EHR
+    launch). A launch that is unknown, expired or for another FHIR server is refused back to
+    the application."""
+    context = _issuer(request).launch_context(params["launch"])
+    if context is None:
+        refused = {
+            "error": "access_denied",
+            "error_description": "the launch is unknown or expired",
+        }
+        return _back_to_client(params, refused)
+    if params.get("aud", "").rstrip("/") != context.iss:
+        refused = {
+            "error": "invalid_request",
+            "error_description": "aud is not the launch's server",
+        }
+        return _back_to_client(params, refused)
+    return _grant(request, params, context.username, context)
 
 
 def _authorize_page(request: Request, params: dict[str, str], session: ReadSession) -> Response:
@@ -158,8 +209,11 @@ def _authorize_page(request: Request, params: dict[str, str], session: ReadSessi
 
 @authorize_router.get("/authorize")
 def authorize(request: Request, session: ReadSession) -> Response:
-    """The development issuer's authorization endpoint: a page to pick a demo user."""
+    """The development issuer's authorization endpoint: a page to pick a demo user, or the
+    answer to a launch from the development patient system."""
     params = {name: request.query_params.get(name, "") for name in AUTHORIZE_PARAMS}
+    if params["launch"] and _authorize_error(request, params) is None:
+        return _authorize_launch(request, params)
     return _authorize_page(request, params, session)
 
 
@@ -168,19 +222,9 @@ async def authorize_as(request: Request) -> Response:
     """The person picked a demo user: back to the application with a code."""
     form = await checked_form(request)
     params = {name: str(form.get(name, "")) for name in AUTHORIZE_PARAMS}
-    if _authorize_error(request, params) is not None:
+    if _authorize_error(request, params) is not None or params["launch"]:
         return RedirectResponse(str(request.url), status_code=303)
-    grant = CodeGrant(
-        username=str(form.get("username", "")),
-        client_id=params["client_id"],
-        redirect_uri=params["redirect_uri"],
-        code_challenge=params["code_challenge"],
-        nonce=params["nonce"] or None,
-        expires_at=utcnow() + CODE_LIFETIME,
-    )
-    code = _issuer(request).grant_code(grant)
-    answer = urlencode({"code": code, "state": params["state"]})
-    return RedirectResponse(f"{params['redirect_uri']}?{answer}", status_code=303)
+    return _grant(request, params, str(form.get("username", "")))
 
 
 def _oauth_error(error: str, description: str) -> JSONResponse:
@@ -189,20 +233,25 @@ def _oauth_error(error: str, description: str) -> JSONResponse:
 
 
 def _client_of(request: Request, client_id: str) -> str | None:
-    """The client's id from HTTP Basic authentication, or as posted by a public client; a
-    configured client secret must be presented."""
-    settings = request.app.state.settings
+    """The client's id from HTTP Basic authentication, or as posted by a public client (the
+    pages' client without a secret); a client with a secret must present it."""
+    settings: Settings = request.app.state.settings
+    known = {settings.page_client_id: settings.page_client_secret}
+    known.update((system.client_id, system.client_secret) for system in settings.launch_systems
+                 if system.client_secret is not None)  # fmt: skip
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "basic":
         try:
             named, _, secret = base64.b64decode(credentials).decode().partition(":")
         except ValueError:
             return None
-        expected = settings.page_client_secret
-        if expected is not None and secret != expected.get_secret_value():
+        expected = known.get(named)
+        if expected is not None and not hmac.compare_digest(
+            secret.encode(), expected.get_secret_value().encode()
+        ):
             return None
         return named
-    return None if settings.page_client_secret is not None else client_id
+    return None if known.get(client_id, settings.page_client_secret) is not None else client_id
 
 
 @router.post("/oauth/token", include_in_schema=False)
@@ -230,12 +279,14 @@ def exchange_code(
     if found is None:
         return _oauth_error("invalid_grant", "there is no active user with that username")
     user, organisation = found
-    access_token, lifetime = issuer.issue(user, organisation.code)
-    body = {
+    access_token, lifetime = issuer.issue(user, organisation.code, grant.launch)
+    body: dict[str, Any] = {
         "access_token": access_token,
         "token_type": "Bearer",
         "expires_in": lifetime,
-        "scope": "openid profile",
-        "id_token": issuer.id_token(user, organisation.code, client, grant.nonce),
+        "scope": grant.scope,
+        "id_token": issuer.id_token(user, organisation.code, client, grant),
     }
+    if grant.launch is not None:
+        body["patient"] = grant.launch.patient
     return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})

@@ -29,8 +29,9 @@ from app.web.models import PageSession
 
 COOKIE = "__Host-askel-session"
 # Paths whose callers are systems with tokens, never browsers with a session.
-SYSTEM_PATHS = ("/api/", "/fhir", "/dev/token", "/dev/jwks", "/dev/.well-known", "/static/",
-                "/readyz", "/livez", "/metrics", "/openapi.json")  # fmt: skip
+SYSTEM_PATHS = ("/api/", "/fhir", "/dev/token", "/dev/jwks", "/dev/.well-known", "/dev/fhir",
+                "/dev/oauth", "/static/", "/readyz", "/livez", "/metrics",
+                "/openapi.json")  # fmt: skip
 # `last_seen_at` is written at most this often while nothing else changes.
 TOUCH_EVERY = timedelta(minutes=1)
 
@@ -150,11 +151,14 @@ class SessionStore:
 class SessionMiddleware:
     """Gives each page request its session and keeps it. The cookie is `__Host-` prefixed,
     `Secure`, `HttpOnly` and `SameSite=Lax` (`Strict` would drop it on the way back from the
-    issuer), and lasts as long as the browser: the server decides when a session ends."""
+    issuer), and lasts as long as the browser: the server decides when a session ends. Where
+    patient systems may show the pages in a frame, it is `SameSite=None`: a browser sends no
+    other cookie to a frame of another site (forms stay protected by their CSRF tokens)."""
 
-    def __init__(self, app: ASGIApp, store: SessionStore) -> None:
+    def __init__(self, app: ASGIApp, store: SessionStore, *, framed: bool = False) -> None:
         self.app = app
         self.store = store
+        self.same_site = "None" if framed else "Lax"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or str(scope["path"]).startswith(SYSTEM_PATHS):
@@ -171,16 +175,16 @@ class SessionMiddleware:
                 new_secret = await run_in_threadpool(self.store.save, session, loaded)
                 headers = MutableHeaders(scope=message)
                 if new_secret:
-                    headers.append("Set-Cookie", _cookie(new_secret))
+                    headers.append("Set-Cookie", _cookie(new_secret, self.same_site))
                 elif session.end or (secret and session.key is None):
-                    headers.append("Set-Cookie", _cookie("", max_age=0))
+                    headers.append("Set-Cookie", _cookie("", self.same_site, max_age=0))
             await send(message)
 
         await self.app(scope, receive, keep)
 
 
-def _cookie(value: str, max_age: int | None = None) -> str:
-    parts = [f"{COOKIE}={value}", "Path=/", "Secure", "HttpOnly", "SameSite=Lax"]
+def _cookie(value: str, same_site: str, max_age: int | None = None) -> str:
+    parts = [f"{COOKIE}={value}", "Path=/", "Secure", "HttpOnly", f"SameSite={same_site}"]
     if max_age is not None:
         parts.append(f"Max-Age={max_age}")
     return "; ".join(parts)

@@ -117,5 +117,9 @@ def render(
         html = loaded.render(values)
     else:
         html = "".join(loaded.blocks[block](loaded.new_context(values)))
+    framing = request.app.state.settings.frame_origins
+    if framing:
+        # Only the configured patient systems may show the pages in a frame.
+        policy = policy.replace("frame-ancestors 'none'", f"frame-ancestors {' '.join(framing)}")
     headers = {"Content-Security-Policy": policy, "Content-Language": language}
     return HTMLResponse(html, status_code=status_code, headers=headers)

@@ -3,10 +3,13 @@
 //
 //   node --experimental-websocket server.mjs [port]     (port 0 or none: a free one)
 //
-// Prints `LISTENING <port>` once ready. FHIR lives under /fhir/R4/. Two admin routes let a
-// test start clean and require a bearer token:
+// Prints `LISTENING <port>` once ready. FHIR lives under /fhir/R4/. Admin routes let a test
+// start clean, require a bearer token, and make the server a patient system that launches apps:
 //   POST /__admin/reset                  empty the repository
 //   POST /__admin/auth {"token": "..."}  require `Authorization: Bearer <token>` (null: none)
+//   POST /__admin/smart {...}            publish this document as the server's SMART
+//                                        configuration (its authorization server is the
+//                                        test's; null: none)
 import http from 'node:http';
 import {
   getStatus,
@@ -30,6 +33,7 @@ const BASE = '/fhir/R4/';
 const router = new FhirRouter();
 let repo = new MemoryRepository();
 let requiredToken = null;
+let smartConfiguration = null;
 
 function send(res, status, body, headers = {}) {
   res.writeHead(status, { 'Content-Type': 'application/fhir+json', ...headers });
@@ -54,6 +58,10 @@ async function admin(req, res, path) {
   }
   if (path === '/__admin/auth') {
     requiredToken = (await readBody(req))?.token ?? null;
+    return send(res, 204);
+  }
+  if (path === '/__admin/smart') {
+    smartConfiguration = (await readBody(req)) ?? null;
     return send(res, 204);
   }
   return send(res, 404, outcome(404, 'not-found', 'no such admin route'));
@@ -89,6 +97,10 @@ const server = http.createServer(async (req, res) => {
   const url = new URL(req.url, 'http://127.0.0.1');
   try {
     if (url.pathname.startsWith('/__admin/')) return await admin(req, res, url.pathname);
+    if (url.pathname === `${BASE}.well-known/smart-configuration`) {
+      if (!smartConfiguration) return send(res, 404, outcome(404, 'not-found', 'no SMART configuration'));
+      return send(res, 200, smartConfiguration, { 'Content-Type': 'application/json' });
+    }
     if (url.pathname === `${BASE}metadata`) {
       return send(res, 200, { resourceType: 'CapabilityStatement', status: 'active', kind: 'instance', fhirVersion: '4.0.1', format: ['json'] });
     }
