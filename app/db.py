@@ -9,6 +9,7 @@ data that was not saved.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +22,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_u
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.session import JoinTransactionMode
 
+from app.kit.clock import HELSINKI
 from app.statistics.models import is_partition
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -72,6 +74,16 @@ class _PercentileCont:
         return ordered[low] + (ordered[high] - ordered[low]) * (place - low)
 
 
+def _helsinki_date(stored: str | None) -> str | None:
+    """The Helsinki calendar day of a UTC time as SQLite stores it: SQLite has no time zone
+    database of its own, and a day counted in UTC would move the two hours after Helsinki's
+    midnight to the day before."""
+    if stored is None:
+        return None
+    moment = datetime.fromisoformat(stored).replace(tzinfo=UTC)
+    return moment.astimezone(HELSINKI).date().isoformat()
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -84,6 +96,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
         dbapi_connection.create_aggregate("percentile_cont", 2, _PercentileCont)
+        dbapi_connection.create_function("helsinki_date", 1, _helsinki_date, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:

@@ -132,8 +132,8 @@ def _helsinki_date_postgresql(element: helsinki_date, compiler: Any, **kw: Any) 
 
 @compiles(helsinki_date)
 def _helsinki_date_sqlite(element: helsinki_date, compiler: Any, **kw: Any) -> str:
-    # SQLite has no time zone database; the embedded default counts UTC days.
-    return f"date({compiler.process(element.clauses, **kw)})"
+    # A function of Askel's own on each SQLite connection (app.db).
+    return f"helsinki_date({compiler.process(element.clauses, **kw)})"
 
 
 def _visit_rows() -> Select[*tuple[Any, ...]]:

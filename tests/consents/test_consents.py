@@ -5,7 +5,7 @@ extract refused when nobody has given one."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from app.access.audit.models import AuditEvent
+from app.kit.clock import today_in_helsinki
 from app.patients.ages import age_band
 from tests.fixtures.factories import act, backdate, demo_patient, send_referral
 
 Auth = Callable[[str], dict[str, str]]
 COUNSELLOR, STEWARD = "counsellor1.laihia", "steward.region"
-TODAY = date.today()
+TODAY = today_in_helsinki()
 STUDY = "PSHVA/123/2026"
 PERIOD = {"visited_from": str(TODAY - timedelta(days=365)), "visited_to": str(TODAY)}
 

@@ -10,11 +10,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, literal, select, update
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from app.counselling.models import Visit
+from app.kit.models import UTCDateTime
 from app.referrals.models import Referral
 from app.statistics import facts
 from app.statistics.facts import CONTACT_TYPES, SEXES
@@ -123,3 +124,20 @@ def test_a_referral_sent_after_midnight_in_helsinki_counts_in_that_month(
     body = response.json()
     assert [cell["groups"]["month"] for cell in body["cells"]] == ["2025-04"]
     assert body["total"]["counts"]["sent"] == "<5"
+
+
+@pytest.mark.parametrize(
+    ("stored", "day"),
+    [
+        # Winter (UTC+2) and summer (UTC+3): the hours after Helsinki's midnight are its new day.
+        (datetime(2026, 11, 29, 21, 59, tzinfo=UTC), date(2026, 11, 29)),
+        (datetime(2026, 11, 29, 22, 0, tzinfo=UTC), date(2026, 11, 30)),
+        (datetime(2026, 7, 1, 20, 59, tzinfo=UTC), date(2026, 7, 1)),
+        (datetime(2026, 7, 1, 21, 0, tzinfo=UTC), date(2026, 7, 2)),
+    ],
+)
+def test_a_stored_time_counts_on_its_helsinki_day(
+    session: Session, stored: datetime, day: date
+) -> None:
+    moment = literal(stored, type_=UTCDateTime())
+    assert session.scalar(select(facts.helsinki_date(moment))) == day
