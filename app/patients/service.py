@@ -94,3 +94,13 @@ def lookup(session: Session, principal: Principal, raw_hetu: str) -> Patient:
         raise NotFound(refusal=RefusalContext(RESOURCE))
     _audit(session, principal, AuditAction.query, patient.id)
     return patient
+
+
+def read(session: Session, principal: Principal, patient_id: uuid.UUID) -> Patient:
+    """A registered patient by id, for the person who found them or whose chart opened them;
+    the read is audited. NotFound for an id no patient has."""
+    patient = repository.get(session, patient_id)
+    if patient is None:
+        raise NotFound(refusal=RefusalContext(RESOURCE, str(patient_id)))
+    _audit(session, principal, AuditAction.read, patient.id)
+    return patient
