@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from app.access import throttle
 from app.access.audit.models import AuditAction
 from app.access.audit.refusals import record_refused
 from app.access.permissions import Permission, has_permission
@@ -91,6 +92,8 @@ def find(
 ) -> Response:
     """The look-up of `POST /api/v1/patients/lookup`: the patient found becomes the current
     one; a miss (audited as the API's) offers to register them, the code kept in the form."""
+    # Counted against the person's limits with their API calls: guessing codes is slow here too.
+    throttle.check_user(request, principal)
     state = FormState(values=_typed(form, ("hetu",)))
     language = page_language(request)
     lookup = validate(PatientLookup, nested(state.values), language, state)
@@ -150,6 +153,7 @@ def register(
 ) -> Response:
     """Register the patient as `POST /api/v1/patients` does; one registered meanwhile by
     someone else (the API's 409) is simply the patient found."""
+    throttle.check_user(request, principal)
     state = FormState(values=_typed(form, REGISTRATION_FIELDS))
     body = validate(PatientCreate, nested(state.values), page_language(request), state)
     if body is not None:

@@ -101,7 +101,7 @@ def _referral(
     referral = validate(ReferralCreate, payload, language, found)
     for name, message in found.errors.items():
         state.errors.setdefault(_place(name, places), message)
-    if referral is not None and not referral.consent_to_counselling:
+    if payload["consent_to_counselling"] is not True:
         # The service's own refusal, said beside the box before the check page, not after it.
         state.errors["consent_to_counselling"] = translate(ConsentRequired.detail, language)
     return None if state.errors else referral

@@ -8,11 +8,14 @@ import uuid
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from app.access.audit.models import AuditEvent
+from app.access.throttle import RateLimits
+from app.kit.rate_limit import RateLimiter
 from app.patients.models import Patient
 from tests.fixtures.factories import Auth, send_referral
 from tests.fixtures.pages import follow, form_for, sign_in
@@ -175,12 +178,16 @@ def test_other_roles_are_refused_every_page(pages: TestClient, username: str) ->
         assert answer.status_code == 403, path
 
 
-@pytest.mark.parametrize(("language", "heading"), [("fi", "Etsi potilas"), ("sv", "Sök en patient")])
+@pytest.mark.parametrize(
+    ("language", "heading"), [("fi", "Etsi potilas"), ("sv", "Sök en patient")]
+)
 def test_the_patient_pages_speak_finnish_and_swedish(
     pages: TestClient, language: str, heading: str
 ) -> None:
     home = sign_in(pages, CLINICIAN)
-    chosen = pages.post("/language", data={**form_for(home.text, "/language"), "language": language})
+    chosen = pages.post(
+        "/language", data={**form_for(home.text, "/language"), "language": language}
+    )
     page = follow(pages, chosen)
     assert f'lang="{language}"' in page.text
     assert f"<h1>{heading}</h1>" in page.text
@@ -208,3 +215,16 @@ def test_the_patients_referrals_are_those_the_reader_may_see(
     refused = pages.get(f"/referrals/{sent['id']}")
     assert refused.status_code == 404
     assert audit_of(session, sent["id"])[-1] == ("read", "not_found")
+
+
+def test_look_ups_count_against_the_persons_limits_as_the_apis_do(
+    pages: TestClient, app: FastAPI
+) -> None:
+    sign_in(pages, CLINICIAN)
+    stopped = RateLimiter(1000, clock=lambda: 0.0)
+    app.state.rate_limits = RateLimits(stopped, stopped, RateLimiter(2, clock=lambda: 0.0))
+    assert find(pages, UNKNOWN_HETU).status_code == 200
+    assert find(pages, UNKNOWN_HETU).status_code == 200
+    refused = find(pages, UNKNOWN_HETU)
+    assert refused.status_code == 429
+    assert "Liian monta pyyntöä" in refused.text
