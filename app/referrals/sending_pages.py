@@ -25,7 +25,7 @@ from app.patients.pages import current_patient_id, form_fields, patient_language
 from app.referrals import service
 from app.referrals.common_reasons import BY_VALUE, COMMON_REASONS, named
 from app.referrals.exceptions import ConsentRequired
-from app.referrals.pages import CONTACT_MODES, STATUS_LABELS
+from app.referrals.pages import STATUS_LABELS
 from app.referrals.repository import WorklistFilter
 from app.referrals.router import send_once
 from app.referrals.schemas import ReferralCreate
@@ -136,7 +136,6 @@ def _form(request: Request, patient: Patient, state: FormState, status_code: int
         "common_reasons": [(r.value, r.code, r.name(language)) for r in COMMON_REASONS],
         "ticked": state.values.get("common", "").split(","),
         "systems": SYSTEMS,
-        "contact_modes": CONTACT_MODES,
         **form_fields(),
     }
     return render(request, "referrals/refer.html", context, status_code=status_code)
@@ -209,7 +208,6 @@ def check_page(request: Request, principal: PageReferralSender, session: WriteSe
         "service_name": (routed.name_sv if language == "sv" else routed.name_fi)
         if routed
         else None,
-        "contact_modes": CONTACT_MODES,
     }
     return render(request, "referrals/refer_check.html", context)
 
@@ -245,7 +243,8 @@ def send(
             last = {
                 "draft": draft["id"],
                 "referral": str(answer.id),
-                "contact_by": finnish_date(contact_by) if contact_by else None,
+                "by_service": answer.booking_by_service,
+                "contact_by": finnish_date(contact_by) if contact_by else "",
             }
             data.pop(DRAFT, None)
             data[SENT] = last
@@ -258,7 +257,7 @@ def send(
 def _sent(request: Request, last: dict[str, Any]) -> Response:
     """To booking, or, when the service books, to the referral with the day it will call by."""
     data = sessions.current(request).data
-    if last.get("contact_by"):
+    if last.get("by_service"):
         data["flash"] = {"text": SENT_TO_BOOK, "params": {"day": last["contact_by"]}}
         return RedirectResponse(f"/referrals/{last['referral']}", status_code=303)
     data["flash"] = SENT_FOR_BOOKING
