@@ -25,7 +25,9 @@ from app.fhir_sync.router import router as fhir_router
 from app.hardening import RequestLimits, RequestLimitsMiddleware, SecurityHeadersMiddleware
 from app.observability import RequestContextMiddleware
 from app.observability import router as operations_router
+from app.patients.pages import router as patient_pages
 from app.referrals.pages import router as referral_pages
+from app.referrals.sending_pages import router as sending_pages
 from app.scheduling.pages import router as scheduling_pages
 from app.web import launch, pages
 from app.web.sessions import Lifetimes, SessionMiddleware, SessionStore
@@ -34,6 +36,9 @@ from app.web.smart import SmartLaunch
 
 # Each domain's pages, beside its router.
 PAGE_ROUTERS: tuple[APIRouter, ...] = (
+    patient_pages,
+    # Before the referral pages: `/referrals/sent` is no `/referrals/{referral_id}`.
+    sending_pages,
     referral_pages,
     counselling_pages.router,
     scheduling_pages,

@@ -67,3 +67,8 @@ def service_codes(session: Session) -> dict[uuid.UUID, str]:
         row.id: row.code
         for row in session.execute(select(CounsellingService.id, CounsellingService.code))
     }
+
+
+def municipalities(session: Session) -> Sequence[Organisation]:
+    statement = select(Organisation).where(Organisation.kind == OrganisationKind.municipality)
+    return session.scalars(statement.order_by(Organisation.name_fi)).all()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
 from app.organisations import repository
-from app.organisations.models import CounsellingService
+from app.organisations.models import CounsellingService, Organisation
 from app.organisations.schemas import ServiceLocation, ServiceRead
 
 
@@ -76,3 +77,8 @@ def service_codes(session: Session) -> dict[uuid.UUID, str]:
 def municipality_name(session: Session, municipality_code: str) -> str | None:
     """A municipality's Finnish name by its Statistics Finland code (None: no such one here)."""
     return repository.municipality_name(session, municipality_code)
+
+
+def municipalities(session: Session) -> Sequence[Organisation]:
+    """The region's municipalities (each with its Statistics Finland code), by Finnish name."""
+    return repository.municipalities(session)

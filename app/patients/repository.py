@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,3 +16,7 @@ def add(session: Session, patient: Patient) -> Patient:
     session.add(patient)
     session.flush()
     return patient
+
+
+def get(session: Session, patient_id: uuid.UUID) -> Patient | None:
+    return session.get(Patient, patient_id)

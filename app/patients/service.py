@@ -87,6 +87,16 @@ def record_replay(session: Session, principal: Principal, patient_id: uuid.UUID)
     _audit(session, principal, AuditAction.read, patient_id)
 
 
+def read(session: Session, principal: Principal, patient_id: uuid.UUID) -> Patient:
+    """A registered patient by id, for the person who found them or whose chart opened them;
+    the read is audited. NotFound for an id no patient has."""
+    patient = repository.get(session, patient_id)
+    if patient is None:
+        raise NotFound(refusal=RefusalContext(RESOURCE, str(patient_id)))
+    _audit(session, principal, AuditAction.read, patient.id)
+    return patient
+
+
 def lookup(session: Session, principal: Principal, raw_hetu: str) -> Patient:
     """Find a registered patient by identity code; every look-up is audited, misses included."""
     hetu = _parse(raw_hetu)

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from app.access.audit.models import AuditAction
+from app.access.permissions import Permission, has_permission
 from app.access.principal import Principal
 from app.db import WriteSession
 from app.errors import NotFound
@@ -93,6 +94,8 @@ CONTACT_MODES = {
     "video": N_("By video"),
     "group": N_("In a group"),
 }
+BACK_TO_WORKLIST = N_("Back to the worklist")
+BACK_TO_SENT = N_("Back to the sent referrals")
 DONE = {
     Action.accept: N_("The referral was accepted."),
     Action.reject: N_("The referral was rejected."),
@@ -174,7 +177,10 @@ def _page(
         for action in allowed
         if action in REASON_KIND
     }
+    # Where the reader came from: a counsellor's worklist, a referrer's list of those sent.
+    triaging = has_permission(principal, Permission.referral_triage)
     context = {
+        "back": ("/worklist", BACK_TO_WORKLIST) if triaging else ("/referrals/sent", BACK_TO_SENT),
         "referral": referral,
         "patient": service.patient_of(session, referral),
         "events": events,

@@ -4,6 +4,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, false, or_, select, union
 from sqlalchemy.orm import Session, load_only
@@ -99,7 +100,11 @@ class WorklistFilter:
     created_from: date | None = None
     created_to: date | None = None
     booking_by_service: bool | None = None
-    after: tuple[int, datetime, uuid.UUID] | None = None  # the last row's sort key
+    patient_id: uuid.UUID | None = None
+    # Newest first, whatever the urgency (a referrer's list of what they sent).
+    newest_first: bool = False
+    # The last row's sort key (its priority left out of the newest-first order).
+    after: tuple[int, datetime, uuid.UUID] | None = None
 
 
 def worklist(
@@ -117,16 +122,17 @@ def worklist(
         conditions.append(Referral.created_at < _start_of(where.created_to, days=1))
     if where.booking_by_service is not None:
         conditions.append(Referral.booking_by_service.is_(where.booking_by_service))
+    if where.patient_id is not None:
+        conditions.append(Referral.patient_id == where.patient_id)
     if where.after:
         priority, created_at, referral_id = where.after
-        conditions.append(
-            beyond(
-                (Referral.priority, priority, False),
-                (Referral.created_at, created_at, True),
-                (Referral.id, referral_id, True),
-            )
-        )
-    order = (Referral.priority, Referral.created_at.desc(), Referral.id.desc())
+        key = [(Referral.created_at, created_at, True), (Referral.id, referral_id, True)]
+        if not where.newest_first:
+            key.insert(0, (Referral.priority, priority, False))
+        conditions.append(beyond(*key))
+    order: tuple[ColumnElement[Any], ...] = (Referral.created_at.desc(), Referral.id.desc())
+    if not where.newest_first:
+        order = (Referral.priority.asc(), *order)
     # Each way of seeing referrals walks its own index in the list's order and stops after a
     # page; the page is the first of their union. (One OR over them would sort every referral
     # of a busy health station for each page.)

@@ -74,6 +74,10 @@ TRANSITION_ERRORS = problem_responses(
 
 def _read(principal: Principal, referral: Referral, response: Response) -> ReferralRead:
     response.headers["ETag"] = etag(referral.version)
+    return _representation(principal, referral)
+
+
+def _representation(principal: Principal, referral: Referral) -> ReferralRead:
     reason = referral.status_reason_code
     return ReferralRead(
         id=referral.id,
@@ -132,23 +136,27 @@ def send_referral(
 ) -> ReferralRead:
     """Send a referral to counselling (clinicians). Routed to the service of the patient's home
     municipality unless one is named."""
+    answer = send_once(session, principal, body, idempotency_key)
+    response.headers["ETag"] = etag(answer.version)
+    response.headers["Location"] = f"/api/v1/referrals/{answer.id}"
+    return answer
+
+
+def send_once(
+    session: Session, principal: Principal, body: ReferralCreate, idempotency_key: str | None
+) -> ReferralRead:
+    """`service.send` once per key: a retry with the key answers with the first answer again
+    (a read of the referral, audited as one) and sends nothing. The API's route and the
+    clinician's page both send this way."""
     idempotency = Idempotency(
         session, owner=principal.account_key, scope="referrals.send", key=idempotency_key, body=body
     )
     previous = idempotency.replay(ReferralRead)
     if previous is not None:
-        # The first answer again, exactly; showing it is a read of the referral.
         service.record_replay(session, principal, previous.id, previous.patient_id)
-        referral_id, answer = previous.id, previous
-        response.headers["ETag"] = etag(previous.version)
-    else:
-        referral = service.send(session, principal, body)
-        referral_id, answer = (
-            referral.id,
-            idempotency.remember(_read(principal, referral, response)),
-        )
-    response.headers["Location"] = f"/api/v1/referrals/{referral_id}"
-    return answer
+        return previous
+    referral = service.send(session, principal, body)
+    return idempotency.remember(_representation(principal, referral))
 
 
 @router.get("/referrals", responses=problem_responses(Forbidden, InvalidCursor, ValidationFailed))

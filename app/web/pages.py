@@ -28,7 +28,7 @@ from app.web.templating import TEMPLATES, page_language, render
 
 STATIC = TEMPLATES.parent / "static"
 # Pages a role starts from, by what its permissions let it do.
-HOMES = ((Permission.referral_triage, "/worklist"),)
+HOMES = ((Permission.referral_triage, "/worklist"), (Permission.referral_send, "/patients/find"))
 
 
 class PageRoute(APIRoute):

@@ -101,6 +101,9 @@ def page_require(permission: Permission | None) -> Callable[..., Principal]:
 
 PageUser = Annotated[Principal, Depends(page_require(None))]
 PageReferralReader = Annotated[Principal, Depends(page_require(Permission.referral_read))]
+PageReferralSender = Annotated[Principal, Depends(page_require(Permission.referral_send))]
+PagePatientFinder = Annotated[Principal, Depends(page_require(Permission.patient_lookup))]
+PagePatientRegistrar = Annotated[Principal, Depends(page_require(Permission.patient_register))]
 PageSlotSearcher = Annotated[Principal, Depends(page_require(Permission.slot_search))]
 PageAppointmentBooker = Annotated[Principal, Depends(page_require(Permission.appointment_book))]
 PageAvailabilityManager = Annotated[

@@ -35,7 +35,7 @@ def page_module_texts() -> set[str]:
     """The texts the pages' modules mark with `N_` (labels, headings, what a change did)."""
     app = Path(TEMPLATES).parent.parent
     found: set[str] = set()
-    for path in [*app.glob("*/pages.py"), *app.glob("web/*.py")]:
+    for path in [*app.glob("*/*pages.py"), *app.glob("web/*.py")]:
         for call in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (
                 isinstance(call, ast.Call)

@@ -1,0 +1,215 @@
+"""A clinician's way to a patient: find them by identity code (a POST, never an address),
+register one not yet known, and the patient's page. The same services as `router.py`, in the
+request's transaction, so that each look-up, miss and registration leaves the API's audit
+entries.
+
+The page session's current patient is `data["patient_id"]` (a UUID as text): found here, or
+put there by a launch from the patient's chart (`choose`)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from app.access import throttle
+from app.access.audit.models import AuditAction
+from app.access.audit.refusals import record_refused
+from app.access.permissions import Permission, has_permission
+from app.access.principal import Principal
+from app.counselling.page_forms import anchor
+from app.db import WriteSession
+from app.errors import NotFound
+from app.i18n import LANGUAGES, N_
+from app.kit.clock import today_in_helsinki
+from app.organisations import service as organisations
+from app.patients import service
+from app.patients.ages import age_on
+from app.patients.models import Patient
+from app.patients.schemas import PatientCreate, PatientLookup
+from app.referrals import service as referral_service
+from app.referrals.pages import STATUS_LABELS
+from app.referrals.repository import WorklistFilter
+from app.web import sessions
+from app.web.csrf import CheckedForm
+from app.web.forms import FormState, attempt, nested, validate
+from app.web.pages import PageRoute
+from app.web.signin import PagePatientFinder, PagePatientRegistrar
+from app.web.templating import page_language, render
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+CURRENT_PATIENT = "patient_id"
+REGISTRATION_FIELDS = ("hetu", "given_name", "family_name", "home_municipality_code", "language",
+                       "phone")  # fmt: skip
+# The patient's referrals shown on their page, newest first.
+REFERRALS_SHOWN = 50
+SEXES = {"female": N_("Female"), "male": N_("Male")}
+
+
+def choose(request: Request, patient_id: uuid.UUID) -> None:
+    """Make the patient the session's current one (found here, or opened from the chart)."""
+    sessions.current(request).data[CURRENT_PATIENT] = str(patient_id)
+
+
+def current_patient_id(request: Request) -> uuid.UUID | None:
+    """The session's current patient, if one was chosen."""
+    chosen = sessions.current(request).data.get(CURRENT_PATIENT)
+    try:
+        return uuid.UUID(chosen) if isinstance(chosen, str) else None
+    except ValueError:
+        return None
+
+
+def form_fields() -> dict[str, Any]:
+    """What the form macros need of a page: each field's id, and its label for the summary."""
+    labels: dict[str, str] = {}
+
+    def labelled(name: str, label: str) -> str:
+        labels.setdefault(name, label)
+        return ""
+
+    return {"anchor": anchor, "field_labels": labels, "labelled": labelled}
+
+
+def _typed(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
+    return {name: value for name in names if isinstance(value := form.get(name), str)}
+
+
+@router.get("/patients/find")
+def find_page(request: Request, principal: PagePatientFinder) -> Response:
+    """Find a patient by personal identity code."""
+    return render(request, "patients/find.html", {"state": FormState(), **form_fields()})
+
+
+@router.post("/patients/find")
+def find(
+    request: Request, form: CheckedForm, principal: PagePatientFinder, session: WriteSession
+) -> Response:
+    """The look-up of `POST /api/v1/patients/lookup`: the patient found becomes the current
+    one; a miss (audited as the API's) offers to register them, the code kept in the form."""
+    # Counted against the person's limits with their API calls: guessing codes is slow here too.
+    throttle.check_user(request, principal)
+    state = FormState(values=_typed(form, ("hetu",)))
+    language = page_language(request)
+    lookup = validate(PatientLookup, nested(state.values), language, state)
+    if lookup is None:
+        return render(
+            request, "patients/find.html", {"state": state, **form_fields()}, status_code=422
+        )
+    hetu = lookup.hetu
+    try:
+        found = attempt(
+            session,
+            request,
+            lambda: service.lookup(session, principal, hetu),
+            state,
+            AuditAction.query,
+        )
+    except NotFound as missing:
+        record_refused(session, request, missing, AuditAction.query)
+        values = {"hetu": hetu.strip(), "language": language}
+        return _registration(request, session, FormState(values=values), missed=True)
+    if found is None:
+        _beside(state, "hetu")
+        return render(
+            request, "patients/find.html", {"state": state, **form_fields()}, status_code=422
+        )
+    choose(request, found.id)
+    return RedirectResponse("/patient", status_code=303)
+
+
+def _beside(state: FormState, field: str) -> None:
+    """The service's refusal of the code, said beside the field it is about."""
+    if state.problem is not None:
+        state.errors.setdefault(field, str(state.problem["detail"]))
+        state.problem = None
+
+
+def _registration(
+    request: Request, session: Session, state: FormState, *, missed: bool, status_code: int = 200
+) -> Response:
+    swedish = page_language(request) == "sv"
+    names = {
+        municipality.municipality_code: municipality.name_sv if swedish else municipality.name_fi
+        for municipality in organisations.municipalities(session)
+    }
+    context = {
+        "state": state,
+        "missed": missed,
+        "municipality_names": dict(sorted(names.items(), key=lambda item: item[1])),
+        **form_fields(),
+    }
+    return render(request, "patients/register.html", context, status_code=status_code)
+
+
+@router.post("/patients/register")
+def register(
+    request: Request, form: CheckedForm, principal: PagePatientRegistrar, session: WriteSession
+) -> Response:
+    """Register the patient as `POST /api/v1/patients` does; one registered meanwhile by
+    someone else (the API's 409) is simply the patient found."""
+    throttle.check_user(request, principal)
+    state = FormState(values=_typed(form, REGISTRATION_FIELDS))
+    body = validate(PatientCreate, nested(state.values), page_language(request), state)
+    if body is not None:
+        patient = attempt(
+            session,
+            request,
+            lambda: service.register(session, principal, body),
+            state,
+            AuditAction.create,
+        )
+        if patient is not None:
+            choose(request, patient.id)
+            return RedirectResponse("/patient", status_code=303)
+        if state.problem is not None and state.problem["code"] == "patient_exists":
+            choose(request, uuid.UUID(str(state.problem["patient_id"])))
+            return RedirectResponse("/patient", status_code=303)
+        _beside(state, "hetu")
+    return _registration(request, session, state, missed=False, status_code=422)
+
+
+@router.get("/patient")
+def patient_page(request: Request, principal: PagePatientFinder, session: WriteSession) -> Response:
+    """The current patient (a read, audited) and the referrals of theirs the reader may see."""
+    patient_id = current_patient_id(request)
+    if patient_id is None:
+        return RedirectResponse("/patients/find", status_code=303)
+    patient = service.read(session, principal, patient_id)
+    where = WorklistFilter(patient_id=patient.id, newest_first=True)
+    referrals = referral_service.worklist(session, principal, where, REFERRALS_SHOWN)
+    context = {
+        "patient": patient,
+        "age": age_on(patient.birth_date, today_in_helsinki()),
+        "sexes": SEXES,
+        "municipality": _municipality_name(request, session, patient),
+        "referrals": [referral for referral, _patient in referrals.rows],
+        "more_referrals": referrals.more,
+        "status_labels": STATUS_LABELS,
+        "may_refer": has_permission(principal, Permission.referral_send),
+    }
+    return render(request, "patients/patient.html", context)
+
+
+def _municipality_name(request: Request, session: Session, patient: Patient) -> str:
+    swedish = page_language(request) == "sv"
+    for municipality in organisations.municipalities(session):
+        if municipality.municipality_code == patient.home_municipality_code:
+            return municipality.name_sv if swedish else municipality.name_fi
+    return patient.home_municipality_code
+
+
+def patient_language(patient: Patient) -> str:
+    """The patient's language if the pages offer it for counselling, else Finnish."""
+    return patient.language if patient.language in LANGUAGES else "fi"
+
+
+def current_patient(request: Request, session: Session, principal: Principal) -> Patient | None:
+    """The session's current patient, read as the patient's page reads them (audited)."""
+    patient_id = current_patient_id(request)
+    return service.read(session, principal, patient_id) if patient_id else None
