@@ -110,6 +110,11 @@ def test_a_clinician_lands_on_the_patient_of_the_chart(pages: TestClient, sessio
                               .order_by(AuditEvent.seq.desc())).all()  # fmt: skip
     assert entries[0].actor == "doctor.laihia"
     assert entries[0].action == "query"
+    page = pages.get("/patient")
+    assert page.status_code == 200
+    assert f"{person.family_name}, {person.given_name}" in page.text or (
+        f"{person.given_name} {person.family_name}" in page.text
+    )
 
 
 def test_a_patient_askel_has_not_met_is_registered_from_the_chart(
