@@ -22,7 +22,7 @@ def directory(session: Session) -> list[ServiceRead]:
             catchment=sorted(c.municipality_code for c in service.catchment),
             languages=service.languages,
             modes=service.modes,
-            locations=[ServiceLocation(**location) for location in service.locations],
+            locations=locations(service),
             contact_days_routine=service.contact_days_routine,
             contact_days_urgent=service.contact_days_urgent,
         )
@@ -76,3 +76,8 @@ def service_codes(session: Session) -> dict[uuid.UUID, str]:
 def municipality_name(session: Session, municipality_code: str) -> str | None:
     """A municipality's Finnish name by its Statistics Finland code (None: no such one here)."""
     return repository.municipality_name(session, municipality_code)
+
+
+def locations(service: CounsellingService) -> list[ServiceLocation]:
+    """Where the service meets its patients, with the address and phone of each if known."""
+    return [ServiceLocation(**location) for location in service.locations]

@@ -48,6 +48,7 @@ def page(
     context: Mapping[str, Any],
     *,
     status_code: int = 200,
+    block: str | None = None,
 ) -> HTMLResponse:
     language = page_language(request)
 
@@ -73,7 +74,7 @@ def page(
         "modes": MODES,
         "offered": LANGUAGES,
     }
-    return render(request, template, {**shared, **context}, status_code=status_code)
+    return render(request, template, {**shared, **context}, status_code=status_code, block=block)
 
 
 def refused_status(state: FormState) -> int:
