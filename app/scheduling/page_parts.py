@@ -48,7 +48,6 @@ def page(
     context: Mapping[str, Any],
     *,
     status_code: int = 200,
-    block: str | None = None,
 ) -> HTMLResponse:
     language = page_language(request)
 
@@ -74,7 +73,7 @@ def page(
         "modes": MODES,
         "offered": LANGUAGES,
     }
-    return render(request, template, {**shared, **context}, status_code=status_code, block=block)
+    return render(request, template, {**shared, **context}, status_code=status_code)
 
 
 def refused_status(state: FormState) -> int:

@@ -13,6 +13,7 @@ from babel.dates import format_date
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from app.i18n import Language
 from app.kit.clock import HELSINKI, today_in_helsinki
 from app.patients.models import Patient
 from app.patients.protection import unseal
@@ -95,7 +96,7 @@ def test_the_confirmation_is_in_the_patients_language_whatever_the_pages(
     auth: Auth,
     session: Session,
     calendar: uuid.UUID,
-    language: str,
+    language: Language,
 ) -> None:
     patient = patient_speaking(session, language)
     appointment = booked(client, auth, patient)
