@@ -41,7 +41,7 @@ from app.web.csrf import CheckedForm
 from app.web.forms import FormState, attempt, nested, validate
 from app.web.pages import PageRoute
 from app.web.signin import PageUser
-from app.web.templating import clock_time, finnish_date, page_language, render
+from app.web.templating import formats_in, page_language, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -286,14 +286,7 @@ def book_follow_ups(
 
 def _in(language: Language) -> dict[str, Any]:
     """The texts and formats of the patient's language, whatever the reader's."""
-    return {
-        "_": lambda message, **params: translate(message, language, **params),
-        "language": language,
-        "date": finnish_date,
-        "time": lambda value: clock_time(value, language),
-        "date_and_time": lambda value: f"{finnish_date(value)} {clock_time(value, language)}",
-        "number": lambda value: number(value, language),
-    }
+    return {**formats_in(language), "number": lambda value: number(value, language)}
 
 
 @router.get("/referrals/{referral_id}/plan/print")

@@ -53,6 +53,8 @@ MUNICIPALITIES = (
     DemoMunicipality("231", "kaskinen", "Kaskinen", "Kaskö", ("fi", "sv"), 0.30),
 )
 
+# Where the demo's counselling services meet their patients (the streets are invented).
+POSTAL_CODES = {"399": "66400", "152": "61500", "231": "64260"}
 CLINICIANS = (("doctor", "Lääkäri"), ("nurse", "Terveydenhoitaja"), ("physiotherapist", "Fysio"))
 # By language and by the sex the identity code gives (its individual number: odd for a man).
 GIVEN_NAMES = {
@@ -176,7 +178,15 @@ def _seed_municipality(session: Session, region: Organisation, demo: DemoMunicip
         name_sv=f"{demo.name_sv} motionsrådgivning",
         languages=[*demo.languages, "en"],
         modes=["in_person", "phone", "video", "group"],
-        locations=[{"name": f"{demo.name_fi} liikuntahalli", "municipality_code": demo.code}],
+        locations=[
+            {
+                "name": f"{demo.name_fi} liikuntahalli",
+                "municipality_code": demo.code,
+                "address": f"Urheilutie 1, {POSTAL_CODES[demo.code]} {demo.name_fi}",
+                # Invented, as every contact in the demo is.
+                "phone": f"+358400000{demo.code}",
+            }
+        ],
         catchment=[ServiceCatchment(municipality_code=demo.code)],
     )
     session.add(service)

@@ -2,12 +2,19 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class ServiceLocation(BaseModel):
     name: str
     municipality_code: str
+    address: str | None = Field(
+        default=None, description="Street address, postal code and town, for the patient."
+    )
+    phone: str | None = Field(
+        default=None,
+        description="Where the patient calls the service there, e.g. to cancel or move a time.",
+    )
 
 
 class ServiceRead(BaseModel):

@@ -23,7 +23,7 @@ def directory(session: Session) -> list[ServiceRead]:
             catchment=sorted(c.municipality_code for c in service.catchment),
             languages=service.languages,
             modes=service.modes,
-            locations=[ServiceLocation(**location) for location in service.locations],
+            locations=locations(service),
             contact_days_routine=service.contact_days_routine,
             contact_days_urgent=service.contact_days_urgent,
         )
@@ -82,3 +82,8 @@ def municipality_name(session: Session, municipality_code: str) -> str | None:
 def municipalities(session: Session) -> Sequence[Organisation]:
     """The region's municipalities (each with its Statistics Finland code), by Finnish name."""
     return repository.municipalities(session)
+
+
+def locations(service: CounsellingService) -> list[ServiceLocation]:
+    """Where the service meets its patients, with the address and phone of each if known."""
+    return [ServiceLocation(**location) for location in service.locations]

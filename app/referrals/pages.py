@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -14,6 +15,8 @@ from sqlalchemy.orm import Session
 from app.access.audit.models import AuditAction
 from app.access.permissions import Permission, has_permission
 from app.access.principal import Principal
+from app.counselling import service as counselling
+from app.counselling.page_forms import number
 from app.db import WriteSession
 from app.errors import NotFound
 from app.i18n import N_
@@ -22,8 +25,9 @@ from app.referrals import policies, service
 from app.referrals.models import Referral
 from app.referrals.repository import WorklistFilter
 from app.referrals.schemas import CancelBody, ReasonBody
-from app.referrals.states import REASON_KIND, Action, Status
+from app.referrals.states import OPEN, REASON_KIND, Action, Status
 from app.scheduling import service as scheduling
+from app.scheduling.models import Appointment
 from app.scheduling.repository import AppointmentFilter
 from app.web import sessions
 from app.web.csrf import CheckedForm
@@ -35,6 +39,8 @@ from app.web.templating import page_language, render
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 SECTION_SIZE = 50
+# A referral's appointments listed on its page: more than any counselling course books.
+APPOINTMENTS_SHOWN = 50
 # The worklist's sections, in the order a counsellor works them.
 SECTIONS = (
     ("new", [Status.sent, Status.received], None),
@@ -179,10 +185,19 @@ def _page(
     }
     # Where the reader came from: a counsellor's worklist, a referrer's list of those sent.
     triaging = has_permission(principal, Permission.referral_triage)
+    appointments = scheduling.list_appointments(
+        session, principal, AppointmentFilter(referral_id=referral.id), APPOINTMENTS_SHOWN
+    ).rows
     context = {
         "back": ("/worklist", BACK_TO_WORKLIST) if triaging else ("/referrals/sent", BACK_TO_SENT),
         "referral": referral,
         "patient": service.patient_of(session, referral),
+        "appointments": appointments,
+        "booking_link": _booking_link(principal, referral, appointments),
+        # The closed loop: what came of it, as `GET /referrals/{id}/outcome` gives it.
+        "outcome": counselling.outcome(session, principal, referral.id)
+        if referral.status == Status.completed
+        else None,
         "events": events,
         "allowed": [action.value for action in allowed],
         "form_actions": [action.value for action in FORM_ACTIONS if action in allowed],
@@ -192,8 +207,23 @@ def _page(
         "event_labels": EVENT_LABELS,
         "contact_modes": CONTACT_MODES,
         "state": state or FormState(),
+        "number": lambda value: number(value, language),
     }
     return render(request, "referrals/referral.html", context, status_code=status_code)
+
+
+def _booking_link(
+    principal: Principal, referral: Referral, appointments: Sequence[Appointment]
+) -> bool:
+    """Whether the page leads to booking: for a referral left to the service to book, and for
+    its referrer while it has no time booked yet."""
+    if Status(referral.status) not in OPEN:
+        return False
+    if referral.booking_by_service:
+        return True
+    return policies.is_referrer_side(principal, referral) and not any(
+        appointment.status == "booked" for appointment in appointments
+    )
 
 
 @router.get("/referrals/{referral_id}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
@@ -101,7 +102,9 @@ def _record_event(
     )
 
 
-def _expected_contact(session: Session, referral: Referral) -> None:
+def expected_contact_date(session: Session, referral: Referral) -> date:
+    """The day by which the referral's service contacts the patient if it is left to book the
+    time itself today: its promise in working days, by urgency."""
     service = organisations.get(session, referral.service_id)
     assert service is not None
     days = (
@@ -109,8 +112,12 @@ def _expected_contact(session: Session, referral: Referral) -> None:
         if referral.urgency == "urgent"
         else service.contact_days_routine
     )
+    return add_working_days(today_in_helsinki(), days)
+
+
+def _expected_contact(session: Session, referral: Referral) -> None:
     referral.booking_by_service = True
-    referral.expected_contact_by = add_working_days(today_in_helsinki(), days)
+    referral.expected_contact_by = expected_contact_date(session, referral)
 
 
 def send(session: Session, principal: Principal, data: ReferralCreate) -> Referral:

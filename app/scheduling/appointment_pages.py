@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.access.audit.models import AuditAction
 from app.access.audit.refusals import audited_as
+from app.access.permissions import Permission, has_permission
 from app.access.principal import Principal
 from app.db import WriteSession
 from app.kit.clock import utcnow
@@ -54,7 +55,13 @@ def _show(
     view = views.appointment_view(session, principal, appointment_id, utcnow())
     forms = {"cancel": FormState(), "mark": FormState(), **(refused or {})}
     failed = [state for state in forms.values() if state.failed]
-    context = {"view": view, "done": done if done in DONE else None, "forms": forms}
+    context = {
+        "view": view,
+        "done": done if done in DONE else None,
+        "forms": forms,
+        # Those who keep a calendar came from it; the others from the referral.
+        "keeps_calendar": has_permission(principal, Permission.availability_manage),
+    }
     status = refused_status(failed[0]) if failed else 200
     return page(request, "scheduling/appointment.html", context, status_code=status)
 

@@ -1,8 +1,9 @@
 """The counsellor's calendar in the browser: the week's appointments and free slots, the address
-to subscribe to it from a calendar program; and, from `appointment_pages`, `booking_pages` and
-`availability_pages`, an appointment's page and actions, booking for a referral, and the weekly
-availability. Every page calls the same services as the API's scheduling endpoints, in the
-request's transaction, and so leaves the same audit entries."""
+to subscribe to it from a calendar program; and, from `appointment_pages`, `booking_pages`,
+`confirmation_pages` and `availability_pages`, an appointment's page and actions, booking for a
+referral, an appointment's confirmation for the patient, and the weekly availability. Every page
+calls the same services as the API's scheduling endpoints, in the request's transaction, and so
+leaves the same audit entries."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from app.scheduling import (
     availability_pages,
     booking_pages,
     calendar_feed,
+    confirmation_pages,
     views,
 )
 from app.scheduling.page_parts import keep_note, page, take_note
@@ -105,4 +107,5 @@ def revoke_feed_address(
 
 router.include_router(appointment_pages.router)
 router.include_router(booking_pages.router)
+router.include_router(confirmation_pages.router)
 router.include_router(availability_pages.router)

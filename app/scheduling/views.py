@@ -217,3 +217,24 @@ def free_slot(
     where = SlotFilter(service_id, start=slot.start_at, end=slot.start_at + timedelta(seconds=1))
     found, _more = free_slots(session, where, now)
     return next((free for free in found if free.slot.id == slot_id), None)
+
+
+def held_slot(
+    session: Session,
+    principal: Principal,
+    service_id: uuid.UUID,
+    slot_id: uuid.UUID,
+    hold_id: uuid.UUID,
+    now: datetime,
+) -> tuple[FreeSlot, datetime] | None:
+    """The slot and until when it is held, if the reader's own hold on it is still live and
+    it is of the service; else None. (A held slot is no longer among the free ones.)"""
+    hold = repository.live_hold(session, hold_id, now)
+    if hold is None or hold.slot_id != slot_id or hold.holder != principal.subject:
+        return None
+    slot = repository.slot(session, slot_id)
+    if slot is None or slot.service_id != service_id:
+        return None
+    names = repository.user_names(session, [slot.counsellor_id])
+    free = FreeSlot(slot, names.get(slot.counsellor_id, ""), slot.capacity - slot.booked_count)
+    return free, hold.expires_at

@@ -90,6 +90,12 @@ def _formats(language: Language) -> dict[str, Any]:
     }
 
 
+def formats_in(language: Language) -> dict[str, Any]:
+    """The texts and formats of another language than the reader's, for a sheet written for
+    the patient (`_`, the dates and times, and the page's `language`)."""
+    return {**_formats(language), "language": language}
+
+
 def render(
     request: Request,
     template: str,
