@@ -366,7 +366,7 @@ def test_a_clinician_of_another_unit_finds_no_such_referral(
     slot = free_slots(client, auth, referral["service_id"])[0]["id"]
     appointment = hold_and_book_via_api(client, auth, referral_of(client, auth, session, 1), slot)
     sign_in(pages, OTHER_UNIT)
-    csrf = form_for(pages.get("/").text, "/signout")
+    csrf = form_for(follow(pages, pages.get("/")).text, "/signout")
     token = {"csrf_token": csrf["csrf_token"]}
     booking = f"/referrals/{referral['id']}/book"
     for path in (booking, f"{booking}/confirm?slot_id={slot}", f"/referrals/{referral['id']}",
@@ -391,7 +391,7 @@ def test_statisticians_and_auditors_are_refused(
     slot = free_slots(client, auth, referral["service_id"])[0]["id"]
     appointment = hold_and_book_via_api(client, auth, referral_of(client, auth, session, 1), slot)
     sign_in(pages, user)
-    csrf = form_for(pages.get("/").text, "/signout")
+    csrf = form_for(follow(pages, pages.get("/")).text, "/signout")
     token = {"csrf_token": csrf["csrf_token"]}
     booking = f"/referrals/{referral['id']}/book"
     # Their role searches and books no slots (403); a record's page is "not found" (404).
