@@ -7,7 +7,6 @@ nothing."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Any
 
 import httpx2 as httpx
@@ -18,7 +17,7 @@ from app.demo.region import demo_patients
 from tests.fixtures.accessibility import assert_accessible
 from tests.fixtures.factories import referral_body
 from tests.fixtures.keyboard import choose, follow, pick, tab_to
-from tests.fixtures.live import token
+from tests.fixtures.live import open_calendar, token
 
 # Laihia's doctor refers a Swedish-speaking patient of Kaskinen, whose service's second
 # counsellor (no other browser test uses their times) offers the times.
@@ -26,25 +25,6 @@ REFERRER = "doctor.laihia"
 COUNSELLOR = "counsellor2.kaskinen"
 KASKINEN = "231"
 PLACE = "Kaskinen liikuntahalli"
-
-
-def open_calendar(base: str) -> None:
-    """The counsellor's weekly hours, through the API: every day 8 to 16, at the place the
-    service's data names."""
-    users = httpx.get(f"{base}/dev/users").json()
-    counsellor = next(user["id"] for user in users if user["username"] == COUNSELLOR)
-    rules = [
-        {"weekday": weekday, "start_time": "08:00", "end_time": "16:00", "location": PLACE,
-         "modes": ["in_person", "phone"], "visit_types": ["first_visit", "follow_up"],
-         "languages": ["fi", "sv"], "valid_from": str(date.today() - timedelta(days=1))}
-        for weekday in range(7)
-    ]  # fmt: skip
-    answer = httpx.put(
-        f"{base}/api/v1/counsellors/{counsellor}/availability",
-        json={"rules": rules, "exceptions": []},
-        headers=token(base, COUNSELLOR),
-    )
-    answer.raise_for_status()
 
 
 def swedish_patients_referral(base: str, index: int) -> dict[str, Any]:
@@ -71,7 +51,7 @@ def test_a_clinician_books_with_the_keyboard_and_opens_the_confirmation(
     page: Page, live_server: str, locale: str, index: int
 ) -> None:
     swedish = locale.startswith("sv")
-    open_calendar(live_server)
+    open_calendar(live_server, COUNSELLOR, PLACE)
     referral = swedish_patients_referral(live_server, index)
     at = f"/referrals/{referral['id']}"
     refused: list[str] = []
