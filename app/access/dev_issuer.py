@@ -25,8 +25,9 @@ from typing import Any
 
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet, RSAKey
+from joserfc.jwk import JWKRegistry, KeySet, RSAKey
 
+from app.access.authn import ASSERTION_LIFETIME_SECONDS
 from app.access.models import User
 from app.kit.clock import utcnow
 
@@ -170,6 +171,27 @@ class DevIssuer:
         if launch is not None:
             claims["patient"] = launch.patient
         return self._sign(claims), self._lifetime
+
+    def assertion_valid(
+        self, assertion: str, client_id: str, client_key: dict[str, Any], token_endpoint: str
+    ) -> bool:
+        """A `private_key_jwt` client assertion (RFC 7523) of `client_id`, signed with its key,
+        meant for this token endpoint and living at most five minutes (as SMART asks)."""
+        now = int(utcnow().timestamp())
+        try:
+            key = JWKRegistry.import_key(client_key)
+            claims = jwt.decode(assertion, key, algorithms=["RS384", "ES384"]).claims
+            jwt.JWTClaimsRegistry(
+                now=lambda: now,
+                iss={"essential": True, "value": client_id},
+                sub={"essential": True, "value": client_id},
+                aud={"essential": True, "value": token_endpoint},
+                exp={"essential": True},
+                jti={"essential": True},
+            ).validate(claims)
+        except (JoseError, ValueError):
+            return False
+        return int(claims["exp"]) <= now + ASSERTION_LIFETIME_SECONDS
 
     def verify(self, token: str) -> dict[str, Any] | None:
         """The claims of a token this issuer signed and that has not expired, else None."""

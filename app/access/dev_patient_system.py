@@ -32,7 +32,8 @@ fhir_router = APIRouter(prefix="/dev/fhir", include_in_schema=False)
 # A FHIR resource id (FHIR R4 2.24.0.2).
 FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 CAPABILITIES = ["launch-ehr", "context-ehr-patient", "sso-openid-connect",
-                "client-confidential-symmetric", "permission-v2"]  # fmt: skip
+                "client-confidential-symmetric", "client-confidential-asymmetric",
+                "permission-v2"]  # fmt: skip
 
 
 def _issuer(request: Request) -> DevIssuer:
@@ -85,7 +86,8 @@ def smart_configuration(request: Request) -> dict[str, Any]:
         "authorization_endpoint": f"{issuer.url}/authorize",
         "token_endpoint": f"{issuer.url}/oauth/token",
         "grant_types_supported": ["authorization_code"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt"],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS384", "ES384"],
         "scopes_supported": ["openid", "fhirUser", "launch", "patient/Patient.rs"],
         "response_types_supported": ["code"],
         "code_challenge_methods_supported": ["S256"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hmac
+import json
 import uuid
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
@@ -22,6 +23,7 @@ from app.i18n import N_
 from app.kit.clock import utcnow
 from app.web.csrf import checked_form
 from app.web.pages import PageRoute
+from app.web.smart import JWT_BEARER
 from app.web.templating import PAGE_POLICY, render
 
 router = APIRouter(prefix="/dev", tags=["development issuer"])
@@ -254,6 +256,20 @@ def _client_of(request: Request, client_id: str) -> str | None:
     return None if known.get(client_id, settings.page_client_secret) is not None else client_id
 
 
+def _asserted_client(request: Request, client_id: str, kind: str, assertion: str) -> str | None:
+    """A launch client authenticated by `private_key_jwt`: its configured key verifies the
+    assertion (the development issuer shares Askel's configuration, so the key file is at
+    hand; a real authorization server holds the client's public key)."""
+    system = _launch_system(request.app.state.settings, client_id)
+    if kind != JWT_BEARER or system is None or system.client_key_file is None:
+        return None
+    key = json.loads(system.client_key_file.read_text())
+    endpoint = f"{_issuer(request).url}/oauth/token"
+    return (
+        client_id if _issuer(request).assertion_valid(assertion, client_id, key, endpoint) else None
+    )
+
+
 @router.post("/oauth/token", include_in_schema=False)
 def exchange_code(
     request: Request,
@@ -263,11 +279,16 @@ def exchange_code(
     redirect_uri: Annotated[str, Form(max_length=2000)],
     code_verifier: Annotated[str, Form(min_length=43, max_length=128)],
     client_id: Annotated[str, Form(max_length=200)] = "",
+    client_assertion_type: Annotated[str, Form(max_length=200)] = "",
+    client_assertion: Annotated[str, Form(max_length=8192)] = "",
 ) -> Response:
     """The token endpoint of the code flow: an access token and an id token for the code."""
     if grant_type != "authorization_code":
         return _oauth_error("unsupported_grant_type", "only authorization_code is supported")
-    client = _client_of(request, client_id)
+    if client_assertion:
+        client = _asserted_client(request, client_id, client_assertion_type, client_assertion)
+    else:
+        client = _client_of(request, client_id)
     if client is None:
         return _oauth_error("invalid_client", "the client did not authenticate")
     issuer = _issuer(request)

@@ -36,6 +36,7 @@ from app.i18n import N_
 SCOPE = "launch openid fhirUser patient/Patient.rs"
 REQUIRED_CAPABILITIES = ("launch-ehr", "context-ehr-patient", "sso-openid-connect")
 FHIR_JSON = "application/fhir+json"
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
 class LaunchIssuerUnknown(AppError):

@@ -5,8 +5,10 @@ patient; and every refused launch ending on its page, in the user's language, ne
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -14,6 +16,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx2 as httpx
 import pytest
 from fastapi import FastAPI
+from joserfc.jwk import ECKey
 from pydantic import ValidationError
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
@@ -21,6 +24,7 @@ from starlette.testclient import TestClient
 
 from app import db
 from app.access.audit.models import AuditEvent
+from app.access.authn import client_assertion
 from app.config import PatientSystem, Settings
 from app.demo.chart import charts
 from app.main import create_app
@@ -221,14 +225,52 @@ def test_a_patient_system_needs_a_key_or_a_secret_and_origins_to_frame(tmp_path:
         PatientSystem(iss="ehr.example/fhir", client_id="askel", client_secret="s")
 
 
+@contextmanager
+def configured(
+    settings: Settings, connection: Connection, system: PatientSystem
+) -> Iterator[TestClient]:
+    """The pages of an Askel configured with this one patient system."""
+    changed = settings.model_copy(update={"patient_systems": [system]})
+    app: FastAPI = create_app(changed, database=db.Database(connection))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield page_client(client)
+
+
 @pytest.fixture
 def framed(settings: Settings, connection: Connection) -> Iterator[TestClient]:
     system = PatientSystem(iss=DEV_FHIR, client_id="askel-launch", client_secret="framed-secret",
                            frame_origins=("https://ehr.example",))  # fmt: skip
-    configured = settings.model_copy(update={"patient_systems": [system]})
-    app: FastAPI = create_app(configured, database=db.Database(connection))
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield page_client(client)
+    with configured(settings, connection, system) as client:
+        yield client
+
+
+@pytest.fixture
+def keyed(settings: Settings, connection: Connection, tmp_path: Path) -> Iterator[TestClient]:
+    """Askel as a client that authenticates with a private key (`private_key_jwt`)."""
+    key_file = tmp_path / "launch.jwk"
+    key_file.write_text(
+        json.dumps(ECKey.generate_key("P-384", auto_kid=True).as_dict(private=True))
+    )
+    system = PatientSystem(iss=DEV_FHIR, client_id="askel-keyed", client_key_file=key_file)
+    with configured(settings, connection, system) as client:
+        yield client
+
+
+def test_a_client_with_a_key_authenticates_with_a_signed_assertion(keyed: TestClient) -> None:
+    assert launched(keyed, "doctor.laihia", REGISTERED).headers["location"] == "/patient"
+
+
+def test_an_assertion_signed_with_another_key_is_refused(keyed: TestClient) -> None:
+    endpoint = "http://testserver/dev/oauth/token"
+    stranger = ECKey.generate_key("P-384")
+    form = {
+        "grant_type": "authorization_code", "code": "x", "code_verifier": "v" * 43,
+        "redirect_uri": "https://testserver/launch/callback", "client_id": "askel-keyed",
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": client_assertion(stranger, "askel-keyed", endpoint, "ES384", {}),
+    }  # fmt: skip
+    answer = keyed.post("/dev/oauth/token", data=form)
+    assert (answer.status_code, answer.json()["error"]) == (400, "invalid_client")
 
 
 def test_only_a_configured_patient_system_may_frame_the_pages(
