@@ -20,7 +20,7 @@ from app.access.dev_issuer import LAUNCH_LIFETIME, DevIssuer, LaunchContext
 from app.access.dev_router import list_users
 from app.config import Settings
 from app.db import ReadSession
-from app.demo.chart import charts, newcomer_ids, patient_resource
+from app.demo.chart import charts, condition_resources, newcomer_ids, patient_resource
 from app.errors import FHIR_JSON
 from app.kit.clock import utcnow
 from app.web.csrf import checked_form
@@ -88,7 +88,13 @@ def smart_configuration(request: Request) -> dict[str, Any]:
         "grant_types_supported": ["authorization_code"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt"],
         "token_endpoint_auth_signing_alg_values_supported": ["RS384", "ES384"],
-        "scopes_supported": ["openid", "fhirUser", "launch", "patient/Patient.rs"],
+        "scopes_supported": [
+            "openid",
+            "fhirUser",
+            "launch",
+            "patient/Patient.rs",
+            "patient/Condition.rs",
+        ],
         "response_types_supported": ["code"],
         "code_challenge_methods_supported": ["S256"],
         "capabilities": CAPABILITIES,
@@ -101,16 +107,39 @@ def _outcome(status: int, code: str, diagnostics: str) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=FHIR_JSON)
 
 
+def _chart_of_token(request: Request, authorization: str) -> str | None:
+    """The chart a token of this patient system was granted for."""
+    scheme, _, token = authorization.partition(" ")
+    claims = _issuer(request).verify(token) if scheme.lower() == "bearer" else None
+    return str(claims["patient"]) if claims and "patient" in claims else None
+
+
+@fhir_router.get("/Condition")
+def search_conditions(
+    request: Request,
+    patient: str = "",
+    authorization: Annotated[str, Header()] = "",
+) -> Response:
+    """The chart's active Conditions (a searchset), to a token granted for that chart."""
+    chart = _chart_of_token(request, authorization)
+    if chart is None:
+        return _outcome(401, "login", "a token of this patient system is required")
+    found = condition_resources(chart) if patient == chart and chart in charts() else []
+    bundle = {"resourceType": "Bundle", "type": "searchset", "total": len(found),
+              "entry": [{"resource": condition, "search": {"mode": "match"}}
+                        for condition in found]}  # fmt: skip
+    return JSONResponse(bundle, media_type=FHIR_JSON)
+
+
 @fhir_router.get("/Patient/{chart_id}")
 def read_patient(
     request: Request, chart_id: str, authorization: Annotated[str, Header()] = ""
 ) -> Response:
     """A chart's Patient, to a token granted for a launch from that very chart."""
-    scheme, _, token = authorization.partition(" ")
-    claims = _issuer(request).verify(token) if scheme.lower() == "bearer" else None
-    if claims is None:
+    chart = _chart_of_token(request, authorization)
+    if chart is None:
         return _outcome(401, "login", "a token of this patient system is required")
     person = charts().get(chart_id)
-    if claims.get("patient") != chart_id or person is None:
+    if chart != chart_id or person is None:
         return _outcome(404, "not-found", "no such chart for this token")
     return JSONResponse(patient_resource(chart_id, person), media_type=FHIR_JSON)

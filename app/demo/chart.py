@@ -13,6 +13,16 @@ from app.fhir_sync.mappings import mapping, system
 from app.patients.hetu import parse_hetu
 
 NEWCOMERS = 5
+# The diagnoses on the charts, coded as a Finnish patient system codes them (THL's identifiers
+# of ICD-10 and ICPC-2), each chart with one or two of them.
+ICD10, ICPC2 = "urn:oid:1.2.246.537.6.1", "urn:oid:1.2.246.537.6.31"
+DIAGNOSES = (
+    (ICD10, "E11.9", "Tyypin 2 diabetes ilman komplikaatioita"),
+    (ICD10, "I10", "Verenpainetauti"),
+    (ICD10, "E66.9", "Lihavuus"),
+    (ICPC2, "T90", "Diabetes, ei insuliinihoitoinen"),
+    (ICD10, "M54.5", "Alaselän kipu"),
+)
 # One of them lives under a security prohibition (turvakielto), as the chart's label says.
 PROHIBITED = "new-5"
 
@@ -90,3 +100,22 @@ def patient_resource(chart_id: str, person: DemoPatient) -> dict[str, Any]:
             "security": [{key: label[key] for key in ("system", "code", "display")}]
         }
     return resource
+
+
+def condition_resources(chart_id: str) -> list[dict[str, Any]]:
+    """The chart's active diagnoses as FHIR Conditions."""
+    number = sum(ord(character) for character in chart_id)
+    chosen = [DIAGNOSES[number % len(DIAGNOSES)]]
+    if number % 3 == 0:
+        chosen.append(DIAGNOSES[(number + 1) % len(DIAGNOSES)])
+    clinical = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+    return [
+        {
+            "resourceType": "Condition",
+            "id": f"{chart_id}-{index}",
+            "clinicalStatus": {"coding": [{"system": clinical, "code": "active"}]},
+            "code": {"coding": [{"system": system_id, "code": code, "display": display}]},
+            "subject": {"reference": f"Patient/{chart_id}"},
+        }
+        for index, (system_id, code, display) in enumerate(chosen, start=1)
+    ]

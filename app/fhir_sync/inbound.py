@@ -90,17 +90,42 @@ def _note(request: Resource, note_id: str) -> str | None:
     return next((n.get("text") for n in request.get("note", []) if n.get("id") == note_id), None)
 
 
+def coded_reasons(concepts: list[Resource]) -> list[dict[str, Any]]:
+    """The ICD-10 and ICPC-2 codings among coded concepts, with Askel's names of their systems."""
+    systems = mapping("ServiceRequest")["inbound"]["reason_system"]
+    return [
+        {"system": systems[coding["system"]], "code": coding.get("code")}
+        for concept in concepts
+        for coding in concept.get("coding", [])
+        if coding.get("system") in systems
+    ]
+
+
+def reasons_from_conditions(bundle: Any) -> list[dict[str, Any]]:
+    """The chart's active conditions (a search's bundle) as coded reasons, each once, in the
+    bundle's order; anything else in the bundle is passed over."""
+    found: list[dict[str, Any]] = []
+    entries = bundle.get("entry", []) if isinstance(bundle, dict) else []
+    for entry in entries:
+        condition = entry.get("resource", {}) if isinstance(entry, dict) else {}
+        if not isinstance(condition, dict) or condition.get("resourceType") != "Condition":
+            continue
+        status = {coding.get("code") for coding in
+                  condition.get("clinicalStatus", {}).get("coding", [])}  # fmt: skip
+        if status and "active" not in status:
+            continue
+        for reason in coded_reasons([condition.get("code", {})]):
+            if isinstance(reason["code"], str) and reason not in found:
+                found.append(reason)
+    return found
+
+
 def _referral_data(
     session: Session, request: Resource, patient_id: uuid.UUID, language: str
 ) -> ReferralCreate:
     inbound = mapping("ServiceRequest")["inbound"]
     reasons = request.get("reasonCode", [{}])
-    codes = [
-        {"system": inbound["reason_system"][coding["system"]], "code": coding.get("code")}
-        for reason in reasons
-        for coding in reason.get("coding", [])
-        if coding.get("system") in inbound["reason_system"]
-    ]
+    codes = coded_reasons(reasons)
     consent = any(
         extension.get("url") == inbound["consent_extension"] and extension.get("valueBoolean")
         for extension in request.get("extension", [])

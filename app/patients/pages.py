@@ -44,6 +44,7 @@ from app.web.templating import page_language, render
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 CURRENT_PATIENT = "patient_id"
+CHART_DIAGNOSES = "chart_diagnoses"
 REGISTRATION_FIELDS = ("hetu", "given_name", "family_name", "home_municipality_code", "language",
                        "phone")  # fmt: skip
 # The patient's referrals shown on their page, newest first.
@@ -51,9 +52,20 @@ REFERRALS_SHOWN = 50
 SEXES = {"female": N_("Female"), "male": N_("Male")}
 
 
-def choose(request: Request, patient_id: uuid.UUID) -> None:
-    """Make the patient the session's current one (found here, or opened from the chart)."""
-    sessions.current(request).data[CURRENT_PATIENT] = str(patient_id)
+def choose(
+    request: Request, patient_id: uuid.UUID, diagnoses: list[dict[str, Any]] | None = None
+) -> None:
+    """Make the patient the session's current one (found here, or opened from the chart with
+    the chart's diagnoses, which a referral starts from)."""
+    data = sessions.current(request).data
+    data[CURRENT_PATIENT] = str(patient_id)
+    data[CHART_DIAGNOSES] = diagnoses or []
+
+
+def chart_diagnoses(request: Request) -> list[dict[str, Any]]:
+    """The current patient's diagnoses in the chart they were opened from (ICD-10, ICPC-2)."""
+    found = sessions.current(request).data.get(CHART_DIAGNOSES)
+    return found if isinstance(found, list) else []
 
 
 def current_patient_id(request: Request) -> uuid.UUID | None:

@@ -21,7 +21,7 @@ from app.kit.pagination import Cursor, TimeAndId, after_time_and_id
 from app.organisations import service as organisations
 from app.patients import service as patient_service
 from app.patients.models import Patient
-from app.patients.pages import current_patient_id, form_fields, patient_language
+from app.patients.pages import chart_diagnoses, current_patient_id, form_fields, patient_language
 from app.referrals import service
 from app.referrals.common_reasons import BY_VALUE, COMMON_REASONS, named
 from app.referrals.exceptions import ConsentRequired
@@ -155,9 +155,15 @@ def referral_form(
         return _no_patient()
     patient = patient_service.read(session, principal, patient_id)
     draft = _draft(request, patient.id)
-    return _form(
-        request, patient, FormState(values=draft["values"] if draft else _defaults(patient))
-    )
+    values = draft["values"] if draft else {**_defaults(patient), **_diagnoses(request)}
+    return _form(request, patient, FormState(values=values))
+
+
+def _diagnoses(request: Request) -> dict[str, str]:
+    """The rows of coded reasons filled in with the chart's diagnoses."""
+    rows = chart_diagnoses(request)[:REASON_ROWS]
+    return {f"reason_codes.{row}.{part}": str(reason[part])
+            for row, reason in enumerate(rows) for part in ("system", "code")}  # fmt: skip
 
 
 @router.post("/patient/referral")

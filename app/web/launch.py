@@ -25,8 +25,9 @@ from app.access.principal import LOCAL_ISSUER, Principal, Role
 from app.config import PatientSystem, Settings
 from app.errors import AppError, Forbidden, RefusalContext
 from app.fhir_sync.exceptions import InvalidFhirResource
-from app.fhir_sync.inbound import patient_from_fhir
+from app.fhir_sync.inbound import patient_from_fhir, reasons_from_conditions
 from app.i18n import LANGUAGES, N_
+from app.patients import pages as patient_pages
 from app.patients import service as patients
 from app.web import sessions
 from app.web.pages import PageRoute
@@ -116,7 +117,7 @@ async def launch_callback(
         _arrive, request, system, configuration.issuer, grant
     )
     page_session.sign_in(user_id, claims)
-    page_session.data["patient_id"] = str(patient_id)
+    patient_pages.choose(request, patient_id, reasons_from_conditions(grant.conditions))
     if language in LANGUAGES:
         page_session.data["language"] = language
     return RedirectResponse(PATIENT_PAGE, status_code=303)

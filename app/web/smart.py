@@ -32,8 +32,9 @@ from app.config import PatientSystem, Settings
 from app.errors import AppError, InvalidToken
 from app.i18n import N_
 
-# What Askel asks of a launch: who the user is, and read access to the chart's Patient.
-SCOPE = "launch openid fhirUser patient/Patient.rs"
+# What Askel asks of a launch: who the user is, and read access to the chart's Patient and its
+# conditions (the referral's reasons, where the patient system offers them).
+SCOPE = "launch openid fhirUser patient/Patient.rs patient/Condition.rs"
 REQUIRED_CAPABILITIES = ("launch-ehr", "context-ehr-patient", "sso-openid-connect")
 FHIR_JSON = "application/fhir+json"
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -117,6 +118,7 @@ class LaunchGrant:
 
     identity: dict[str, Any]  # the verified id token's claims
     patient: dict[str, Any]  # the chart's Patient, as the patient system serves it
+    conditions: dict[str, Any]  # its Conditions (a search's bundle; empty if none are offered)
 
 
 class SmartLaunch:
@@ -195,12 +197,22 @@ class SmartLaunch:
         identity = await self._identity(configuration, system, pending, token["id_token"])
         if not isinstance(identity.get("fhirUser"), str):
             raise LaunchContextMissing(missing="fhirUser")
-        patient = await self._get_json(
-            f"{system.iss}/Patient/{token['patient']}", N_("the chart's patient"),
-            headers={"Authorization": f"Bearer {token['access_token']}",
-                     "Accept": FHIR_JSON},
-        )  # fmt: skip
-        return LaunchGrant(identity=identity, patient=patient)
+        headers = {"Authorization": f"Bearer {token['access_token']}", "Accept": FHIR_JSON}
+        patient = await self._get_json(f"{system.iss}/Patient/{token['patient']}",
+                                       N_("the chart's patient"), headers)  # fmt: skip
+        return LaunchGrant(identity, patient, await self._conditions(system, token, headers))
+
+    async def _conditions(
+        self, system: PatientSystem, token: dict[str, Any], headers: dict[str, str]
+    ) -> dict[str, Any]:
+        """The chart's active conditions; a patient system that does not offer them (or not to
+        Askel) leaves the reasons to be typed."""
+        query = {"patient": token["patient"], "clinical-status": "active"}
+        try:
+            return await self._get_json(f"{system.iss}/Condition?{urlencode(query)}",
+                                        N_("the chart's conditions"), headers)  # fmt: skip
+        except LaunchUnavailable:
+            return {}
 
     async def _exchange(
         self,

@@ -15,7 +15,7 @@ import httpx2 as httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from app.demo.chart import charts, patient_resource
+from app.demo.chart import charts, condition_resources, patient_resource
 from tests.fixtures.accessibility import assert_accessible
 from tests.fixtures.databases import fresh_database_url
 from tests.fixtures.keyboard import choose, follow, pick, tab_to, tick, type_in
@@ -56,9 +56,10 @@ def patient_system(launch_server: str, medplum_peer: MedplumPeer) -> str:
     smart = httpx.get(f"{launch_server}/dev/fhir/.well-known/smart-configuration")
     medplum_peer.launch_apps_with(smart.raise_for_status().json())
     for chart_id in (KNOWN, NEWCOMER):
-        resource = patient_resource(chart_id, charts()[chart_id])
-        medplum_peer.http.put(f"{medplum_peer.base_url}/Patient/{chart_id}",
-                              json=resource).raise_for_status()  # fmt: skip
+        for resource in (patient_resource(chart_id, charts()[chart_id]),
+                         *condition_resources(chart_id)):  # fmt: skip
+            address = f"{medplum_peer.base_url}/{resource['resourceType']}/{resource['id']}"
+            medplum_peer.http.put(address, json=resource).raise_for_status()
     return launch_server
 
 
@@ -101,6 +102,9 @@ def test_a_clinician_refers_and_books_from_the_chart_with_the_keyboard(
     tick(page, page.locator("#consent_to_counselling"))
     follow(page, page.locator("main form button[type=submit]"))
     page.wait_for_url(f"{base}/patient/referral/check")
+    # The chart's diagnoses came with the launch.
+    for condition in condition_resources(chart_id):
+        expect(page.locator("main")).to_contain_text(condition["code"]["coding"][0]["code"])
     settle(page)
     follow(page, page.locator("form[action='/patient/referral/send'] button"))
     page.wait_for_url("**/book**")

@@ -26,7 +26,8 @@ from app import db
 from app.access.audit.models import AuditEvent
 from app.access.authn import client_assertion
 from app.config import PatientSystem, Settings
-from app.demo.chart import charts
+from app.demo.chart import charts, condition_resources
+from app.fhir_sync.inbound import reasons_from_conditions
 from app.main import create_app
 from app.patients import protection
 from app.patients.hetu import parse_hetu
@@ -96,7 +97,8 @@ def test_the_launch_asks_for_the_patient_and_the_user_with_pkce(pages: TestClien
     assert query["aud"] == DEV_FHIR
     assert query["code_challenge_method"] == "S256"
     assert len(query["code_challenge"]) == 43
-    assert set(query["scope"].split()) == {"launch", "openid", "fhirUser", "patient/Patient.rs"}
+    assert set(query["scope"].split()) == {"launch", "openid", "fhirUser", "patient/Patient.rs",
+                                           "patient/Condition.rs"}  # fmt: skip
     assert all(query[name] for name in ("launch", "state", "nonce"))
     assert query["redirect_uri"] == "https://testserver/launch/callback"
 
@@ -147,6 +149,39 @@ def test_the_session_speaks_for_the_clinician_only_as_a_clinician(
     assert data["claims"]["roles"] == ["clinician"]
     assert data["claims"]["fhirUser"] == f"{DEV_FHIR}/Practitioner/doctor.laihia"
     assert "launch" not in data, "the launch's secrets are gone once it is answered"
+
+
+def test_the_referral_starts_from_the_charts_diagnoses(pages: TestClient) -> None:
+    launched(pages, "doctor.laihia", NEWCOMER)
+    form = form_for(pages.get("/patient/referral").text, "/patient/referral")
+    systems = {"urn:oid:1.2.246.537.6.1": "icd10", "urn:oid:1.2.246.537.6.31": "icpc2"}
+    diagnoses = [(systems[coding["system"]], coding["code"])
+                 for condition in condition_resources(NEWCOMER)
+                 for coding in condition["code"]["coding"]]  # fmt: skip
+    rows = [(form[f"reason_codes.{row}.system"], form[f"reason_codes.{row}.code"])
+            for row in range(len(diagnoses))]  # fmt: skip
+    assert rows == diagnoses
+
+
+def test_reasons_are_the_charts_active_icd10_and_icpc2_diagnoses_each_once() -> None:
+    def condition(system: str, code: str, status: str | None = "active") -> dict[str, Any]:
+        coded = {"coding": [{"system": system, "code": code}]}
+        found: dict[str, Any] = {"resourceType": "Condition", "code": coded}
+        if status:
+            found["clinicalStatus"] = {"coding": [{"code": status}]}
+        return {"resource": found}
+
+    bundle = {"entry": [
+        condition("urn:oid:1.2.246.537.6.1", "E11.9"),
+        condition("http://hl7.org/fhir/sid/icd-10", "E11.9"),
+        condition("urn:oid:1.2.246.537.6.31", "T90", status=None),
+        condition("http://hl7.org/fhir/sid/icd-10", "I10", status="resolved"),
+        condition("http://snomed.info/sct", "44054006"),
+        {"resource": {"resourceType": "Observation"}},
+    ]}  # fmt: skip
+    assert reasons_from_conditions(bundle) == [
+        {"system": "icd10", "code": "E11.9"}, {"system": "icpc2", "code": "T90"}]  # fmt: skip
+    assert reasons_from_conditions({}) == []
 
 
 # Refused launches -----------------------------------------------------------------------------
