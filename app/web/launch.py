@@ -44,6 +44,7 @@ from app.web.smart import (
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 # Where the launch ends: the chart's patient, as the current patient of the session.
 PATIENT_PAGE = "/patient"
+ANONYMOUS = "anonymous"
 # Query values are bounded: a launch's are short handles and codes.
 Short = Annotated[str, Query(max_length=2000)]
 
@@ -67,11 +68,18 @@ class LaunchPatientUnusable(AppError):
         "The patient's data in the chart lacks or has something Askel cannot use ({place}). "
         "Check the patient's identity code, name and home municipality in the chart."
     )
+    audit_outcome = "refused"
 
 
 def _smart(request: Request) -> SmartLaunch:
     smart: SmartLaunch = request.app.state.smart_launch
     return smart
+
+
+def _attempted(request: Request, iss: str) -> None:
+    """Until the patient system names the user, a refused launch is audited as an anonymous
+    attempt from the patient system it claimed to come from."""
+    request.state.claimed_principal = Principal(ANONYMOUS, "", frozenset(), iss[:200])
 
 
 def _callback(request: Request) -> str:
@@ -82,6 +90,7 @@ def _callback(request: Request) -> str:
 @router.get("/launch")
 async def launch(request: Request, iss: Short = "", launch: Short = "") -> Response:
     """The launch address a patient system opens with `iss` and `launch`."""
+    _attempted(request, iss)
     smart = _smart(request)
     system = smart.system(iss)
     if not launch:
@@ -105,6 +114,7 @@ async def launch_callback(
     page_session = sessions.current(request)
     kept = page_session.data.pop("launch", None)
     pending = PendingLaunch(**kept) if isinstance(kept, dict) else None
+    _attempted(request, pending.iss if pending else "")
     if pending is None or not state or not secrets.compare_digest(pending.state, state):
         raise LaunchStateMismatch()
     smart = _smart(request)

@@ -48,6 +48,7 @@ class LaunchIssuerUnknown(AppError):
         "Askel is not configured for the patient system that opened it. The region's "
         "administrators configure the patient systems Askel may be opened from."
     )
+    audit_outcome = "refused"
 
 
 class LaunchContextMissing(AppError):
@@ -58,6 +59,7 @@ class LaunchContextMissing(AppError):
         "The launch lacked {missing}. Open Askel again from the patient's chart; if this "
         "happens again, tell the patient system's support."
     )
+    audit_outcome = "refused"
 
 
 class LaunchStateMismatch(AppError):
@@ -68,6 +70,7 @@ class LaunchStateMismatch(AppError):
         "The answer to the sign-in does not belong to an opening of Askel in this browser, or "
         "it has expired. Open Askel again from the patient's chart."
     )
+    audit_outcome = "refused"
 
 
 class LaunchRefused(AppError):
@@ -75,6 +78,7 @@ class LaunchRefused(AppError):
     code = "launch_refused"
     title = N_("The patient system refused the opening of Askel")
     detail = N_("The patient system did not let Askel in: {reason}.")
+    audit_outcome = "refused"
 
 
 class LaunchUnavailable(AppError):

@@ -26,7 +26,7 @@ from app import db
 from app.access.audit.models import AuditEvent
 from app.access.authn import client_assertion
 from app.config import PatientSystem, Settings
-from app.demo.chart import charts, condition_resources
+from app.demo.chart import PROHIBITED, charts, condition_resources
 from app.fhir_sync.inbound import reasons_from_conditions
 from app.main import create_app
 from app.patients import protection
@@ -140,6 +140,13 @@ def test_a_patient_askel_has_not_met_is_registered_from_the_chart(
     assert registered.created_by == "nurse.laihia"
 
 
+def test_a_security_prohibition_in_the_chart_is_stored_with_the_patient(
+    pages: TestClient, session: Session
+) -> None:
+    launched(pages, "doctor.laihia", PROHIBITED)
+    assert current_patient(pages, session).security_prohibition is True
+
+
 def test_the_session_speaks_for_the_clinician_only_as_a_clinician(
     pages: TestClient, session: Session
 ) -> None:
@@ -193,11 +200,22 @@ def refusal(answer: httpx.Response, status: int, code: str) -> None:
     assert f'data-code="{code}"' in answer.text, answer.text
 
 
-def test_a_patient_system_askel_is_not_configured_for_is_refused(pages: TestClient) -> None:
+def last_refusal(session: Session) -> AuditEvent:
+    found = session.scalars(select(AuditEvent).where(AuditEvent.outcome == "refused")
+                            .order_by(AuditEvent.seq.desc())).first()  # fmt: skip
+    assert found is not None
+    return found
+
+
+def test_a_patient_system_askel_is_not_configured_for_is_refused(
+    pages: TestClient, session: Session
+) -> None:
     answer = pages.get("/launch", params={"iss": "https://elsewhere.example/fhir", "launch": "x"},
                        headers={"Accept-Language": "sv"})  # fmt: skip
     refusal(answer, 400, "launch_issuer_unknown")
     assert "Askel kan inte öppnas från det här patientdatasystemet" in answer.text
+    audited = last_refusal(session)
+    assert (audited.actor, audited.actor_issuer) == ("anonymous", "https://elsewhere.example/fhir")
 
 
 def test_a_launch_without_its_handle_is_refused(pages: TestClient) -> None:
@@ -205,11 +223,15 @@ def test_a_launch_without_its_handle_is_refused(pages: TestClient) -> None:
 
 
 @pytest.mark.parametrize("state", ["", "forged"])
-def test_an_answer_this_browser_did_not_ask_for_is_refused(pages: TestClient, state: str) -> None:
+def test_an_answer_this_browser_did_not_ask_for_is_refused(
+    pages: TestClient, session: Session, state: str
+) -> None:
     opened = pages.get(open_chart(pages, "doctor.laihia", REGISTERED).headers["location"])
     assert opened.status_code == 303
     answer = pages.get("/launch/callback", params={"code": "anything", "state": state})
     refusal(answer, 400, "launch_state_mismatch")
+    audited = last_refusal(session)
+    assert (audited.actor, audited.actor_issuer) == ("anonymous", DEV_FHIR)
 
 
 def test_a_code_bound_to_another_challenge_is_refused(pages: TestClient) -> None:
