@@ -92,7 +92,10 @@ def _identity_code(number: int) -> str:
 CHECK_CHARACTERS = "0123456789ABCDEFHJKLMNPRSTUVWXY"
 
 
+# On the production database: what a value does at the database's edges is proven on both by
+# tests/test_bounds.py and tests/test_hardening.py; this is the API's behaviour under a flood.
 @pytest.mark.slow
+@pytest.mark.postgres_only
 @pytest.mark.parametrize("username", ROLES)
 def test_the_api_holds_to_its_document_under_fuzzing(
     tmp_path: Path, worker_id_suffix: str, username: str
