@@ -6,8 +6,9 @@ they meet; the count published is the true count moved by the perturbation table
 that count and key. Differencing two tables, two periods or a card and a table then subtracts
 noise as well as counts, and a small count cannot be pinned down.
 
-Counts of 1-4 are moved as well and, when the value published would be under five, shown as
-`<5`; zeros stay zero. A median, percentile or rate of fewer than five people is not shown.
+Zeros stay zero, and every count published under five, a zero too, is shown as `<5`: an empty
+cell and a small one look the same, so that a cell's labels never tell that someone is there.
+A median, percentile or rate of fewer than five people is not shown.
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from typing import Literal
 from app.i18n import N_, Language, translate
 
 KEYS = 256
-MAXIMUM_NOISE = 2
+MAXIMUM_NOISE = 3
 SMALLEST_SHOWN = 5
 HIDDEN: Literal["<5"] = "<5"
-# Where a median or a rate would rest on fewer than SMALLEST_SHOWN people (not "<5": read as
-# "under five days" there).
+# Where a median or a rate would rest on fewer than SMALLEST_SHOWN people, none included (not
+# "<5": read as "under five days" there).
 NOT_SHOWN: Literal["not shown"] = "not shown"
 PTABLE_VERSION = 1
 PTABLE = Path(__file__).with_name(f"ptable-{PTABLE_VERSION}.csv")
@@ -81,25 +82,23 @@ def table() -> PerturbationTable:
 
 
 def protected(count: int, key_sum: int) -> Published:
-    """A count as published: perturbed by its records' keys, `<5` under five."""
+    """A count as published: perturbed by its records' keys, `<5` under five (zero too)."""
     value = table().published(count, key_sum)
-    return HIDDEN if 0 < value < SMALLEST_SHOWN else value
+    return HIDDEN if value < SMALLEST_SHOWN else value
 
 
-def shown_if_enough(
-    value: float | None, people: int, digits: int
-) -> float | Literal["not shown"] | None:
-    """A median, percentile or rate, rounded, unless fewer than five people are behind it
-    (none: no figure at all)."""
-    if value is None or people == 0:
-        return None
-    return NOT_SHOWN if people < SMALLEST_SHOWN else round(value, digits)
+def shown_if_enough(value: float | None, people: int, digits: int) -> float | Literal["not shown"]:
+    """A median, percentile or rate, rounded, unless fewer than five people are behind it (none
+    included: that nobody is there is as telling as who is)."""
+    if value is None or people < SMALLEST_SHOWN:
+        return NOT_SHOWN
+    return round(value, digits)
 
 
 NOTE = N_(
     "Counts are protected by the cell key method (perturbation table {version}): each count is "
     "moved up or down by at most {noise}, the same way wherever it appears; counts under "
-    "{smallest} are shown as <5 and zeros stay zero. Cells need not add up to their totals. A "
+    "{smallest}, zero included, are shown as <5. Cells need not add up to their totals. A "
     "median or rate resting on fewer than {smallest} people is not shown."
 )
 

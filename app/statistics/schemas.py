@@ -14,15 +14,15 @@ ReferralGroup = Literal[
     "age_band", "sex", "language",
 ]  # fmt: skip
 Count = int | Literal["<5"]
-# A median, percentile or rate: "not shown" when fewer than five people are behind it, null when
-# nobody is.
-Figure = float | Literal["not shown"] | None
+# A median, percentile or rate: "not shown" when fewer than five people are behind it, none
+# included.
+Figure = float | Literal["not shown"]
 
 
 class VisitCell(BaseModel):
     groups: dict[str, str | None] = Field(description="The value of each grouping, by name.")
     visits: Count = Field(
-        description="Perturbed by at most 2 (the cell key method); under 5 shown as <5."
+        description="Perturbed by at most 3 (the cell key method); under 5, zero too, shown as <5."
     )
     patients: Count = Field(description="Distinct patients, protected as visits are.")
 
@@ -47,17 +47,15 @@ class FunnelCell(BaseModel):
         "visit, completed and cancelled; appointments attended and missed (no_show)."
     )
     no_show_rate: Figure = Field(
-        description="Missed appointments of those marked, from the protected counts; none "
-        "marked: null; either count <5, or fewer than 5 patients: not shown."
+        description="Missed appointments of those marked, from the protected counts; either "
+        "count <5, or fewer than 5 patients: not shown."
     )
     waiting_days_median: Figure = Field(
-        default=None,
         description="Days from sending to the first visit, of those seen (fewer than 5 "
         "patients: not shown).",
     )
-    waiting_days_p90: Figure = None
+    waiting_days_p90: Figure
     activity_change_median: Figure = Field(
-        default=None,
         description="Minutes of activity a week, last assessment less first (two or more).",
     )
 

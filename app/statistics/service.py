@@ -2,8 +2,9 @@
 by the cell key method (`perturbation`), every query audit-logged. A region statistician sees
 the region; a municipality statistician its own residents.
 
-A table lists every combination of its groupings' values, the empty ones too: a cell left out
-would tell that nobody in the period has those values. Periods are whole calendar months,
+A table lists every combination of its groupings' values, the empty ones too (as `<5`, like any
+small count): a cell left out would tell that nobody in the period has those values, and a small
+one shown apart from the empty ones that somebody has. Periods are whole calendar months,
 quarters or years, so that two periods never differ by a few days' people."""
 
 from __future__ import annotations
@@ -228,7 +229,7 @@ def visits(
 
 def _visit_cell(groups: dict[str, str | None], row: Any | None) -> VisitCell:
     if row is None:
-        return VisitCell(groups=groups, visits=0, patients=0)
+        return VisitCell(groups=groups, visits=protected(0, 0), patients=protected(0, 0))
     return VisitCell(
         groups=groups,
         visits=protected(row.visits, row.visit_keys),
@@ -238,8 +239,11 @@ def _visit_cell(groups: dict[str, str | None], row: Any | None) -> VisitCell:
 
 def _funnel_cell(groups: dict[str, str | None], row: Any | None) -> FunnelCell:
     if row is None:
-        return FunnelCell(groups=groups, counts=dict.fromkeys(("sent", *FUNNEL_STEPS), 0),
-                          no_show_rate=None)  # fmt: skip
+        return FunnelCell(
+            groups=groups, counts=dict.fromkeys(("sent", *FUNNEL_STEPS), protected(0, 0)),
+            no_show_rate=NOT_SHOWN, waiting_days_median=NOT_SHOWN, waiting_days_p90=NOT_SHOWN,
+            activity_change_median=NOT_SHOWN,
+        )  # fmt: skip
     counts = {
         step: protected(getattr(row, step), getattr(row, f"{step}_keys"))
         for step in ("sent", *FUNNEL_STEPS)
@@ -259,8 +263,7 @@ def _no_show_rate(attended: Published, no_show: Published, people: int) -> Figur
     no more than they do); not shown when either is `<5`."""
     if not (isinstance(attended, int) and isinstance(no_show, int)):
         return NOT_SHOWN
-    marked = attended + no_show
-    return shown_if_enough(no_show / marked if marked else None, people, 3)
+    return shown_if_enough(no_show / (attended + no_show), people, 3)
 
 
 def referrals(
