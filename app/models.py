@@ -21,7 +21,7 @@ from app.scheduling.models import (
     SlotHold,
 )
 from app.statistics import facts  # noqa: F401  keeps the facts below current on every flush
-from app.statistics.models import FactBuild, ReferralFact, VisitFact
+from app.statistics.models import FactBuild, RecordKey, ReferralFact, VisitFact
 from app.web.models import PageSession
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "Patient",
     "PlanVersion",
     "ReasonCode",
+    "RecordKey",
     "Referral",
     "ReferralEvent",
     "ReferralFact",

@@ -1,6 +1,7 @@
 """A municipality's yearly card for the region's wellbeing report: visits by month, the service
 chain, age bands and the change in activity, each a chart (PNG) and a table, from the same
-suppressed statistics the API answers with (a hidden cell is drawn as hidden, never as a bar).
+protected statistics the API answers with (a hidden count or a figure not shown is written, never
+drawn as a bar), and the note on their protection.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.access.principal import Principal
 from app.i18n import N_, Language, translate
-from app.statistics import service
-from app.statistics.suppression import HIDDEN
+from app.statistics import perturbation, service
 
 log = logging.getLogger(__name__)
 Value = int | float | str | None
@@ -31,6 +31,7 @@ TITLES = {
     "age_bands": N_("Visits by age band"),
     "activity_change": N_("Median change in weekly activity minutes, by quarter"),
 }
+NOT_SHOWN = N_("not shown")
 FUNNEL_STEPS = ("sent", "accepted", "booked", "first_visit", "completed")
 # Pillow's own font has no å, ä or ö: a system font that does (Debian's fonts-dejavu-core).
 FONT_FILES = (
@@ -78,7 +79,9 @@ def chart(
     else:
         quarters = service.referrals(session, principal, ["quarter"], start, end, code)
         bars = [(c.groups["quarter"] or "", c.activity_change_median) for c in quarters.cells]
-    return Chart(name, title, bars)
+    not_shown = translate(NOT_SHOWN, language)
+    return Chart(name, title, [(label, not_shown if value == perturbation.NOT_SHOWN else value)
+                               for label, value in bars])  # fmt: skip
 
 
 def charts(
@@ -88,7 +91,8 @@ def charts(
 
 
 def png(chart: Chart) -> bytes:
-    """A horizontal bar chart; hidden values get no bar, only `<5`."""
+    """A horizontal bar chart; a hidden count or a figure not shown gets no bar, only its
+    words."""
     font = _font()
     width, row, left = 640, 26, 120
     image = Image.new("RGB", (width, 50 + row * max(len(chart.bars), 1)), "white")
@@ -105,7 +109,7 @@ def png(chart: Chart) -> bytes:
             draw.rectangle((left, top + 2, left + length, top + row - 6), fill=colour)
             draw.text((left + length + 6, top), f"{value:g}", fill="black", font=font)
         else:
-            draw.text((left, top), HIDDEN if value == HIDDEN else NO_FIGURE, fill="grey", font=font)
+            draw.text((left, top), NO_FIGURE if value is None else value, fill="grey", font=font)
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
@@ -132,6 +136,5 @@ def page(
     return (
         f"<!doctype html><html lang='{language}'><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title></head><body><h1>{html.escape(title)}</h1>"
-        + "".join(sections)
-        + "</body></html>"
+        f"<p>{html.escape(perturbation.note(language))}</p>" + "".join(sections) + "</body></html>"
     )

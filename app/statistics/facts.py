@@ -27,9 +27,10 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
+from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction, aliased
 from sqlalchemy.sql import expression
 
 from app.access.principal import Profession
@@ -42,13 +43,14 @@ from app.patients.models import Patient
 from app.referrals import repository as referral_repository
 from app.referrals.models import Referral, ReferralEvent
 from app.scheduling.models import Appointment
-from app.statistics.models import FactBuild, ReferralFact, VisitFact
+from app.statistics.models import FactBuild, RecordKey, ReferralFact, VisitFact
+from app.statistics.perturbation import KEYS
 
 log = logging.getLogger("askel.statistics")
 
 # Raise when what the facts hold, or how it is worked out, changes: the next `askel db upgrade`
 # (or start) rebuilds them.
-FACTS_VERSION = 2
+FACTS_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +138,59 @@ def _helsinki_date_sqlite(element: helsinki_date, compiler: Any, **kw: Any) -> s
     return f"helsinki_date({compiler.process(element.clauses, **kw)})"
 
 
+class random_record_key(expression.FunctionElement[int]):
+    """A random whole number from 0 to KEYS - 1, drawn for each row."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(random_record_key, "postgresql")
+def _random_record_key_postgresql(element: random_record_key, compiler: Any, **kw: Any) -> str:
+    return f"CAST(floor(random() * {KEYS}) AS INTEGER)"
+
+
+@compiles(random_record_key)
+def _random_record_key_sqlite(element: random_record_key, compiler: Any, **kw: Any) -> str:
+    # The low bits of SQLite's 64-bit random integer (abs() of the smallest one overflows).
+    return f"(random() & {KEYS - 1})"
+
+
+def _give_keys(connection: Connection | Session, record_id: Any, *conditions: Any) -> None:
+    """A record key for each of these records that has none yet (one given concurrently by
+    another transaction stands)."""
+    dialect = (
+        connection.get_bind().dialect.name
+        if isinstance(connection, Session)
+        else (connection.dialect.name)
+    )
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    keyless = select(record_id, random_record_key()).where(
+        *conditions, ~select(RecordKey.record_id).where(RecordKey.record_id == record_id).exists()
+    )
+    connection.execute(
+        insert_(RecordKey)
+        .from_select(["record_id", "record_key"], keyless)
+        .on_conflict_do_nothing(index_elements=["record_id"])
+    )
+
+
+def _give_keys_to_all(connection: Connection | Session, *referral_conditions: Any) -> None:
+    """Keys for the referrals (all, or those meeting the conditions), their visits and their
+    patients."""
+    referrals = select(Referral.id).where(*referral_conditions)
+    _give_keys(connection, Referral.id, *referral_conditions)
+    _give_keys(connection, Visit.id, Visit.referral_id.in_(referrals))
+    _give_keys(
+        connection,
+        Patient.id,
+        Patient.id.in_(select(Referral.patient_id).where(*referral_conditions)),
+    )
+
+
+VisitKey, PatientKey, ReferralKey = (aliased(RecordKey) for _ in range(3))
+
+
 def _visit_rows() -> Select[*tuple[Any, ...]]:
     return (
         select(
@@ -152,9 +207,13 @@ def _visit_rows() -> Select[*tuple[Any, ...]]:
             _age_band(Visit.visited_on, Patient.birth_date),
             SEXES.code(Patient.sex),
             Patient.language,
+            VisitKey.record_key,
+            PatientKey.record_key,
         )
         .join(Patient, Patient.id == Visit.patient_id)
         .join(Referral, Referral.id == Visit.referral_id)
+        .join(VisitKey, VisitKey.record_id == Visit.id)
+        .join(PatientKey, PatientKey.record_id == Visit.patient_id)
         .where(Visit.corrected.is_(False))
     )
 
@@ -162,7 +221,7 @@ def _visit_rows() -> Select[*tuple[Any, ...]]:
 VISIT_COLUMNS = [
     "visit_id", "referral_id", "patient_id", "visited_on", "year", "quarter", "month",
     "municipality", "service_id", "contact_type", "counsellor_profession",
-    "referrer_profession", "age_band", "sex", "language",
+    "referrer_profession", "age_band", "sex", "language", "visit_key", "patient_key",
 ]  # fmt: skip
 
 
@@ -215,14 +274,17 @@ def _referral_rows() -> Select[*tuple[Any, ...]]:
         _count(Appointment.referral_id == Referral.id, Appointment.status == "no_show"),
         days_between(first_on, sent_on),
         case((_count(_assessed(Referral.id)) >= 2, change), else_=None),
-    ).join(Patient, Patient.id == Referral.patient_id)  # fmt: skip
+        ReferralKey.record_key,
+    ).join(Patient, Patient.id == Referral.patient_id).join(
+        ReferralKey, ReferralKey.record_id == Referral.id
+    )  # fmt: skip
 
 
 REFERRAL_COLUMNS = [
     "referral_id", "patient_id", "sent_at", "year", "quarter", "month", "municipality",
     "service_id", "referrer_profession", "age_band", "sex", "language", "accepted", "rejected",
     "returned", "booked", "first_visit", "completed", "cancelled", "attended", "no_show",
-    "wait_days", "minutes_change",
+    "wait_days", "minutes_change", "referral_key",
 ]  # fmt: skip
 
 
@@ -244,6 +306,7 @@ def refresh(connection: Connection | Session, referral_ids: Iterable[uuid.UUID])
             )
         )
         connection.execute(delete(ReferralFact).where(ReferralFact.referral_id.in_(chunk)))
+        _give_keys_to_all(connection, Referral.id.in_(chunk))
         connection.execute(
             insert(VisitFact).from_select(
                 VISIT_COLUMNS, _visit_rows().where(Visit.referral_id.in_(chunk))
@@ -263,6 +326,7 @@ def rebuild(session: Session) -> None:
         session.execute(text("LOCK TABLE visit_facts, referral_facts IN EXCLUSIVE MODE"))
     session.execute(delete(VisitFact))
     session.execute(delete(ReferralFact))
+    _give_keys_to_all(session)
     session.execute(insert(VisitFact).from_select(VISIT_COLUMNS, _visit_rows()))
     session.execute(insert(ReferralFact).from_select(REFERRAL_COLUMNS, _referral_rows()))
     session.execute(delete(FactBuild))

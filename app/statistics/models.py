@@ -65,6 +65,9 @@ class VisitFact(_Dimensions, Base):
     visited_on: Mapped[date]
     contact_type: Mapped[int | None] = mapped_column(SmallInteger)
     counsellor_profession: Mapped[int | None] = mapped_column(SmallInteger)
+    # The visit's and the patient's record keys (`RecordKey`), for counting visits and patients.
+    visit_key: Mapped[int] = mapped_column(SmallInteger)
+    patient_key: Mapped[int] = mapped_column(SmallInteger)
 
 
 class ReferralFact(_Dimensions, Base):
@@ -87,6 +90,19 @@ class ReferralFact(_Dimensions, Base):
     no_show: Mapped[int]
     wait_days: Mapped[int | None]
     minutes_change: Mapped[int | None]
+    referral_key: Mapped[int] = mapped_column(SmallInteger)
+
+
+class RecordKey(Base):
+    """A visit's, referral's or patient's random key for the cell key method (see
+    `perturbation`): given when the record is first counted and never changed, so that the same
+    records are perturbed the same way in every table, however often the facts are rebuilt.
+    Never shown to anyone: with the keys, the noise could be taken off."""
+
+    __tablename__ = "statistics_record_keys"
+
+    record_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    record_key: Mapped[int] = mapped_column(SmallInteger)
 
 
 class FactBuild(Base):

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ColumnElement,
     Float,
     Select,
+    case,
     func,
     literal,
     literal_column,
@@ -131,7 +132,7 @@ def visit_counts(
     rows: Sequence[Any] = session.execute(
         union_all(
             cells.add_columns(literal(False).label("is_total")),
-            select(*[null() for _ in columns], whole.c.visits, whole.c.patients, literal(True)),
+            select(*[null() for _ in columns], *whole.c, literal(True)),
         ).order_by(*positions)
     ).all()
     return Aggregate(
@@ -143,9 +144,16 @@ def visit_counts(
 def _patients_and_visits(
     columns: Sequence[ColumnElement[Any]], conditions: Sequence[ColumnElement[bool]]
 ) -> Select[Any]:
-    """Visits and distinct patients per cell of these columns (without columns, in all)."""
+    """Visits and distinct patients per cell of these columns (without columns, in all), and
+    the sums of their record keys."""
     per_patient = (
-        select(*columns, VisitFact.patient_id, func.count().label("visits"))
+        select(
+            *columns,
+            VisitFact.patient_id,
+            func.count().label("visits"),
+            func.sum(VisitFact.visit_key).label("visit_keys"),
+            func.max(VisitFact.patient_key).label("patient_key"),
+        )
         .where(*conditions)
         .group_by(*columns, VisitFact.patient_id)
         .subquery("per_patient")
@@ -153,8 +161,10 @@ def _patients_and_visits(
     grouped = [per_patient.c[column.name] for column in columns]
     return select(
         *grouped,
-        func.coalesce(func.sum(per_patient.c.visits), 0).label("visits"),
+        _total(per_patient.c.visits).label("visits"),
         func.count().label("patients"),
+        _total(per_patient.c.visit_keys).label("visit_keys"),
+        _total(per_patient.c.patient_key).label("patient_keys"),
     ).group_by(*grouped)
 
 
@@ -193,6 +203,11 @@ def _total(column: Any) -> ColumnElement[int]:
     return func.coalesce(func.sum(column), 0)
 
 
+def _patients_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """Distinct patients of the referrals that meet the condition."""
+    return func.count(case((condition, ReferralFact.patient_id)).distinct())
+
+
 FUNNEL_STEPS = ("accepted", "rejected", "returned", "booked", "first_visit", "completed",
                 "cancelled", "attended", "no_show")  # fmt: skip
 
@@ -201,14 +216,23 @@ def referral_funnel(
     session: Session, groups: Sequence[str], sent_from: date, sent_to: date, scope: Scope
 ) -> Aggregate:
     """The service chain per combination of the groups' values, and in all: referrals sent and
-    each step's count, distinct patients (what decides suppression), the waiting time to the
-    first visit (median, 90th percentile) and the median change in activity."""
+    each step's count with the sum of its records' keys (`sent_keys`, `accepted_keys`, …), the
+    waiting time to the first visit (median, 90th percentile) and the median change in
+    activity, each with the number of patients it rests on."""
     fact = ReferralFact
     columns = [column for group in groups for column in REFERRAL_GROUPS[group]]
     measures = [
         func.count().label("sent"),
         *[_total(getattr(fact, step)).label(step) for step in FUNNEL_STEPS],
-        func.count(fact.patient_id.distinct()).label("patients"),
+        _total(fact.referral_key).label("sent_keys"),
+        # A referral's appointments (attended, missed) add its key once for each.
+        *[
+            _total(getattr(fact, step) * fact.referral_key).label(f"{step}_keys")
+            for step in FUNNEL_STEPS
+        ],
+        _patients_where(fact.attended + fact.no_show > 0).label("marked_patients"),
+        _patients_where(fact.wait_days.is_not(None)).label("waited_patients"),
+        _patients_where(fact.minutes_change.is_not(None)).label("changed_patients"),
         percentile(fact.wait_days, 0.5).label("waiting_days_median"),
         percentile(fact.wait_days, 0.9).label("waiting_days_p90"),
         percentile(fact.minutes_change, 0.5).label("activity_change_median"),

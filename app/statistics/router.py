@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Annotated, Literal
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
@@ -16,7 +17,7 @@ from app.i18n import Language, negotiate_language
 from app.kit.clock import today_in_helsinki
 from app.kit.types import CalendarDate
 from app.organisations import service as organisations
-from app.statistics import card, service
+from app.statistics import card, perturbation, service
 from app.statistics.schemas import (
     FUNNEL,
     Group,
@@ -29,78 +30,101 @@ router = APIRouter(prefix="/stats", tags=["statistics"])
 CSV = "text/csv; charset=utf-8"
 
 
-def _csv(report: VisitStatistics) -> Response:
-    """UTF-8 with a byte-order mark (so that Excel reads the letters right) and a header row."""
+def _csv_with_notes(language: Language) -> tuple[io.StringIO, Any]:
+    """A CSV's text so far: its notes first (a line each, after `#`), for readers and for the
+    readers of anything made from it."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    out.write(f"# {perturbation.note(language)}\r\n")
+    return out, csv.writer(out)
+
+
+def _csv_response(out: io.StringIO) -> Response:
+    """UTF-8 with a byte-order mark, so that Excel reads the letters right."""
+    return Response("\ufeff" + out.getvalue(), media_type=CSV)
+
+
+def _csv(report: VisitStatistics, language: Language) -> Response:
+    out, writer = _csv_with_notes(language)
     writer.writerow([*report.group_by, "visits", "patients"])
     for cell in report.cells:
         writer.writerow([*(cell.groups[g] or "" for g in report.group_by), cell.visits,
                          cell.patients])  # fmt: skip
     writer.writerow([*(["total"] + [""] * (len(report.group_by) - 1) if report.group_by else []),
                      report.total.visits, report.total.patients])  # fmt: skip
-    return Response("\ufeff" + out.getvalue(), media_type=CSV)
+    return _csv_response(out)
 
 
 @router.get(
     "/visits",
     response_model=VisitStatistics,
-    responses={**problem_responses(Forbidden, ValidationFailed), 200: {"content": {CSV: {}}}},
+    responses={
+        **problem_responses(Forbidden, ValidationFailed, service.PeriodNotCalendar),
+        200: {"content": {CSV: {}}},
+    },
 )
 def visit_statistics(
     principal: StatisticsReader,
     session: WriteSession,
+    request: Request,
     group_by: Annotated[list[Group] | None, Query(max_length=4)] = None,
     visited_from: CalendarDate | None = None,
     visited_to: CalendarDate | None = None,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> VisitStatistics | Response:
-    """Counselling visits and distinct patients in a period (this year so far unless given),
-    grouped by up to four of: month, quarter, year, region, municipality, service, contact type,
-    counsellor's and referrer's profession, age band, sex, language. Statisticians only: the
-    region's see the region, a municipality's its own residents; 1-4 patients show as `<5`."""
-    today = today_in_helsinki()
-    start = visited_from or today.replace(month=1, day=1)
-    report = service.visits(
-        session, principal, list(dict.fromkeys(group_by or [])), start, visited_to or today
-    )
-    return _csv(report) if format == "csv" else report
+    """Counselling visits and distinct patients in a whole calendar month, quarter or year
+    (this year unless given; any other period is refused), grouped by up to four of: month,
+    quarter, year, region, municipality, service, contact type, counsellor's and referrer's
+    profession, age band, sex, language; every combination listed, the empty ones too.
+    Statisticians only: the region's see the region, a municipality's its own residents. Counts
+    are perturbed by at most 3 (the cell key method), the same way in every table; under 5,
+    zero too, they show as `<5`."""
+    first, last = _period(visited_from, visited_to)
+    report = service.visits(session, principal, list(dict.fromkeys(group_by or [])), first, last)
+    return _csv(report, _language(request)) if format == "csv" else report
 
 
-def _funnel_csv(report: ReferralStatistics) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out)
+def _period(first: date | None, last: date | None) -> tuple[date, date]:
+    """The period asked; what is not given, this calendar year's."""
+    year = today_in_helsinki().year
+    return first or date(year, 1, 1), last or date(year, 12, 31)
+
+
+def _funnel_csv(report: ReferralStatistics, language: Language) -> Response:
+    out, writer = _csv_with_notes(language)
     writer.writerow([*report.group_by, *FUNNEL, "no_show_rate"])
     total_labels = ["total", *[""] * (len(report.group_by) - 1)] if report.group_by else []
     rows = [([c.groups[g] or "" for g in report.group_by], c) for c in report.cells]
     for labels, cell in [*rows, (total_labels, report.total)]:
         rate = "" if cell.no_show_rate is None else cell.no_show_rate
         writer.writerow([*labels, *(cell.counts[name] for name in FUNNEL), rate])
-    return Response("\ufeff" + out.getvalue(), media_type=CSV)
+    return _csv_response(out)
 
 
 @router.get(
     "/referrals",
     response_model=ReferralStatistics,
-    responses={**problem_responses(Forbidden, ValidationFailed), 200: {"content": {CSV: {}}}},
+    responses={
+        **problem_responses(Forbidden, ValidationFailed, service.PeriodNotCalendar),
+        200: {"content": {CSV: {}}},
+    },
 )
 def referral_statistics(
     principal: StatisticsReader,
     session: WriteSession,
+    request: Request,
     group_by: Annotated[list[ReferralGroup] | None, Query(max_length=4)] = None,
     sent_from: CalendarDate | None = None,
     sent_to: CalendarDate | None = None,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> ReferralStatistics | Response:
-    """The service chain for referrals sent in a period (this year so far unless given): sent,
-    accepted, rejected, returned, booked, seen, completed, cancelled, and the no-show rate,
-    grouped by up to four of the referral-level groupings. Statisticians only, as for visits."""
-    today = today_in_helsinki()
-    start = sent_from or today.replace(month=1, day=1)
-    report = service.referrals(
-        session, principal, list(dict.fromkeys(group_by or [])), start, sent_to or today
-    )
-    return _funnel_csv(report) if format == "csv" else report
+    """The service chain for referrals sent in a whole calendar month, quarter or year (this
+    year unless given): sent, accepted, rejected, returned, booked, seen, completed, cancelled,
+    and the no-show rate, grouped by up to four of the referral-level groupings. Statisticians
+    only, and protected, as for visits; a median or rate of fewer than 5 patients is "not
+    shown"."""
+    first, last = _period(sent_from, sent_to)
+    report = service.referrals(session, principal, list(dict.fromkeys(group_by or [])), first, last)
+    return _funnel_csv(report, _language(request)) if format == "csv" else report
 
 
 def _municipality(session: WriteSession, code: str) -> str:

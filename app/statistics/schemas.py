@@ -14,12 +14,17 @@ ReferralGroup = Literal[
     "age_band", "sex", "language",
 ]  # fmt: skip
 Count = int | Literal["<5"]
+# A median, percentile or rate: "not shown" when fewer than five people are behind it, none
+# included.
+Figure = float | Literal["not shown"]
 
 
 class VisitCell(BaseModel):
     groups: dict[str, str | None] = Field(description="The value of each grouping, by name.")
-    visits: Count
-    patients: Count = Field(description="Distinct patients; 1-4 are shown as <5.")
+    visits: Count = Field(
+        description="Perturbed by at most 3 (the cell key method); under 5, zero too, shown as <5."
+    )
+    patients: Count = Field(description="Distinct patients, protected as visits are.")
 
 
 class VisitStatistics(BaseModel):
@@ -41,15 +46,16 @@ class FunnelCell(BaseModel):
         description="Referrals sent, accepted, rejected, returned, booked, seen at a first "
         "visit, completed and cancelled; appointments attended and missed (no_show)."
     )
-    no_show_rate: float | Literal["<5"] | None = Field(
-        description="Missed appointments of those marked; none marked: null."
+    no_show_rate: Figure = Field(
+        description="Missed appointments of those marked, from the protected counts; either "
+        "count <5, or fewer than 5 patients: not shown."
     )
-    waiting_days_median: float | Literal["<5"] | None = Field(
-        default=None, description="Days from sending to the first visit, of those seen."
+    waiting_days_median: Figure = Field(
+        description="Days from sending to the first visit, of those seen (fewer than 5 "
+        "patients: not shown).",
     )
-    waiting_days_p90: float | Literal["<5"] | None = None
-    activity_change_median: float | Literal["<5"] | None = Field(
-        default=None,
+    waiting_days_p90: Figure
+    activity_change_median: Figure = Field(
         description="Minutes of activity a week, last assessment less first (two or more).",
     )
 

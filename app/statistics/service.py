@@ -1,27 +1,35 @@
-"""Visit statistics for the statisticians: aggregates only, small cells suppressed, every query
-audit-logged. A region statistician sees the region; a municipality statistician its own
-residents."""
+"""Visit and referral statistics for the statisticians: aggregates only, every count protected
+by the cell key method (`perturbation`), every query audit-logged. A region statistician sees
+the region; a municipality statistician its own residents.
+
+A table lists every combination of its groupings' values, the empty ones too (as `<5`, like any
+small count): a cell left out would tell that nobody in the period has those values, and a small
+one shown apart from the empty ones that somebody has. Periods are whole calendar months,
+quarters or years, so that two periods never differ by a few days' people."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
-from typing import Any, Literal
+from datetime import date, timedelta
+from typing import Any, get_args
 
 from sqlalchemy.orm import Session
 
 from app.access.audit import service as audit
 from app.access.audit.models import AuditAction
 from app.access.principal import Principal
-from app.errors import Forbidden, RefusalContext
+from app.errors import AppError, Forbidden, RefusalContext
+from app.i18n import N_, Language
 from app.organisations import service as organisations
 from app.statistics import repository
 from app.statistics.facts import AGE_BAND_LABELS, CONTACT_TYPES, PROFESSIONS, SEXES
-from app.statistics.repository import REFERRAL_GROUPS, VISIT_GROUPS, Scope
+from app.statistics.perturbation import NOT_SHOWN, Published, protected, shown_if_enough
+from app.statistics.repository import FUNNEL_STEPS, REFERRAL_GROUPS, VISIT_GROUPS, Scope
 from app.statistics.schemas import (
-    FUNNEL,
+    Figure,
     FunnelCell,
     Group,
     ReferralGroup,
@@ -29,7 +37,25 @@ from app.statistics.schemas import (
     VisitCell,
     VisitStatistics,
 )
-from app.statistics.suppression import HIDDEN, Cell, is_small, shown, suppress
+
+
+class PeriodNotCalendar(AppError):
+    status = 422
+    code = "statistics_period_not_calendar"
+    title = N_("Not a calendar period")
+    detail = N_(
+        "Statistics are given for a whole calendar month, quarter or year, such as 2026-04-01 "
+        "to 2026-06-30: periods a few days apart would tell those days' people apart."
+    )
+
+
+def calendar_period(first: date, last: date) -> None:
+    """Refuse a period that is not one whole calendar month, quarter or year."""
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    whole_months = first.day == 1 and (last + timedelta(days=1)).day == 1
+    aligned = {1: True, 3: first.month % 3 == 1, 12: first.month == 1}
+    if not (whole_months and aligned.get(months, False)):
+        raise PeriodNotCalendar()
 
 
 def scope_of(session: Session, principal: Principal) -> tuple[Scope, str]:
@@ -115,6 +141,62 @@ def _labeller(
     return _Labeller(groups, columns, region, services)
 
 
+def _months(first: date, last: date) -> list[tuple[int, int]]:
+    return [
+        (year, month)
+        for year in range(first.year, last.year + 1)
+        for month in range(1, 13)
+        if (first.year, first.month) <= (year, month) <= (last.year, last.month)
+    ]
+
+
+LANGUAGES: tuple[Language, ...] = get_args(Language)
+
+
+def _possible(
+    session: Session, group: str, first: date, last: date, scope: Scope
+) -> list[tuple[Any, ...]]:
+    """Every value a grouping can take in the period and scope, as its columns' values."""
+    months = _months(first, last)
+    if group == "month":
+        return months
+    if group == "quarter":
+        return list(dict.fromkeys((year, (month + 2) // 3) for year, month in months))
+    if group == "year":
+        return list(dict.fromkeys((year,) for year, _ in months))
+    if group == "municipality":
+        if scope.municipality_code is not None:
+            return [(scope.municipality_code,)]
+        return [(place.municipality_code,) for place in organisations.municipalities(session)]
+    if group == "service":
+        return [(service,) for service in organisations.service_codes(session)]
+    if group == "language":
+        return [(language,) for language in LANGUAGES]
+    if group in _VOCABULARIES:
+        return [(code,) for code in range(1, len(_VOCABULARIES[group].labels) + 1)]
+    return [()]  # the region
+
+
+def _every_cell(
+    session: Session,
+    labeller: _Labeller,
+    rows: Sequence[Any],
+    period: tuple[date, date],
+    scope: Scope,
+) -> list[tuple[dict[str, str | None], Any | None]]:
+    """Each combination of the groupings' values with its row (None where empty), in order: the
+    values possible in the period and scope, and any other value the facts hold."""
+    widths = [len(labeller.columns[group]) for group in labeller.groups]
+    found = {tuple(row[: sum(widths)]): row for row in rows}
+    values = []
+    for place, (group, width) in enumerate(zip(labeller.groups, widths, strict=True)):
+        offset = sum(widths[:place])
+        seen = [tuple(key[offset : offset + width]) for key in found]
+        values.append(dict.fromkeys([*_possible(session, group, *period, scope), *seen]))
+    keys = [tuple(itertools.chain(*parts)) for parts in itertools.product(*values)]
+    return [(labeller(key), found.get(key)) for key in labeller.in_order(keys)]
+
+
 def visits(
     session: Session,
     principal: Principal,
@@ -125,6 +207,7 @@ def visits(
 ) -> VisitStatistics:
     """Visits and distinct patients, grouped as asked (of one municipality's residents, if
     named)."""
+    calendar_period(visited_from, visited_to)
     scope, scope_name = scope_of(session, principal)
     scope = narrowed(scope, municipality_code)
     table = repository.visit_counts(session, groups, visited_from, visited_to, scope)
@@ -133,58 +216,54 @@ def visits(
         resource_id="visits",
     )  # fmt: skip
     labeller = _labeller(session, groups, VISIT_GROUPS, scope_name)
-    rows = labeller.in_order(table.cells)
-    labels = [labeller(row) for row in rows]
-    cells = _suppressed(labels, rows)
-    total_hidden = is_small(table.total.patients)
+    cells = _every_cell(session, labeller, table.cells, (visited_from, visited_to), scope)
     return VisitStatistics(
         visited_from=visited_from,
         visited_to=visited_to,
         scope=scope_name,
         group_by=list(groups),
-        total=VisitCell(
-            groups={},
-            visits=shown(table.total.visits, total_hidden),
-            patients=shown(table.total.patients, total_hidden),
-        ),
-        cells=[
-            VisitCell(
-                groups=label,
-                visits=shown(row.visits, cell.suppressed),
-                patients=shown(row.patients, cell.suppressed),
-            )
-            for label, row, cell in zip(labels, rows, cells, strict=True)
-        ],
+        total=_visit_cell({}, table.total),
+        cells=[_visit_cell(label, row) for label, row in cells],
     )
 
 
-def _suppressed(labels: list[dict[str, str | None]], rows: Sequence[Any]) -> list[Cell]:
-    """The cells, marked for primary and complementary suppression by their patients."""
-    cells = [
-        Cell(key=tuple(str(value) for value in label.values()), people=row.patients)
-        for label, row in zip(labels, rows, strict=True)
-    ]
-    suppress(cells)
-    return cells
+def _visit_cell(groups: dict[str, str | None], row: Any | None) -> VisitCell:
+    if row is None:
+        return VisitCell(groups=groups, visits=protected(0, 0), patients=protected(0, 0))
+    return VisitCell(
+        groups=groups,
+        visits=protected(row.visits, row.visit_keys),
+        patients=protected(row.patients, row.patient_keys),
+    )
 
 
-def _figure(value: float | None, hidden: bool) -> float | Literal["<5"] | None:
-    if value is None:
-        return None
-    return HIDDEN if hidden else round(value, 1)
-
-
-def _funnel_cell(groups: dict[str, str | None], row: Any, hidden: bool) -> FunnelCell:
-    marked = row.attended + row.no_show
-    rate = round(row.no_show / marked, 3) if marked else None
+def _funnel_cell(groups: dict[str, str | None], row: Any | None) -> FunnelCell:
+    if row is None:
+        return FunnelCell(
+            groups=groups, counts=dict.fromkeys(("sent", *FUNNEL_STEPS), protected(0, 0)),
+            no_show_rate=NOT_SHOWN, waiting_days_median=NOT_SHOWN, waiting_days_p90=NOT_SHOWN,
+            activity_change_median=NOT_SHOWN,
+        )  # fmt: skip
+    counts = {
+        step: protected(getattr(row, step), getattr(row, f"{step}_keys"))
+        for step in ("sent", *FUNNEL_STEPS)
+    }
     return FunnelCell(
         groups=groups,
-        counts={name: shown(int(getattr(row, name)), hidden) for name in FUNNEL},
-        no_show_rate=HIDDEN if hidden and rate is not None else rate,
-        waiting_days_median=_figure(row.waiting_days_median, hidden),
-        waiting_days_p90=_figure(row.waiting_days_p90, hidden),
-        activity_change_median=_figure(row.activity_change_median, hidden),
+        counts=counts,
+        no_show_rate=_no_show_rate(counts["attended"], counts["no_show"], row.marked_patients),
+        waiting_days_median=shown_if_enough(row.waiting_days_median, row.waited_patients, 1),
+        waiting_days_p90=shown_if_enough(row.waiting_days_p90, row.waited_patients, 1),
+        activity_change_median=shown_if_enough(row.activity_change_median, row.changed_patients, 1),
     )
+
+
+def _no_show_rate(attended: Published, no_show: Published, people: int) -> Figure:
+    """Missed appointments of those marked, from the protected counts (so that the rate tells
+    no more than they do); not shown when either is `<5`."""
+    if not (isinstance(attended, int) and isinstance(no_show, int)):
+        return NOT_SHOWN
+    return shown_if_enough(no_show / (attended + no_show), people, 3)
 
 
 def referrals(
@@ -197,6 +276,7 @@ def referrals(
 ) -> ReferralStatistics:
     """The service chain for referrals sent in the period, grouped as asked (of one
     municipality's residents, if named)."""
+    calendar_period(sent_from, sent_to)
     scope, scope_name = scope_of(session, principal)
     scope = narrowed(scope, municipality_code)
     table = repository.referral_funnel(session, groups, sent_from, sent_to, scope)
@@ -205,17 +285,12 @@ def referrals(
         resource_id="referrals",
     )  # fmt: skip
     labeller = _labeller(session, groups, REFERRAL_GROUPS, scope_name)
-    rows = labeller.in_order(table.cells)
-    labels = [labeller(row) for row in rows]
-    cells = _suppressed(labels, rows)
+    cells = _every_cell(session, labeller, table.cells, (sent_from, sent_to), scope)
     return ReferralStatistics(
         sent_from=sent_from,
         sent_to=sent_to,
         scope=scope_name,
         group_by=list(groups),
-        total=_funnel_cell({}, table.total, is_small(table.total.patients)),
-        cells=[
-            _funnel_cell(label, row, cell.suppressed)
-            for label, row, cell in zip(labels, rows, cells, strict=True)
-        ],
+        total=_funnel_cell({}, table.total),
+        cells=[_funnel_cell(label, row) for label, row in cells],
     )

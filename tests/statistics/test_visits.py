@@ -1,6 +1,7 @@
-"""Visit statistics against a hand-made set of visits: counts as computed by hand, small cells
-suppressed (the complementary one too), scope by the statistician's organisation, CSV that
-parses back to the same numbers, and every query in the audit log."""
+"""Visit statistics against a hand-made set of visits: each cell is its true count perturbed
+by its records' keys, the same records give the same figure in every table, every combination
+is listed, periods are whole calendar months, quarters or years, scope by the statistician's
+organisation, CSV that parses back to the same figures, and every query in the audit log."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import csv
 import io
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
@@ -19,9 +20,14 @@ from starlette.testclient import TestClient
 
 from app.access.audit.models import AuditEvent
 from app.counselling.models import Visit
+from app.organisations import service as organisations
 from app.patients.ages import age_band
 from app.patients.models import Patient
+from app.statistics import repository
+from app.statistics.facts import AGE_BAND_LABELS
+from app.statistics.repository import Scope
 from tests.fixtures.factories import demo_patient, send_referral
+from tests.statistics.published import published
 
 Auth = Callable[[str], dict[str, str]]
 REGION, LAIHIA = "statistician.region", "statistician.laihia"
@@ -65,82 +71,150 @@ def cells(body: dict[str, Any], group: str) -> dict[str | None, tuple[Any, Any]]
     return {cell["groups"][group]: (cell["visits"], cell["patients"]) for cell in body["cells"]}
 
 
-def test_counts_by_municipality_with_the_small_one_and_its_complement_hidden(
-    client: TestClient, auth: Auth, visits: list[Patient]
+def expected(session: Session, rows: Iterable[Visit]) -> tuple[Any, Any]:
+    """A cell of these visits: its visits and its patients, each as published."""
+    chosen = list(rows)
+    return (
+        published(session, [visit.id for visit in chosen]),
+        published(session, {visit.patient_id for visit in chosen}),
+    )
+
+
+def recorded(session: Session, *where: Any) -> list[Visit]:
+    statement = select(Visit).join(Patient, Patient.id == Visit.patient_id)
+    return list(session.scalars(statement.where(Visit.corrected.is_(False), *where)))
+
+
+def test_each_cell_is_its_true_count_perturbed_by_its_records_keys(
+    client: TestClient, auth: Auth, session: Session, visits: list[Patient]
 ) -> None:
     body = stats(client, auth, group_by="municipality").json()
-    assert (body["total"]["visits"], body["total"]["patients"]) == (11, 9)
-    # Isokyrö's 3 patients are too few to show; Laihia's 6 would give them away through the
-    # total, so they are hidden as well.
-    assert cells(body, "municipality") == {"399": ("<5", "<5"), "152": ("<5", "<5")}
+    assert (body["total"]["visits"], body["total"]["patients"]) == expected(
+        session, recorded(session)
+    )
+    by_municipality = cells(body, "municipality")
+    for code in ("399", "152"):
+        here = recorded(session, Patient.home_municipality_code == code)
+        assert by_municipality[code] == expected(session, here), code
+    # Nobody from Kaskinen: the empty cell is listed as a small one is.
+    assert by_municipality["231"] == ("<5", "<5")
 
 
-def test_counts_by_contact_type_and_month(
+def test_the_same_records_give_the_same_figures_in_every_table(
     client: TestClient, auth: Auth, visits: list[Patient]
 ) -> None:
-    by_contact = cells(stats(client, auth, group_by="contact_type").json(), "contact_type")
-    assert by_contact == {"in_person": ("<5", "<5"), "phone": ("<5", "<5")}
-    both = stats(client, auth, group_by=["month", "municipality"]).json()
-    assert [(c["groups"]["month"], c["groups"]["municipality"]) for c in both["cells"]] == [
-        ("2025-03", "152"),
-        ("2025-03", "399"),
-        ("2025-04", "399"),
-    ]
-    laihia_only = stats(client, auth, LAIHIA, group_by="month").json()
-    assert laihia_only["scope"] == "kunta-399"
-    assert (laihia_only["total"]["visits"], laihia_only["total"]["patients"]) == (8, 6)
-    assert cells(laihia_only, "month") == {"2025-03": ("<5", "<5"), "2025-04": ("<5", "<5")}
-    whole_year = cells(stats(client, auth, LAIHIA, group_by="year").json(), "year")
-    assert whole_year == {"2025": (8, 6)}
+    region = cells(stats(client, auth, group_by="municipality").json(), "municipality")
+    laihia = stats(client, auth, LAIHIA, group_by="quarter").json()
+    laihia_total = (laihia["total"]["visits"], laihia["total"]["patients"])
+    assert region["399"] == laihia_total
+    # Laihia's first quarter is its March: one cell, the same figures, whichever table.
+    march = stats(client, auth, LAIHIA, visited_from="2025-03-01", visited_to="2025-03-31")
+    march_total = (march.json()["total"]["visits"], march.json()["total"]["patients"])
+    by_month = cells(stats(client, auth, LAIHIA, group_by="month").json(), "month")
+    assert cells(laihia, "quarter")["2025-Q1"] == by_month["2025-03"] == march_total
+    # Asked again, nothing moves.
+    assert stats(client, auth, LAIHIA, group_by="quarter").json() == laihia
+
+
+def test_every_combination_is_listed_the_empty_ones_as_small_ones(
+    client: TestClient, auth: Auth, session: Session, visits: list[Patient]
+) -> None:
+    body = stats(client, auth, group_by=["month", "municipality"]).json()
+    places = [m.municipality_code for m in organisations.municipalities(session)]
+    listed = [(c["groups"]["month"], c["groups"]["municipality"]) for c in body["cells"]]
+    assert sorted(listed) == sorted((f"2025-{m:02d}", p) for m in range(1, 13) for p in places)
+    empty = [c for c in body["cells"] if c["groups"]["month"] not in ("2025-03", "2025-04")]
+    assert {(c["visits"], c["patients"]) for c in empty} == {("<5", "<5")}
+    by_age = cells(stats(client, auth, group_by="age_band").json(), "age_band")
+    assert set(by_age) == set(AGE_BAND_LABELS.labels)
 
 
 def test_age_bands_in_sql_agree_with_the_python_rule(
-    client: TestClient, auth: Auth, session: Session, visits: list[Patient]
+    session: Session, visits: list[Patient]
 ) -> None:
-    rows = session.scalars(select(Visit).where(Visit.corrected.is_(False))).all()
+    rows = recorded(session)
     births = {p.id: p.birth_date for p in visits}
-    expected = Counter(age_band(births[v.patient_id], v.visited_on) for v in rows)
-    body = stats(client, auth, group_by="age_band").json()
-    visible = {band: count for band, (count, _) in cells(body, "age_band").items()}
-    for band, count in visible.items():
-        assert count == "<5" or expected[band] == count, band
-    assert set(visible) == set(expected)
+    band_in_python = Counter(age_band(births[v.patient_id], v.visited_on) for v in rows)
+    table = repository.visit_counts(
+        session, ["age_band"], date(2025, 1, 1), date(2025, 12, 31), Scope(None)
+    )
+    band_in_sql = {AGE_BAND_LABELS.label(row.age_band): row.visits for row in table.cells}
+    assert band_in_sql == band_in_python
 
 
 def test_grouped_by_the_region_one_cell_holds_the_whole(
     client: TestClient, auth: Auth, visits: list[Patient]
 ) -> None:
     body = stats(client, auth, group_by="region").json()
-    assert [(c["groups"], c["visits"], c["patients"]) for c in body["cells"]] == [
-        ({"region": body["scope"]}, 11, 9)
+    whole = (body["total"]["visits"], body["total"]["patients"])
+    assert [(c["groups"], (c["visits"], c["patients"])) for c in body["cells"]] == [
+        ({"region": body["scope"]}, whole)
     ]
 
 
 def test_cells_come_in_the_order_of_their_service_codes(
-    client: TestClient, auth: Auth, visits: list[Patient]
+    client: TestClient, auth: Auth, session: Session, visits: list[Patient]
 ) -> None:
     body = stats(client, auth, group_by=["service", "month"]).json()
     keys = [(c["groups"]["service"], c["groups"]["month"]) for c in body["cells"]]
-    assert len({service for service, _ in keys}) == 2
+    assert {service for service, _ in keys} == set(organisations.service_codes(session).values())
     assert keys == sorted(keys)
 
 
 def test_a_municipality_statistician_sees_only_their_residents(
-    client: TestClient, auth: Auth, visits: list[Patient]
+    client: TestClient, auth: Auth, session: Session, visits: list[Patient]
 ) -> None:
     body = stats(client, auth, LAIHIA, group_by="municipality").json()
     assert set(cells(body, "municipality")) == {"399"}
-    assert body["total"]["visits"] == 8
+    laihia = recorded(session, Patient.home_municipality_code == "399")
+    assert (body["total"]["visits"], body["total"]["patients"]) == expected(session, laihia)
 
 
-def test_csv_parses_back_to_the_same_numbers(
+@pytest.mark.parametrize(("first", "last"), [
+    ("2025-01-01", "2025-02-01"),  # a month and a day
+    ("2025-01-02", "2025-01-31"),  # a month less a day
+    ("2025-03-01", "2025-03-30"),
+    ("2025-02-01", "2025-04-30"),  # three months, not a quarter
+    ("2025-01-01", "2025-06-30"),  # half a year
+    ("2025-02-01", "2026-01-31"),  # twelve months, not a year
+    ("2025-01-01", "2026-12-31"),  # two years
+    ("2025-12-31", "2025-01-01"),
+])  # fmt: skip
+def test_periods_other_than_a_calendar_month_quarter_or_year_are_refused(
+    client: TestClient, auth: Auth, first: str, last: str
+) -> None:
+    for path, names in (("visits", ("visited_from", "visited_to")),
+                        ("referrals", ("sent_from", "sent_to"))):  # fmt: skip
+        period = dict(zip(names, (first, last), strict=True))
+        response = client.get(f"/api/v1/stats/{path}", params=period,
+                              headers={**auth(REGION), "Accept-Language": "sv"})  # fmt: skip
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["code"] == "statistics_period_not_calendar"
+        assert "kalendermånad" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(("first", "last"), [
+    ("2025-02-01", "2025-02-28"), ("2024-02-01", "2024-02-29"), ("2025-10-01", "2025-12-31"),
+    ("2025-01-01", "2025-12-31"),
+])  # fmt: skip
+def test_whole_months_quarters_and_years_are_answered(
+    client: TestClient, auth: Auth, first: str, last: str
+) -> None:
+    stats(client, auth, visited_from=first, visited_to=last)
+
+
+def test_csv_parses_back_to_the_same_figures_after_its_note(
     client: TestClient, auth: Auth, visits: list[Patient]
 ) -> None:
     json_body = stats(client, auth, LAIHIA, group_by=["year", "sex"]).json()
     response = stats(client, auth, LAIHIA, group_by=["year", "sex"], format="csv")
     assert response.headers["content-type"].startswith("text/csv")
     assert response.content.startswith("\ufeff".encode())
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    note, *table = response.content.decode("utf-8-sig").splitlines()
+    assert note.startswith("# Luvut on suojattu")
+    assert "häiritystaulukko 1" in note
+    rows = list(csv.reader(io.StringIO("\n".join(table))))
     assert rows[0] == ["year", "sex", "visits", "patients"]
     parsed = [(r[0], r[1], r[2], r[3]) for r in rows[1:-1]]
     assert parsed == [(c["groups"]["year"], c["groups"]["sex"], str(c["visits"]),
