@@ -1,38 +1,43 @@
 """An attacker with nothing but a statistician's rights, against the demo's year of history:
 no count of 1-4 may be worked out from what the statistics publish, to one value or to two.
 
-The attack (tests/fixtures/disclosure.py). It asks a family of tables of one calendar year:
-every grouping by up to two of the dimensions (none, i.e. the whole region or municipality,
-one, or two), for each of the 12 months, the 4 quarters and the year; and grouped by month or
-by quarter with up to one dimension, by month over the year and each quarter, by quarter over
-the year. Visits through `service.visits`, the referrals' funnel (each stage's count: sent,
-accepted, ..., attended, no_show) through `service.referrals`.
+The tables (tests/fixtures/disclosure.py `family`). Of one calendar year (the one the history
+covers the most of): every grouping by up to two of the dimensions (none, i.e. the whole region
+or municipality; one; two), for each of the 12 months, the 4 quarters and the year; and grouped
+by month or by quarter with up to one dimension, by month over the year and over each quarter,
+by quarter over the year. Visits through `service.visits`; the funnel through
+`service.referrals`, each of `STAGES` a count of its own. As the region's statistician, and as
+the smallest municipality's (for whom grouping by municipality adds nothing, and is left out).
 
-Every published figure is read as an interval on the true count of its cell: a perturbed value
-`v` as `v-2..v+2` (at least 1 when `v > 0`), `<5` as `1..6`, 0 as exactly 0, a cell the table
-does not list as 0. Visits and funnel stages add up over cells; patients do not (a person can
-be in two cells), so a cell's patients only lift the lower bound of its visits (and a referral
-cell's, of its `sent`), which are at least as many.
+The reading. Every figure is an interval on the true count of its cell: a published value `v`
+as `v - MAXIMUM_NOISE .. v + MAXIMUM_NOISE` (at least 1: only a nonzero count is published as a
+number), `<5` as `0 .. SMALLEST_SHOWN - 1 + MAXIMUM_NOISE` (an empty cell shows as `<5` too), a
+0 as exactly 0, a cell that a table does not list as 0. Visits and funnel stages add up over
+cells; patients do not (a person can be in two cells), so a cell's patients only lift the lower
+bound of its visits (and of a referral cell's `sent`), which are at least as many.
 
-The finest cells are month x every dimension, far too many for one linear programme. So there
-is one programme per measure and pair (a, b) of dimensions, whose variables are the true
-non-negative counts of the cells month x a x b. Every table is projected onto the pair: a
-table over (a, c) summed over c gives an interval on each (a) margin whose bounds are the sums
-of the summed cells' bounds; a table over (c, d) gives its total. The same projected cell from
-several tables keeps the narrowest bounds. Every variable inside a published exact 0 is fixed
-at 0 and left out. Each programme is a valid attacker on its own (it uses only true
-constraints), so a narrowing found by any one of them is a disclosure.
+The linear programmes. The finest cells, month x every dimension, are far too many for one
+programme. So there is one for each measure and pair (a, b) of dimensions, whose variables are
+the true non-negative counts of the cells month x a x b. Every table is projected onto the
+pair: a table over (a, c) summed over c gives an interval on each (a) margin whose bounds are
+the sums of the summed cells' bounds; a table over (c, d), its total. Where several figures
+bound the same cell, the narrowest bounds are kept; a figure of one variable bounds that
+variable; every variable inside a figure of exactly 0 is fixed at 0 and left out. Each
+programme is a sound attacker on its own (its constraints hold for the truth), so a narrowing
+that any of them finds is a disclosure.
 
-Before it solves, the attacker checks that the truth (the facts read directly) meets every
-constraint: a reading or a projection that is wrong fails there, not as a false alarm. Then for
-every cell of the pair (finest or coarser) whose true count is 1-4 it finds the least and the
-greatest value with `scipy.optimize.linprog` (HiGHS), and reports the cell if fewer than three
-integers lie between them. (Points that minimise and maximise the sum of all such cells settle
-most of them before each is solved alone.)
+The search. Before it solves, the attacker checks that the truth (the facts, read directly)
+meets every constraint: a figure read wrong, or projected wrong, fails there rather than as a
+narrowing. Every cell of a pair's programme (finest or coarser) whose true count is 1-4 is a
+target: it is narrowed if fewer than three integers lie between its least and greatest value
+(`scipy.optimize.linprog`, HiGHS). The truth is one allowed point, so a target is settled as
+soon as some allowed point lies two or more from it: points that push all unsettled targets
+up, and down, together (every programme side by side as one) settle nearly all of them; the
+few left are minimised and maximised alone.
 
 The same attacker against the old method (line-by-line small-cell suppression, copied here as
-it was: exact figures, cells of 1-4 patients hidden with their complements) must find at least
-one small count exactly: the test can fail.
+it was: exact figures, cells of 1-4 patients hidden with their complements along every line and
+the total, empty cells left out) works at least one small count out exactly: the test can fail.
 """
 
 from __future__ import annotations
