@@ -26,6 +26,7 @@ from sqlalchemy import (
     insert,
     select,
     text,
+    true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -157,20 +158,17 @@ def _random_record_key_sqlite(element: random_record_key, compiler: Any, **kw: A
 
 
 def _give_keys(connection: Connection | Session, record_id: Any, *conditions: Any) -> None:
-    """A record key for each of these records that has none yet (one given concurrently by
-    another transaction stands)."""
-    dialect = (
-        connection.get_bind().dialect.name
-        if isinstance(connection, Session)
-        else (connection.dialect.name)
-    )
-    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    keyless = select(record_id, random_record_key()).where(
-        *conditions, ~select(RecordKey.record_id).where(RecordKey.record_id == record_id).exists()
-    )
+    """A record key for each of these records that has none yet (one given before, or
+    concurrently by another transaction, stands)."""
+    bind = connection.get_bind() if isinstance(connection, Session) else connection
+    insert_ = postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
+    # No anti-join against the keys: it would read the keys this statement is adding, once
+    # for every record (PostgreSQL plans it as a nested loop over a table it thinks empty).
+    # Always a WHERE: SQLite would read the ON of ON CONFLICT as a join's.
+    records = select(record_id, random_record_key()).where(true(), *conditions)
     connection.execute(
         insert_(RecordKey)
-        .from_select(["record_id", "record_key"], keyless)
+        .from_select(["record_id", "record_key"], records)
         .on_conflict_do_nothing(index_elements=["record_id"])
     )
 

@@ -83,7 +83,8 @@ def table() -> PerturbationTable:
 
 def protected(count: int, key_sum: int) -> Published:
     """A count as published: perturbed by its records' keys, `<5` under five (zero too)."""
-    value = table().published(count, key_sum)
+    # int(): PostgreSQL sums large integers as numeric.
+    value = table().published(int(count), int(key_sum))
     return HIDDEN if value < SMALLEST_SHOWN else value
 
 

@@ -19,7 +19,7 @@ from app.kit.models import UTCDateTime
 from app.referrals.models import Referral
 from app.statistics import facts
 from app.statistics.facts import CONTACT_TYPES, SEXES
-from app.statistics.models import FactBuild, ReferralFact, VisitFact
+from app.statistics.models import FactBuild, RecordKey, ReferralFact, VisitFact
 from tests.fixtures.factories import demo_patient, send_referral
 from tests.fixtures.journeys import booked_referral, completed_referral
 
@@ -31,6 +31,10 @@ def _facts(session: Session) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]
     visits = session.execute(select(*VisitFact.__table__.c)).all()
     referrals = session.execute(select(*ReferralFact.__table__.c)).all()
     return {tuple(row) for row in visits}, {tuple(row) for row in referrals}
+
+
+def _record_keys(session: Session) -> dict[uuid.UUID, int]:
+    return dict(session.execute(select(RecordKey.record_id, RecordKey.record_key)).all())
 
 
 def test_the_facts_kept_on_every_write_are_those_a_rebuild_makes(
@@ -45,10 +49,15 @@ def test_the_facts_kept_on_every_write_are_those_a_rebuild_makes(
     assert marked.status_code == 200, marked.text
     send_referral(client, auth, demo_patient(session, "152", 2).id, sender="doctor.isokyro")
     kept = _facts(session)
+    keys = _record_keys(session)
 
     facts.rebuild(session)
 
+    # The record keys with them: given once, never changed.
     assert _facts(session) == kept
+    assert _record_keys(session) == keys
+    counted = {row.visit_id for row in session.execute(select(VisitFact.visit_id))}
+    assert counted <= set(keys)
     fact = session.get(ReferralFact, uuid.UUID(completed["id"]))
     assert fact is not None
     steps = ("accepted", "booked", "first_visit", "completed", "attended", "no_show")
