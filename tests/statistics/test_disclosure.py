@@ -109,6 +109,8 @@ class Truth:
 
 
 def load(session: Session, year: int, municipality: str | None) -> Truth:
+    """The visits and referrals of the year (of one municipality's residents, if named), read
+    from the facts."""
     services = organisations.service_codes(session)
 
     def label(dim: str, value: Any) -> Label:
@@ -128,7 +130,7 @@ def load(session: Session, year: int, municipality: str | None) -> Truth:
             where.append(fact.municipality == municipality)
         query = select(fact.month, fact.patient_id, *columns, *counts).where(*where)
         for month, patient, *values in session.execute(query):
-            labels = {d: label(d, v) for d, v in zip(dims, values, strict=False)}
+            labels = {d: label(d, v) for d, v in zip(dims, values[: len(dims)], strict=True)}
             steps = dict(zip(FUNNEL_STEPS, values[len(dims) :], strict=False))
             measures = {"visits": 1} if fact is VisitFact else {"sent": 1, **steps}
             getattr(truth, kind).append(Record(month, labels, measures, patient))
@@ -157,12 +159,12 @@ class Perturbed:
         last_month = table.months[-1]
         last = date(self.year, last_month, calendar.monthrange(self.year, last_month)[1])
         if kind == "visits":
-            visits = service.visits(self.session, self.principal, table.groups, first, last)  # type: ignore[arg-type]
+            visits = service.visits(self.session, self.principal, table.groups, first, last)
             return Published(
                 [(c.groups, {"visits": c.visits, "patients": c.patients}) for c in visits.cells],
                 {"visits": visits.total.visits, "patients": visits.total.patients},
             )
-        funnel = service.referrals(self.session, self.principal, table.groups, first, last)  # type: ignore[arg-type]
+        funnel = service.referrals(self.session, self.principal, table.groups, first, last)
         return Published([(c.groups, dict(c.counts)) for c in funnel.cells],
                          dict(funnel.total.counts))  # fmt: skip
 
