@@ -3,11 +3,14 @@ no count of 1-4 may be worked out from what the statistics publish, to one value
 
 The tables (tests/fixtures/disclosure.py `family`). Of one calendar year (the one the history
 covers the most of): every grouping by up to two of the dimensions (none, i.e. the whole region
-or municipality; one; two), for each of the 12 months, the 4 quarters and the year; and grouped
-by month or by quarter with up to one dimension, by month over the year and over each quarter,
-by quarter over the year. Visits through `service.visits`; the funnel through
-`service.referrals`, each of `STAGES` a count of its own. As the region's statistician, and as
-the smallest municipality's (for whom grouping by municipality adds nothing, and is left out).
+or municipality; one; two) for each of the 12 months, the 4 quarters and the year. A grouping
+is asked over the year, and by month and by quarter over the year, which lists the same cells
+as its twelve monthly and four quarterly tables in two queries instead of sixteen; a grouping
+by up to one dimension is also asked for each month and quarter apart, and by month over each
+quarter, so that the same cells come both ways. Visits through `service.visits`; the funnel
+through `service.referrals`, each of `STAGES` a count of its own. As the region's statistician,
+and as the smallest municipality's (for whom grouping by municipality adds nothing, and is left
+out).
 
 The reading. Every figure is an interval on the true count of its cell: a published value `v`
 as `v - MAXIMUM_NOISE .. v + MAXIMUM_NOISE` (at least 1: only a nonzero count is published as a
