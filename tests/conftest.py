@@ -21,7 +21,7 @@ from app.main import create_app
 from tests.fixtures.databases import fresh_database_url
 
 TEST_ISSUER = "http://testserver/dev"
-pytest_plugins = ["tests.fixtures.peers"]
+pytest_plugins = ["tests.fixtures.peers", "tests.fixtures.demo_history"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -5,11 +5,8 @@ notices went out when due and whose referral events wait for a FHIR server)."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,44 +39,8 @@ from app.statistics import facts
 from app.statistics import service as statistics
 from app.statistics.models import ReferralFact, VisitFact
 from tests.fixtures.databases import fresh_database_url
+from tests.fixtures.demo_history import Seeded
 from tests.fixtures.principals import principal_for
-
-
-@dataclass(frozen=True)
-class Seeded:
-    url: str
-    database: db.Database
-    start: datetime
-    end: datetime
-
-
-@pytest.fixture(scope="session")
-def seeded(tmp_path_factory: pytest.TempPathFactory, worker_id_suffix: str) -> Iterator[Seeded]:
-    """One seeded database for the run, made by the first test worker to ask and read by all
-    (the tests only read, or roll back what they write): the history takes minutes."""
-    shared = tmp_path_factory.getbasetemp()
-    shared = shared.parent if worker_id_suffix != "main" else shared
-    made, failed = shared / "demo-history.url", shared / "demo-history.failed"
-    start, end = history.span(today_in_helsinki())
-    try:
-        (shared / "demo-history.lock").mkdir()
-    except FileExistsError:  # another worker makes it
-        while not made.exists():
-            assert not failed.exists(), "seeding the demo history failed in another worker"
-            time.sleep(1)
-    else:
-        try:
-            url = fresh_database_url(shared, "askel_demo_history")
-            db.upgrade(url)
-            assert history.seed(url)
-            assert not history.seed(url)  # once
-        except BaseException:
-            failed.touch()
-            raise
-        made.write_text(url)
-    database = db.Database.from_url(made.read_text())
-    yield Seeded(made.read_text(), database, start, end)
-    database.dispose()
 
 
 def _rows(session: Session, statement: Any) -> list[Any]:
