@@ -175,13 +175,15 @@ def test_a_municipality_statistician_sees_only_their_residents(
     ("2025-01-01", "2025-02-01"),  # a month and a day
     ("2025-01-02", "2025-01-31"),  # a month less a day
     ("2025-03-01", "2025-03-30"),
+    ("2025-04-01", "2025-06-29"),  # a quarter less a day
+    ("2024-12-31", "2025-12-31"),  # a year and a day
     ("2025-02-01", "2025-04-30"),  # three months, not a quarter
     ("2025-01-01", "2025-06-30"),  # half a year
     ("2025-02-01", "2026-01-31"),  # twelve months, not a year
     ("2025-01-01", "2026-12-31"),  # two years
     ("2025-12-31", "2025-01-01"),
 ])  # fmt: skip
-def test_periods_other_than_a_calendar_month_quarter_or_year_are_refused(
+def test_a_period_a_day_longer_or_shorter_than_a_calendar_one_is_refused(
     client: TestClient, auth: Auth, first: str, last: str
 ) -> None:
     for path, names in (("visits", ("visited_from", "visited_to")),
