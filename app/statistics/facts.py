@@ -24,6 +24,7 @@ from sqlalchemy import (
     extract,
     func,
     insert,
+    literal,
     select,
     text,
     true,
@@ -38,7 +39,9 @@ from app.access.principal import Profession
 from app.counselling.models import Visit
 from app.counselling.repository import VISIT_ORDER
 from app.counselling.schemas import ContactType
+from app.i18n import Language
 from app.kit.clock import utcnow
+from app.organisations.models import Organisation, OrganisationKind
 from app.patients.ages import AGE_BANDS
 from app.patients.models import Patient
 from app.referrals import repository as referral_repository
@@ -74,6 +77,30 @@ CONTACT_TYPES = Vocabulary(get_args(ContactType))
 PROFESSIONS = Vocabulary(tuple(profession.value for profession in Profession))
 SEXES = Vocabulary(("female", "male"))
 AGE_BAND_LABELS = Vocabulary(tuple(band for _, band in reversed(AGE_BANDS)))
+
+
+# What the statistics call a value outside a grouping's own (a language without its column, a
+# municipality outside the region): such a value would show in a table only when someone has it.
+OTHER = "other"
+LANGUAGES: tuple[str, ...] = get_args(Language)
+
+
+def _home_municipality() -> ColumnElement[str]:
+    """The patient's home municipality if it is one of the region's, else OTHER."""
+    of_the_region = (
+        select(Organisation.id)
+        .where(
+            Organisation.kind == OrganisationKind.municipality,
+            Organisation.municipality_code == Patient.home_municipality_code,
+        )
+        .exists()
+    )
+    return case((of_the_region, Patient.home_municipality_code), else_=literal(OTHER))
+
+
+def _language() -> ColumnElement[str]:
+    """The patient's language if Askel speaks it, else OTHER."""
+    return case((Patient.language.in_(LANGUAGES), Patient.language), else_=literal(OTHER))
 
 
 def _part(name: str, day: Any) -> ColumnElement[int]:
@@ -197,14 +224,14 @@ def _visit_rows() -> Select[*tuple[Any, ...]]:
             Visit.patient_id,
             Visit.visited_on,
             *_calendar(Visit.visited_on),
-            Patient.home_municipality_code,
+            _home_municipality(),
             Visit.service_id,
             CONTACT_TYPES.code(Visit.contact_type),
             PROFESSIONS.code(Visit.counsellor_profession),
             PROFESSIONS.code(Referral.referrer_profession),
             _age_band(Visit.visited_on, Patient.birth_date),
             SEXES.code(Patient.sex),
-            Patient.language,
+            _language(),
             VisitKey.record_key,
             PatientKey.record_key,
         )
@@ -258,9 +285,9 @@ def _referral_rows() -> Select[*tuple[Any, ...]]:
     change = _assessment(Referral.id, latest=True) - _assessment(Referral.id, latest=False)
     return select(
         Referral.id, Referral.patient_id, Referral.created_at, *_calendar(sent_on),
-        Patient.home_municipality_code, Referral.service_id,
+        _home_municipality(), Referral.service_id,
         PROFESSIONS.code(Referral.referrer_profession), _age_band(sent_on, Patient.birth_date),
-        SEXES.code(Patient.sex), Patient.language,
+        SEXES.code(Patient.sex), _language(),
         _flag(select(ReferralEvent.id).where(
             ReferralEvent.referral_id == Referral.id, ReferralEvent.action == "accept"
         ).exists()),

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, get_args
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -22,10 +22,17 @@ from app.access.audit import service as audit
 from app.access.audit.models import AuditAction
 from app.access.principal import Principal
 from app.errors import AppError, Forbidden, RefusalContext
-from app.i18n import N_, Language
+from app.i18n import N_
 from app.organisations import service as organisations
 from app.statistics import repository
-from app.statistics.facts import AGE_BAND_LABELS, CONTACT_TYPES, PROFESSIONS, SEXES
+from app.statistics.facts import (
+    AGE_BAND_LABELS,
+    CONTACT_TYPES,
+    LANGUAGES,
+    OTHER,
+    PROFESSIONS,
+    SEXES,
+)
 from app.statistics.perturbation import NOT_SHOWN, Published, protected, shown_if_enough
 from app.statistics.repository import FUNNEL_STEPS, REFERRAL_GROUPS, VISIT_GROUPS, Scope
 from app.statistics.schemas import (
@@ -150,9 +157,6 @@ def _months(first: date, last: date) -> list[tuple[int, int]]:
     ]
 
 
-LANGUAGES: tuple[Language, ...] = get_args(Language)
-
-
 def _possible(
     session: Session, group: str, first: date, last: date, scope: Scope
 ) -> list[tuple[Any, ...]]:
@@ -167,11 +171,12 @@ def _possible(
     if group == "municipality":
         if scope.municipality_code is not None:
             return [(scope.municipality_code,)]
-        return [(place.municipality_code,) for place in organisations.municipalities(session)]
+        places = [place.municipality_code for place in organisations.municipalities(session)]
+        return [(code,) for code in (*places, OTHER)]
     if group == "service":
         return [(service,) for service in organisations.service_codes(session)]
     if group == "language":
-        return [(language,) for language in LANGUAGES]
+        return [(language,) for language in (*LANGUAGES, OTHER)]
     if group in _VOCABULARIES:
         return [(code,) for code in range(1, len(_VOCABULARIES[group].labels) + 1)]
     return [()]  # the region

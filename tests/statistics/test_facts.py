@@ -99,6 +99,12 @@ def test_a_patient_who_moves_is_counted_in_the_new_municipality_when_the_move_co
     assert (visit_fact.municipality, referral_fact.municipality) == ("152", "152")
     assert CONTACT_TYPES.label(visit_fact.contact_type) == "phone"
     assert SEXES.label(visit_fact.sex) == patient.sex
+    # Moved out of the region, and speaking a language Askel does not: both "other", which is
+    # always listed, rather than a value that shows only when someone has it.
+    patient.home_municipality_code, patient.language = "091", "so"
+    session.commit()
+    session.refresh(visit_fact)
+    assert (visit_fact.municipality, visit_fact.language) == ("other", "other")
 
 
 def test_the_facts_are_built_once_for_their_definition(session: Session) -> None:

@@ -120,7 +120,8 @@ def test_every_combination_is_listed_the_empty_ones_as_small_ones(
     client: TestClient, auth: Auth, session: Session, visits: list[Patient]
 ) -> None:
     body = stats(client, auth, group_by=["month", "municipality"]).json()
-    places = [m.municipality_code for m in organisations.municipalities(session)]
+    # Residents of a municipality outside the region count as "other", listed always.
+    places = [m.municipality_code for m in organisations.municipalities(session)] + ["other"]
     listed = [(c["groups"]["month"], c["groups"]["municipality"]) for c in body["cells"]]
     assert sorted(listed) == sorted((f"2025-{m:02d}", p) for m in range(1, 13) for p in places)
     empty = [c for c in body["cells"] if c["groups"]["month"] not in ("2025-03", "2025-04")]
@@ -174,13 +175,15 @@ def test_a_municipality_statistician_sees_only_their_residents(
     ("2025-01-01", "2025-02-01"),  # a month and a day
     ("2025-01-02", "2025-01-31"),  # a month less a day
     ("2025-03-01", "2025-03-30"),
+    ("2025-04-01", "2025-06-29"),  # a quarter less a day
+    ("2024-12-31", "2025-12-31"),  # a year and a day
     ("2025-02-01", "2025-04-30"),  # three months, not a quarter
     ("2025-01-01", "2025-06-30"),  # half a year
     ("2025-02-01", "2026-01-31"),  # twelve months, not a year
     ("2025-01-01", "2026-12-31"),  # two years
     ("2025-12-31", "2025-01-01"),
 ])  # fmt: skip
-def test_periods_other_than_a_calendar_month_quarter_or_year_are_refused(
+def test_a_period_a_day_longer_or_shorter_than_a_calendar_one_is_refused(
     client: TestClient, auth: Auth, first: str, last: str
 ) -> None:
     for path, names in (("visits", ("visited_from", "visited_to")),
