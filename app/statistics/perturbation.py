@@ -22,7 +22,7 @@ from typing import Literal
 from app.i18n import N_, Language, translate
 
 KEYS = 256
-MAXIMUM_NOISE = 3
+MAXIMUM_NOISE = 4
 SMALLEST_SHOWN = 5
 HIDDEN: Literal["<5"] = "<5"
 # Where a median or a rate would rest on fewer than SMALLEST_SHOWN people, none included (not

@@ -76,7 +76,7 @@ def visit_statistics(
     quarter, year, region, municipality, service, contact type, counsellor's and referrer's
     profession, age band, sex, language; every combination listed, the empty ones too.
     Statisticians only: the region's see the region, a municipality's its own residents. Counts
-    are perturbed by at most 3 (the cell key method), the same way in every table; under 5,
+    are perturbed by at most 4 (the cell key method), the same way in every table; under 5,
     zero too, they show as `<5`."""
     first, last = _period(visited_from, visited_to)
     report = service.visits(session, principal, list(dict.fromkeys(group_by or [])), first, last)

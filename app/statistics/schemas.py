@@ -22,7 +22,7 @@ Figure = float | Literal["not shown"]
 class VisitCell(BaseModel):
     groups: dict[str, str | None] = Field(description="The value of each grouping, by name.")
     visits: Count = Field(
-        description="Perturbed by at most 3 (the cell key method); under 5, zero too, shown as <5."
+        description="Perturbed by at most 4 (the cell key method); under 5, zero too, shown as <5."
     )
     patients: Count = Field(description="Distinct patients, protected as visits are.")
 
