@@ -219,7 +219,7 @@ def test_a_referral_sent_while_its_patient_moves_is_counted_where_they_moved(
 ) -> None:
     with database.write_sessions() as mover, mover.begin():
         patient = demo_patient(mover, "231", index=1)
-        patient.home_municipality_code = "280"
+        patient.home_municipality_code = "152"
         mover.flush()
 
         def send(session: Session) -> object:
@@ -234,8 +234,8 @@ def test_a_referral_sent_while_its_patient_moves_is_counted_where_they_moved(
             select(ReferralFact).where(ReferralFact.patient_id == patient.id)
         ).all()
         assert facts
-        assert {fact.municipality for fact in facts} == {"280"}
-        assert session.get_one(Patient, patient.id).home_municipality_code == "280"
+        assert {fact.municipality for fact in facts} == {"152"}
+        assert session.get_one(Patient, patient.id).home_municipality_code == "152"
 
 
 def test_the_audit_chain_is_locked_only_while_a_transaction_commits(
