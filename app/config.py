@@ -149,6 +149,9 @@ class Settings(BaseSettings):
     # Send each referral's changes as one transaction bundle: for servers whose transactions
     # are atomic, so that the region never holds half of a change.
     fhir_transactions: bool = False
+    # At most this many entries in one transaction bundle: a larger change goes as several, in
+    # order (Medplum takes no more than 8 once one entry is a conditional create).
+    fhir_bundle_limit: int = Field(default=8, ge=2, le=1000)
     fhir_client_id: str | None = None
     fhir_client_key_file: Path | None = None
     fhir_scope: str = (

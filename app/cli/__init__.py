@@ -187,8 +187,11 @@ def worker(
             notices.PREFIX: lambda session, event: notices.deliver(session, event, channel)
         }
         if (fhir := fhir_client.client_from(settings)) is not None:
-            transaction = settings.fhir_transactions
-            handlers[publisher.PREFIX] = publisher.handler(fhir, transaction=transaction)
+            handlers[publisher.PREFIX] = publisher.handler(
+                fhir,
+                transaction=settings.fhir_transactions,
+                bundle_limit=settings.fhir_bundle_limit,
+            )
         else:
             log.warning("no FHIR server configured: referral events wait in the outbox")
         if settings.fhir_poll_minutes and fhir is not None:

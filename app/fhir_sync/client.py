@@ -179,7 +179,13 @@ class FhirClient:
         return stored
 
     def read(self, resource_type: str, resource_id: str) -> Stored:
-        return self._stored(self._send("GET", f"{resource_type}/{resource_id}"))
+        return self.fetch(resource_type, resource_id)[1]
+
+    def fetch(self, resource_type: str, resource_id: str) -> tuple[dict[str, Any], Stored]:
+        """The resource as the peer holds it now, and where and at which version."""
+        response = self._send("GET", f"{resource_type}/{resource_id}")
+        body: dict[str, Any] = response.json()
+        return body, self._stored(response)
 
     def update(
         self, resource_type: str, resource_id: str, body: dict[str, Any], version: str

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Index, String, UniqueConstraint, Uuid
+from sqlalchemy import Boolean, Index, String, UniqueConstraint, Uuid, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.kit.clock import utcnow
@@ -12,7 +12,9 @@ from app.kit.models import Base, IdMixin, UTCDateTime
 
 class FhirLink(IdMixin, Base):
     """Where one of Askel's resources lives on the region's server, the version last written
-    there and a hash of what was written, so that an unchanged resource is not sent again."""
+    there and a hash of what was written, so that an unchanged resource is not sent again.
+    A region-owned link names a resource the region's system made (the ServiceRequest and Task
+    of a referral it sent): Askel writes only its own elements into it."""
 
     __tablename__ = "fhir_links"
 
@@ -23,6 +25,7 @@ class FhirLink(IdMixin, Base):
     peer_version: Mapped[str] = mapped_column(String(64))
     content_hash: Mapped[str] = mapped_column(String(64))
     published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    region_owned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (
         UniqueConstraint("resource_type", "askel_key"),

@@ -3,8 +3,10 @@
 The Physical Activity IG's light service provider searches the Tasks it owns that changed since
 it last looked (`Task?_lastUpdated=gt…`; not more often than every 15 minutes). A new Task for
 one of Askel's services brings its ServiceRequest and Patient, which become a referral exactly
-as if they had been posted to /fhir. Tasks Askel wrote itself are not news; a Task that cannot
-become a referral is logged and passed over, so one bad record never stalls the others.
+as if they had been posted to /fhir, linked to the region's Task and ServiceRequest so that
+Askel publishes into them (`region.py`). Tasks Askel wrote itself or took before are not news;
+a Task that cannot become a referral is logged and passed over, so one bad record never stalls
+the others.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.access.principal import LOCAL_ISSUER, Principal, Role
 from app.config import Settings
 from app.errors import AppError
-from app.fhir_sync import inbound, repository
+from app.fhir_sync import inbound, region, repository
 from app.fhir_sync.client import FhirClient
 from app.fhir_sync.mappings import system
 from app.organisations import service as organisations
@@ -44,7 +46,9 @@ def _take(session: Session, client: FhirClient, poller: Principal, task: dict[st
     patient = client.resolve(request["subject"]["reference"])
     with session.begin_nested():
         patient_id = inbound.patient_for(session, poller, patient)
-        _, created = inbound.receive_service_request(session, poller, request, patient_id)
+        referral, created = inbound.receive_service_request(session, poller, request, patient_id)
+        found = {"Patient": patient, "ServiceRequest": request, "Task": task}
+        region.keep_links(session, referral.id, patient_id, found)
     return created
 
 

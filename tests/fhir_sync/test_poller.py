@@ -4,8 +4,6 @@ nothing: a new Task owned by one of Askel's services becomes one referral, once.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
-from typing import Any
 
 import httpx2 as httpx
 import pytest
@@ -15,10 +13,9 @@ from sqlalchemy.orm import Session
 from app.access.principal import LOCAL_ISSUER, Principal, Role
 from app.fhir_sync import poller
 from app.fhir_sync.client import FhirClient, NoToken
-from app.patients.hetu import make_hetu
 from app.referrals.models import Referral
-from tests.fhir_sync.test_inbound import CONSENT
 from tests.fixtures.peers import MedplumPeer
+from tests.fixtures.region_records import region_referral
 
 POLLER = Principal(subject="askel-poller", organisation="hva-pohjanmaa",
                    roles=frozenset({Role.integration}), issuer=LOCAL_ISSUER)  # fmt: skip
@@ -31,40 +28,6 @@ def region(medplum: MedplumPeer) -> Iterator[FhirClient]:
     http.close()
 
 
-def _create(peer: MedplumPeer, body: dict[str, Any]) -> str:
-    made = peer.http.post(f"{peer.base_url}/{body['resourceType']}", json=body)
-    created: str = made.raise_for_status().json()["id"]
-    return created
-
-
-def _region_referral(peer: MedplumPeer, owner: str, number: int) -> str:
-    """What the region's system writes: the Patient, the ServiceRequest and the Task."""
-    patient = _create(peer, {
-        "resourceType": "Patient",
-        "identifier": [{"system": "urn:oid:1.2.246.21",
-                        "value": make_hetu(date(1970, 1, number), 930 + number)}],
-        "name": [{"family": "Alueelta", "given": ["Aino"]}],
-        "address": [{"extension": [{
-            "url": "https://hl7.fi/fhir/finnish-base-profiles/StructureDefinition/municipality-code",
-            "valueCoding": {"code": "399"}}]}],
-    })  # fmt: skip
-    request = _create(peer, {
-        "resourceType": "ServiceRequest", "status": "active", "intent": "order",
-        "identifier": [{"system": "urn:region:sr", "value": f"SR-{number}"}],
-        "extension": [{"url": CONSENT, "valueBoolean": True}],
-        "subject": {"reference": f"Patient/{patient}"},
-        "requester": {"identifier": {"system": "urn:askel:user", "value": "nurse.laihia"}},
-        "reasonCode": [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10",
-                                    "code": "I10"}], "text": "Verenpainetauti."}],
-        "note": [{"id": "goal", "text": "Liikettä arkeen."}],
-    })  # fmt: skip
-    return _create(peer, {
-        "resourceType": "Task", "status": "requested", "intent": "order",
-        "focus": {"reference": f"ServiceRequest/{request}"},
-        "owner": {"identifier": {"system": "urn:askel:service", "value": owner}},
-    })  # fmt: skip
-
-
 def _count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Referral)) or 0
 
@@ -73,9 +36,9 @@ def test_new_region_tasks_become_referrals_once(
     session: Session, medplum: MedplumPeer, region: FhirClient
 ) -> None:
     before = _count(session)
-    _region_referral(medplum, "ln-laihia", 1)
-    _region_referral(medplum, "ln-laihia", 2)
-    _region_referral(medplum, "someone-elses-service", 3)
+    region_referral(medplum, "ln-laihia", 1)
+    region_referral(medplum, "ln-laihia", 2)
+    region_referral(medplum, "someone-elses-service", 3)
     assert poller.poll(session, region, POLLER) == 2
     assert _count(session) == before + 2
     assert poller.poll(session, region, POLLER) == 0
@@ -94,11 +57,11 @@ def test_new_region_tasks_become_referrals_once(
 def test_a_task_that_cannot_become_a_referral_does_not_stall_the_rest(
     session: Session, medplum: MedplumPeer, region: FhirClient
 ) -> None:
-    bad = _region_referral(medplum, "ln-laihia", 4)
+    bad = region_referral(medplum, "ln-laihia", 4)
     task = medplum.get(f"Task/{bad}")
     request = medplum.get(str(task["focus"]["reference"]))  # type: ignore[index]
     medplum.http.put(
         f"{medplum.base_url}/ServiceRequest/{request['id']}", json={**request, "extension": []}
     ).raise_for_status()  # no consent
-    _region_referral(medplum, "ln-laihia", 5)
+    region_referral(medplum, "ln-laihia", 5)
     assert poller.poll(session, region, POLLER) == 1
