@@ -275,10 +275,14 @@ def patient_from_fhir(resource: Any) -> PatientCreate:
         raise InvalidFhirResource(reason=places.get(field, f"Patient ({field})")) from error
 
 
-def patient_for(session: Session, integration: Principal, resource: Resource) -> uuid.UUID:
-    """The bundle's patient: found by identity code, or registered from the resource."""
-    patient, _ = patient_service.find_or_register(session, integration, patient_from_fhir(resource))
-    return patient.id
+def patient_for(
+    session: Session, integration: Principal, resource: Resource
+) -> tuple[uuid.UUID, bool]:
+    """The bundle's patient, found by identity code or registered from the resource; and
+    whether they were registered now."""
+    data = patient_from_fhir(resource)
+    patient, registered = patient_service.find_or_register(session, integration, data)
+    return patient.id, registered
 
 
 def receive_bundle(session: Session, integration: Principal, body: Any) -> Resource:
@@ -295,12 +299,12 @@ def receive_bundle(session: Session, integration: Principal, body: Any) -> Resou
     if len(by_type.get("ServiceRequest", [])) != 1 or len(by_type.get("Patient", [])) > 1:
         raise InvalidFhirResource(reason="one ServiceRequest and at most one Patient are expected")
     request_entry = by_type["ServiceRequest"][0]
-    patient_id = None
+    patient_id, registered = None, False
     if patient_entries := by_type.get("Patient"):
         reference = request_entry["resource"].get("subject", {}).get("reference")
         if reference != patient_entries[0].get("fullUrl"):
             raise InvalidFhirResource(reason="ServiceRequest.subject must refer to the Patient")
-        patient_id = patient_for(session, integration, patient_entries[0]["resource"])
+        patient_id, registered = patient_for(session, integration, patient_entries[0]["resource"])
     referral, created = receive_service_request(
         session, integration, request_entry["resource"], patient_id
     )
@@ -311,7 +315,8 @@ def receive_bundle(session: Session, integration: Principal, body: Any) -> Resou
             "ServiceRequest": f"ServiceRequest/{referral.id}",
             "Patient": f"Patient/{referral.patient_id}",
         }.get(kind)
-        status = "201 Created" if created and kind == "ServiceRequest" else "200 OK"
+        made_now = {"ServiceRequest": created, "Patient": registered}.get(kind, False)
+        status = "201 Created" if made_now else "200 OK"
         responses.append(
             {"response": {"status": status, **({"location": location} if location else {})}}
         )

@@ -45,7 +45,7 @@ def _take(session: Session, client: FhirClient, poller: Principal, task: dict[st
     request = client.resolve(task["focus"]["reference"])
     patient = client.resolve(request["subject"]["reference"])
     with session.begin_nested():
-        patient_id = inbound.patient_for(session, poller, patient)
+        patient_id, _ = inbound.patient_for(session, poller, patient)
         referral, created = inbound.receive_service_request(session, poller, request, patient_id)
         found = {"Patient": patient, "ServiceRequest": request, "Task": task}
         region.keep_links(session, referral.id, patient_id, found)
