@@ -25,7 +25,8 @@ from tests.test_openapi import operations
 
 Auth = Callable[[str], dict[str, str]]
 PAGED = ["/api/v1/referrals", "/api/v1/slots", "/api/v1/appointments",
-         "/api/v1/admin/access-grants", "/api/v1/admin/outbox/dead-letters"]  # fmt: skip
+         "/api/v1/admin/access-grants", "/api/v1/admin/outbox/dead-letters",
+         "/api/v1/admin/fhir/refusals"]  # fmt: skip
 
 
 def _schema(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:

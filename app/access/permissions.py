@@ -17,7 +17,8 @@ from app.access.authn import authenticate
 from app.access.principal import Principal, Role
 from app.access.service import resolve_account
 from app.db import WriteSession
-from app.errors import Forbidden
+from app.errors import Forbidden, RefusalContext
+from app.organisations.models import OrganisationKind
 
 
 class Permission(StrEnum):
@@ -108,6 +109,13 @@ def require(permission: Permission | None) -> Callable[..., Principal]:
 
     dependency.__name__ = f"require_{permission.name if permission else 'account'}"
     return dependency
+
+
+def region_only(principal: Principal, resource_type: str) -> None:
+    """Work that is the region's alone (what could not be exchanged with its patient system):
+    a municipality's administrator is refused."""
+    if principal.organisation_kind != OrganisationKind.region:
+        raise Forbidden(refusal=RefusalContext(resource_type))
 
 
 # Any active account; the record's policy decides what it may do.

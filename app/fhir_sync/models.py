@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, String, UniqueConstraint, Uuid, false
+from sqlalchemy import Boolean, Index, Integer, String, UniqueConstraint, Uuid, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.kit.clock import utcnow
@@ -41,3 +41,21 @@ class SyncCursor(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class FhirRefusal(Base):
+    """A region Task the poller could not take as a referral, with the reason: the stable error
+    code, and for invalid FHIR the place at fault (never a value, so no personal data). The
+    region's access administrators read them; a Task refused again updates its row."""
+
+    __tablename__ = "fhir_refusals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    task_reference: Mapped[str] = mapped_column(String(200), unique=True)
+    code: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(String(300))
+    times: Mapped[int] = mapped_column(Integer, default=1)
+    first_refused_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_refused_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (Index("ix_fhir_refusals_last", "last_refused_at", "id"),)

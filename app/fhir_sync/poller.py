@@ -64,9 +64,16 @@ def poll(session: Session, client: FhirClient, poller: Principal) -> int:
             try:
                 made += _take(session, client, poller, task)
             except AppError as error:
+                reason = error.params.get("reason")
                 log.warning(
                     "a region Task did not become a referral",
-                    extra={"task": task.get("id"), "code": error.code},
+                    extra={"task": task.get("id"), "code": error.code, "reason": reason},
+                )
+                repository.record_refusal(
+                    session,
+                    f"Task/{task.get('id')}",
+                    error.code,
+                    reason if isinstance(reason, str) else None,
                 )
             since = max(since, task.get("meta", {}).get("lastUpdated", since))
         repository.move_cursor(session, CURSOR, since)

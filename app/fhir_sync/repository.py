@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
@@ -9,8 +10,10 @@ from sqlalchemy.orm import Session
 from app.access.models import User
 from app.counselling import repository as counselling
 from app.counselling.service import outcome_of
-from app.fhir_sync.models import FhirLink, SyncCursor
+from app.fhir_sync.models import FhirLink, FhirRefusal, SyncCursor
 from app.fhir_sync.resources import Booking, RecordedVisit, ReferralRecords
+from app.kit.clock import utcnow
+from app.kit.pagination import beyond
 from app.organisations import service as organisations
 from app.organisations.models import CounsellingService
 from app.patients import protection
@@ -115,3 +118,33 @@ def move_cursor(session: Session, name: str, value: str) -> None:
     else:
         found.value = value
     session.flush()
+
+
+def record_refusal(session: Session, task_reference: str, code: str, reason: str | None) -> None:
+    """Keep why a region Task was not taken; a Task refused again (the region changed it, and
+    it still cannot be taken) updates its row."""
+    found = session.scalars(
+        select(FhirRefusal).where(FhirRefusal.task_reference == task_reference)
+    ).first()
+    if found is None:
+        session.add(FhirRefusal(task_reference=task_reference, code=code, reason=reason))
+    else:
+        found.code, found.reason, found.times = code, reason, found.times + 1
+        found.last_refused_at = utcnow()
+    session.flush()
+
+
+def refusals(
+    session: Session, limit: int, after: tuple[datetime, int] | None = None
+) -> list[FhirRefusal]:
+    """The refused region Tasks, last refused first (after `after`: last refused at, id)."""
+    statement = select(FhirRefusal)
+    if after is not None:
+        refused_at, refusal_id = after
+        statement = statement.where(
+            beyond(
+                (FhirRefusal.last_refused_at, refused_at, True), (FhirRefusal.id, refusal_id, True)
+            )
+        )
+    statement = statement.order_by(FhirRefusal.last_refused_at.desc(), FhirRefusal.id.desc())
+    return list(session.scalars(statement.limit(limit)))

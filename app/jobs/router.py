@@ -11,10 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.access.audit.models import AuditAction
 from app.access.audit.refusals import audited_as
-from app.access.permissions import AccessAdmin
-from app.access.principal import Principal
+from app.access.permissions import AccessAdmin, region_only
 from app.db import WriteSession
-from app.errors import Forbidden, RefusalContext, ValidationFailed, problem_responses
+from app.errors import Forbidden, ValidationFailed, problem_responses
 from app.jobs import outbox
 from app.kit.clock import utcnow
 from app.kit.pagination import (
@@ -27,7 +26,6 @@ from app.kit.pagination import (
     page_size,
 )
 from app.kit.types import INT64_MAX, JSON_INTEGER_MAX, LocalDateTime, WholeNumber
-from app.organisations.models import OrganisationKind
 
 router = APIRouter(prefix="/admin/outbox", tags=["administration"])
 EventId = Annotated[int, Field(ge=1, le=INT64_MAX)]
@@ -56,11 +54,6 @@ class Replayed(BaseModel):
     replayed: int
 
 
-def _region_admin(principal: Principal) -> None:
-    if principal.organisation_kind != OrganisationKind.region:
-        raise Forbidden(refusal=RefusalContext("Outbox"))
-
-
 @router.get(
     "/dead-letters", responses=problem_responses(Forbidden, InvalidCursor, ValidationFailed)
 )
@@ -71,7 +64,7 @@ def list_dead_letters(
     cursor: Cursor = None,
 ) -> Page[DeadLetter]:
     """Events given up on, newest first, with the last error (the region's access admins)."""
-    _region_admin(principal)
+    region_only(principal, "Outbox")
     after = after_time_and_id(cursor, EventId)
     page = Window.of(outbox.dead_letters(session, limit + 1, after), limit)
     return Page[DeadLetter](
@@ -89,5 +82,5 @@ def list_dead_letters(
 )
 def replay_dead_letters(body: Replay, principal: AccessAdmin, session: WriteSession) -> Replayed:
     """Send dead letters again from the start (the region's access admins)."""
-    _region_admin(principal)
+    region_only(principal, "Outbox")
     return Replayed(replayed=outbox.replay_dead_letters(session, utcnow(), body.event_ids or None))

@@ -72,6 +72,7 @@ ACCESS: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/admin/access-review/recertify"): frozenset({ADMIN}),
     ("GET", "/api/v1/admin/outbox/dead-letters"): frozenset({ADMIN}),
     ("POST", "/api/v1/admin/outbox/dead-letters/replay"): frozenset({ADMIN}),
+    ("GET", "/api/v1/admin/fhir/refusals"): frozenset({ADMIN}),
     ("GET", "/api/v1/audit/events"): frozenset({AUDITOR}),
     ("GET", "/api/v1/stats/visits"): frozenset({STATISTICIAN}),
     ("GET", "/api/v1/stats/referrals"): frozenset({STATISTICIAN}),

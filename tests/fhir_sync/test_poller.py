@@ -3,12 +3,13 @@ nothing: a new Task owned by one of Askel's services becomes one referral, once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx2 as httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.testclient import TestClient
 
 from app.access.principal import LOCAL_ISSUER, Principal, Role
 from app.fhir_sync import poller
@@ -17,6 +18,7 @@ from app.referrals.models import Referral
 from tests.fixtures.peers import MedplumPeer
 from tests.fixtures.region_records import region_referral
 
+Auth = Callable[[str], dict[str, str]]
 POLLER = Principal(subject="askel-poller", organisation="hva-pohjanmaa",
                    roles=frozenset({Role.integration}), issuer=LOCAL_ISSUER)  # fmt: skip
 
@@ -55,7 +57,7 @@ def test_new_region_tasks_become_referrals_once(
 
 
 def test_a_task_that_cannot_become_a_referral_does_not_stall_the_rest(
-    session: Session, medplum: MedplumPeer, region: FhirClient
+    client: TestClient, auth: Auth, session: Session, medplum: MedplumPeer, region: FhirClient
 ) -> None:
     bad = region_referral(medplum, "ln-laihia", 4)
     task = medplum.get(f"Task/{bad}")
@@ -65,3 +67,35 @@ def test_a_task_that_cannot_become_a_referral_does_not_stall_the_rest(
     ).raise_for_status()  # no consent
     region_referral(medplum, "ln-laihia", 5)
     assert poller.poll(session, region, POLLER) == 1
+    # The region's administrators see which Task and why, without any personal data; a
+    # municipality's do not.
+    refused = client.get("/api/v1/admin/fhir/refusals", headers=auth("admin.region"))
+    [row] = [r for r in refused.json()["items"] if r["task_reference"] == f"Task/{bad}"]
+    assert (row["code"], row["times"]) == ("consent_required", 1)
+    municipal = client.get("/api/v1/admin/fhir/refusals", headers=auth("admin.laihia"))
+    assert municipal.status_code == 403
+    # Changed by the region and still not takeable: the same row, refused once more.
+    task = medplum.get(f"Task/{bad}")
+    medplum.http.put(f"{medplum.base_url}/Task/{bad}",
+                     json={**task, "description": "uudelleen"}).raise_for_status()  # fmt: skip
+    assert poller.poll(session, region, POLLER) == 0
+    refused = client.get("/api/v1/admin/fhir/refusals", headers=auth("admin.region"))
+    [row] = [r for r in refused.json()["items"] if r["task_reference"] == f"Task/{bad}"]
+    assert row["times"] == 2
+
+
+def test_a_task_with_invalid_fhir_is_refused_with_the_place_at_fault(
+    client: TestClient, auth: Auth, session: Session, medplum: MedplumPeer, region: FhirClient
+) -> None:
+    bad = region_referral(medplum, "ln-laihia", 6)
+    task = medplum.get(f"Task/{bad}")
+    request = medplum.get(str(task["focus"]["reference"]))  # type: ignore[index]
+    medplum.http.put(f"{medplum.base_url}/ServiceRequest/{request['id']}",
+                     json={**request, "status": "draft"}).raise_for_status()  # fmt: skip
+    assert poller.poll(session, region, POLLER) == 0
+    refused = client.get("/api/v1/admin/fhir/refusals", headers=auth("admin.region")).json()
+    [row] = [r for r in refused["items"] if r["task_reference"] == f"Task/{bad}"]
+    assert (row["code"], row["reason"]) == (
+        "invalid_fhir_resource",
+        "ServiceRequest.status must be active",
+    )
