@@ -260,33 +260,41 @@ def encounter(records: ReferralRecords, recorded: RecordedVisit, refer: Refer) -
     return Outbound("Encounter", recorded.root_id, body)
 
 
-def provenance(records: ReferralRecords, targets: list[Outbound], refer: Refer) -> Outbound:
-    """Who wrote the set (the service) and who holds it: the region as FinnishBase's information
-    custodian, by its ID in the register of controllers where that is configured."""
-    provenance_map = mapping("Provenance")
-    custodian_map = provenance_map["custodian"]
-    key = derived_key(records.referral.id, "provenance")
-    custodian: Resource = {"type": custodian_map["type"]}
-    body: Resource = {"resourceType": "Provenance"}
-    if records.custodian_id is not None:
-        body.update(meta("Provenance"))
-        custodian["role"] = [custodian_map["role"]]
-        custodian["who"] = {
-            "type": "Organization",
-            "identifier": {**custodian_map["identifier"], "value": records.custodian_id},
-        }
-    else:
-        custodian["who"] = {
+def _custodian(records: ReferralRecords) -> Resource:
+    """The region as FinnishBase's information custodian where its register ID is known; by
+    Askel's own code for it otherwise."""
+    custodian_map = mapping("Provenance")["custodian"]
+    if records.custodian_id is None:
+        who = {
             "type": "Organization",
             "identifier": identifier("organisation", records.region_code),
         }
+        return {"type": custodian_map["type"], "who": who}
+    return {
+        "type": custodian_map["type"],
+        "role": [custodian_map["role"]],
+        "who": {
+            "type": "Organization",
+            "identifier": {**custodian_map["identifier"], "value": records.custodian_id},
+        },
+    }
+
+
+def provenance(records: ReferralRecords, targets: list[Outbound], refer: Refer) -> Outbound:
+    """Who wrote the set (the service) and who holds it (the region); FinnishBase's profile is
+    claimed only where the region's register ID is configured."""
+    provenance_map = mapping("Provenance")
+    claimed = records.custodian_id is not None
+    key = derived_key(records.referral.id, "provenance")
     author = service_reference(records, refer, identified=False)
-    body |= {
+    body: Resource = {
+        "resourceType": "Provenance",
+        **(meta("Provenance") if claimed else {}),
         "target": [refer(target.resource_type, target.key) for target in targets],
         "recorded": instant(records.referral.updated_at),
-        "agent": [custodian, {"type": provenance_map["author"]["type"], "who": author}],
+        "agent": [_custodian(records), {"type": provenance_map["author"]["type"], "who": author}],
     }
-    if records.custodian_id is not None:
+    if claimed:
         body["entity"] = [provenance_map["register"]]
     return Outbound("Provenance", key, body)
 

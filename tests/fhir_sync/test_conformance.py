@@ -36,7 +36,7 @@ def test_every_golden_example_conforms_to_what_it_claims(path: Path) -> None:
     assert violations(body) == []
 
 
-def test_every_example_claims_a_profile_except_the_provenance_without_a_custodian() -> None:
+def test_every_example_claims_a_profile() -> None:
     # The scene configures the custodian, so its Provenance claims FinnishBase's too.
     unclaimed = [path.stem for path in EXAMPLES if not json.loads(path.read_text()).get("meta")]
     assert unclaimed == []
