@@ -56,7 +56,7 @@ def records(session: Session, referral_id: uuid.UUID) -> ReferralRecords | None:
         """The visit named by its first version, with the versions it corrected."""
         earlier: list[Visit] = []
         version = current
-        while version.supersedes_id is not None:
+        while version.supersedes_id in by_id:
             version = by_id[version.supersedes_id]
             earlier.insert(0, version)
         return RecordedVisit(current, version.id, tuple(earlier))
