@@ -155,10 +155,15 @@ class Settings(BaseSettings):
     fhir_client_id: str | None = None
     fhir_client_key_file: Path | None = None
     fhir_scope: str = (
-        "system/Patient.cr system/ServiceRequest.cru system/Task.cru system/Schedule.cru "
-        "system/Slot.cru system/Appointment.cru system/Encounter.cru system/Observation.cru "
-        "system/Goal.cru system/CarePlan.cru system/DiagnosticReport.cru system/Provenance.cru"
+        "system/Patient.cr system/Organization.cru system/Practitioner.cru "
+        "system/ServiceRequest.cru system/Task.cru system/Schedule.cru system/Slot.cru "
+        "system/Appointment.cru system/Encounter.cru system/Observation.cru system/Goal.cru "
+        "system/CarePlan.cru system/DiagnosticReport.cru system/Provenance.cru"
     )
+    # The region's ID in THL's register of controllers (eArkisto - Rekisterinpitäjärekisteri,
+    # urn:oid:1.2.246.537.6.40174), e.g. urn:oid:1.2.246.10.<business id>.19.0: each published
+    # set's Provenance names the region by it as FinnishBase's information custodian.
+    fhir_custodian_id: str | None = None
 
     hetu_key: SecretStr = SecretStr(DEVELOPMENT_HETU_KEY)
     audit_key: SecretStr = SecretStr(DEVELOPMENT_AUDIT_KEY)

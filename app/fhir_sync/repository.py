@@ -8,7 +8,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.access.models import User
+from app.config import get_settings
 from app.counselling import repository as counselling
+from app.counselling.models import Visit
 from app.counselling.service import outcome_of
 from app.fhir_sync.models import FhirLink, FhirRefusal, SyncCursor
 from app.fhir_sync.resources import Booking, RecordedVisit, ReferralRecords
@@ -51,12 +53,16 @@ def records(session: Session, referral_id: uuid.UUID) -> ReferralRecords | None:
         .order_by(Appointment.start_at, Appointment.id)
     ).all()
     every_visit = counselling.visits(session, referral_id)
-    supersedes = {visit.id: visit.supersedes_id for visit in every_visit}
+    by_id = {visit.id: visit for visit in every_visit}
 
-    def root(visit_id: uuid.UUID) -> uuid.UUID:
-        while (earlier := supersedes.get(visit_id)) is not None:
-            visit_id = earlier
-        return visit_id
+    def recorded(current: Visit) -> RecordedVisit:
+        """The visit named by its first version, with the versions it corrected."""
+        earlier: list[Visit] = []
+        version = current
+        while version.supersedes_id in by_id:
+            version = by_id[version.supersedes_id]
+            earlier.insert(0, version)
+        return RecordedVisit(current, version.id, tuple(earlier))
 
     completed = referral.status == Status.completed
     return ReferralRecords(
@@ -66,9 +72,10 @@ def records(session: Session, referral_id: uuid.UUID) -> ReferralRecords | None:
         service=service,
         region_code=region,
         bookings=[Booking(*row) for row in bookings],
-        visits=[RecordedVisit(v, root(v.id)) for v in every_visit if not v.corrected],
+        visits=[recorded(v) for v in every_visit if not v.corrected],
         plan=counselling.plan(session, referral_id, None),
         outcome=outcome_of(session, referral) if completed else None,
+        custodian_id=get_settings().fhir_custodian_id,
     )
 
 

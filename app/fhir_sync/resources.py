@@ -2,102 +2,51 @@
 
 The codes, systems, profiles and value maps come from `fhir_mappings/`; this module only puts
 Askel's values in their places. References to other resources go through `refer`, which the
-publisher answers with the id each one has on the region's server.
+publisher answers with the id each one has on the region's server. The records and the small
+pieces are in `parts.py`, the organisations and practitioners in `parties.py`, the counselling's
+content in `care.py`.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from collections.abc import Iterator
 
 from app.access.models import User
-from app.counselling.models import PlanVersion, Visit
-from app.counselling.schemas import Outcome
+from app.fhir_sync.care import care_plan, diagnostic_report, goals, observations
 from app.fhir_sync.mappings import fixed, mapped, mapping, meta, system
-from app.kit.clock import to_helsinki
-from app.organisations.models import CounsellingService
-from app.patients.models import Patient
-from app.referrals.models import Referral
-from app.scheduling.models import Appointment, Slot
+from app.fhir_sync.parties import parties
+from app.fhir_sync.parts import (
+    Booking,
+    Outbound,
+    RecordedVisit,
+    Refer,
+    ReferralRecords,
+    Resource,
+    business_identifier,
+    coding,
+    derived_key,
+    identifier,
+    instant,
+    named_key,
+    physical_activity,
+    practitioner_reference,
+    quantity,
+    service_reference,
+)
 
-Resource = dict[str, Any]
-# (resource type, Askel key) → a Reference to it on the region's server.
-Refer = Callable[[str, uuid.UUID], Resource]
-UCUM = "http://unitsofmeasure.org"
-LOINC = "http://loinc.org"
+__all__ = [
+    "Booking",
+    "Outbound",
+    "RecordedVisit",
+    "Refer",
+    "ReferralRecords",
+    "Resource",
+    "business_identifier",
+    "derived_key",
+    "referral_set",
+]
+
 STATUS_REASON_REQUIRED = frozenset({"rejected", "on-hold", "cancelled", "failed"})
-
-
-@dataclass(frozen=True, slots=True)
-class Booking:
-    appointment: Appointment
-    slot: Slot
-    counsellor: User
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedVisit:
-    """The current version of a visit and the id of its first version, which names it."""
-
-    visit: Visit
-    root_id: uuid.UUID
-
-
-@dataclass(frozen=True, slots=True)
-class ReferralRecords:
-    referral: Referral
-    patient: Patient
-    hetu: str
-    service: CounsellingService
-    region_code: str
-    bookings: list[Booking] = field(default_factory=list)
-    visits: list[RecordedVisit] = field(default_factory=list)
-    plan: PlanVersion | None = None
-    outcome: Outcome | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Outbound:
-    """One resource to publish, under the Askel key that identifies it."""
-
-    resource_type: str
-    key: uuid.UUID
-    body: Resource
-
-
-def derived_key(owner: uuid.UUID, part: str) -> uuid.UUID:
-    """A stable key for a resource without a row of its own (one observation of a visit)."""
-    return uuid.uuid5(owner, part)
-
-
-def business_identifier(key: uuid.UUID) -> Resource:
-    return {"system": system("askel"), "value": f"urn:uuid:{key}"}
-
-
-def _instant(moment: datetime) -> str:
-    return to_helsinki(moment)
-
-
-def _identified(kind: str, value: str, display: str | None = None) -> Resource:
-    reference: Resource = {"identifier": {"system": system(kind), "value": value}}
-    if display:
-        reference["display"] = display
-    return reference
-
-
-def _coding(entry: dict[str, str]) -> Resource:
-    return {key: entry[key] for key in ("system", "code", "display") if key in entry}
-
-
-def _quantity(value: float, unit: str) -> Resource:
-    return {"value": value, "unit": unit, "system": UCUM, "code": unit}
-
-
-def _physical_activity() -> Resource:
-    return {"coding": [_coding(mapping("common")["physical_activity_category"])]}
 
 
 def patient(records: ReferralRecords) -> Outbound:
@@ -122,17 +71,19 @@ def patient(records: ReferralRecords) -> Outbound:
         ],
     }
     if person.security_prohibition:
-        label = _coding(patient_map["security_label"])
+        label = coding(patient_map["security_label"])
         body["meta"] = {**body.get("meta", {}), "security": [label]}
     return Outbound("Patient", person.id, body)
 
 
-def _service(records: ReferralRecords) -> Resource:
-    return _identified("service", records.service.code, records.service.name_fi)
-
-
 def service_request(records: ReferralRecords, refer: Refer) -> Outbound:
+    """The referral as a PA ServiceRequest: the referrer and the service by literal reference
+    only (the IG reserves identifiers there for US NPIs), the referrer as each note's author."""
     referral = records.referral
+    referrer = practitioner_reference(
+        refer, referral.referrer_subject, referral.referrer_name, identified=False
+    )
+    authored = instant(referral.created_at)
     notes = [{"id": "goal", "text": referral.goal}]
     if referral.exercise_restrictions:
         notes.append({"id": "restrictions", "text": referral.exercise_restrictions})
@@ -143,13 +94,13 @@ def service_request(records: ReferralRecords, refer: Refer) -> Outbound:
         "identifier": [business_identifier(referral.id)],
         "status": mapped("ServiceRequest", "status", referral.status),
         **fixed("ServiceRequest"),
-        "category": [_physical_activity()],
-        "code": {"coding": [_coding(mapping("common")["counselling"])]},
+        "category": [physical_activity()],
+        "code": {"coding": [coding(mapping("common")["counselling"])]},
         "priority": mapped("ServiceRequest", "priority", referral.urgency),
         "subject": refer("Patient", records.patient.id),
-        "authoredOn": _instant(referral.created_at),
-        "requester": _identified("practitioner", referral.referrer_subject, referral.referrer_name),
-        "performer": [_service(records)],
+        "authoredOn": authored,
+        "requester": referrer,
+        "performer": [service_reference(records, refer, identified=False)],
         "reasonCode": [
             {
                 "coding": [
@@ -159,33 +110,44 @@ def service_request(records: ReferralRecords, refer: Refer) -> Outbound:
                 "text": referral.reason_text,
             }
         ],
-        "note": notes,
+        "note": [
+            {"id": note["id"], "authorReference": referrer, "time": authored, "text": note["text"]}
+            for note in notes
+        ],
     }
     return Outbound("ServiceRequest", referral.id, body)
+
+
+def _referrer_organisation(records: ReferralRecords, refer: Refer) -> Resource:
+    code = records.referral.referrer_organisation
+    reference = refer("Organization", named_key("organisation", code))
+    return {**reference, "identifier": identifier("organisation", code)}
 
 
 def task(records: ReferralRecords, refer: Refer) -> Outbound:
     referral, task_map = records.referral, mapping("Task")
     status = mapped("Task", "status", referral.status)
+    business_status = task_map["business_status"]
+    # The referral's row is written a moment before its first update stamp: never before it.
+    modified = max(referral.created_at, referral.updated_at)
     body: Resource = {
         "resourceType": "Task",
         **meta("Task"),
         "identifier": [business_identifier(referral.id)],
         "status": status,
         "businessStatus": {
-            "coding": [{"system": task_map["business_status"]["system"], "code": referral.status}]
+            "coding": [{"system": business_status["system"], "code": referral.status}],
+            "text": referral.status_reason_text or business_status["text"][referral.status],
         },
         **fixed("Task"),
         "priority": mapped("ServiceRequest", "priority", referral.urgency),
         "focus": refer("ServiceRequest", referral.id),
         "for": refer("Patient", records.patient.id),
-        "authoredOn": _instant(referral.created_at),
-        "lastModified": _instant(referral.updated_at),
-        "requester": _identified("organisation", referral.referrer_organisation),
-        "owner": _service(records),
+        "authoredOn": instant(referral.created_at),
+        "lastModified": instant(modified),
+        "requester": _referrer_organisation(records, refer),
+        "owner": service_reference(records, refer),
     }
-    if referral.status_reason_text:
-        body["businessStatus"]["text"] = referral.status_reason_text
     if status in STATUS_REASON_REQUIRED:
         body["statusReason"] = {"text": referral.status_reason_text or referral.status_reason_code}
     if records.outcome is not None and referral.outcome_summary:
@@ -198,13 +160,17 @@ def task(records: ReferralRecords, refer: Refer) -> Outbound:
     return Outbound("Task", referral.id, body)
 
 
-def schedule(records: ReferralRecords, counsellor: User) -> Outbound:
+def _counsellor(counsellor: User, refer: Refer) -> Resource:
+    return practitioner_reference(refer, counsellor.username, counsellor.display_name)
+
+
+def schedule(records: ReferralRecords, counsellor: User, refer: Refer) -> Outbound:
     body: Resource = {
         "resourceType": "Schedule",
         **meta("Schedule"),
         "identifier": [business_identifier(counsellor.id)],
         **fixed("Schedule"),
-        "actor": [_identified("practitioner", counsellor.username, counsellor.display_name)],
+        "actor": [_counsellor(counsellor, refer)],
         "comment": records.service.name_fi,
     }
     return Outbound("Schedule", counsellor.id, body)
@@ -218,45 +184,50 @@ def slot(booking: Booking, refer: Refer) -> Outbound:
         "identifier": [business_identifier(booked.id)],
         "schedule": refer("Schedule", booked.counsellor_id),
         "status": mapped("Slot", "status", booked.booked_count >= booked.capacity),
-        "start": _instant(booked.start_at),
-        "end": _instant(booked.end_at),
+        "start": instant(booked.start_at),
+        "end": instant(booked.end_at),
     }
     return Outbound("Slot", booked.id, body)
 
 
+def _coded(entry: dict[str, object]) -> Resource:
+    """A CodeableConcept from a mapping entry: its codings (there may be none) and its text."""
+    concept: Resource = {"text": entry["text"]}
+    codings = entry.get("codings") or []
+    if codings:
+        concept["coding"] = codings
+    return concept
+
+
 def appointment(records: ReferralRecords, booking: Booking, refer: Refer) -> Outbound:
     booked, counsellor = booking.appointment, booking.counsellor
+    appointment_map = mapping("Appointment")
     body: Resource = {
         "resourceType": "Appointment",
         **meta("Appointment"),
         "identifier": [business_identifier(booked.id)],
         "extension": [
-            {
-                "url": mapping("Appointment")["referral_id"]["url"],
-                "valueString": str(booked.referral_id),
-            }
+            {"url": appointment_map["referral_id"]["url"], "valueString": str(booked.referral_id)}
         ],
         "status": mapped("Appointment", "status", booked.status),
-        "serviceType": [{"coding": [_coding(mapping("common")["counselling"])]}],
+        "serviceType": [_coded(appointment_map["service_type"])],
         "appointmentType": {"text": mapped("Appointment", "visit_type", booked.visit_type)},
-        "start": _instant(booked.start_at),
-        "end": _instant(booked.end_at),
+        "start": instant(booked.start_at),
+        "end": instant(booked.end_at),
         "minutesDuration": int((booked.end_at - booked.start_at).total_seconds() // 60),
         "slot": [refer("Slot", booked.slot_id)],
         "basedOn": [refer("ServiceRequest", booked.referral_id)],
         "participant": [
             {"actor": refer("Patient", records.patient.id), "status": "accepted"},
-            {
-                "actor": _identified("practitioner", counsellor.username, counsellor.display_name),
-                "status": "accepted",
-            },
+            {"actor": _counsellor(counsellor, refer), "status": "accepted"},
             {"actor": {"display": booked.location}, "status": "accepted"},
         ],
     }
+    if appointment_map["service_category"].get("codings"):
+        body["serviceCategory"] = [_coded(appointment_map["service_category"])]
     if booked.status == "cancelled" and booked.cancelled_by:
-        reason_system = "http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason"
-        code = mapped("Appointment", "cancelled_by", booked.cancelled_by)
-        body["cancelationReason"] = {"coding": [{"system": reason_system, "code": code}]}
+        reason = appointment_map["cancellation_reason"]
+        body["cancelationReason"] = _coded(reason[booked.cancelled_by])
     return Outbound("Appointment", booked.id, body)
 
 
@@ -275,173 +246,56 @@ def encounter(records: ReferralRecords, recorded: RecordedVisit, refer: Refer) -
         "basedOn": [refer("ServiceRequest", visit.referral_id)],
         "participant": [
             {
-                "individual": _identified(
-                    "practitioner", visit.counsellor_subject, visit.counsellor_name
+                "individual": practitioner_reference(
+                    refer, visit.counsellor_subject, visit.counsellor_name
                 )
             }
         ],
         "period": {"start": visit.visited_on.isoformat()},
-        "length": _quantity(visit.duration_minutes, "min"),
-        "serviceProvider": _service(records),
+        "length": quantity(visit.duration_minutes, "min"),
+        "serviceProvider": service_reference(records, refer),
     }
     if visit.appointment_id:
         body["appointment"] = [refer("Appointment", visit.appointment_id)]
     return Outbound("Encounter", recorded.root_id, body)
 
 
-def observations(
-    records: ReferralRecords, recorded: RecordedVisit, refer: Refer
-) -> Iterator[Outbound]:
-    """One per activity figure the visit recorded."""
-    visit, codes = recorded.visit, mapping("Observation")["codes"]
-    status = mapped("Observation", "status", "corrected" if visit.supersedes_id else "recorded")
-    for name, code in codes.items():
-        value = getattr(visit, name)
-        if value is None:
-            continue
-        key = derived_key(recorded.root_id, code["loinc"])
-        body: Resource = {
-            "resourceType": "Observation",
-            "meta": {"profile": [code["profile"]]},
-            "identifier": [business_identifier(key)],
-            "status": status,
-            **fixed("Observation"),
-            "code": {
-                "coding": [{"system": LOINC, "code": code["loinc"], "display": code["display"]}]
-            },
-            "subject": refer("Patient", records.patient.id),
-            "encounter": refer("Encounter", recorded.root_id),
-            "effectiveDateTime": visit.visited_on.isoformat(),
-            "valueQuantity": _quantity(value, code["unit"]),
+def _custodian(records: ReferralRecords) -> Resource:
+    """The region as FinnishBase's information custodian where its register ID is known; by
+    Askel's own code for it otherwise."""
+    custodian_map = mapping("Provenance")["custodian"]
+    if records.custodian_id is None:
+        who = {
+            "type": "Organization",
+            "identifier": identifier("organisation", records.region_code),
         }
-        yield Outbound("Observation", key, body)
-
-
-def goals(records: ReferralRecords, plan: PlanVersion, refer: Refer) -> list[Outbound]:
-    measures = mapping("Goal")["measures"]
-    published = []
-    for place, goal in enumerate(plan.goals):
-        key = derived_key(plan.referral_id, f"goal-{place}")
-        target: Resource = {"dueDate": goal["target_date"]}
-        if (measure := measures.get(goal["measure"])) is not None:
-            target["measure"] = {"coding": [{"system": LOINC, "code": measure["loinc"]}]}
-            target["detailQuantity"] = _quantity(goal["target"], measure["unit"])
-        else:
-            target["detailQuantity"] = {"value": goal["target"]}
-        achieved = bool(goal.get("achieved"))
-        body: Resource = {
-            "resourceType": "Goal",
-            **meta("Goal"),
-            "identifier": [business_identifier(key)],
-            "lifecycleStatus": "completed" if achieved else "active",
-            "achievementStatus": {
-                "coding": [
-                    {
-                        "system": "http://terminology.hl7.org/CodeSystem/goal-achievement",
-                        "code": mapped("Goal", "achievement", achieved),
-                    }
-                ]
-            },
-            **fixed("Goal"),
-            "description": {"text": goal["what"]},
-            "subject": refer("Patient", records.patient.id),
-            "startDate": plan.agreed_on.isoformat(),
-            "target": [target],
-        }
-        published.append(Outbound("Goal", key, body))
-    return published
-
-
-def care_plan(
-    records: ReferralRecords, plan: PlanVersion, goal_keys: list[uuid.UUID], refer: Refer
-) -> Outbound:
-    status = mapped("CarePlan", "status", records.referral.status)
-    activity_status = {"active": "in-progress", "completed": "completed"}.get(status, "cancelled")
-    activities = []
-    for planned in plan.activities:
-        detail: Resource = {
-            "status": activity_status,
-            "code": {"text": mapped("CarePlan", "intensity", planned["intensity"])},
-            "description": planned["kind"],
-            "scheduledTiming": {
-                "repeat": {
-                    "frequency": planned["frequency_per_week"],
-                    "period": 1,
-                    "periodUnit": "wk",
-                    "duration": planned["minutes"],
-                    "durationUnit": "min",
-                }
-            },
-        }
-        if planned.get("where"):
-            detail["location"] = {"display": planned["where"]}
-        activities.append({"detail": detail})
-    body: Resource = {
-        "resourceType": "CarePlan",
-        **meta("CarePlan"),
-        "identifier": [business_identifier(plan.referral_id)],
-        "status": status,
-        **fixed("CarePlan"),
-        "title": "Liikuntasuunnitelma",
-        "subject": refer("Patient", records.patient.id),
-        "basedOn": [refer("ServiceRequest", plan.referral_id)],
-        "created": plan.agreed_on.isoformat(),
-        "period": {"start": plan.agreed_on.isoformat()},
-        "author": _identified("practitioner", plan.author_subject, plan.author_name),
-        "goal": [refer("Goal", key) for key in goal_keys],
-        "activity": activities,
+        return {"type": custodian_map["type"], "who": who}
+    return {
+        "type": custodian_map["type"],
+        "role": [custodian_map["role"]],
+        "who": {
+            "type": "Organization",
+            "identifier": {**custodian_map["identifier"], "value": records.custodian_id},
+        },
     }
-    if plan.support_agreed:
-        body["note"] = [{"text": plan.support_agreed}]
-    return Outbound("CarePlan", plan.referral_id, body)
-
-
-def diagnostic_report(records: ReferralRecords, outcome: Outcome, refer: Refer) -> Outbound:
-    referral = records.referral
-    body: Resource = {
-        "resourceType": "DiagnosticReport",
-        **meta("DiagnosticReport"),
-        "identifier": [business_identifier(referral.id)],
-        "basedOn": [refer("ServiceRequest", referral.id)],
-        **fixed("DiagnosticReport"),
-        "subject": refer("Patient", records.patient.id),
-        "issued": _instant(referral.updated_at),
-        "performer": [_service(records)],
-        "conclusion": referral.outcome_summary,
-    }
-    first, last = outcome.first_assessment, outcome.last_assessment
-    if first and last:
-        body["effectivePeriod"] = {
-            "start": first.visited_on.isoformat(),
-            "end": last.visited_on.isoformat(),
-        }
-    results = [
-        refer("Observation", derived_key(recorded.root_id, "82290-8"))
-        for recorded in records.visits
-        if recorded.visit.minutes_per_week is not None
-        and (first and last)
-        and recorded.visit.visited_on in (first.visited_on, last.visited_on)
-    ]
-    if results:
-        body["result"] = results
-    return Outbound("DiagnosticReport", referral.id, body)
 
 
 def provenance(records: ReferralRecords, targets: list[Outbound], refer: Refer) -> Outbound:
+    """Who wrote the set (the service) and who holds it (the region); FinnishBase's profile is
+    claimed only where the region's register ID is configured."""
     provenance_map = mapping("Provenance")
+    claimed = records.custodian_id is not None
     key = derived_key(records.referral.id, "provenance")
+    author = service_reference(records, refer, identified=False)
     body: Resource = {
         "resourceType": "Provenance",
+        **(meta("Provenance") if claimed else {}),
         "target": [refer(target.resource_type, target.key) for target in targets],
-        "recorded": _instant(records.referral.updated_at),
-        "agent": [
-            {
-                "type": provenance_map["custodian"]["type"],
-                "who": _identified("organisation", records.region_code),
-            },
-            {"type": provenance_map["author"]["type"], "who": _service(records)},
-        ],
+        "recorded": instant(records.referral.updated_at),
+        "agent": [_custodian(records), {"type": provenance_map["author"]["type"], "who": author}],
     }
+    if claimed:
+        body["entity"] = [provenance_map["register"]]
     return Outbound("Provenance", key, body)
 
 
@@ -455,9 +309,11 @@ def referral_set(records: ReferralRecords, refer: Refer) -> Iterator[Outbound]:
         return resource
 
     yield patient(records)
+    # Shared with other referrals and no record of this one: not among the Provenance's targets.
+    yield from parties(records)
     yield emit(service_request(records, refer))
     for counsellor in {b.counsellor.id: b.counsellor for b in records.bookings}.values():
-        yield emit(schedule(records, counsellor))
+        yield emit(schedule(records, counsellor, refer))
     for booking in records.bookings:
         yield emit(slot(booking, refer))
         yield emit(appointment(records, booking, refer))

@@ -31,8 +31,9 @@ from tests.fixtures.outbox import referral_events, waiting_behind_the_first
 from tests.fixtures.peers import MedplumPeer
 
 Auth = Callable[[str], dict[str, str]]
-KINDS = ("Patient", "ServiceRequest", "Schedule", "Slot", "Appointment", "Encounter",
-         "Observation", "Goal", "CarePlan", "DiagnosticReport", "Task", "Provenance")  # fmt: skip
+KINDS = ("Patient", "Organization", "Practitioner", "ServiceRequest", "Schedule", "Slot",
+         "Appointment", "Encounter", "Observation", "Goal", "CarePlan", "DiagnosticReport",
+         "Task", "Provenance")  # fmt: skip
 
 
 Clients = Callable[..., FhirClient]
@@ -84,8 +85,9 @@ def test_a_completed_referral_is_on_the_peer_once_with_its_references(
     publisher.publish_referral(session, peer, referral_id, transaction=transaction)
     found = _everything(medplum)
     assert Counter({kind: len(found[kind]) for kind in KINDS}) == Counter(
-        Patient=1, ServiceRequest=1, Schedule=1, Slot=1, Appointment=1, Encounter=1,
-        Observation=4, Goal=1, CarePlan=1, DiagnosticReport=1, Task=1, Provenance=1,
+        Patient=1, Organization=2, Practitioner=2, ServiceRequest=1, Schedule=1, Slot=1,
+        Appointment=1, Encounter=1, Observation=4, Goal=1, CarePlan=1, DiagnosticReport=1,
+        Task=1, Provenance=1,
     )  # fmt: skip
     identifier = business_identifier(uuid.UUID(referral["id"]))
     [task] = medplum.search(f"Task?identifier={identifier['system']}|{identifier['value']}")
@@ -144,7 +146,7 @@ def test_a_stale_version_is_reread_and_askels_change_applied(
     session.flush()
     publisher.publish_referral(session, peer, uuid.UUID(referral["id"]))
     [plan] = medplum.search("CarePlan")
-    assert plan["note"] == [{"text": "Soitto viikon päästä."}]
+    assert [note["text"] for note in plan["note"]] == ["Soitto viikon päästä."]
     assert len(medplum.get(f"CarePlan/{plan['id']}/_history")["entry"]) == 3
 
 

@@ -26,6 +26,7 @@ from app.fhir_sync.models import FhirLink
 from app.jobs.models import OutboxEvent
 from app.jobs.worker import run_once
 from app.kit.clock import utcnow
+from tests.fixtures.conformance import violations
 from tests.fixtures.fhir_double import FhirDouble
 from tests.fixtures.journeys import completed_referral
 from tests.fixtures.outbox import waiting_behind_the_first
@@ -75,9 +76,12 @@ def test_a_whole_referral_arrives_once_with_its_references(
     referral = completed_referral(client, auth, session)
     _publish(app, _client(peer))
     kinds = Counter(kind for kind, _ in peer.resources)
-    assert kinds == {"Patient": 1, "ServiceRequest": 1, "Schedule": 1, "Slot": 1,
-                     "Appointment": 1, "Encounter": 1, "Observation": 4, "Goal": 1,
-                     "CarePlan": 1, "DiagnosticReport": 1, "Task": 1, "Provenance": 1}  # fmt: skip
+    # Organizations: the service and the referrer's; Practitioners: the referrer and the
+    # counsellor (who also recorded the visits and the plan).
+    assert kinds == {"Patient": 1, "Organization": 2, "Practitioner": 2, "ServiceRequest": 1,
+                     "Schedule": 1, "Slot": 1, "Appointment": 1, "Encounter": 1,
+                     "Observation": 4, "Goal": 1, "CarePlan": 1, "DiagnosticReport": 1,
+                     "Task": 1, "Provenance": 1}  # fmt: skip
     for body in peer.resources.values():
         for reference in _references(body):
             kind, _, peer_id = reference.partition("/")
@@ -86,6 +90,9 @@ def test_a_whole_referral_arrives_once_with_its_references(
     assert task["status"] == "completed"
     [encounter] = peer.of_type("Encounter")
     assert encounter["length"]["value"] == 45  # the correction, not the original
+    # The correction changed the duration only: the figures stay as first recorded.
+    assert {body["status"] for body in peer.of_type("Observation")} == {"final"}
+    assert [problem for body in peer.resources.values() for problem in violations(body)] == []
     assert all(event.published_at for event in _pending(session, referral["id"]))
 
 
@@ -121,7 +128,7 @@ def test_someone_elses_edit_is_reread_and_askels_change_applied(
     session.flush()
     publisher.publish_referral(session, fhir, uuid.UUID(referral["id"]))
     [care_plan] = peer.of_type("CarePlan")
-    assert care_plan["note"] == [{"text": "Soitto viikon päästä."}]
+    assert [note["text"] for note in care_plan["note"]] == ["Soitto viikon päästä."]
     assert care_plan["meta"]["versionId"] == "3"  # over the other edit, not beside it
     assert ("GET", f"CarePlan/{care_plan['id']}") in peer.requests
 
