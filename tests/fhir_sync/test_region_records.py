@@ -21,6 +21,7 @@ from app.fhir_sync.resources import business_identifier
 from app.referrals.models import Referral
 from tests.fhir_sync.test_inbound import post, service_request
 from tests.fhir_sync.test_poller import POLLER
+from tests.fixtures.conformance import violations
 from tests.fixtures.factories import act
 from tests.fixtures.journeys import COUNSELLOR, appointment_begun, visit_body
 from tests.fixtures.peers import MedplumPeer
@@ -123,6 +124,13 @@ def test_the_regions_own_task_and_request_show_each_step_and_no_twin_exists(
     report = medplum.get(task["output"][0]["valueReference"]["reference"])
     assert report["conclusion"] == "Liikunta lisääntyi."
     assert report["basedOn"] == [{"reference": request_id}]
+    assert task["owner"]["reference"].startswith("Organization/")
+    # Askel's own resources conform to the profiles they claim.
+    published = [body for kind in ("Appointment", "Encounter", "Observation", "DiagnosticReport",
+                                   "Provenance", "Organization", "Practitioner")
+                 for body in medplum.search(f"{kind}?_count=100")]  # fmt: skip
+    assert published
+    assert [problem for body in published for problem in violations(body)] == []
 
 
 def test_a_referral_posted_to_askel_is_published_into_the_regions_records(
