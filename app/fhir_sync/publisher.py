@@ -27,6 +27,10 @@ from app.jobs.models import OutboxEvent
 from app.jobs.worker import Handler
 
 PREFIX = "referral."
+# Published beside the referral but holding nothing of the patient's: the services, the staff
+# and their calendars. Sending them discloses no patient data, so they are not in the
+# patient's access report.
+NOT_THE_PATIENTS = frozenset({"Organization", "Practitioner", "Schedule"})
 
 
 def _write(client: FhirClient, outbound: Outbound, link: FhirLink | None) -> Stored:
@@ -81,7 +85,11 @@ def publish_referral(
         actor=None,
         action=AuditAction.disclose,
         resource_type="FHIR",
-        accesses=[(f"{link.resource_type}/{link.peer_id}", records.patient.id) for link in written],
+        accesses=[
+            (f"{link.resource_type}/{link.peer_id}", records.patient.id)
+            for link in written
+            if link.resource_type not in NOT_THE_PATIENTS
+        ],
         recipient=f"{records.region_code}: {client.base_url}",
     )
     session.flush()

@@ -3,6 +3,7 @@ or a transaction bundle (the `integration` role only), errors are OperationOutco
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
@@ -11,8 +12,8 @@ from fastapi.responses import JSONResponse
 from app.access.permissions import FhirExchange
 from app.config import Settings
 from app.db import WriteSession
-from app.errors import FHIR_JSON, Forbidden, ValidationFailed, problem_responses
-from app.fhir_sync import inbound
+from app.errors import FHIR_JSON, Forbidden, NotFound, ValidationFailed, problem_responses
+from app.fhir_sync import held, inbound
 from app.fhir_sync.exceptions import InvalidFhirResource, UnknownRequester, UnregisteredPatient
 
 router = APIRouter(prefix="/fhir", tags=["FHIR"])
@@ -58,7 +59,8 @@ def capability_statement() -> JSONResponse:
                             "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
                             "code": "SMART-on-FHIR"}]}],
                     },
-                    "resource": [{"type": "ServiceRequest", "interaction": [{"code": "create"}],
+                    "resource": [{"type": "ServiceRequest",
+                                  "interaction": [{"code": "create"}, {"code": "read"}],
                                   "conditionalCreate": True}],
                     "interaction": [{"code": "transaction"}],
                 }
@@ -93,16 +95,34 @@ def smart_configuration(request: Request) -> JSONResponse:
 async def receive_service_request(
     request: Request, principal: FhirExchange, session: WriteSession
 ) -> JSONResponse:
-    """A referral from the region's patient system (integration role): 201 with its Askel id,
-    or 200 with the same when the ServiceRequest's identifier was seen before."""
+    """A referral from the region's patient system (integration role): 201 with the referral
+    as Askel holds it and its `Location`, or 200 with the same when the ServiceRequest's
+    identifier was seen before."""
     body = await _json(request)
     referral, created = inbound.receive_service_request(session, principal, body)
-    answer = {**body, "id": str(referral.id)}
+    answer = held.held_service_request(session, referral.id)
+    version = answer["meta"]["versionId"]
     return _fhir(
         answer,
         status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        Location=f"/api/v1/referrals/{referral.id}",
+        Location=f"{request.url_for('read_service_request', referral_id=referral.id)}"
+        f"/_history/{version}",
+        ETag=f'W/"{version}"',
     )
+
+
+@router.get(
+    "/ServiceRequest/{referral_id}",
+    response_class=Response,
+    responses={**problem_responses(Forbidden, NotFound), 200: {"content": {FHIR_JSON: {}}}},
+)
+def read_service_request(
+    referral_id: uuid.UUID, principal: FhirExchange, session: WriteSession
+) -> JSONResponse:
+    """A referral as Askel holds it, as a ServiceRequest (integration role: the region's
+    patient system, controller of every referral); 404 for one that does not exist."""
+    answer = held.read_service_request(session, principal, referral_id)
+    return _fhir(answer, ETag=f'W/"{answer["meta"]["versionId"]}"')
 
 
 @router.post(

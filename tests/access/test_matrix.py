@@ -80,6 +80,7 @@ ACCESS: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/stats/municipalities/{code}/card/{chart}.png"): frozenset({STATISTICIAN}),
     # Askel as a FHIR server: the region's patient system posts referrals; metadata is public.
     ("POST", "/fhir/ServiceRequest"): frozenset({SYSTEM}),
+    ("GET", "/fhir/ServiceRequest/{referral_id}"): frozenset({SYSTEM}),
     ("POST", "/fhir"): frozenset({SYSTEM}),
     ("GET", "/fhir/metadata"): EVERYONE,
     ("GET", "/fhir/.well-known/smart-configuration"): EVERYONE,

@@ -69,7 +69,22 @@ def test_a_service_request_becomes_one_referral_however_often_it_is_posted(
     count = session.scalar(select(func.count()).select_from(Referral).where(
         Referral.source_identifier == "urn:oid:1.2.246.10.1234567.10.2026|LH-0001"))  # fmt: skip
     assert count == 1
-    referral = client.get(first.headers["location"], headers=auth("doctor.laihia")).json()
+    # The answer is the referral as Askel holds it, where its FHIR Location says.
+    held = first.json()
+    version = held["meta"]["versionId"]
+    assert first.headers["location"] == (
+        f"http://testserver/fhir/ServiceRequest/{held['id']}/_history/{version}"
+    )
+    assert first.headers["etag"] == f'W/"{version}"'
+    assert held["identifier"][0] == body["identifier"][0]
+    assert held["status"] == "active"
+    read = client.get(f"/fhir/ServiceRequest/{held['id']}", headers=auth(SYSTEM))
+    assert read.status_code == 200
+    assert read.headers["content-type"].startswith("application/fhir+json")
+    assert read.json() == held
+    unknown = client.get(f"/fhir/ServiceRequest/{uuid.uuid4()}", headers=auth(SYSTEM))
+    assert (unknown.status_code, unknown.json()["resourceType"]) == (404, "OperationOutcome")
+    referral = client.get(f"/api/v1/referrals/{held['id']}", headers=auth("doctor.laihia")).json()
     assert (referral["status"], referral["urgency"]) == ("sent", "urgent")
     assert referral["reason_codes"] == [{"system": "icd10", "code": "E11.9"}]
     assert referral["goal"] == "Reipasta liikuntaa 150 min/vko."
