@@ -1,37 +1,153 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, type_coerce
+from sqlalchemy import func, insert, or_, select, text, tuple_, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
-from app.access.audit.models import AuditEvent
+from app.access.audit.models import AuditEvent, AuditLeaf, AuditTreeHead, AuditTreeNode
 
-# One constant key for the PostgreSQL advisory lock that orders appends to the chain.
-AUDIT_LOCK_KEY = 0x61736B656C  # "askel"
-
-
-def lock_chain(session: Session) -> None:
-    """Serialise appends until the transaction ends. SQLite writers are serialised already
-    (every write transaction begins IMMEDIATE)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+# The PostgreSQL advisory lock that lets one sealer at a time work ("askel" + 1). Requests
+# never take it.
+SEALING_LOCK_KEY = 0x61736B656C + 1
+# Every transaction older than this one has ended: entries they wrote are final.
+HORIZON = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
 
 
-def last_link(session: Session) -> tuple[int, str] | None:
+def take_sealing_turn(session: Session) -> bool:
+    """Whether this transaction is the one sealer at work (SQLite: writers take turns)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    taken = session.scalar(select(func.pg_try_advisory_xact_lock(SEALING_LOCK_KEY)))
+    return bool(taken)
+
+
+def last_chain_link(session: Session) -> tuple[int, str] | None:
+    """The newest entry of the hash chain that came before the tree, if any."""
     row = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+        select(AuditEvent.seq, AuditEvent.hash)
+        .where(AuditEvent.hash.is_not(None))
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
     ).first()
     return (row.seq, row.hash) if row else None
 
 
-def add_all(session: Session, events: list[AuditEvent]) -> None:
-    session.add_all(events)
+def tree_end(session: Session) -> tuple[int, AuditEvent | None]:
+    """The tree's size, and the entry of its last leaf."""
+    last = session.execute(
+        select(AuditLeaf.position, AuditEvent)
+        .join(AuditEvent, AuditEvent.seq == AuditLeaf.entry_seq)
+        .order_by(AuditLeaf.position.desc())
+        .limit(1)
+    ).first()
+    return (0, None) if last is None else (last[0] + 1, last[1])
+
+
+def final_unsealed(session: Session, last: AuditEvent | None, limit: int) -> list[AuditEvent]:
+    """The entries after `last` in sealing order that are final, at most `limit`: the chain's
+    entries (no `xact`) first by number, then by writing transaction and number; on PostgreSQL
+    only those of transactions older than every one still running."""
+    order = (AuditEvent.xact.is_not(None), AuditEvent.xact, AuditEvent.seq)
+    after = []
+    if last is not None and last.xact is None:
+        after.append(or_(AuditEvent.xact.is_not(None), AuditEvent.seq > last.seq))
+    elif last is not None:
+        after.append(AuditEvent.xact.is_not(None))
+        after.append(tuple_(AuditEvent.xact, AuditEvent.seq) > tuple_(last.xact, last.seq))
+    if session.get_bind().dialect.name == "postgresql":
+        after.append(or_(AuditEvent.xact.is_(None), AuditEvent.xact < text(HORIZON)))
+    statement = select(AuditEvent).where(*after).order_by(*order).limit(limit)
+    return list(session.scalars(statement))
+
+
+def unsealed(session: Session) -> tuple[int, datetime | None]:
+    """How many entries wait for the sealer, and when the oldest of them was written."""
+    row = session.execute(
+        select(func.count(), func.min(AuditEvent.occurred_at))
+        .select_from(AuditEvent)
+        .outerjoin(AuditLeaf, AuditLeaf.entry_seq == AuditEvent.seq)
+        .where(AuditLeaf.position.is_(None))
+    ).one()
+    return int(row[0]), row[1]
+
+
+def add_leaves(session: Session, first_position: int, entry_seqs: Sequence[int]) -> None:
+    session.execute(
+        insert(AuditLeaf),
+        [{"position": first_position + i, "entry_seq": seq} for i, seq in enumerate(entry_seqs)],
+    )
+
+
+class TreeNodes:
+    """The tree's kept nodes, read as needed and remembered; new ones written together."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._known: dict[tuple[int, int], bytes] = {}
+        self._new: dict[tuple[int, int], bytes] = {}
+
+    def prefetch(self, keys: Iterable[tuple[int, int]]) -> None:
+        wanted = [key for key in set(keys) if key not in self._known]
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = self._session.execute(
+                select(AuditTreeNode.level, AuditTreeNode.index, AuditTreeNode.hash).where(
+                    tuple_(AuditTreeNode.level, AuditTreeNode.index).in_(chunk)
+                )
+            )
+            self._known.update(
+                {(level, index): bytes.fromhex(value) for level, index, value in rows.tuples()}
+            )
+
+    def read(self, level: int, index: int) -> bytes:
+        if (level, index) not in self._known:
+            self.prefetch([(level, index)])
+        return self._known[(level, index)]
+
+    def keep(self, level: int, index: int, value: bytes) -> None:
+        self._known[(level, index)] = self._new[(level, index)] = value
+
+    def write(self) -> None:
+        if self._new:
+            rows = [
+                {"level": level, "index": index, "hash": value.hex()}
+                for (level, index), value in self._new.items()
+            ]
+            self._session.execute(insert(AuditTreeNode), rows)
+            self._new.clear()
+
+
+def add_head(session: Session, head: AuditTreeHead) -> None:
+    session.add(head)
     session.flush()
+
+
+def newest_head(session: Session) -> AuditTreeHead | None:
+    return session.scalars(select(AuditTreeHead).order_by(AuditTreeHead.size.desc())).first()
+
+
+def heads(session: Session) -> list[AuditTreeHead]:
+    """Every signed head, oldest first."""
+    return list(session.scalars(select(AuditTreeHead).order_by(AuditTreeHead.size)))
+
+
+def leaf_positions(session: Session, entry_seqs: Iterable[int]) -> dict[int, int]:
+    """The leaf position of each of the entries that are sealed."""
+    seqs = list(entry_seqs)
+    found: dict[int, int] = {}
+    for start in range(0, len(seqs), 1000):
+        rows = session.execute(
+            select(AuditLeaf.entry_seq, AuditLeaf.position).where(
+                AuditLeaf.entry_seq.in_(seqs[start : start + 1000])
+            )
+        )
+        found.update({row.entry_seq: row.position for row in rows})
+    return found
 
 
 # Every column of an entry, in the table's order.
@@ -40,18 +156,22 @@ COLUMNS = tuple(AuditEvent.__table__.columns)
 
 def stream_in_order(
     session: Session, batch: int = 2000
-) -> Generator[tuple[AuditEvent, Sequence[Any]]]:
-    """Every entry in chain order, fetched in batches, each with its columns as stored (the
-    driver's values, before any type of ours reads them); close the iterator when stopping
-    early."""
+) -> Generator[tuple[int | None, AuditEvent, Sequence[Any]]]:
+    """Every entry with its leaf position (None: not sealed yet), sealed ones in tree order
+    and the others after them in the order written, fetched in batches, each with its columns
+    as stored (the driver's values, before any type of ours reads them); close the iterator
+    when stopping early."""
     stored = [type_coerce(column, NullType()).label(f"stored_{column.key}") for column in COLUMNS]
     statement = (
-        select(AuditEvent, *stored).order_by(AuditEvent.seq).execution_options(yield_per=batch)
+        select(AuditLeaf.position, AuditEvent, *stored)
+        .outerjoin(AuditLeaf, AuditLeaf.entry_seq == AuditEvent.seq)
+        .order_by(AuditLeaf.position.is_(None), AuditLeaf.position, AuditEvent.seq)
+        .execution_options(yield_per=batch)
     )
     result = session.execute(statement)
     try:
         for row in result:
-            yield row[0], tuple(row[1:])
+            yield row[0], row[1], tuple(row[2:])
     finally:
         result.close()
 
