@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, or_, select, text, tuple_, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import NullType
 
 from app.access.audit.models import AuditEvent, AuditLeaf, AuditTreeHead, AuditTreeNode
@@ -48,30 +49,35 @@ def tree_end(session: Session) -> tuple[int, AuditEvent | None]:
     return (0, None) if last is None else (last[0] + 1, last[1])
 
 
+def _after(last: AuditEvent | None) -> list[ColumnElement[bool]]:
+    """Entries after `last` in sealing order: the chain's (no `xact`) by number, then the
+    others by writing transaction and number."""
+    if last is None:
+        return []
+    if last.xact is None:
+        return [or_(AuditEvent.xact.is_not(None), AuditEvent.seq > last.seq)]
+    return [
+        AuditEvent.xact.is_not(None),
+        tuple_(AuditEvent.xact, AuditEvent.seq) > tuple_(last.xact, last.seq),
+    ]
+
+
 def final_unsealed(session: Session, last: AuditEvent | None, limit: int) -> list[AuditEvent]:
-    """The entries after `last` in sealing order that are final, at most `limit`: the chain's
-    entries (no `xact`) first by number, then by writing transaction and number; on PostgreSQL
-    only those of transactions older than every one still running."""
-    order = (AuditEvent.xact.is_not(None), AuditEvent.xact, AuditEvent.seq)
-    after = []
-    if last is not None and last.xact is None:
-        after.append(or_(AuditEvent.xact.is_not(None), AuditEvent.seq > last.seq))
-    elif last is not None:
-        after.append(AuditEvent.xact.is_not(None))
-        after.append(tuple_(AuditEvent.xact, AuditEvent.seq) > tuple_(last.xact, last.seq))
+    """The entries after `last` in sealing order that are final, at most `limit`; on
+    PostgreSQL only those of transactions older than every one still running."""
+    conditions = _after(last)
     if session.get_bind().dialect.name == "postgresql":
-        after.append(or_(AuditEvent.xact.is_(None), AuditEvent.xact < text(HORIZON)))
-    statement = select(AuditEvent).where(*after).order_by(*order).limit(limit)
+        conditions.append(or_(AuditEvent.xact.is_(None), AuditEvent.xact < text(HORIZON)))
+    order = (AuditEvent.xact.is_not(None), AuditEvent.xact, AuditEvent.seq)
+    statement = select(AuditEvent).where(*conditions).order_by(*order).limit(limit)
     return list(session.scalars(statement))
 
 
 def unsealed(session: Session) -> tuple[int, datetime | None]:
     """How many entries wait for the sealer, and when the oldest of them was written."""
+    _, last = tree_end(session)
     row = session.execute(
-        select(func.count(), func.min(AuditEvent.occurred_at))
-        .select_from(AuditEvent)
-        .outerjoin(AuditLeaf, AuditLeaf.entry_seq == AuditEvent.seq)
-        .where(AuditLeaf.position.is_(None))
+        select(func.count(), func.min(AuditEvent.occurred_at)).where(*_after(last))
     ).one()
     return int(row[0]), row[1]
 

@@ -23,7 +23,7 @@ import json
 import logging
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -176,3 +176,43 @@ def seal_continuously(database: Database, stop: threading.Event, every: float = 
             sealed = 0
         if sealed < BATCH:
             stop.wait(every)
+
+
+@dataclass(frozen=True, slots=True)
+class Inclusion:
+    """Where an entry is in the tree of a signed head, and the proof of it."""
+
+    position: int
+    leaf: str
+    path: list[str]
+
+
+def inclusions(
+    session: Session, events: Sequence[AuditEvent], head: AuditTreeHead
+) -> dict[int, Inclusion]:
+    """The inclusion proof of each of the events sealed under `head`, by entry number. The
+    nodes every proof needs are read in one go: the proofs are first traced to learn which."""
+    positions = repository.leaf_positions(session, [event.seq for event in events])
+    under_head = {seq: pos for seq, pos in positions.items() if pos < head.size}
+    wanted: set[tuple[int, int]] = set()
+
+    def trace(level: int, index: int) -> bytes:
+        wanted.add((level, index))
+        return bytes(32)
+
+    for position in under_head.values():
+        merkle.inclusion_proof(position, head.size, trace)
+    nodes = repository.TreeNodes(session)
+    nodes.prefetch(wanted)
+    return {
+        event.seq: Inclusion(
+            position=under_head[event.seq],
+            leaf=entry_bytes(event).decode(),
+            path=[
+                h.hex()
+                for h in merkle.inclusion_proof(under_head[event.seq], head.size, nodes.read)
+            ],
+        )
+        for event in events
+        if event.seq in under_head
+    }
