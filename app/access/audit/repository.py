@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Generator, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, text, tuple_, type_coerce
+from sqlalchemy import and_, func, insert, or_, select, text, tuple_, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import NullType
@@ -62,11 +63,14 @@ def _after(last: AuditEvent | None) -> list[ColumnElement[bool]]:
     ]
 
 
-def final_unsealed(session: Session, last: AuditEvent | None, limit: int) -> list[AuditEvent]:
+def final_unsealed(
+    session: Session, last: AuditEvent | None, limit: int, *, all_visible: bool = False
+) -> list[AuditEvent]:
     """The entries after `last` in sealing order that are final, at most `limit`; on
-    PostgreSQL only those of transactions older than every one still running."""
+    PostgreSQL only those of transactions older than every one still running, unless
+    `all_visible` (one writer only: the tests' single transaction)."""
     conditions = _after(last)
-    if session.get_bind().dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql" and not all_visible:
         conditions.append(or_(AuditEvent.xact.is_(None), AuditEvent.xact < text(HORIZON)))
     order = (AuditEvent.xact.is_not(None), AuditEvent.xact, AuditEvent.seq)
     statement = select(AuditEvent).where(*conditions).order_by(*order).limit(limit)
@@ -160,24 +164,37 @@ def leaf_positions(session: Session, entry_seqs: Iterable[int]) -> dict[int, int
 COLUMNS = tuple(AuditEvent.__table__.columns)
 
 
-def stream_in_order(
-    session: Session, batch: int = 2000
-) -> Generator[tuple[int | None, AuditEvent, Sequence[Any]]]:
-    """Every entry with its leaf position (None: not sealed yet), sealed ones in tree order
-    and the others after them in the order written, fetched in batches, each with its columns
-    as stored (the driver's values, before any type of ours reads them); close the iterator
-    when stopping early."""
+@dataclass(frozen=True, slots=True)
+class StoredLeaf:
+    """A leaf as kept: its position, the entry it names and the hash kept for it; the entry
+    (None: deleted) with its columns as stored (the driver's values, before any type of ours
+    reads them)."""
+
+    position: int
+    entry_seq: int
+    leaf_hash: str | None
+    event: AuditEvent | None
+    stored: Sequence[Any]
+
+
+def stream_leaves(session: Session, batch: int = 2000) -> Generator[StoredLeaf]:
+    """Every leaf in tree order, fetched in batches; close the iterator when stopping early."""
     stored = [type_coerce(column, NullType()).label(f"stored_{column.key}") for column in COLUMNS]
     statement = (
-        select(AuditLeaf.position, AuditEvent, *stored)
-        .outerjoin(AuditLeaf, AuditLeaf.entry_seq == AuditEvent.seq)
-        .order_by(AuditLeaf.position.is_(None), AuditLeaf.position, AuditEvent.seq)
+        select(AuditLeaf.position, AuditLeaf.entry_seq, AuditTreeNode.hash, AuditEvent, *stored)
+        .select_from(AuditLeaf)
+        .outerjoin(AuditEvent, AuditEvent.seq == AuditLeaf.entry_seq)
+        .outerjoin(
+            AuditTreeNode,
+            and_(AuditTreeNode.level == 0, AuditTreeNode.index == AuditLeaf.position),
+        )
+        .order_by(AuditLeaf.position)
         .execution_options(yield_per=batch)
     )
     result = session.execute(statement)
     try:
         for row in result:
-            yield row[0], row[1], tuple(row[2:])
+            yield StoredLeaf(row[0], row[1], row[2], row[3], tuple(row[4:]))
     finally:
         result.close()
 

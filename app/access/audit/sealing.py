@@ -145,14 +145,15 @@ def _append(nodes: repository.TreeNodes, size: int, entries: Iterable[AuditEvent
     return size
 
 
-def seal(session: Session, limit: int = BATCH) -> SealResult:
+def seal(session: Session, limit: int = BATCH, *, all_visible: bool = False) -> SealResult:
     """One pass, in the caller's transaction: the final entries not yet sealed (at most
     `limit`) become leaves, and a new signed head covers them. Another sealer at work (on
-    PostgreSQL) makes this one a no-op."""
+    PostgreSQL) makes this one a no-op. `all_visible` seals every entry the transaction sees,
+    its own included: only where it is the one writer (the tests' single transaction)."""
     if not repository.take_sealing_turn(session):
         return SealResult(0, None)
     size, last = repository.tree_end(session)
-    entries = repository.final_unsealed(session, last, limit)
+    entries = repository.final_unsealed(session, last, limit, all_visible=all_visible)
     if not entries:
         return SealResult(0, None)
     nodes = repository.TreeNodes(session)

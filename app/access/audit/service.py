@@ -155,10 +155,9 @@ def verify(
             return ChainReport(
                 False, 0, None, f"the tree head of size {head.size} is not signed by Askel's key"
             )
-    with closing(repository.stream_in_order(session)) as entries:
-        report = _walk(
-            entries, dialect, progress, sorted([*signed, *anchors], key=lambda h: h.size)
-        )
+    in_order = sorted([*signed, *anchors], key=lambda head: head.size)
+    with closing(repository.stream_leaves(session)) as leaves:
+        report = _walk(leaves, dialect, progress, in_order)
     if not report.ok:
         return report
     count, oldest = repository.unsealed(session)
@@ -203,7 +202,7 @@ class _Tree:
 
 
 def _walk(
-    entries: Iterator[tuple[int | None, AuditEvent, Sequence[Any]]],
+    leaves: Iterator[repository.StoredLeaf],
     dialect: Dialect,
     progress: Callable[[int], None] | None,
     heads: list[AuditTreeHead],
@@ -216,13 +215,16 @@ def _walk(
     def fail(seq: int | None, reason: str) -> ChainReport:
         return ChainReport(False, checked, seq, reason)
 
-    for position, event, stored in entries:
-        if position is None:
-            break  # the rest wait for the sealer
-        if position != tree.size:
+    for leaf in leaves:
+        event = leaf.event
+        if event is None:
+            return fail(leaf.entry_seq, "an entry is missing")
+        if leaf.position != tree.size:
             return fail(event.seq, "a leaf of the tree is missing")
-        if not _as_written(event, stored, dialect):
+        if not _as_written(event, leaf.stored, dialect):
             return fail(event.seq, "the entry's stored form is altered")
+        if leaf.leaf_hash != merkle.leaf_hash(sealing.entry_bytes(event)).hex():
+            return fail(event.seq, "the entry has been altered")
         if event.hash is not None:
             chain_seq += 1
             if event.seq != chain_seq:
@@ -236,11 +238,7 @@ def _walk(
         while head is not None and head.size == tree.size:
             if head.root != tree.root():
                 return fail(event.seq, f"the tree differs from its signed head of size {head.size}")
-            if (
-                previous is not None
-                and previous.size < head.size
-                and not _consistent(previous, head, tree)
-            ):
+            if previous is not None and not _consistent(previous, head, tree):
                 return fail(
                     event.seq, f"the head of size {head.size} does not extend the one before"
                 )
