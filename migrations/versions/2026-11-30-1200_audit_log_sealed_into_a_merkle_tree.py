@@ -115,9 +115,9 @@ def upgrade() -> None:
     op.create_table(
         "audit_tree_nodes",
         sa.Column("level", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("index", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("position", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
-        sa.PrimaryKeyConstraint("level", "index", name=op.f("pk_audit_tree_nodes")),
+        sa.PrimaryKeyConstraint("level", "position", name=op.f("pk_audit_tree_nodes")),
     )
     op.create_table(
         "audit_tree_heads",

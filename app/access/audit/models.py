@@ -108,12 +108,12 @@ class AuditLeaf(Base):
 
 class AuditTreeNode(Base):
     """The hash of a complete subtree: level 0 are the leaves' hashes, level k the roots of
-    subtrees of 2**k leaves, `index` counting them from the left."""
+    subtrees of 2**k leaves, `position` counting them from the left."""
 
     __tablename__ = "audit_tree_nodes"
 
     level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     hash: Mapped[str] = mapped_column(String(64))
 
 

@@ -106,12 +106,12 @@ class TreeNodes:
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             rows = self._session.execute(
-                select(AuditTreeNode.level, AuditTreeNode.index, AuditTreeNode.hash).where(
-                    tuple_(AuditTreeNode.level, AuditTreeNode.index).in_(chunk)
+                select(AuditTreeNode.level, AuditTreeNode.position, AuditTreeNode.hash).where(
+                    tuple_(AuditTreeNode.level, AuditTreeNode.position).in_(chunk)
                 )
             )
             self._known.update(
-                {(level, index): bytes.fromhex(value) for level, index, value in rows.tuples()}
+                {(level, index): bytes.fromhex(value) for level, index, value in rows}
             )
 
     def read(self, level: int, index: int) -> bytes:
@@ -125,7 +125,7 @@ class TreeNodes:
     def write(self) -> None:
         if self._new:
             rows = [
-                {"level": level, "index": index, "hash": value.hex()}
+                {"level": level, "position": index, "hash": value.hex()}
                 for (level, index), value in self._new.items()
             ]
             self._session.execute(insert(AuditTreeNode), rows)
@@ -177,16 +177,21 @@ class StoredLeaf:
     stored: Sequence[Any]
 
 
+def _as_stored() -> list[Any]:
+    """Every column of an entry as the driver reads it, none of our types in between."""
+    return [type_coerce(column, NullType()).label(f"stored_{column.key}") for column in COLUMNS]
+
+
 def stream_leaves(session: Session, batch: int = 2000) -> Generator[StoredLeaf]:
     """Every leaf in tree order, fetched in batches; close the iterator when stopping early."""
-    stored = [type_coerce(column, NullType()).label(f"stored_{column.key}") for column in COLUMNS]
+    stored = _as_stored()
     statement = (
         select(AuditLeaf.position, AuditLeaf.entry_seq, AuditTreeNode.hash, AuditEvent, *stored)
         .select_from(AuditLeaf)
         .outerjoin(AuditEvent, AuditEvent.seq == AuditLeaf.entry_seq)
         .outerjoin(
             AuditTreeNode,
-            and_(AuditTreeNode.level == 0, AuditTreeNode.index == AuditLeaf.position),
+            and_(AuditTreeNode.level == 0, AuditTreeNode.position == AuditLeaf.position),
         )
         .order_by(AuditLeaf.position)
         .execution_options(yield_per=batch)
@@ -195,6 +200,25 @@ def stream_leaves(session: Session, batch: int = 2000) -> Generator[StoredLeaf]:
     try:
         for row in result:
             yield StoredLeaf(row[0], row[1], row[2], row[3], tuple(row[4:]))
+    finally:
+        result.close()
+
+
+def stream_unsealed(
+    session: Session, batch: int = 2000
+) -> Generator[tuple[AuditEvent, Sequence[Any]]]:
+    """The entries waiting for the sealer, each with its columns as stored."""
+    _, last = tree_end(session)
+    statement = (
+        select(AuditEvent, *_as_stored())
+        .where(*_after(last))
+        .order_by(AuditEvent.seq)
+        .execution_options(yield_per=batch)
+    )
+    result = session.execute(statement)
+    try:
+        for row in result:
+            yield row[0], tuple(row[1:])
     finally:
         result.close()
 

@@ -160,6 +160,13 @@ def verify(
         report = _walk(leaves, dialect, progress, in_order)
     if not report.ok:
         return report
+    # Not in the tree yet, but still what Askel wrote: no other form of a value it would hide.
+    with closing(repository.stream_unsealed(session)) as waiting:
+        for event, stored in waiting:
+            if not _as_written(event, stored, dialect):
+                return ChainReport(
+                    False, report.checked, event.seq, "the entry's stored form is altered"
+                )
     count, oldest = repository.unsealed(session)
     overdue = count if oldest is not None and utcnow() - oldest > SEALING_DELAY else 0
     return ChainReport(True, report.checked, overdue=overdue)
