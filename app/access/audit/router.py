@@ -121,7 +121,7 @@ def access_report(
         since=start,
         accesses=reported([e for e in events if e.action != AuditAction.disclose]),
         disclosures=reported([e for e in events if e.action == AuditAction.disclose]),
-        tree_head=TreeHead.model_validate(head, from_attributes=True) if head else None,
+        tree_head=TreeHead.model_validate(sealing.head_as_json(head)) if head else None,
         public_key=sealing.public_key_bytes().hex(),
     )
 

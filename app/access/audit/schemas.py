@@ -44,7 +44,7 @@ class TreeHead(BaseModel):
 
     size: int
     root: str
-    signed_at: LocalDateTime
+    signed_at: str = Field(description="The time signed, exactly as the signature covers it.")
     key_id: str
     signature: str
 
