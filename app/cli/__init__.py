@@ -143,6 +143,17 @@ def audit_anchor(
     typer.echo(f"Anchored the tree head of size {line['size']}.")
 
 
+@audit_cli.command("seal")
+def audit_seal() -> None:
+    """Seal every final entry into the log's tree now, under a new signed head (what the
+    worker does every second)."""
+    from app.access.audit import sealing
+
+    with existing() as database:
+        sealed = sealing.seal_all(database)
+    typer.echo(f"{sealed} entries sealed.")
+
+
 @audit_cli.command("verify")
 def audit_verify(
     anchor: Annotated[

@@ -165,18 +165,26 @@ def seal(session: Session, limit: int = BATCH, *, all_visible: bool = False) -> 
     return SealResult(len(entries), head)
 
 
+def seal_all(database: Database) -> int:
+    """Seal everything final now, batch after batch, each in its own transaction; how many."""
+    total = 0
+    while True:
+        with database.write_sessions() as session, session.begin():
+            sealed = seal(session).sealed
+        total += sealed
+        if sealed < BATCH:
+            return total
+
+
 def seal_continuously(database: Database, stop: threading.Event, every: float = 1.0) -> None:
-    """Seal what is final every `every` seconds until `stop` is set; a backlog is sealed batch
-    after batch without waiting. One sealer works at a time however many run."""
+    """Seal what is final every `every` seconds until `stop` is set. One sealer works at a time
+    however many run."""
     while not stop.is_set():
         try:
-            with database.write_sessions() as session, session.begin():
-                sealed = seal(session).sealed
+            seal_all(database)
         except Exception:
             log.exception("sealing the audit log failed")
-            sealed = 0
-        if sealed < BATCH:
-            stop.wait(every)
+        stop.wait(every)
 
 
 @dataclass(frozen=True, slots=True)
