@@ -1,6 +1,6 @@
 """The demo's year of history, seeded on a fresh database: what a new user meets on the first
 start (free slots, referrals in every state, statistics with real numbers), and what real use
-would have left behind (an intact audit chain, current statistics facts, an outbox whose past
+would have left behind (an intact, sealed audit log, current statistics facts, an outbox whose past
 notices went out when due and whose referral events wait for a FHIR server)."""
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def test_the_years_statistics_show_numbers(seeded: Seeded) -> None:
         session.rollback()
 
 
-def test_the_audit_chain_holds(
+def test_the_audit_log_holds(
     seeded: Seeded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ASKEL_DATABASE_URL", seeded.url)
@@ -154,7 +154,7 @@ def test_the_audit_chain_holds(
     with seeded.database.read_sessions() as session:
         entries = session.scalar(select(func.count()).select_from(AuditEvent))
     assert result.exit_code == 0, result.output
-    assert f"intact: {entries} entries" in result.output
+    assert f"intact: {entries} sealed entries" in result.output
 
 
 def test_the_statistics_facts_equal_a_rebuild(seeded: Seeded) -> None:
