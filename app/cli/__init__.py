@@ -145,12 +145,12 @@ def audit_anchor(
 
 @audit_cli.command("seal")
 def audit_seal() -> None:
-    """Seal every final entry into the log's tree now, under a new signed head (what the
-    worker does every second)."""
+    """Seal every entry written so far into the log's tree, under a new signed head (what the
+    worker does every second); waits up to a minute for transactions still running."""
     from app.access.audit import sealing
 
     with existing() as database:
-        sealed = sealing.seal_all(database)
+        sealed = sealing.seal_all(database, wait=60)
     typer.echo(f"{sealed} entries sealed.")
 
 

@@ -141,7 +141,7 @@ def seed_demo_data(*, progress: bool, history: bool) -> bool:
 
     added = _seed_demo_data(progress=progress, history=history)
     with existing() as database:
-        seal_all(database)
+        seal_all(database, wait=60)
     return added
 
 

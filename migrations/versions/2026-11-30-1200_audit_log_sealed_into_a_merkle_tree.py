@@ -89,7 +89,6 @@ def upgrade() -> None:
             "seq",
             existing_type=sa.BigInteger(),
             type_=sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
         )
         table.alter_column("prev_hash", existing_type=sa.String(64), nullable=True)
         table.alter_column("hash", existing_type=sa.String(64), nullable=True)
@@ -206,7 +205,6 @@ def downgrade() -> None:
             "seq",
             existing_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
             type_=sa.BigInteger(),
-            autoincrement=False,
         )
     if postgresql:
         op.execute("DROP FUNCTION audit_log_append_only()")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app import db
 from app.access.audit import sealing
 from app.access.audit import service as audit
-from app.access.audit.models import AuditAction
+from app.access.audit.models import AuditAction, AuditEvent, AuditLeaf
 from app.counselling import service as counselling
 from app.counselling.schemas import PlanIn
 from app.demo.region import seed
@@ -251,6 +251,40 @@ def test_audit_entries_take_no_lock_another_writer_waits_for(database: db.Databa
         assert finish(second) == ["done"]
     with database.write_sessions() as session, session.begin():
         sealing.seal(session)
+    with database.read_sessions() as session:
+        assert audit.verify(session).ok
+
+
+def _positions(database: db.Database, *resource_types: str) -> dict[str, int]:
+    with database.read_sessions() as session:
+        rows = session.execute(
+            select(AuditEvent.resource_type, AuditLeaf.position)
+            .join(AuditLeaf, AuditLeaf.entry_seq == AuditEvent.seq)
+            .where(AuditEvent.resource_type.in_(resource_types))
+        )
+        return {str(kind): int(position) for kind, position in rows}
+
+
+def test_the_sealer_waits_for_older_transactions_and_seals_in_their_order(
+    database: db.Database,
+) -> None:
+    """An entry written by a transaction still running when a newer one commits may still
+    commit: the newer one's entry waits for it, then both are sealed in transaction order."""
+
+    def record(name: str) -> Callable[[Session], object]:
+        return lambda session: audit.record(
+            session, actor=None, action=AuditAction.read, resource_type=name
+        )
+
+    with database.write_sessions() as older, older.begin():
+        record("Older")(older)
+        older.flush()
+        assert finish(start_until_waiting(database, record("Newer"))) == ["done"]
+        sealing.seal_all(database)
+        assert _positions(database, "Older", "Newer") == {}
+    sealing.seal_all(database)
+    sealed = _positions(database, "Older", "Newer")
+    assert sealed["Older"] + 1 == sealed["Newer"]
     with database.read_sessions() as session:
         assert audit.verify(session).ok
 

@@ -4,7 +4,17 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Connection, Index, Integer, String, Uuid, event, text
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    FetchedValue,
+    Index,
+    Integer,
+    String,
+    Uuid,
+    event,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.kit.models import Base, UTCDateTime
@@ -54,7 +64,7 @@ class AuditEvent(Base):
     )
     # On PostgreSQL, the writing transaction's id: the sealer takes entries in the order of
     # the transactions that wrote them, once no older transaction can still add one.
-    xact: Mapped[int | None] = mapped_column(BigInteger)
+    xact: Mapped[int | None] = mapped_column(BigInteger, server_default=FetchedValue())
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     request_id: Mapped[str | None] = mapped_column(String(64))
     actor: Mapped[str | None] = mapped_column(String(128))

@@ -77,13 +77,22 @@ def final_unsealed(
     return list(session.scalars(statement))
 
 
-def unsealed(session: Session) -> tuple[int, datetime | None]:
-    """How many entries wait for the sealer, and when the oldest of them was written."""
+def unsealed(session: Session, up_to: int | None = None) -> tuple[int, datetime | None]:
+    """How many entries wait for the sealer (of those numbered `up_to` or lower), and when the
+    oldest of them was written."""
     _, last = tree_end(session)
+    conditions = _after(last)
+    if up_to is not None:
+        conditions.append(AuditEvent.seq <= up_to)
     row = session.execute(
-        select(func.count(), func.min(AuditEvent.occurred_at)).where(*_after(last))
+        select(func.count(), func.min(AuditEvent.occurred_at)).where(*conditions)
     ).one()
     return int(row[0]), row[1]
+
+
+def newest_entry(session: Session) -> int | None:
+    """The number of the newest entry written so far."""
+    return session.scalar(select(func.max(AuditEvent.seq)))
 
 
 def add_leaves(session: Session, first_position: int, entry_seqs: Sequence[int]) -> None:

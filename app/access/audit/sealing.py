@@ -22,6 +22,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -165,15 +166,26 @@ def seal(session: Session, limit: int = BATCH, *, all_visible: bool = False) -> 
     return SealResult(len(entries), head)
 
 
-def seal_all(database: Database) -> int:
-    """Seal everything final now, batch after batch, each in its own transaction; how many."""
+def seal_all(database: Database, wait: float = 0.0) -> int:
+    """Seal everything final now, batch after batch, each in its own transaction; how many.
+    With `wait`, keep at it (for at most that many seconds) until every entry written before
+    the call is sealed: on PostgreSQL, one in the same cluster that began earlier and is still
+    running holds them back until it ends."""
+    with database.read_sessions() as session:
+        newest = repository.newest_entry(session)
+    deadline = time.monotonic() + wait
     total = 0
     while True:
         with database.write_sessions() as session, session.begin():
             sealed = seal(session).sealed
         total += sealed
-        if sealed < BATCH:
+        if sealed == BATCH:
+            continue
+        with database.read_sessions() as session:
+            behind = newest is not None and repository.unsealed(session, up_to=newest)[0] > 0
+        if not behind or time.monotonic() > deadline:
             return total
+        time.sleep(0.05)
 
 
 def seal_continuously(database: Database, stop: threading.Event, every: float = 1.0) -> None:
