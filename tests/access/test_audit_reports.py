@@ -7,6 +7,8 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -195,7 +197,14 @@ def test_each_entry_in_the_report_proves_it_is_in_the_signed_log(
             hashlib.sha256(b"\x00" + proof["leaf"].encode()).digest(),
             [bytes.fromhex(h) for h in proof["path"]], bytes.fromhex(head["root"]),
         )  # fmt: skip
+    # The README's few lines say the same.
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    [snippet] = [b for b in readme.split("```python\n")[1:] if "def proves(" in b]
+    namespace: dict[str, Any] = {}
+    exec(snippet.split("```")[0], namespace)
+    assert all(namespace["proves"](e, head, report["public_key"]) for e in report["accesses"])
     edited = proof["leaf"].replace(entry["resource_type"], "Nothing")
+    assert not namespace["proves"]({"proof": {**proof, "leaf": edited}}, head, report["public_key"])
     assert not merkle.verify_inclusion(
         proof["position"], head["size"], hashlib.sha256(b"\x00" + edited.encode()).digest(),
         [bytes.fromhex(h) for h in proof["path"]], bytes.fromhex(head["root"]),
