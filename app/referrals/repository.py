@@ -26,7 +26,7 @@ def lock_for_change(executor: Session | Connection, referral_ids: Iterable[uuid.
     statistics facts): their patients' rows shared, so that the patient's details cannot change
     while the change is made, then the referrals' rows, so that changes to one referral follow
     each other. Every writer takes these first and in this order (patients, then referrals,
-    each in id order; counsellors' booking locks after; the audit chain's at commit), so that
+    each in id order; counsellors' booking locks after; the audit log takes none), so that
     no two writers wait for each other. PostgreSQL only: SQLite has one writer at a time."""
     ids = sorted(set(referral_ids))
     if not ids:

@@ -410,7 +410,7 @@ def refresh_touched(session: Session) -> None:
     refresh(connection, referrals)
 
 
-# First among the commit's listeners: the audit chain's lock must stay the last one taken.
+# First among the commit's listeners, before anything else is written at commit.
 @event.listens_for(Session, "before_commit", insert=True)
 def _refresh_on_commit(session: Session) -> None:
     if not session.in_nested_transaction():  # a savepoint's release is not the commit

@@ -28,17 +28,6 @@ def take_sealing_turn(session: Session) -> bool:
     return bool(taken)
 
 
-def last_chain_link(session: Session) -> tuple[int, str] | None:
-    """The newest entry of the hash chain that came before the tree, if any."""
-    row = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash)
-        .where(AuditEvent.hash.is_not(None))
-        .order_by(AuditEvent.seq.desc())
-        .limit(1)
-    ).first()
-    return (row.seq, row.hash) if row else None
-
-
 def tree_end(session: Session) -> tuple[int, AuditEvent | None]:
     """The tree's size, and the entry of its last leaf."""
     last = session.execute(

@@ -130,7 +130,8 @@ def access_report(
     "/verify", responses=problem_responses(Forbidden), openapi_extra=audited_as(AuditAction.read)
 )
 def verify_chain(principal: AuditReader, session: WriteSession) -> ChainVerification:
-    """Walk the hash chain: intact, or the first broken entry (auditors)."""
+    """Check the log against its signed heads: intact, or the first fault; and how many entries
+    wait for the sealer longer than they should (auditors)."""
     report = service.verify(session)
     return ChainVerification(
         ok=report.ok,
