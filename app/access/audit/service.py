@@ -78,9 +78,9 @@ def record(
     patient_id: uuid.UUID | None = None,
     outcome: AuditOutcome = AuditOutcome.success,
     recipient: str | None = None,
-) -> AuditEvent:
-    """Append one entry to the chain in the caller's transaction."""
-    return record_many(
+) -> None:
+    """Write one entry in the caller's transaction."""
+    record_many(
         session,
         actor=actor,
         action=action,
@@ -88,7 +88,7 @@ def record(
         accesses=[(resource_id, patient_id)],
         outcome=outcome,
         recipient=recipient,
-    )[0]
+    )
 
 
 def record_many(
@@ -100,31 +100,38 @@ def record_many(
     accesses: Sequence[tuple[str | uuid.UUID | None, uuid.UUID | None]],
     outcome: AuditOutcome = AuditOutcome.success,
     recipient: str | None = None,
-) -> list[AuditEvent]:
-    """One entry per (resource id, patient id), e.g. for each row of a list shown, inserted
-    with the transaction's next flush (a rollback takes them back with everything else)."""
+) -> None:
+    """One entry per (resource id, patient id), e.g. for each row of a list shown, written at
+    once in one statement in the caller's transaction (a rollback takes them back with
+    everything else)."""
+    if not accesses:
+        return
     # Microseconds are what both databases keep; the leaf must survive a round trip.
     now = utcnow()
-    events = [
-        AuditEvent(
-            occurred_at=now,
-            request_id=current_request_id(),
-            actor=actor.subject if actor else None,
-            actor_roles=actor.role_names if actor else None,
-            actor_organisation=actor.organisation if actor else None,
-            actor_issuer=actor.issuer if actor else None,
-            purpose=actor.purpose if actor else None,
-            patient_id=patient_id,
-            action=action,
-            resource_type=resource_type,
-            resource_id=str(resource_id) if resource_id else None,
-            outcome=outcome,
-            recipient=recipient,
-        )
-        for resource_id, patient_id in accesses
-    ]
-    session.add_all(events)
-    return events
+    who = {
+        "actor": actor.subject if actor else None,
+        "actor_roles": actor.role_names if actor else None,
+        "actor_organisation": actor.organisation if actor else None,
+        "actor_issuer": actor.issuer if actor else None,
+        "purpose": actor.purpose if actor else None,
+    }
+    repository.insert_entries(
+        session,
+        [
+            {
+                **who,
+                "occurred_at": now,
+                "request_id": current_request_id(),
+                "patient_id": patient_id,
+                "action": str(action),
+                "resource_type": resource_type,
+                "resource_id": str(resource_id) if resource_id else None,
+                "outcome": str(outcome),
+                "recipient": recipient,
+            }
+            for resource_id, patient_id in accesses
+        ],
+    )
 
 
 @dataclass(frozen=True, slots=True)
