@@ -17,13 +17,14 @@ each later statement of the refresh reads what had committed by its start: the f
 never older than the changes whose notes are removed.
 
 `install` registers the note-taking for every session of the process; the app factory and the
-command line call it (the ground floor, `app.db` and `app.models`, never imports a domain)."""
+command line call it (the ground floor, `app.db` and the tables it maps, imports none of it)."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -42,8 +43,9 @@ from app.statistics.models import StaleReferral
 log = logging.getLogger("askel.statistics")
 
 # Notes claimed by one refresh (the referrals are fewer when some have several): large enough
-# to make a burst of writes cheap, small enough that the referrals' locks are held briefly.
-BATCH = 200
+# to make a burst of writes cheap, small enough that the referrals' locks (on SQLite the
+# database's write lock) are held briefly: about 0.1 s for 100 referrals.
+BATCH = 100
 _TOUCHED = "askel.statistics.touched"
 
 
@@ -74,9 +76,18 @@ def _note_touched(session: Session, _flush: UOWTransaction) -> None:
         touched[1].update(patients)
 
 
-def note_touched(session: Session) -> None:
-    """Write the notes of the referrals this transaction has touched so far, one each. (One
-    touched in a savepoint later rolled back is refreshed unchanged.)"""
+def note(executor: Session | Connection, referral_ids: Iterable[uuid.UUID]) -> None:
+    """Note these referrals' facts as behind their records, in the caller's transaction (for a
+    write the listeners do not see: a Core statement on their records)."""
+    now = utcnow()
+    rows = [{"referral_id": referral, "touched_at": now} for referral in sorted(set(referral_ids))]
+    if rows:
+        executor.execute(insert(StaleReferral), rows)
+
+
+def _note_touched_at_commit(session: Session) -> None:
+    """Note the referrals this transaction has touched, once each. (One touched in a savepoint
+    later rolled back is refreshed unchanged.)"""
     session.flush()
     referrals, patients = session.info.pop(_TOUCHED, (set(), set()))
     if not referrals and not patients:
@@ -84,21 +95,17 @@ def note_touched(session: Session) -> None:
     # Core statements on the session's connection: they see what was flushed and start no flush.
     connection = session.connection()
     if patients:
-        # After the flush: the patients' rows are locked, so no referral of theirs can be sent
-        # meanwhile (a sender locks the patient first) and slip past this note.
+        # A referral of theirs sent meanwhile is noted by its own transaction, and its refresh
+        # waits for the patient's row: it reads the patient as this transaction leaves them.
         referrals |= set(
             connection.scalars(select(Referral.id).where(Referral.patient_id.in_(patients)))
         )
-    now = utcnow()
-    connection.execute(
-        insert(StaleReferral),
-        [{"referral_id": referral, "touched_at": now} for referral in sorted(referrals)],
-    )
+    note(connection, referrals)
 
 
 def _note_on_commit(session: Session) -> None:
     if not session.in_nested_transaction():  # a savepoint's release is not the commit
-        note_touched(session)
+        _note_touched_at_commit(session)
 
 
 def _forget_at_end(session: Session, ended: SessionTransaction) -> None:

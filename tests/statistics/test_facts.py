@@ -134,7 +134,7 @@ def test_a_referral_sent_after_midnight_in_helsinki_counts_in_that_month(
     session.execute(
         update(Referral).where(Referral.id == uuid.UUID(referral["id"])).values(created_at=sent)
     )
-    facts.refresh(session, [uuid.UUID(referral["id"])])
+    facts_follow(session)
     response = client.get(
         "/api/v1/stats/referrals",
         params={"sent_from": "2025-04-01", "sent_to": "2025-04-30", "group_by": "month"},

@@ -9,9 +9,10 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
@@ -85,6 +86,22 @@ def test_a_patients_change_notes_every_referral_of_theirs(
     facts_follow(session)
     made = [fact(session, r["id"]) for r in (first, second)]
     assert [f.municipality if f else None for f in made] == ["152", "152"]
+
+
+def test_a_core_write_noted_by_hand_is_refreshed(
+    client: TestClient, auth: Auth, session: Session
+) -> None:
+    referral = send_referral(client, auth, demo_patient(session, "399", 9).id)
+    facts_follow(session)
+    sent = datetime(2025, 6, 1, 9, tzinfo=UTC)
+    referral_id = uuid.UUID(referral["id"])
+    session.execute(update(Referral).where(Referral.id == referral_id).values(created_at=sent))
+    assert facts_follow(session) == 0  # the listeners see no Core statement
+    follow.note(session, [referral_id])
+    assert facts_follow(session) == 1
+    made = fact(session, referral["id"])
+    assert made is not None
+    assert (made.sent_at, made.month) == (sent, 6)
 
 
 def test_a_write_rolled_back_leaves_no_note(session: Session) -> None:
@@ -189,7 +206,7 @@ def test_refreshes_share_the_notes_and_writers_wait_for_none_of_another_referral
         assert follow.refresh_due(holder, limit=1) == 1
         # Another takes the rest, without waiting for the first.
         with database.write_sessions() as other, other.begin():
-            other.execute(text("SET LOCAL lock_timeout = '10s'"))
+            other.execute(text("SET LOCAL lock_timeout = '2s'"))
             assert follow.refresh_due(other) == 2
         # A write to another referral meanwhile commits, and notes it.
         writer = start_until_waiting(database, _record_visit(third))
