@@ -26,6 +26,7 @@ from app.jobs import outbox
 from app.kit.clock import utcnow
 from app.kit.request_context import request_id_var
 from app.kit.routes import route_template
+from app.statistics import follow as statistics_follow
 
 access_log = logging.getLogger("askel.access")
 
@@ -49,6 +50,14 @@ OUTBOX_LAG = Gauge(
     "askel_outbox_lag_seconds",
     "Age of the oldest waiting event: for `referral`, how far the region's copy lags",
     ["aggregate"],
+)
+
+STATISTICS_PENDING = Gauge(
+    "askel_statistics_facts_pending", "Referrals whose statistics facts wait to be made again"
+)
+STATISTICS_LAG = Gauge(
+    "askel_statistics_facts_lag_seconds",
+    "Age of the oldest write the statistics facts do not show yet (0: they show every write)",
 )
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
@@ -179,11 +188,15 @@ def readyz(request: Request) -> JSONResponse:
 
 @router.get("/metrics", response_class=PlainTextResponse)
 def metrics(request: Request) -> PlainTextResponse:
-    """Prometheus metrics: requests, latency, and the outbox (sync lag, failures)."""
+    """Prometheus metrics: requests, latency, the outbox (sync lag, failures) and how far the
+    statistics facts are behind."""
     database: Database = request.app.state.db
     with database.read_sessions() as session:
         waiting = outbox.backlog(session)
+        facts_lag = statistics_follow.lag(session)
     now = utcnow()
+    STATISTICS_PENDING.set(facts_lag.referrals)
+    STATISTICS_LAG.set(facts_lag.seconds(now))
     for gauge in (OUTBOX_PENDING, OUTBOX_FAILING, OUTBOX_DEAD, OUTBOX_LAG):
         gauge.clear()
     for kind in waiting:

@@ -30,6 +30,15 @@ cli.add_typer(stats_cli, name="stats")
 log = logging.getLogger("askel")
 
 
+@cli.callback()
+def _every_command() -> None:
+    # Whatever a command writes notes the referrals whose statistics facts it changed, as the
+    # API's writes do (see app.statistics.follow).
+    from app.statistics import follow
+
+    follow.install()
+
+
 class DemoScale(StrEnum):
     demo = "demo"
     national = "national"
@@ -40,11 +49,14 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Run the API. With nothing configured: an SQLite file here, demo data, the dev issuer."""
+    """Run the API. With nothing configured: an SQLite file here, demo data, the dev issuer.
+    It keeps the statistics facts current as `askel worker` does, so that they follow the
+    writes with no worker running."""
     import uvicorn
 
     from app.main import create_app
     from app.observability import configure_logging
+    from app.statistics import follow
 
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -60,17 +72,26 @@ def serve(
             "dev_issuer": settings.dev_issuer_on,
         },
     )
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_config=None,
-        # Forwarded headers only from the configured proxies: anyone else could claim any
-        # address, and escape the per-client rate limit with it.
-        proxy_headers=bool(settings.trusted_proxies),
-        forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
-        timeout_graceful_shutdown=20,
-    )
+    # A database of its own: the app's is closed when the app shuts down.
+    facts_database = db.Database.from_url(settings.database_url)
+    stop = threading.Event()
+    refresher = follow.start(facts_database, stop)
+    try:
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_config=None,
+            # Forwarded headers only from the configured proxies: anyone else could claim any
+            # address, and escape the per-client rate limit with it.
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
+            timeout_graceful_shutdown=20,
+        )
+    finally:
+        stop.set()
+        refresher.join(timeout=20)
+        facts_database.dispose()
 
 
 @cli.command("dev-token")
@@ -166,7 +187,8 @@ def worker(
     poll_seconds: Annotated[float, typer.Option(help="Idle wait between polls.")] = 1.0,
 ) -> None:
     """Publish the outbox: notices to patients through the configured channel, referrals to
-    the region's FHIR server. Stops gracefully on SIGTERM or Ctrl-C after the batch in hand."""
+    the region's FHIR server; and keep the statistics facts current. Stops gracefully on
+    SIGTERM or Ctrl-C after the batch in hand."""
     import signal
 
     from app.fhir_sync import client as fhir_client
@@ -175,6 +197,7 @@ def worker(
     from app.notices import service as notices
     from app.notices.channel import channel_from
     from app.observability import configure_logging
+    from app.statistics import follow
 
     settings = get_settings()
     with existing() as database:
@@ -199,7 +222,12 @@ def worker(
                 target=_poll_every, args=(settings, database, stop), name="poller", daemon=True
             ).start()
         log.info("worker started", extra={"handlers": sorted(handlers)})
-        run_forever(database, handlers, stop, poll_seconds=poll_seconds)
+        refresher = follow.start(database, stop)
+        try:
+            run_forever(database, handlers, stop, poll_seconds=poll_seconds)
+        finally:
+            stop.set()
+            refresher.join(timeout=20)
 
 
 def _poll_every(settings: Settings, database: db.Database, stop: threading.Event) -> None:
