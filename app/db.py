@@ -108,7 +108,8 @@ class Database:
     """The engine and the two session factories of one running app."""
 
     def __init__(self, bind: Engine | Connection) -> None:
-        # Every table mapped, and what derives from them kept current on each flush.
+        # Every table mapped. (What a commit does besides, the app factory and the command line
+        # install: nothing here imports a domain's services.)
         import app.models  # noqa: F401
 
         self.bind = bind

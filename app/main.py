@@ -29,6 +29,7 @@ from app.patients.pages import router as patient_pages
 from app.referrals.pages import router as referral_pages
 from app.referrals.sending_pages import router as sending_pages
 from app.scheduling.pages import router as scheduling_pages
+from app.statistics import follow as statistics_follow
 from app.web import launch, pages
 from app.web.sessions import Lifetimes, SessionMiddleware, SessionStore
 from app.web.signin import SignIn
@@ -52,6 +53,9 @@ def create_app(
     http_client: httpx.AsyncClient | None = None,
 ) -> FastAPI:
     settings = settings or get_settings()
+    # Every commit notes the referrals whose statistics facts it changed (the worker, or
+    # `askel serve` itself, makes them again).
+    statistics_follow.install()
     database = database or Database.from_url(settings.database_url)
     client = http_client or httpx.AsyncClient(timeout=10.0)
 

@@ -20,8 +20,7 @@ from app.scheduling.models import (
     Slot,
     SlotHold,
 )
-from app.statistics import facts  # noqa: F401  keeps the facts below current on every flush
-from app.statistics.models import FactBuild, RecordKey, ReferralFact, VisitFact
+from app.statistics.models import FactBuild, RecordKey, ReferralFact, StaleReferral, VisitFact
 from app.web.models import PageSession
 
 __all__ = [
@@ -50,6 +49,7 @@ __all__ = [
     "ServiceCatchment",
     "Slot",
     "SlotHold",
+    "StaleReferral",
     "SyncCursor",
     "User",
     "Visit",

@@ -27,6 +27,7 @@ from app.jobs import outbox
 from app.kit.clock import utcnow
 from app.kit.request_context import request_id_var
 from app.kit.routes import route_template
+from app.statistics import follow as statistics_follow
 
 access_log = logging.getLogger("askel.access")
 
@@ -56,6 +57,13 @@ AUDIT_UNSEALED = Gauge("askel_audit_unsealed", "Audit entries waiting for the se
 AUDIT_SEALING_LAG = Gauge(
     "askel_audit_sealing_lag_seconds",
     "Age of the oldest audit entry not yet sealed into the log's tree (0: none waits)",
+)
+STATISTICS_PENDING = Gauge(
+    "askel_statistics_facts_pending", "Referrals whose statistics facts wait to be made again"
+)
+STATISTICS_LAG = Gauge(
+    "askel_statistics_facts_lag_seconds",
+    "Age of the oldest write the statistics facts do not show yet (0: they show every write)",
 )
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
@@ -186,13 +194,16 @@ def readyz(request: Request) -> JSONResponse:
 
 @router.get("/metrics", response_class=PlainTextResponse)
 def metrics(request: Request) -> PlainTextResponse:
-    """Prometheus metrics: requests, latency, the outbox (sync lag, failures) and the audit
-    log's sealing."""
+    """Prometheus metrics: requests, latency, the outbox (sync lag, failures), how far the
+    statistics facts are behind, and the audit log's sealing."""
     database: Database = request.app.state.db
     with database.read_sessions() as session:
         waiting = outbox.backlog(session)
+        facts_lag = statistics_follow.lag(session)
         unsealed, oldest_unsealed = audit_repository.unsealed(session)
     now = utcnow()
+    STATISTICS_PENDING.set(facts_lag.referrals)
+    STATISTICS_LAG.set(facts_lag.seconds(now))
     AUDIT_UNSEALED.set(unsealed)
     AUDIT_SEALING_LAG.set((now - oldest_unsealed).total_seconds() if oldest_unsealed else 0.0)
     for gauge in (OUTBOX_PENDING, OUTBOX_FAILING, OUTBOX_DEAD, OUTBOX_LAG):

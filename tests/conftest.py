@@ -18,10 +18,15 @@ from app import db
 from app.config import Settings
 from app.demo.region import seed
 from app.main import create_app
+from app.statistics import follow
 from tests.fixtures.databases import fresh_database_url
+from tests.fixtures.facts import current_facts_only
 
 TEST_ISSUER = "http://testserver/dev"
 pytest_plugins = ["tests.fixtures.peers", "tests.fixtures.demo_history"]
+# As the app factory and the command line do: every commit notes the referrals whose statistics
+# facts it changed, in tests that make no app as well.
+follow.install()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -45,8 +50,14 @@ def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id_suffix: str
     database = db.Database.from_url(url)
     with database.write_sessions() as session, session.begin():
         seed(session)
+    follow.catch_up(database)
     database.dispose()
     return url
+
+
+@pytest.fixture(autouse=True)
+def _current_facts_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    yield from current_facts_only(monkeypatch)
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -420,3 +421,57 @@ def test_demo_data_adds_its_history_unless_told_not_to(
     with database.read_sessions() as session:
         assert session.scalars(select(Referral.id)).first() is not None
     database.dispose()
+
+
+def _facts_follow_a_write(url: str) -> bool:
+    """A referral's facts taken away and the referral noted, as a write notes it: True once
+    they are made again (by whatever keeps them current), False if not within a minute."""
+    from app.statistics.models import ReferralFact, StaleReferral
+
+    database = db.Database.from_url(url)
+    try:
+        with database.write_sessions() as session, session.begin():
+            fact = session.scalars(select(ReferralFact).limit(1)).one()
+            referral_id = fact.referral_id
+            session.delete(fact)
+            session.add(StaleReferral(referral_id=referral_id, touched_at=fact.sent_at))
+        for _ in range(600):  # a guard against a hang, not a measure
+            with database.read_sessions() as session:
+                if session.get(ReferralFact, referral_id) is not None:
+                    return session.scalars(select(StaleReferral.id)).first() is None
+            time.sleep(0.1)
+        return False
+    finally:
+        database.dispose()
+
+
+def test_serve_keeps_the_statistics_facts_current_without_a_worker(
+    cli_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    from app.demo import history as demo_history
+
+    monkeypatch.setattr(demo_history, "WEEKS", 1)
+    followed: list[bool] = []
+    monkeypatch.setattr(
+        uvicorn, "run", lambda *_a, **_k: followed.append(_facts_follow_a_write(cli_env))
+    )
+    code, output = run("serve")
+    assert (code, followed) == (0, [True]), output
+
+
+def test_the_worker_keeps_the_statistics_facts_current(
+    cli_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.demo import history as demo_history
+    from app.jobs import worker
+
+    monkeypatch.setattr(demo_history, "WEEKS", 1)
+    assert run("demo-data")[0] == 0
+    followed: list[bool] = []
+    monkeypatch.setattr(
+        worker, "run_forever", lambda *_a, **_k: followed.append(_facts_follow_a_write(cli_env))
+    )
+    code, output = run("worker")
+    assert (code, followed) == (0, [True]), output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -13,10 +14,12 @@ from sqlalchemy.orm import Session
 from app import db
 from app.counselling.models import Visit
 from app.demo.region import seed
+from app.kit.clock import utcnow
 from app.models import Base
 from app.patients.models import Patient
 from app.referrals import service as referral_service
 from app.referrals.schemas import ReferralCreate
+from app.statistics.models import FactBuild, StaleReferral
 from tests.fixtures.databases import fresh_database_url
 from tests.fixtures.factories import demo_patient, referral_body
 from tests.fixtures.principals import principal_for
@@ -132,5 +135,28 @@ def test_patients_known_before_the_security_prohibition_have_none(
         db.upgrade(url)
         with Session(engine) as session:
             assert session.scalars(select(Patient.security_prohibition)).all() == [False, False]
+    finally:
+        engine.dispose()
+
+
+def test_notes_waiting_at_a_downgrade_make_the_older_version_rebuild_the_facts(
+    tmp_path: Path, worker_id_suffix: str
+) -> None:
+    """Below the notes, writes keep the facts current themselves: facts still waiting for a
+    refresh are forgotten as built, so that the older version's upgrade rebuilds them."""
+    url = fresh_database_url(tmp_path, f"askel_stale_{worker_id_suffix}")
+    before_the_notes = "5b2e8d0c7f13"
+    engine = db.make_engine(url)
+    try:
+        for waiting, kept in ((False, 1), (True, 0)):
+            db.upgrade(url)
+            with Session(engine) as session, session.begin():
+                session.merge(FactBuild(version=1, built_at=datetime(2026, 1, 1, tzinfo=UTC)))
+                if waiting:
+                    session.add(StaleReferral(referral_id=uuid.uuid4(), touched_at=utcnow()))
+            db.downgrade(url, before_the_notes)
+            with engine.connect() as connection:
+                builds = connection.scalar(text("SELECT count(*) FROM statistics_fact_builds"))
+            assert builds == kept
     finally:
         engine.dispose()

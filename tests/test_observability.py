@@ -6,12 +6,15 @@ import uuid
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from app.access.audit.models import AuditEvent
 from app.observability import JsonFormatter
+from tests.fixtures.factories import demo_patient, send_referral
+from tests.fixtures.facts import facts_follow
 
 
 def test_liveness(client: TestClient) -> None:
@@ -29,6 +32,29 @@ def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
     text = client.get("/metrics").text
     assert 'askel_http_requests_total{method="GET",route="/healthz",status="200"}' in text
     assert "askel_http_request_duration_seconds_bucket" in text
+
+
+def _gauges(client: TestClient) -> dict[str, float]:
+    samples = text_string_to_metric_families(client.get("/metrics").text)
+    return {s.name: s.value for family in samples for s in family.samples if not s.labels}
+
+
+def test_metrics_show_how_far_the_statistics_facts_are_behind(
+    client: TestClient, auth: Any, session: Session
+) -> None:
+    before = _gauges(client)
+    assert (before["askel_statistics_facts_pending"],
+            before["askel_statistics_facts_lag_seconds"]) == (0, 0)  # fmt: skip
+    patient = demo_patient(session, "399")
+    for _ in range(2):
+        send_referral(client, auth, patient.id)
+    behind = _gauges(client)
+    assert behind["askel_statistics_facts_pending"] == 2
+    assert behind["askel_statistics_facts_lag_seconds"] > 0
+    facts_follow(session)
+    after = _gauges(client)
+    assert (after["askel_statistics_facts_pending"],
+            after["askel_statistics_facts_lag_seconds"]) == (0, 0)  # fmt: skip
 
 
 @pytest.mark.parametrize(

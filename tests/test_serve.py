@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,6 +59,8 @@ def test_askel_serve_answers_readyz_and_the_readme_walkthrough(
     assert walked.returncode == 0, walked.stdout + walked.stderr
     booked = json.loads(walked.stdout.splitlines()[-1])
     assert (booked["status"], booked["visit_type"]) == ("booked", "first_visit"), booked
+    # With no worker running, the server itself makes the statistics facts of those writes.
+    assert facts_caught_up(base), "the statistics facts did not follow the writes"
     process.send_signal(signal.SIGTERM)
     # uvicorn finishes in-flight work, then re-raises the signal it caught.
     assert process.wait(timeout=30) in (0, -signal.SIGTERM)
@@ -66,6 +69,15 @@ def test_askel_serve_answers_readyz_and_the_readme_walkthrough(
     assert "Application shutdown complete." in messages
     assert all("131052" not in json.dumps(line) for line in lines)
     assert all("150377" not in json.dumps(line) for line in lines)
+
+
+def facts_caught_up(base: str) -> bool:
+    for _ in range(600):  # a guard against a hang, not a measure
+        metrics = httpx.get(f"{base}/metrics").text
+        if "\naskel_statistics_facts_pending 0.0\n" in metrics:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def test_production_on_development_defaults_refuses_to_start(tmp_path: Path) -> None:

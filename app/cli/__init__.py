@@ -30,6 +30,15 @@ cli.add_typer(stats_cli, name="stats")
 log = logging.getLogger("askel")
 
 
+@cli.callback()
+def _every_command() -> None:
+    # Whatever a command writes notes the referrals whose statistics facts it changed, as the
+    # API's writes do (see app.statistics.follow).
+    from app.statistics import follow
+
+    follow.install()
+
+
 class DemoScale(StrEnum):
     demo = "demo"
     national = "national"
@@ -40,11 +49,14 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Run the API. With nothing configured: an SQLite file here, demo data, the dev issuer."""
+    """Run the API. With nothing configured: an SQLite file here, demo data, the dev issuer.
+    It keeps the statistics facts current as `askel worker` does, so that they follow the
+    writes with no worker running."""
     import uvicorn
 
     from app.main import create_app
     from app.observability import configure_logging
+    from app.statistics import follow
 
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -60,27 +72,37 @@ def serve(
             "dev_issuer": settings.dev_issuer_on,
         },
     )
-    stop_sealing = threading.Event()
-    if settings.database_url.startswith("sqlite"):
+    # A database of its own: the app's is closed when the app shuts down.
+    background = db.Database.from_url(settings.database_url)
+    stop = threading.Event()
+    workers = [follow.start(background, stop)]
+    if background.is_sqlite:
         # The embedded default has no `askel worker`: the server seals its own audit log.
         from app.access.audit.sealing import seal_continuously
 
-        sealer = db.Database.from_url(settings.database_url)
-        threading.Thread(
-            target=seal_continuously, args=(sealer, stop_sealing), name="sealer", daemon=True
-        ).start()
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_config=None,
-        # Forwarded headers only from the configured proxies: anyone else could claim any
-        # address, and escape the per-client rate limit with it.
-        proxy_headers=bool(settings.trusted_proxies),
-        forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
-        timeout_graceful_shutdown=20,
-    )
-    stop_sealing.set()
+        workers.append(
+            threading.Thread(
+                target=seal_continuously, args=(background, stop), name="sealer", daemon=True
+            )
+        )
+        workers[-1].start()
+    try:
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_config=None,
+            # Forwarded headers only from the configured proxies: anyone else could claim any
+            # address, and escape the per-client rate limit with it.
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
+            timeout_graceful_shutdown=20,
+        )
+    finally:
+        stop.set()
+        for worker_thread in workers:
+            worker_thread.join(timeout=20)
+        background.dispose()
 
 
 @cli.command("dev-token")
@@ -199,7 +221,8 @@ def worker(
     poll_seconds: Annotated[float, typer.Option(help="Idle wait between polls.")] = 1.0,
 ) -> None:
     """Publish the outbox: notices to patients through the configured channel, referrals to
-    the region's FHIR server. Stops gracefully on SIGTERM or Ctrl-C after the batch in hand."""
+    the region's FHIR server; and keep the statistics facts current. Stops gracefully on
+    SIGTERM or Ctrl-C after the batch in hand."""
     import signal
 
     from app.access.audit.sealing import seal_continuously
@@ -209,6 +232,7 @@ def worker(
     from app.notices import service as notices
     from app.notices.channel import channel_from
     from app.observability import configure_logging
+    from app.statistics import follow
 
     settings = get_settings()
     with existing() as database:
@@ -236,7 +260,12 @@ def worker(
             target=seal_continuously, args=(database, stop), name="sealer", daemon=True
         ).start()
         log.info("worker started", extra={"handlers": sorted(handlers)})
-        run_forever(database, handlers, stop, poll_seconds=poll_seconds)
+        refresher = follow.start(database, stop)
+        try:
+            run_forever(database, handlers, stop, poll_seconds=poll_seconds)
+        finally:
+            stop.set()
+            refresher.join(timeout=20)
 
 
 def _poll_every(settings: Settings, database: db.Database, stop: threading.Event) -> None:

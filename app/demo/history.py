@@ -3,10 +3,10 @@ writes it: through the services the API calls, as the demo users, with the clock
 moment as the months unfold. Counsellors open their calendars; clinicians refer patients of
 the three municipalities and book; counsellors triage, meet the patients, record visits and
 plans, book follow-ups and complete. Every step leaves what it leaves in real use: audit
-entries, statistics facts, outbox events. The slots job runs every six weeks; the outbox
-worker looks at four each afternoon, delivering each patient notice due by then through a
-channel that sends nothing (see `desk.UnsentHistory`); with no FHIR server, the referrals'
-events wait.
+entries, outbox events, statistics facts (made when the history ends, as the worker makes them
+after commit). The slots job runs every six weeks; the outbox worker looks at four each
+afternoon, delivering each patient notice due by then through a channel that sends nothing
+(see `desk.UnsentHistory`); with no FHIR server, the referrals' events wait.
 
 The history ends at the start of today, Helsinki time: what lies beyond (appointments booked,
 follow-ups planned, reminders to send) is the future the demo starts with. A seeded random
@@ -39,6 +39,7 @@ from app.organisations import service as organisations
 from app.scheduling import repository as scheduling_repository
 from app.scheduling import service as scheduling
 from app.scheduling.schemas import AvailabilityIn, ExceptionIn, RuleIn, VisitType
+from app.statistics import follow
 
 log = logging.getLogger("askel.demo")
 Progress = Callable[[int], None]
@@ -63,6 +64,7 @@ def seed(url: str, progress: Progress | None = None) -> bool:
     when they were added. (Interrupted, it leaves part of the history: start on an empty
     database again.)"""
     start, end = span(today_in_helsinki())
+    follow.install()
     database = Database(make_engine(url))
     if database.is_sqlite:
         # Commits need not wait for the disk (safe with SQLite's write-ahead log but for a
@@ -115,6 +117,7 @@ def run(
     clock.move_on_to(end)
     desk.deliver_notices()
     desk.commit()
+    follow.catch_up(database)
     log.info(
         "demo history written",
         extra={"referrals": len(stories), "requests": desk.requests,

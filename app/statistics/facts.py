@@ -1,7 +1,6 @@
-"""Keeping the statistics facts current: each flush notes the referrals whose records it added or
-changed (the referral, its events, appointments or visits, or its patient), and when the
-transaction commits their facts are made again from the records, once each, in that
-transaction. `rebuild` makes them all (after a bulk load, or when their definition changes)."""
+"""Making the statistics facts from the records: `refresh` makes those of some referrals again
+(the worker, for the referrals that writes have noted: see `follow`), `rebuild` makes them all
+(after a bulk load, or when their definition changes)."""
 
 from __future__ import annotations
 
@@ -20,7 +19,6 @@ from sqlalchemy import (
     case,
     cast,
     delete,
-    event,
     extract,
     func,
     insert,
@@ -32,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction, aliased
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import expression
 
 from app.access.principal import Profession
@@ -366,58 +364,3 @@ def ensure_built(session: Session) -> bool:
     log.info("rebuilding statistics facts", extra={"version": FACTS_VERSION})
     rebuild(session)
     return True
-
-
-def _touched_referrals(session: Session) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
-    """The referrals whose facts this flush may change, and the patients whose may."""
-    referrals: set[uuid.UUID] = set()
-    patients: set[uuid.UUID] = set()
-    for instance in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(instance, Referral):
-            referrals.add(instance.id)
-        elif isinstance(instance, Visit | Appointment | ReferralEvent):
-            referrals.add(instance.referral_id)
-        elif isinstance(instance, Patient) and instance not in session.new:
-            patients.add(instance.id)
-    return referrals, patients
-
-
-_TOUCHED = "askel.facts.touched"
-
-
-@event.listens_for(Session, "after_flush")
-def _note_touched(session: Session, _flush: UOWTransaction) -> None:
-    referrals, patients = _touched_referrals(session)
-    if referrals or patients:
-        touched = session.info.setdefault(_TOUCHED, (set(), set()))
-        touched[0].update(referrals)
-        touched[1].update(patients)
-
-
-def refresh_touched(session: Session) -> None:
-    """Make again the facts of the referrals this transaction has touched so far. (Extra ones,
-    touched in a savepoint later rolled back, are made again unchanged.)"""
-    session.flush()
-    referrals, patients = session.info.pop(_TOUCHED, (set(), set()))
-    if not referrals and not patients:
-        return
-    # Core statements on the session's connection: they see what was flushed and start no flush.
-    connection = session.connection()
-    if patients:
-        referrals |= set(
-            connection.scalars(select(Referral.id).where(Referral.patient_id.in_(patients)))
-        )
-    refresh(connection, referrals)
-
-
-# First among the commit's listeners, before anything else is written at commit.
-@event.listens_for(Session, "before_commit", insert=True)
-def _refresh_on_commit(session: Session) -> None:
-    if not session.in_nested_transaction():  # a savepoint's release is not the commit
-        refresh_touched(session)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_at_end(session: Session, ended: SessionTransaction) -> None:
-    if ended.parent is None:
-        session.info.pop(_TOUCHED, None)

@@ -1,8 +1,9 @@
 """The statistics facts: one narrow row per visit and per referral, every grouping's value worked
 out in advance, so that a statistics query reads one table in one pass and no join.
 
-They are derived data, never the record: `facts.py` keeps them current on every flush that
-touches what they count, and `askel stats rebuild` makes them again from the records.
+They are derived data, never the record: a write notes the referrals whose facts it changed
+(`StaleReferral`, `follow.py`), the worker makes those facts again within seconds (`facts.py`),
+and `askel stats rebuild` makes them all again from the records.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Index, SmallInteger, String
+from sqlalchemy import BigInteger, Index, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.kit.models import Base, UTCDateTime
@@ -112,3 +113,17 @@ class FactBuild(Base):
 
     version: Mapped[int] = mapped_column(primary_key=True)
     built_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StaleReferral(Base):
+    """A note that a referral's facts may be behind its records: written in the transaction that
+    changed them (so it exists exactly when the change does), removed by the refresh that makes
+    them again. A referral changed in several transactions has several notes, refreshed once."""
+
+    __tablename__ = "statistics_stale_referrals"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    referral_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    touched_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 from app.statistics.models import ReferralFact
 from tests.counselling.conftest import SENT_DAYS_AGO
 from tests.counselling.test_tab import COUNSELLOR, PLAN, TODAY, record, visit
+from tests.fixtures.facts import facts_follow
 from tests.fixtures.journeys import appointment_begun
 
 Auth = Callable[[str], dict[str, str]]
@@ -120,6 +121,7 @@ def test_a_correction_takes_its_originals_place_among_the_days_visits(
     assert outcome["first_assessment"]["minutes_per_week"] == 40
     assert outcome["last_assessment"]["minutes_per_week"] == 150
     assert outcome["minutes_per_week_change"] == 110
+    facts_follow(session)
     fact = session.get_one(ReferralFact, uuid.UUID(referral["id"]), populate_existing=True)
     assert fact.minutes_change == 110
     tab = client.get(f"/api/v1/referrals/{referral['id']}/visits", headers=auth(COUNSELLOR))

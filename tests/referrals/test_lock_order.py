@@ -34,6 +34,7 @@ from app.scheduling import service as scheduling
 from app.scheduling.calendar_rules import local_instant
 from app.scheduling.models import Appointment, Slot
 from app.scheduling.schemas import AppointmentCreate, AvailabilityIn, CancelAppointment, RuleIn
+from app.statistics import follow
 from app.statistics.models import ReferralFact
 from tests.fixtures.databases import fresh_database_url
 from tests.fixtures.factories import demo_patient, referral_body
@@ -230,6 +231,7 @@ def test_a_referral_sent_while_its_patient_moves_is_counted_where_they_moved(
 
         sending = start_until_waiting(database, send)
     assert finish(sending) == ["done"]
+    follow.catch_up(database)
     with database.read_sessions() as session:
         facts = session.scalars(
             select(ReferralFact).where(ReferralFact.patient_id == patient.id)

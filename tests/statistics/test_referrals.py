@@ -22,6 +22,7 @@ from app.statistics.perturbation import protected
 from app.statistics.repository import Scope
 from app.statistics.schemas import FUNNEL
 from tests.fixtures.factories import act, demo_patient, send_referral
+from tests.fixtures.facts import facts_follow
 from tests.fixtures.journeys import booked_referral, visit_body
 from tests.statistics.published import keys_of
 
@@ -68,6 +69,7 @@ def chain(client: TestClient, auth: Auth, session: Session) -> None:
         {"cancelled_by": "patient", "reason_code": "other", "reason_text": "Muutti."})  # fmt: skip
     for index in (4, 5):
         send_referral(client, auth, demo_patient(session, "399", index).id)
+    facts_follow(session)
 
 
 def funnel(client: TestClient, auth: Auth, user: str = "statistician.laihia", **params: Any) -> Any:

@@ -27,6 +27,7 @@ from app.statistics import repository
 from app.statistics.facts import AGE_BAND_LABELS
 from app.statistics.repository import Scope
 from tests.fixtures.factories import demo_patient, send_referral
+from tests.fixtures.facts import facts_follow
 from tests.statistics.published import published
 
 Auth = Callable[[str], dict[str, str]]
@@ -57,6 +58,7 @@ def visits(client: TestClient, auth: Auth, session: Session) -> list[Patient]:
                 _visit(session, referral, date(2025, 4, 2), "phone")
             seen.append(patient)
     session.commit()
+    facts_follow(session)
     return seen
 
 

@@ -1,8 +1,8 @@
 """the audit log sealed into a Merkle tree after commit
 
 Revision ID: 9e4f2a7c1d85
-Revises: 5b2e8d0c7f13
-Create Date: 2026-11-30 12:00:00
+Revises: 27b54b7c8244
+Create Date: 2026-12-01 10:00:00
 
 Entries are now plain inserts numbered by the database (`seq` gets a default), with the writing
 transaction's id (`xact`, PostgreSQL) so that the sealer can take them in a stable order; the
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "9e4f2a7c1d85"
-down_revision: str | None = "5b2e8d0c7f13"
+down_revision: str | None = "27b54b7c8244"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
