@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import func, select
 
 from app import db
-from app.demo.region import seed
 from app.fhir_sync import publisher
 from app.fhir_sync.client import FhirClient, NoToken
 from app.jobs.models import OutboxEvent
@@ -21,7 +20,7 @@ from app.jobs.worker import run_once
 from app.patients.models import Patient
 from app.referrals import service as referral_service
 from app.referrals.schemas import ReferralCreate
-from tests.fixtures.databases import fresh_database_url
+from tests.fixtures.databases import seeded_database
 from tests.fixtures.factories import referral_body
 from tests.fixtures.peers import MedplumPeer
 from tests.fixtures.principals import principal_for
@@ -34,13 +33,9 @@ WORKERS = 4
 def database(
     tmp_path_factory: pytest.TempPathFactory, worker_id_suffix: str
 ) -> Iterator[db.Database]:
-    url = fresh_database_url(tmp_path_factory.mktemp("sync"), f"askel_sync_{worker_id_suffix}")
-    db.upgrade(url)
-    database = db.Database.from_url(url)
-    with database.write_sessions() as session, session.begin():
-        seed(session)
-    yield database
-    database.dispose()
+    directory = tmp_path_factory.mktemp("sync")
+    with seeded_database(directory, f"askel_sync_{worker_id_suffix}") as database:
+        yield database
 
 
 def test_four_workers_publish_everything_exactly_once(

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from app import db
 from app.access.principal import Principal
-from app.demo.region import seed
 from app.errors import AppError
 from app.kit.clock import today_in_helsinki, utcnow
 from app.referrals import service as referral_service
@@ -31,7 +30,7 @@ from app.scheduling.schemas import (
     Reschedule,
     RuleIn,
 )
-from tests.fixtures.databases import fresh_database_url
+from tests.fixtures.databases import seeded_database
 from tests.fixtures.factories import demo_patient, referral_body
 from tests.fixtures.principals import principal_for
 
@@ -42,13 +41,9 @@ COUNSELLOR = "counsellor1.kaskinen"
 def database(
     tmp_path_factory: pytest.TempPathFactory, worker_id_suffix: str
 ) -> Iterator[db.Database]:
-    url = fresh_database_url(tmp_path_factory.mktemp("race"), f"askel_booking_{worker_id_suffix}")
-    db.upgrade(url)
-    database = db.Database.from_url(url)
-    with database.write_sessions() as session, session.begin():
-        seed(session)
-    yield database
-    database.dispose()
+    directory = tmp_path_factory.mktemp("race")
+    with seeded_database(directory, f"askel_booking_{worker_id_suffix}") as database:
+        yield database
 
 
 def in_transaction(database: db.Database, work: Callable[[Session], object]) -> object:

@@ -18,14 +18,13 @@ from starlette.testclient import TestClient
 
 from app import db
 from app.counselling.models import Visit
-from app.demo.region import seed
 from app.jobs.models import OutboxEvent
 from app.jobs.worker import MAX_ATTEMPTS
 from app.kit.clock import today_in_helsinki, utcnow
 from app.referrals.models import Referral
 from app.statistics import follow
 from app.statistics.models import ReferralFact, StaleReferral
-from tests.fixtures.databases import fresh_database_url
+from tests.fixtures.databases import seeded_database
 from tests.fixtures.factories import act, demo_patient, send_referral
 from tests.fixtures.facts import facts_follow
 from tests.referrals.test_lock_order import finish, sent_referral, start_until_waiting
@@ -173,13 +172,9 @@ def test_the_lag_is_the_oldest_notes_age_and_zero_when_none_waits(session: Sessi
 def database(
     tmp_path_factory: pytest.TempPathFactory, worker_id_suffix: str
 ) -> Iterator[db.Database]:
-    url = fresh_database_url(tmp_path_factory.mktemp("follow"), f"askel_follow_{worker_id_suffix}")
-    db.upgrade(url)
-    database = db.Database.from_url(url)
-    with database.write_sessions() as session, session.begin():
-        seed(session)
-    yield database
-    database.dispose()
+    directory = tmp_path_factory.mktemp("follow")
+    with seeded_database(directory, f"askel_follow_{worker_id_suffix}") as database:
+        yield database
 
 
 def _record_visit(referral_id: uuid.UUID) -> Callable[[Session], object]:
