@@ -23,7 +23,11 @@ from tests.fixtures.databases import fresh_database_url
 from tests.fixtures.facts import current_facts_only
 
 TEST_ISSUER = "http://testserver/dev"
-pytest_plugins = ["tests.fixtures.peers", "tests.fixtures.demo_history"]
+pytest_plugins = [
+    "tests.fixtures.peers",
+    "tests.fixtures.demo_history",
+    "tests.fixtures.round_trips",
+]
 # As the app factory and the command line do: every commit notes the referrals whose statistics
 # facts it changed, in tests that make no app as well.
 follow.install()
