@@ -15,10 +15,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from app import db
 from app.access.grants.models import AccessGrant
 from app.access.models import User
 from app.kit.clock import today_in_helsinki, utcnow
@@ -30,15 +31,29 @@ COUNSELLOR = "counsellor1.laihia"
 CLINICIAN = "doctor.laihia"
 ADMIN = "admin.laihia"
 
-# The round trips of each path, by database. (Each begins with its transaction's BEGIN and the
-# account's SELECT, and ends with its COMMIT.)
+# The round trips of each path, by database. Each has its transaction's BEGIN and COMMIT and
+# the account's SELECT (with its organisation and grants). On PostgreSQL a change to a referral
+# also locks the patient's row and reads the referral again as it locks its row (2), and a
+# booking takes the counsellor's lock (1); SQLite lets one writer at a time, whose reads are
+# current.
 BUDGETS: dict[str, dict[str, int]] = {
-    "open a sent referral": {"sqlite": 13, "postgresql": 13},
-    "open a referral": {"sqlite": 6, "postgresql": 6},
+    # The referral; it is marked received: its row, event, outbox row; the audit entry; the
+    # statistics note.
+    "open a sent referral": {"sqlite": 12, "postgresql": 12},
+    # The referral; the audit entry.
+    "open a referral": {"sqlite": 5, "postgresql": 5},
+    # The slots, with their counsellors' names and places left.
     "search slots": {"sqlite": 4, "postgresql": 4},
+    # The referral; the slot; the slot again with its places taken and its counsellor's other
+    # bookings; the appointment and the slot's count in a savepoint (4); the event; three outbox
+    # rows (the referral's, the patient's notice and reminder); the audit entry; the
+    # statistics note.
     "book": {"sqlite": 23, "postgresql": 24},
+    # And the key claimed; its answer kept.
     "book with a key": {"sqlite": 28, "postgresql": 29},
-    "record a visit": {"sqlite": 20, "postgresql": 20},
+    # The referral; the visit; the referral put in progress with its event, outbox row and
+    # audit entry; the visit's event, outbox row and audit entry; the statistics note.
+    "record a visit": {"sqlite": 19, "postgresql": 19},
 }
 
 
@@ -224,3 +239,63 @@ def test_a_disabled_account_counts_on_the_very_next_request(
     refused = open_referral(client, counsellor, referral)
     assert refused.status_code == 401, refused.text
     assert refused.json()["code"] == "invalid_token"
+
+
+def test_the_grant_is_read_with_the_account_on_every_request(
+    client: TestClient,
+    counsellor: dict[str, str],
+    referral: dict[str, Any],
+    round_trips: RoundTrips,
+) -> None:
+    for _ in range(2):
+        with round_trips.counting():
+            assert open_referral(client, counsellor, referral).status_code == 200
+        accounts = [sql for sql in round_trips.statements if "FROM users" in sql]
+        assert len(accounts) == 1, round_trips.shown()
+        assert "access_grants" in accounts[0], round_trips.shown()
+        assert not any(
+            "access_grants" in sql for sql in round_trips.statements if sql not in accounts
+        )
+
+
+def test_the_first_request_of_a_day_notes_the_grant_in_use(
+    client: TestClient,
+    auth: Auth,
+    session: Session,
+    referral: dict[str, Any],
+    round_trips: RoundTrips,
+) -> None:
+    account = user(session, COUNSELLOR)
+    yesterday = today_in_helsinki() - timedelta(days=1)
+    session.execute(
+        update(AccessGrant).where(AccessGrant.user_id == account.id).values(last_used_on=yesterday)
+    )
+    session.flush()
+    headers = auth(COUNSELLOR)
+    with round_trips.counting():
+        open_referral(client, headers, referral)
+    noted = [sql for sql in round_trips.statements if sql.startswith("UPDATE access_grants")]
+    assert len(noted) == 1, round_trips.shown()
+    assert len(round_trips) == BUDGETS["open a sent referral"][round_trips.dialect] + 1
+    with round_trips.counting():
+        open_referral(client, headers, referral)
+    assert len(round_trips) == BUDGETS["open a referral"][round_trips.dialect]
+
+
+def test_a_transaction_of_its_own_counts_its_begin_commit_and_the_pools_ping(
+    engine: Engine,
+) -> None:
+    """The tests' requests share one connection, where SAVEPOINT and RELEASE stand for what the
+    service's own engine sends: its BEGIN and COMMIT, and on PostgreSQL the ping with which the
+    pool hands out a connection again."""
+    database = db.Database(engine)
+    with RoundTrips(engine).listening() as counted:
+        with database.write_sessions() as session, session.begin():
+            session.execute(text("SELECT 1"))  # a connection in the pool
+        with counted.counting(), database.write_sessions() as session, session.begin():
+            session.execute(text("SELECT 1"))
+    expected = {
+        "sqlite": ["BEGIN IMMEDIATE", "SELECT 1", "COMMIT"],
+        "postgresql": ["SELECT 1 -- the pool's ping", "BEGIN", "SELECT 1", "COMMIT"],
+    }
+    assert counted.statements == expected[counted.dialect]
