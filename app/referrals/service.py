@@ -196,10 +196,7 @@ def visible(session: Session, principal: Principal, referral_id: uuid.UUID) -> R
 def visible_for_change(session: Session, principal: Principal, referral_id: uuid.UUID) -> Referral:
     """The referral, as `visible`, locked and read again for a change to it or its records
     (see `repository.lock_for_change`): called before anything else is written or locked."""
-    referral = visible(session, principal, referral_id)
-    repository.lock_for_change(session, [referral.id])
-    session.refresh(referral)
-    return referral
+    return repository.read_for_change(session, visible(session, principal, referral_id))
 
 
 def patient_of(session: Session, referral: Referral) -> Patient:
