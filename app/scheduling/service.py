@@ -232,18 +232,17 @@ def search(
 
 
 def _lock_and_reload(session: Session, slot: Slot) -> Slot:
-    repository.lock_counsellors(session, [slot.counsellor_id])
-    # Read again under the lock: another booking may have committed since we loaded it.
-    session.refresh(slot)
+    if repository.lock_counsellors(session, [slot.counsellor_id]):
+        # Read again under the lock: another booking may have committed since we loaded it.
+        session.refresh(slot)
     return slot
 
 
 def _check_free(session: Session, principal: Principal, slot: Slot, now: datetime) -> None:
-    if slot.withdrawn or slot.start_at <= now:
-        raise SlotUnavailable()
-    if repository.places_taken(session, slot, now, principal.subject) >= slot.capacity:
-        raise SlotUnavailable()
-    if repository.counsellor_busy(session, slot, now, principal.subject):
+    """Under the counsellor's lock: the slot is read again with what takes it (another booking
+    may have committed since it was loaded)."""
+    taken, busy = repository.occupancy(session, slot, now, principal.subject)
+    if slot.withdrawn or slot.start_at <= now or taken >= slot.capacity or busy:
         raise SlotUnavailable()
 
 
@@ -284,7 +283,7 @@ def hold(
     lapses by itself."""
     slot = _slot(session, slot_id)
     _may_hold(session, principal, slot, referral_id)
-    slot = _lock_and_reload(session, slot)
+    repository.lock_counsellors(session, [slot.counsellor_id])
     # A fresh hold replaces the holder's own on the slot, and nobody keeps more than a few:
     # holds must not become a way to block a service's calendar.
     repository.drop_holds(session, slot.id, principal.subject)
@@ -329,7 +328,7 @@ def _take(
     chosen_mode = mode or untag(slot.modes)[0]
     if chosen_mode not in untag(slot.modes):
         raise ModeNotOffered()
-    slot = _lock_and_reload(session, slot)
+    repository.lock_counsellors(session, [slot.counsellor_id])
     if hold_id is not None:
         held = repository.live_hold(session, hold_id, now)
         if held is None or held.slot_id != slot.id or held.holder != principal.subject:
