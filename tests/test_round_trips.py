@@ -11,7 +11,7 @@ revoked grant or a disabled account counts on the very next one (tested below).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -23,6 +23,7 @@ from app import db
 from app.access.grants.models import AccessGrant
 from app.access.models import User
 from app.kit.clock import today_in_helsinki, utcnow
+from app.statistics import repository as statistics
 from tests.fixtures.factories import act, backdate, demo_patient, send_referral
 from tests.fixtures.round_trips import RoundTrips
 
@@ -299,3 +300,17 @@ def test_a_transaction_of_its_own_counts_its_begin_commit_and_the_pools_ping(
         "postgresql": ["SELECT 1 -- the pool's ping", "BEGIN", "SELECT 1", "COMMIT"],
     }
     assert counted.statements == expected[counted.dialect]
+
+
+@pytest.mark.postgres_only
+def test_a_statistics_query_sets_its_transaction_up_in_one_round_trip(
+    session: Session, round_trips: RoundTrips
+) -> None:
+    with round_trips.counting():
+        statistics.visit_counts(
+            session, ["contact_type"], date(2025, 1, 1), date(2025, 12, 31), statistics.Scope(None)
+        )
+    settings = [sql for sql in round_trips.statements if "set_config" in sql or "SET " in sql]
+    assert len(settings) == 1, round_trips.shown()
+    shown = [session.scalar(text(f"SHOW {name}")) for name in ("work_mem", "plan_cache_mode")]
+    assert shown == [statistics.SORT_MEMORY, "force_custom_plan"]
