@@ -50,10 +50,9 @@ import httpx2 as httpx
 from benchkit import (
     LockWaits,
     add_referrals,
-    delayed,
     durability,
     machine,
-    round_trip_ms,
+    network,
     server_version,
     serving,
 )
@@ -210,9 +209,7 @@ def main() -> None:
     database = db.Database.from_url(args.url)
     with database.read_sessions() as session:
         entries_before = audit_repository.count(session)
-    direct = round_trip_ms(args.url)
-    with delayed(args.url, args.delay_ms) as through:
-        via_proxy = round_trip_ms(through)
+    way = network(args.url, args.delay_ms)
     rows, empty, sealing = [], [], []
     with durability(args.url, args.durability == "on") as settings:
         for processes in args.processes:
@@ -238,10 +235,8 @@ def main() -> None:
     text = "\n".join([
         f"{date.today()}: opening a referral (an audited read), {args.duration:.0f} s per row, "
         f"{len(counsellors)} counsellors' tokens, {len(referrals):,} referrals; PostgreSQL "
-        f"{server_version(args.url)} ({settings}); {args.delay_ms:g} ms each way between the API "
-        f"processes and the database (a round trip measured {via_proxy:.2f} ms through the delay, "
-        f"{direct:.2f} ms direct); one `askel worker` beside the API processes (`askel serve`); "
-        f"the load generator on the same machine: {machine()}.",
+        f"{server_version(args.url)} ({settings}); {way}; one `askel worker` beside the API "
+        f"processes (`askel serve`); the load generator on the same machine: {machine()}.",
         "",
         "| serve processes | clients | opened | throughput | p50 | p95 | errors "
         "| waiting on an advisory lock | waiting on any lock | active sessions "

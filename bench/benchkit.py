@@ -366,6 +366,17 @@ def round_trip_ms(url: str, count: int = 200) -> float:
     return statistics.median(times[count // 10 :]) * 1000
 
 
+def network(url: str, delay_ms: float) -> str:
+    """The way to the database as a phrase for a report, with round trips measured now."""
+    direct = round_trip_ms(url)
+    if delay_ms <= 0:
+        return f"a round trip to the database measured {direct:.2f} ms"
+    with delayed(url, delay_ms) as through:
+        via = round_trip_ms(through)
+    return (f"{delay_ms:g} ms each way between the API's processes and the database (a round "
+            f"trip measured {via:.2f} ms through the delay, {direct:.2f} ms direct)")  # fmt: skip
+
+
 def server_version(url: str) -> str:
     with psycopg.connect(libpq(url)) as connection:
         version: str = connection.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
