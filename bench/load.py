@@ -21,10 +21,10 @@ proxy adding that many milliseconds each way (`benchkit.DelayProxy`).
 It prints throughput and p50 / p95 / p99 per operation with a description of the machine and
 the server's settings, and the sessions waiting on locks (`pg_stat_activity` sampled every 20
 ms), for BENCHMARKS.md, and writes the same to OUT/last-run.md. Rate limits are off: one demo
-user stands for many here.
+user stands for many here. The first run takes several minutes to fill the database;
+--durability needs a superuser.
 
-Usage (PostgreSQL URL of a database you may fill, as a superuser for --durability; the first
-run takes several minutes):
+Usage (PostgreSQL URL of a database you may fill):
     python bench/load.py postgresql+psycopg://postgres@127.0.0.1:5432/askel_load \
         [--duration 60] [--clients 40] [--processes 2] [--size 1] [--waiting 20000] \
         [--durability on] [--delay-ms 1] [--out build/load]
