@@ -12,6 +12,7 @@ import os
 import platform
 import queue
 import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -221,8 +222,8 @@ def durability(url: str, on: bool | None) -> Iterator[str]:
     """The server's `fsync`, `synchronous_commit` and `full_page_writes` all `on` or all `off`
     for the block (`ALTER SYSTEM` and a reload: needs a superuser), then as they were; None
     leaves them. Yields them as a phrase for the report ("fsync on, synchronous_commit on,
-    full_page_writes on"). A run killed with SIGKILL leaves them changed: `ALTER SYSTEM RESET`
-    each and `SELECT pg_reload_conf()` undo it."""
+    full_page_writes on"). SIGTERM ends the block as Ctrl-C does; a run killed with SIGKILL
+    leaves them changed: `ALTER SYSTEM RESET` each and `SELECT pg_reload_conf()` undo it."""
     with psycopg.connect(libpq(url), autocommit=True) as connection:
         connection.execute(DURABILITY_LOCK)
         before = settings_of(connection)
@@ -230,11 +231,14 @@ def durability(url: str, on: bool | None) -> Iterator[str]:
         if on is None or before == wanted:
             yield described(before)
             return
+        if connection.execute("SHOW is_superuser").fetchone() != ("on",):
+            raise SystemExit("setting the server's durability needs a superuser (ALTER SYSTEM)")
         # Set by an earlier ALTER SYSTEM: put that value back; else RESET, which falls back to
         # postgresql.conf or the default.
         from_auto_conf = {name for name, source in connection.execute(
             "SELECT name, sourcefile FROM pg_settings WHERE name = ANY(%s)", [list(DURABILITY)])
             if source and source.endswith("postgresql.auto.conf")}  # fmt: skip
+        terminate = signal.signal(signal.SIGTERM, _exit_on_sigterm)
         try:
             _apply(connection, wanted)
             yield described(settings_of(connection))
@@ -245,6 +249,11 @@ def durability(url: str, on: bool | None) -> Iterator[str]:
                 else:
                     connection.execute(f"ALTER SYSTEM RESET {name}")
             _reloaded(connection, before)
+            signal.signal(signal.SIGTERM, terminate)
+
+
+def _exit_on_sigterm(*_: object) -> None:
+    raise SystemExit("terminated")
 
 
 def _apply(connection: psycopg.Connection, wanted: dict[str, str]) -> None:

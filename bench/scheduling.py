@@ -108,7 +108,7 @@ def over_http(base: str, services: list[str], pairs: list[tuple[str, str]], clie
         start, end = window()
 
         def search() -> int:
-            params = {
+            params: dict[str, str | int] = {
                 "service_id": random.choice(services),
                 "start": start,
                 "end": end,
@@ -190,7 +190,7 @@ class TimedCursor(psycopg.Cursor[Any]):
             not self.connection.autocommit and self.connection.info.transaction_status == IDLE
         )
 
-    def execute(self, *args: Any, **kwargs: Any) -> TimedCursor:  # type: ignore[override]
+    def execute(self, *args: Any, **kwargs: Any) -> TimedCursor:
         trips, started = 1 + self._begins(), time.perf_counter()
         try:
             return super().execute(*args, **kwargs)
@@ -232,7 +232,7 @@ def in_process(url: str, pairs: list[tuple[str, str]], directory: Path) -> list[
     engine = db.make_engine(
         url, creator=lambda: TimedConnection.connect(libpq(url), cursor_factory=TimedCursor)
     )
-    settings = Settings(_env_file=None, database_url=url, dev_issuer_enabled=True,  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url=url, dev_issuer_enabled=True,
                         dev_issuer_url="http://askel-bench/dev", dev_issuer_key_file=directory / "in-process.jwk",
                         rate_limits_enabled=False)  # fmt: skip
     rows: list[tuple[int, int, float, float, float]] = []
