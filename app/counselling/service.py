@@ -105,7 +105,7 @@ def record_visit(
 ) -> Visit:
     """Record a visit; tied to an appointment, it marks it attended; the first visit on an
     accepted referral puts it in progress."""
-    referral = referral_service.visible_for_change(session, principal, referral_id)
+    referral = referral_policies.visible_for_change(session, principal, referral_id)
     _for_writing(session, principal, referral)
     if Status(referral.status) not in IN_COUNSELLING:
         raise ReferralNotInCounselling()
@@ -141,7 +141,7 @@ def record_visit(
 
 def visits(session: Session, principal: Principal, referral_id: uuid.UUID) -> Sequence[Visit]:
     """The tab's visits, corrected originals included (marked), oldest first."""
-    referral = referral_service.visible(session, principal, referral_id)
+    referral = referral_policies.visible(session, principal, referral_id)
     _audit(session, principal, AuditAction.read, TAB, referral.id, referral.patient_id)
     return repository.visits(session, referral.id)
 
@@ -153,7 +153,7 @@ def correct(
     original = repository.visit(session, visit_id)
     if original is None:
         raise NotFound(refusal=RefusalContext("Visit", str(visit_id)))
-    referral = referral_service.visible_for_change(session, principal, original.referral_id)
+    referral = referral_policies.visible_for_change(session, principal, original.referral_id)
     _for_writing(session, principal, referral)
     if original.corrected:
         raise VisitAlreadyCorrected(extensions={"visit_id": str(original.id)})
@@ -198,7 +198,7 @@ def save_plan(
     expected_version: int | None,
 ) -> PlanVersion:
     """Save the plan as agreed with the patient: a new version; the earlier ones stay."""
-    referral = referral_service.visible_for_change(session, principal, referral_id)
+    referral = referral_policies.visible_for_change(session, principal, referral_id)
     _for_writing(session, principal, referral)
     if Status(referral.status) not in IN_COUNSELLING:
         raise ReferralNotInCounselling()
@@ -237,7 +237,7 @@ def save_plan(
 def read_plan(
     session: Session, principal: Principal, referral_id: uuid.UUID, version: int | None
 ) -> PlanVersion:
-    referral = referral_service.visible(session, principal, referral_id)
+    referral = referral_policies.visible(session, principal, referral_id)
     plan = repository.plan(session, referral.id, version)
     if plan is None:
         raise PlanVersionNotFound()
@@ -284,7 +284,7 @@ def _assessment(visit: Visit | None) -> Assessment | None:
 
 
 def outcome(session: Session, principal: Principal, referral_id: uuid.UUID) -> Outcome:
-    referral = referral_service.visible(session, principal, referral_id)
+    referral = referral_policies.visible(session, principal, referral_id)
     _audit(session, principal, AuditAction.read, "Outcome", referral.id, referral.patient_id)
     return outcome_of(session, referral)
 
@@ -297,7 +297,7 @@ def book_follow_ups(
 ) -> list[FollowUpBooking]:
     """Turn the plan's follow-up schedule into bookings: for each, the first free follow-up
     slot of the service within two weeks of the date (counsellors of the service)."""
-    referral = referral_service.visible_for_change(session, principal, referral_id)
+    referral = referral_policies.visible_for_change(session, principal, referral_id)
     _for_writing(session, principal, referral)
     plan = repository.plan(session, referral.id, None)
     if plan is None:

@@ -277,7 +277,7 @@ def _take(
             state,
             AuditAction(action.value),
         )
-    referral = service.visible(session, principal, referral_id)
+    referral = policies.visible(session, principal, referral_id)
     if state.failed:
         state.values["action"] = action.value
         status_code = state.problem["status"] if state.problem else 422

@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.access.audit import service as audit
 from app.access.audit.models import AuditAction
 from app.access.principal import Principal, Profession
-from app.errors import Forbidden, NotFound, RefusalContext
+from app.errors import Forbidden, RefusalContext
 from app.jobs import outbox
 from app.kit.clock import add_working_days, today_in_helsinki, utcnow
 from app.kit.pagination import Window
@@ -37,13 +37,13 @@ from app.referrals.exceptions import (
     UnknownService,
 )
 from app.referrals.models import ReasonCode, Referral, ReferralEvent
+from app.referrals.policies import RESOURCE, visible, visible_for_change
 from app.referrals.schemas import CancelBody, CompleteBody, ReasonBody, ReferralCreate
 from app.referrals.states import OPEN, REASON_KIND, Action, Status, allowed_from, target
 
 if TYPE_CHECKING:
     from app.scheduling.models import Appointment
 
-RESOURCE = "Referral"
 CLINICAL_PROFESSIONS = frozenset({Profession.doctor, Profession.nurse, Profession.physiotherapist})
 
 
@@ -182,24 +182,6 @@ def record_replay(
         resource_id=referral_id,
         patient_id=patient_id,
     )
-
-
-def visible(session: Session, principal: Principal, referral_id: uuid.UUID) -> Referral:
-    """The referral, if the caller may see it; else 404 (and the attempt is audited)."""
-    referral = repository.get(session, referral_id)
-    if referral is None or not policies.can_read(principal, referral):
-        patient = str(referral.patient_id) if referral else None
-        raise NotFound(refusal=RefusalContext(RESOURCE, str(referral_id), patient))
-    return referral
-
-
-def visible_for_change(session: Session, principal: Principal, referral_id: uuid.UUID) -> Referral:
-    """The referral, as `visible`, locked and read again for a change to it or its records
-    (see `repository.lock_for_change`): called before anything else is written or locked."""
-    referral = visible(session, principal, referral_id)
-    repository.lock_for_change(session, [referral.id])
-    session.refresh(referral)
-    return referral
 
 
 def patient_of(session: Session, referral: Referral) -> Patient:

@@ -272,7 +272,7 @@ def book_appointment(
             AuditAction.create,
         )
         if booked is not None:
-            referral = referral_service.visible(session, principal, referral_id)
+            referral = referral_policies.visible(session, principal, referral_id)
             if referral_policies.is_referrer_side(principal, referral):
                 sessions.current(request).data["flash"] = BOOKED
                 return RedirectResponse(f"/appointments/{booked}/confirmation", 303)

@@ -260,7 +260,7 @@ def _may_hold(
     """Those who may book for the slot's service: for a referral sent to it, those who may
     book that referral; without one, the service's own counsellors."""
     if referral_id is not None:
-        referral = referral_service.visible(session, principal, referral_id)
+        referral = referral_policies.visible(session, principal, referral_id)
         if referral.service_id != slot.service_id:
             raise SlotOfAnotherService()
         if Status(referral.status) not in OPEN:
@@ -308,7 +308,7 @@ def hold(
 
 
 def _bookable_referral(session: Session, principal: Principal, referral_id: uuid.UUID) -> Referral:
-    referral = referral_service.visible_for_change(session, principal, referral_id)
+    referral = referral_policies.visible_for_change(session, principal, referral_id)
     if Status(referral.status) not in OPEN:
         raise ReferralNotBookable()
     return referral
@@ -426,7 +426,7 @@ def _visible_for_change(
 ) -> tuple[Appointment, Referral]:
     """As `_visible`, with the referral locked before anything else (the lock order)."""
     appointment, referral = _visible(session, principal, appointment_id)
-    return appointment, referral_service.visible_for_change(session, principal, referral.id)
+    return appointment, referral_policies.visible_for_change(session, principal, referral.id)
 
 
 def get_appointment(
@@ -529,7 +529,7 @@ def list_appointments(
     Asked for those of a referral they may not see, the answer is the referral's 404 (and its
     audited refusal), not an empty list that the log would call a search."""
     if where.referral_id is not None:
-        referral_service.visible(session, principal, where.referral_id)
+        referral_policies.visible(session, principal, where.referral_id)
     page = Window.of(repository.appointments(session, principal, where, limit + 1), limit)
     audit.record_many(
         session,

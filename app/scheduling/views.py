@@ -16,7 +16,6 @@ from app.access.principal import Principal
 from app.kit.clock import HELSINKI, helsinki_midnight
 from app.kit.types import EARLIEST, LATEST
 from app.referrals import policies as referral_policies
-from app.referrals import service as referral_service
 from app.referrals.models import Referral
 from app.referrals.states import OPEN, Status
 from app.scheduling import repository, service
@@ -177,7 +176,7 @@ def appointment_view(
     """One appointment as the API's read gives it (and audits it), with the actions the
     services would allow the reader now."""
     appointment = service.get_appointment(session, principal, appointment_id)
-    referral = referral_service.visible(session, principal, appointment.referral_id)
+    referral = referral_policies.visible(session, principal, appointment.referral_id)
     actions: set[str] = set()
     if appointment.status == "booked":
         actions.add("cancel")
