@@ -38,6 +38,7 @@ from app.counselling.schemas import (
 )
 from app.errors import Forbidden, NotFound, RefusalContext
 from app.kit.clock import HELSINKI, add_months, today_in_helsinki
+from app.referrals import events as referral_events
 from app.referrals import policies as referral_policies
 from app.referrals import service as referral_service
 from app.referrals.exceptions import PreconditionRequired, StaleVersion
@@ -134,7 +135,7 @@ def record_visit(
     repository.add(session, visit)
     if referral.status == Status.accepted:
         referral_service.take(session, principal, referral.id, Action.start, referral.version)
-    referral_service.note(session, principal, referral, "visit_recorded", None)
+    referral_events.note(session, principal, referral, "visit_recorded", None)
     _audit(session, principal, AuditAction.create, "Visit", visit.id, visit.patient_id)
     return visit
 
@@ -185,7 +186,7 @@ def correct(
     except IntegrityError:
         # Someone else's correction of the same record committed first.
         raise VisitAlreadyCorrected(extensions={"visit_id": str(original.id)}) from None
-    referral_service.note(session, principal, referral, "visit_corrected", data.reason)
+    referral_events.note(session, principal, referral, "visit_corrected", data.reason)
     _audit(session, principal, AuditAction.update, "Visit", correction.id, referral.patient_id)
     return correction
 
@@ -229,7 +230,7 @@ def save_plan(
     except IntegrityError:
         # Another save of the same version committed first.
         raise StaleVersion(refusal=context) from None
-    referral_service.note(session, principal, referral, "plan_saved", data.change_note)
+    referral_events.note(session, principal, referral, "plan_saved", data.change_note)
     _audit(session, principal, AuditAction.update, "ActivityPlan", plan.id, referral.patient_id)
     return plan
 

@@ -24,7 +24,7 @@ from app.kit.clock import add_working_days, today_in_helsinki, utcnow
 from app.kit.pagination import Window
 from app.organisations import service as organisations
 from app.patients.models import Patient
-from app.referrals import policies, repository
+from app.referrals import events, policies, repository
 from app.referrals.exceptions import (
     STATUS_NAMES,
     ConsentRequired,
@@ -55,50 +55,6 @@ def _audit(session: Session, principal: Principal, action: AuditAction, referral
         resource_type=RESOURCE,
         resource_id=referral.id,
         patient_id=referral.patient_id,
-    )
-
-
-def note(
-    session: Session, principal: Principal, referral: Referral, action: str, text: str | None
-) -> None:
-    """A step in the referral's life that leaves its status as it is, e.g. a booking."""
-    _record_event(session, principal, referral, action, Status(referral.status), text=text)
-
-
-def _record_event(
-    session: Session,
-    principal: Principal,
-    referral: Referral,
-    action: str,
-    from_status: Status | None,
-    body: ReasonBody | None = None,
-    text: str | None = None,
-) -> None:
-    repository.add_event(
-        session,
-        ReferralEvent(
-            referral_id=referral.id,
-            action=action,
-            from_status=from_status,
-            to_status=referral.status,
-            actor_subject=principal.subject,
-            actor_name=principal.name,
-            actor_roles=principal.role_names,
-            actor_organisation=principal.organisation,
-            reason_code=body.reason_code if body else None,
-            reason_text=body.reason_text if body else text,
-        ),
-    )
-    outbox.enqueue(
-        session,
-        aggregate_type="referral",
-        aggregate_id=referral.id,
-        event_type=f"referral.{action}",
-        payload={
-            "referral_id": str(referral.id),
-            "status": referral.status,
-            "version": referral.version,
-        },
     )
 
 
@@ -165,7 +121,7 @@ def send(session: Session, principal: Principal, data: ReferralCreate) -> Referr
     if data.book_by_service:
         _expected_contact(session, referral)
     repository.add(session, referral)
-    _record_event(session, principal, referral, Action.send, None)
+    events.record(session, principal, referral, Action.send, None)
     _audit(session, principal, AuditAction.create, referral)
     return referral
 
@@ -200,7 +156,7 @@ def open_referral(session: Session, principal: Principal, referral_id: uuid.UUID
         if referral.status == Status.sent:
             referral.status = Status.received
             session.flush()
-            _record_event(session, principal, referral, Action.receive, Status.sent)
+            events.record(session, principal, referral, Action.receive, Status.sent)
     _audit(session, principal, AuditAction.read, referral)
     return referral
 
@@ -252,7 +208,7 @@ def take(
     except StaleDataError:
         # Someone else's transition committed between our read and our write.
         raise StaleVersion(refusal=context) from None
-    _record_event(session, principal, referral, action, current, body)
+    events.record(session, principal, referral, action, current, body)
     if action is Action.complete:
         _publish_outcome(session, referral)
     cancelled: list[Appointment] = []

@@ -22,8 +22,8 @@ from app.errors import Forbidden, NotFound, RefusalContext
 from app.kit.clock import to_helsinki
 from app.kit.pagination import Window
 from app.notices import service as notices
+from app.referrals import events as referral_events
 from app.referrals import policies as referral_policies
-from app.referrals import service as referral_service
 from app.referrals.models import Referral
 from app.referrals.states import OPEN, Status
 from app.scheduling import calendar_rules, repository
@@ -370,7 +370,7 @@ def book(
     appointment = _take(session, principal, referral, data.slot_id, data.hold_id, data.mode, now)
     if referral.booking_by_service:
         referral.booking_by_service = False
-    referral_service.note(session, principal, referral, "appointment_booked", _when(appointment))
+    referral_events.note(session, principal, referral, "appointment_booked", _when(appointment))
     notices.queue(session, appointment, "booked", now)
     _audit(session, principal, AuditAction.create, appointment)
     return appointment
@@ -468,7 +468,7 @@ def cancel(
     appointment.cancel_reason = body.reason
     appointment.late_cancellation = appointment.start_at - now < LATE_CANCELLATION
     session.flush()
-    referral_service.note(session, principal, referral, "appointment_cancelled", body.reason)
+    referral_events.note(session, principal, referral, "appointment_cancelled", body.reason)
     notices.queue(session, appointment, "cancelled", now)
     _audit(session, principal, AuditAction.update, appointment)
     return appointment
@@ -496,7 +496,7 @@ def reschedule(
     new = _take(session, principal, referral, body.slot_id, body.hold_id, body.mode, now)
     old.rescheduled_to = new.id
     session.flush()
-    referral_service.note(session, principal, referral, "appointment_rescheduled", _when(new))
+    referral_events.note(session, principal, referral, "appointment_rescheduled", _when(new))
     notices.queue(session, new, "rescheduled", now, moved_from=old)
     _audit(session, principal, AuditAction.update, old)
     _audit(session, principal, AuditAction.create, new)
@@ -517,7 +517,7 @@ def mark(
         raise AppointmentNotStarted()
     appointment.status = outcome
     session.flush()
-    referral_service.note(session, principal, referral, f"appointment_{outcome}", None)
+    referral_events.note(session, principal, referral, f"appointment_{outcome}", None)
     _audit(session, principal, AuditAction.update, appointment)
     return appointment
 
@@ -570,7 +570,7 @@ def release_for_closed_referral(
         appointment.cancel_reason = f"referral {referral.status}"
         appointment.late_cancellation = appointment.start_at - now < LATE_CANCELLATION
         session.flush()
-        referral_service.note(
+        referral_events.note(
             session, principal, referral, "appointment_cancelled", _when(appointment)
         )
         notices.queue(session, appointment, "cancelled", now)
