@@ -323,11 +323,11 @@ def _poll_region(settings: Settings, database: db.Database) -> int:
 def slots_materialise() -> None:
     """Extend every counsellor's slots to the rolling horizon and drop lapsed holds (daily)."""
     from app.kit.clock import today_in_helsinki, utcnow
+    from app.scheduling import availability
     from app.scheduling import repository as scheduling_repository
-    from app.scheduling import service as scheduling
 
     with existing() as database, database.write_sessions() as session, session.begin():
-        created = scheduling.materialise_all(session, today_in_helsinki())
+        created = availability.materialise_all(session, today_in_helsinki())
         dropped = scheduling_repository.delete_expired_holds(session, utcnow())
     typer.echo(f"{created} slots created, {dropped} lapsed holds removed.")
 

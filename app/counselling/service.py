@@ -44,8 +44,8 @@ from app.referrals import service as referral_service
 from app.referrals.exceptions import PreconditionRequired, StaleVersion
 from app.referrals.models import Referral
 from app.referrals.states import Action, Status
+from app.scheduling import booking
 from app.scheduling import repository as scheduling_repository
-from app.scheduling import service as scheduling
 from app.scheduling.calendar_rules import local_instant
 from app.scheduling.exceptions import SlotUnavailable
 from app.scheduling.models import Appointment, Slot
@@ -120,7 +120,7 @@ def record_visit(
         if repository.has_visit(session, appointment.id):
             raise AppointmentHasVisit()
         if appointment.status == "booked":
-            scheduling.mark(session, principal, appointment.id, "attended", now)
+            booking.mark(session, principal, appointment.id, "attended", now)
     visit = Visit(
         referral_id=referral.id,
         patient_id=referral.patient_id,
@@ -369,7 +369,7 @@ def _book_first(
         try:
             # Each attempt in its own savepoint: a slot taken meanwhile leaves no trace.
             with session.begin_nested():
-                return scheduling.book(
+                return booking.book(
                     session,
                     principal,
                     AppointmentCreate(slot_id=slot.id, referral_id=referral.id),

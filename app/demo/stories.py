@@ -32,7 +32,7 @@ from app.patients import service as patient_service
 from app.referrals import service as referral_service
 from app.referrals.schemas import CancelBody, CompleteBody
 from app.referrals.states import Action
-from app.scheduling import service as scheduling
+from app.scheduling import availability, booking
 from app.scheduling.models import Appointment
 from app.scheduling.repository import AppointmentFilter, SlotFilter
 from app.scheduling.schemas import Reschedule
@@ -121,7 +121,7 @@ def _first_visit_kept(
         if not missed:
             return first
         with w.desk.request(counsellor) as (session, me):
-            scheduling.mark(session, me, first.id, "no_show", utcnow())
+            booking.mark(session, me, first.id, "no_show", utcnow())
         misses += 1
         if misses == 2:
             body = CancelBody(**reason("patient_unreachable").model_dump(), cancelled_by="provider")
@@ -186,7 +186,7 @@ def _course(w: World, s: Story, first: Appointment) -> Process:
         if w.rng.random() < NO_SHOW:
             yield appointment.start_at + timedelta(minutes=10)
             with w.desk.request(counsellor_of(s, appointment)) as (session, me):
-                scheduling.mark(session, me, appointment.id, "no_show", utcnow())
+                booking.mark(session, me, appointment.id, "no_show", utcnow())
             if not contacts:  # the last one missed: the counsellor calls instead
                 contacts.append((w.workday(1), None))
             continue
@@ -253,7 +253,7 @@ def _drop_out(w: World, s: Story, counsellor: str) -> Process:
     """The patient calls to end it: what is booked is cancelled, then the referral ended."""
     with w.desk.request(counsellor) as (session, me):
         coming = AppointmentFilter(referral_id=s.referral.id, start=utcnow())
-        listed = scheduling.list_appointments(session, me, coming, 100)
+        listed = booking.list_appointments(session, me, coming, 100)
     for appointment in [a for a in listed.rows if a.status == "booked"]:
         cancel_appointment(w, s, appointment, "Potilas lopettaa neuvonnan.")
     yield w.after(minutes=4)
@@ -268,8 +268,8 @@ def _moved(w: World, s: Story, appointment: Appointment) -> Appointment | None:
                       start=appointment.start_at + timedelta(days=1),
                       end=appointment.start_at + timedelta(days=15))  # fmt: skip
     with w.desk.request(counsellor_of(s, appointment)) as (session, me):
-        found = scheduling.search(session, free, utcnow(), 5)
+        found = availability.search(session, free, utcnow(), 5)
         if not found:
             return None
         moved = Reschedule(slot_id=found[0][0].id)
-        return scheduling.reschedule(session, me, appointment.id, moved, utcnow())
+        return booking.reschedule(session, me, appointment.id, moved, utcnow())

@@ -214,10 +214,10 @@ def take(
     cancelled: list[Appointment] = []
     if Status(referral.status) not in OPEN:
         # Imported here: scheduling builds on referrals, not the other way round.
-        from app.scheduling import service as scheduling
+        from app.scheduling import booking
 
         confirmed = body is not None and body.cancel_booked_appointments
-        cancelled = scheduling.release_for_closed_referral(
+        cancelled = booking.release_for_closed_referral(
             session, principal, referral, utcnow(), confirmed=confirmed
         )
     _audit(session, principal, AuditAction(action.value), referral)
