@@ -27,6 +27,7 @@ from app.demo.world import (
     move,
     reason,
 )
+from app.flows import follow_ups
 from app.kit.clock import HELSINKI, add_months, add_working_days, today_in_helsinki, utcnow
 from app.patients import service as patient_service
 from app.referrals import service as referral_service
@@ -207,7 +208,7 @@ def _follow_ups(
     """The plan's follow-ups booked; `known` notes each one's appointment by its months
     (None: the calendar does not reach it yet). The new appointments are returned."""
     with w.desk.request(counsellor) as (session, me):
-        booked = counselling.book_follow_ups(session, me, s.referral.id, utcnow())
+        booked = follow_ups.book_follow_ups(session, me, s.referral.id, utcnow())
         new = [b.appointment_id for b in booked if b.appointment_id and known.get(b.months) is None]
         known.update((b.months, b.appointment_id) for b in booked)
         appointments = [session.get(Appointment, appointment_id) for appointment_id in new]

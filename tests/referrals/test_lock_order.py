@@ -24,6 +24,7 @@ from app.counselling import service as counselling
 from app.counselling.schemas import PlanIn
 from app.demo.region import seed
 from app.errors import AppError
+from app.flows import follow_ups
 from app.kit.clock import add_months, today_in_helsinki, utcnow
 from app.patients.models import Patient
 from app.referrals import service as referral_service
@@ -321,7 +322,7 @@ def test_follow_ups_over_the_same_counsellors_in_opposite_order_wait_instead_of_
     def book_follow_ups(referral_id: uuid.UUID) -> Callable[[Session], object]:
         def work(session: Session) -> object:
             counsellor = principal_for(session, "counsellor1.isokyro")
-            return counselling.book_follow_ups(session, counsellor, referral_id, utcnow())
+            return follow_ups.book_follow_ups(session, counsellor, referral_id, utcnow())
 
         return work
 
