@@ -239,6 +239,19 @@ def read_plan(
     return plan
 
 
+def plan_to_follow_up(
+    session: Session, principal: Principal, referral_id: uuid.UUID
+) -> tuple[Referral, PlanVersion]:
+    """The referral, locked for a change, and its plan now, for a counsellor of its service
+    booking the plan's follow-ups (`app.flows.follow_ups`)."""
+    referral = referral_policies.visible_for_change(session, principal, referral_id)
+    _for_writing(session, principal, referral)
+    plan = repository.plan(session, referral.id, None)
+    if plan is None:
+        raise PlanVersionNotFound()
+    return referral, plan
+
+
 def outcome_of(session: Session, referral: Referral) -> Outcome:
     """Visits held, the change in activity from the first to the last assessment, goals met."""
     current = [v for v in repository.visits(session, referral.id) if not v.corrected]

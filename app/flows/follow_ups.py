@@ -11,12 +11,9 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy.orm import Session
 
 from app.access.principal import Principal
-from app.counselling import repository
-from app.counselling.exceptions import PlanVersionNotFound
+from app.counselling import service as counselling
 from app.counselling.schemas import FollowUpBooking
-from app.counselling.service import _for_writing
 from app.kit.clock import add_months, today_in_helsinki
-from app.referrals import policies as referral_policies
 from app.referrals.models import Referral
 from app.scheduling import booking
 from app.scheduling import repository as scheduling_repository
@@ -34,11 +31,7 @@ def book_follow_ups(
 ) -> list[FollowUpBooking]:
     """Turn the plan's follow-up schedule into bookings: for each, the first free follow-up
     slot of the service within two weeks of the date (counsellors of the service)."""
-    referral = referral_policies.visible_for_change(session, principal, referral_id)
-    _for_writing(session, principal, referral)
-    plan = repository.plan(session, referral.id, None)
-    if plan is None:
-        raise PlanVersionNotFound()
+    referral, plan = counselling.plan_to_follow_up(session, principal, referral_id)
     follow_ups = [
         _follow_up(session, referral, months, plan.agreed_on, now)
         for months in plan.follow_up_months
