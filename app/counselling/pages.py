@@ -38,6 +38,7 @@ from app.counselling.schemas import (
 )
 from app.db import WriteSession
 from app.errors import NotFound, RefusalContext
+from app.flows import visit_recording
 from app.i18n import N_
 from app.kit.clock import today_in_helsinki, utcnow
 from app.scheduling import booking
@@ -173,7 +174,7 @@ def record_visit(
         recorded = attempt(
             session,
             request,
-            lambda: service.record_visit(session, principal, referral_id, data, utcnow()),
+            lambda: visit_recording.record_visit(session, principal, referral_id, data, utcnow()),
             state,
         )
         if recorded is not None:

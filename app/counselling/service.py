@@ -38,12 +38,11 @@ from app.errors import Forbidden, NotFound, RefusalContext
 from app.kit.clock import HELSINKI, today_in_helsinki
 from app.referrals import events as referral_events
 from app.referrals import policies as referral_policies
-from app.referrals import service as referral_service
 from app.referrals.exceptions import PreconditionRequired, StaleVersion
 from app.referrals.models import Referral
-from app.referrals.states import Action, Status
-from app.scheduling import booking
+from app.referrals.states import Status
 from app.scheduling import repository as scheduling_repository
+from app.scheduling.models import Appointment
 
 TAB = "CounsellingTab"
 IN_COUNSELLING = (Status.accepted, Status.in_progress)
@@ -94,26 +93,34 @@ def _dated_within(referral: Referral, day: date) -> None:
         )
 
 
-def record_visit(
-    session: Session, principal: Principal, referral_id: uuid.UUID, data: VisitIn, now: datetime
-) -> Visit:
-    """Record a visit; tied to an appointment, it marks it attended; the first visit on an
-    accepted referral puts it in progress."""
+def visit_to_record(
+    session: Session, principal: Principal, referral_id: uuid.UUID, data: VisitIn
+) -> tuple[Referral, Appointment | None]:
+    """The referral, locked for a change, and the appointment the visit is tied to (if any),
+    when the caller may record the visit there: a counsellor of the service, the referral in
+    counselling, the appointment its own, attended or still booked, and without a visit."""
     referral = referral_policies.visible_for_change(session, principal, referral_id)
     _for_writing(session, principal, referral)
     if Status(referral.status) not in IN_COUNSELLING:
         raise ReferralNotInCounselling()
     _dated_within(referral, data.visited_on)
-    if data.appointment_id is not None:
-        appointment = scheduling_repository.appointment(session, data.appointment_id)
-        if appointment is None or appointment.referral_id != referral.id:
-            raise AppointmentOfAnotherReferral()
-        if appointment.status in ("cancelled", "no_show"):
-            raise AppointmentNotAttended(extensions={"appointment_status": appointment.status})
-        if repository.has_visit(session, appointment.id):
-            raise AppointmentHasVisit()
-        if appointment.status == "booked":
-            booking.mark(session, principal, appointment.id, "attended", now)
+    if data.appointment_id is None:
+        return referral, None
+    appointment = scheduling_repository.appointment(session, data.appointment_id)
+    if appointment is None or appointment.referral_id != referral.id:
+        raise AppointmentOfAnotherReferral()
+    if appointment.status in ("cancelled", "no_show"):
+        raise AppointmentNotAttended(extensions={"appointment_status": appointment.status})
+    if repository.has_visit(session, appointment.id):
+        raise AppointmentHasVisit()
+    return referral, appointment
+
+
+def add_visit(
+    session: Session, principal: Principal, referral: Referral, data: VisitIn, now: datetime
+) -> Visit:
+    """The visit's record on the referral `visit_to_record` allowed it on, noted on the
+    referral's timeline (`app.flows.visit_recording` does both)."""
     visit = Visit(
         referral_id=referral.id,
         patient_id=referral.patient_id,
@@ -126,8 +133,6 @@ def record_visit(
         **_fields(data),
     )
     repository.add(session, visit)
-    if referral.status == Status.accepted:
-        referral_service.take(session, principal, referral.id, Action.start, referral.version)
     referral_events.note(session, principal, referral, "visit_recorded", None)
     _audit(session, principal, AuditAction.create, "Visit", visit.id, visit.patient_id)
     return visit

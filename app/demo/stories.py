@@ -27,7 +27,7 @@ from app.demo.world import (
     move,
     reason,
 )
-from app.flows import follow_ups
+from app.flows import follow_ups, visit_recording
 from app.kit.clock import HELSINKI, add_months, add_working_days, today_in_helsinki, utcnow
 from app.patients import service as patient_service
 from app.referrals import service as referral_service
@@ -143,7 +143,7 @@ def _course(w: World, s: Story, first: Appointment) -> Process:
     with w.desk.request(counsellor) as (session, me):
         record = figures.visit(w.rng, client, 0.0, visited_on=began, contact_type=contact_of(first),
                                appointment_id=first.id, first=True)  # fmt: skip
-        visit = counselling.record_visit(session, me, s.referral.id, record, utcnow())
+        visit = visit_recording.record_visit(session, me, s.referral.id, record, utcnow())
         if w.rng.random() < 0.03:  # a slip noticed at once: corrected, the original kept
             fixed = record.model_dump(exclude={"appointment_id"}) | {"duration_minutes": 45}
             correction = VisitCorrection(**fixed, reason="Kesto kirjattu väärin.")
@@ -197,7 +197,7 @@ def _course(w: World, s: Story, first: Appointment) -> Process:
                                    visited_on=today_in_helsinki(),
                                    contact_type=contact_of(appointment),
                                    appointment_id=appointment.id)  # fmt: skip
-            counselling.record_visit(session, me, s.referral.id, record, utcnow())
+            visit_recording.record_visit(session, me, s.referral.id, record, utcnow())
     yield w.after(minutes=15)
     yield from _complete(w, s, counsellor, client, months)
 
@@ -221,7 +221,7 @@ def _call(
     with w.desk.request(counsellor) as (session, me):
         record = figures.visit(w.rng, client, progress, last=last,
                                visited_on=today_in_helsinki(), contact_type="phone")  # fmt: skip
-        counselling.record_visit(session, me, s.referral.id, record, utcnow())
+        visit_recording.record_visit(session, me, s.referral.id, record, utcnow())
     yield w.after(minutes=2)
 
 
