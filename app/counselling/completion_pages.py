@@ -24,6 +24,7 @@ from app.counselling.page_forms import (
     typed,
 )
 from app.db import WriteSession
+from app.flows import referral_transitions
 from app.i18n import N_, translate
 from app.kit.clock import utcnow
 from app.kit.types import INT64_MAX
@@ -121,7 +122,7 @@ def complete(
         taken = attempt(
             session,
             request,
-            lambda: referral_service.take(
+            lambda: referral_transitions.take(
                 session, principal, referral_id, Action.complete, expected, data
             ),
             state,

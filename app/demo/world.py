@@ -15,6 +15,7 @@ from app.counselling.schemas import ContactType
 from app.demo.desk import Desk
 from app.demo.region import DemoMunicipality, DemoPatient
 from app.errors import AppError
+from app.flows import referral_transitions
 from app.kit.clock import HELSINKI, add_working_days, today_in_helsinki, utcnow
 from app.referrals import service as referral_service
 from app.referrals.models import Referral
@@ -141,7 +142,7 @@ def move(
         with w.desk.request(user) as (session, me):
             version = referral_service.open_referral(session, me, s.referral.id).version
     with w.desk.request(user) as (session, me):
-        referral_service.take(session, me, s.referral.id, action, version, body)
+        referral_transitions.take(session, me, s.referral.id, action, version, body)
 
 
 def cancel_appointment(w: World, s: Story, appointment: Appointment, reason: str) -> None:

@@ -19,6 +19,7 @@ from app.counselling import service as counselling
 from app.counselling.page_forms import number
 from app.db import WriteSession
 from app.errors import NotFound
+from app.flows import referral_transitions
 from app.i18n import N_
 from app.kit.clock import utcnow
 from app.referrals import policies, service
@@ -273,7 +274,9 @@ def _take(
         attempt(
             session,
             request,
-            lambda: service.take(session, principal, referral_id, action, expected, body),
+            lambda: referral_transitions.take(
+                session, principal, referral_id, action, expected, body
+            ),
             state,
             AuditAction(action.value),
         )

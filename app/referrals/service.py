@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -19,8 +17,7 @@ from app.access.audit import service as audit
 from app.access.audit.models import AuditAction
 from app.access.principal import Principal, Profession
 from app.errors import Forbidden, RefusalContext
-from app.jobs import outbox
-from app.kit.clock import add_working_days, today_in_helsinki, utcnow
+from app.kit.clock import add_working_days, today_in_helsinki
 from app.kit.pagination import Window
 from app.organisations import service as organisations
 from app.patients.models import Patient
@@ -39,10 +36,7 @@ from app.referrals.exceptions import (
 from app.referrals.models import ReasonCode, Referral, ReferralEvent
 from app.referrals.policies import RESOURCE, visible, visible_for_change
 from app.referrals.schemas import CancelBody, CompleteBody, ReasonBody, ReferralCreate
-from app.referrals.states import OPEN, REASON_KIND, Action, Status, allowed_from, target
-
-if TYPE_CHECKING:
-    from app.scheduling.models import Appointment
+from app.referrals.states import REASON_KIND, Action, Status, allowed_from, target
 
 CLINICAL_PROFESSIONS = frozenset({Profession.doctor, Profession.nurse, Profession.physiotherapist})
 
@@ -161,13 +155,6 @@ def open_referral(session: Session, principal: Principal, referral_id: uuid.UUID
     return referral
 
 
-@dataclass(frozen=True, slots=True)
-class Transition:
-    referral: Referral
-    # Closing a referral cancels its appointments still to come: these.
-    cancelled_appointments: list[Appointment]
-
-
 def take(
     session: Session,
     principal: Principal,
@@ -175,10 +162,11 @@ def take(
     action: Action,
     expected_version: int | None,
     body: ReasonBody | None = None,
-) -> Transition:
+) -> Referral:
     """Move a referral on by `action`, if the caller may, the version is the one they read
-    and the life cycle allows it. Closing it cancels its appointments still to come, if the
-    caller confirmed that in the body."""
+    and the life cycle allows it. What follows in the other domains (a completion's outcome
+    published, a closed referral's appointments freed) is `app.flows.referral_transitions`'s:
+    callers other than flows take actions there."""
     referral = visible_for_change(session, principal, referral_id)
     # Refused attempts on a record the caller can see are audited with it.
     context = RefusalContext(RESOURCE, str(referral.id), str(referral.patient_id))
@@ -209,33 +197,8 @@ def take(
         # Someone else's transition committed between our read and our write.
         raise StaleVersion(refusal=context) from None
     events.record(session, principal, referral, action, current, body)
-    if action is Action.complete:
-        _publish_outcome(session, referral)
-    cancelled: list[Appointment] = []
-    if Status(referral.status) not in OPEN:
-        # Imported here: scheduling builds on referrals, not the other way round.
-        from app.scheduling import booking
-
-        confirmed = body is not None and body.cancel_booked_appointments
-        cancelled = booking.release_for_closed_referral(
-            session, principal, referral, utcnow(), confirmed=confirmed
-        )
     _audit(session, principal, AuditAction(action.value), referral)
-    return Transition(referral, cancelled)
-
-
-def _publish_outcome(session: Session, referral: Referral) -> None:
-    """The closed loop: what came of the counselling goes to the region with the completion."""
-    # Imported here: the counselling tab builds on referrals, not the other way round.
-    from app.counselling import service as counselling
-
-    outbox.enqueue(
-        session,
-        aggregate_type="referral",
-        aggregate_id=referral.id,
-        event_type="referral.outcome",
-        payload=counselling.outcome_of(session, referral).model_dump(mode="json"),
-    )
+    return referral
 
 
 def _apply(

@@ -23,6 +23,7 @@ from app.access.audit.models import AuditAction
 from app.access.audit.refusals import audited_as
 from app.access.principal import Principal
 from app.db import WriteSession
+from app.flows import referral_transitions
 from app.i18n import N_
 from app.kit.clock import utcnow
 from app.kit.idempotency import Idempotency
@@ -303,7 +304,7 @@ def leave_booking_to_the_service(
     left = attempt(
         session,
         request,
-        lambda: referral_service.take(
+        lambda: referral_transitions.take(
             session, principal, referral_id, Action.book_by_service, expected
         ),
         state,

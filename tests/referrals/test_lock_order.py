@@ -24,7 +24,7 @@ from app.counselling import service as counselling
 from app.counselling.schemas import PlanIn
 from app.demo.region import seed
 from app.errors import AppError
-from app.flows import follow_ups
+from app.flows import follow_ups, referral_transitions
 from app.kit.clock import add_months, today_in_helsinki, utcnow
 from app.patients.models import Patient
 from app.referrals import service as referral_service
@@ -173,7 +173,9 @@ def cancel_referral(referral_id: uuid.UUID) -> Callable[[Session], object]:
     def work(session: Session) -> object:
         doctor = principal_for(session, DOCTOR)
         version = session.get_one(Referral, referral_id).version
-        return referral_service.take(session, doctor, referral_id, Action.cancel, version, CANCEL)
+        return referral_transitions.take(
+            session, doctor, referral_id, Action.cancel, version, CANCEL
+        )
 
     return work
 
@@ -346,7 +348,7 @@ def in_counselling(database: db.Database, patient_index: int, months: list[int])
     referral_id = sent_referral(database, "152", patient_index)
     with database.write_sessions() as session, session.begin():
         counsellor = principal_for(session, "counsellor1.isokyro")
-        referral_service.take(session, counsellor, referral_id, Action.accept, 1)
+        referral_transitions.take(session, counsellor, referral_id, Action.accept, 1)
         plan = PlanIn.model_validate({
             "goals": [{"what": "Kävely", "measure": "minutes_per_week", "target": 150,
                        "target_date": add_months(agreed_on, 6)}],
