@@ -32,11 +32,11 @@ log = logging.getLogger("askel")
 
 @cli.callback()
 def _every_command() -> None:
-    # Whatever a command writes notes the referrals whose statistics facts it changed, as the
-    # API's writes do (see app.statistics.follow).
-    from app.statistics import follow
+    # Whatever a command writes goes through the commit pipeline the API's writes go through
+    # (see app.flows.commit): it notes the referrals whose statistics facts it changed.
+    from app.flows import commit as commit_pipeline
 
-    follow.install()
+    commit_pipeline.install()
 
 
 class DemoScale(StrEnum):

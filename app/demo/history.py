@@ -34,6 +34,7 @@ from app.demo.desk import Desk
 from app.demo.plans import plan
 from app.demo.stories import life
 from app.demo.world import Process, Service, World
+from app.flows import commit as commit_pipeline
 from app.kit.clock import HELSINKI, SetClock, helsinki_midnight, set_to, today_in_helsinki, utcnow
 from app.organisations import service as organisations
 from app.scheduling import availability as calendar
@@ -64,7 +65,7 @@ def seed(url: str, progress: Progress | None = None) -> bool:
     when they were added. (Interrupted, it leaves part of the history: start on an empty
     database again.)"""
     start, end = span(today_in_helsinki())
-    follow.install()
+    commit_pipeline.install()
     database = Database(make_engine(url))
     if database.is_sqlite:
         # Commits need not wait for the disk (safe with SQLite's write-ahead log but for a
