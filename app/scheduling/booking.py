@@ -49,6 +49,9 @@ MARKING_GRACE = timedelta(days=1)
 APPOINTMENT = "Appointment"
 
 
+# Holds -------------------------------------------------------------------------------------
+
+
 def _lock_and_reload(session: Session, slot: Slot) -> Slot:
     repository.lock_counsellors(session, [slot.counsellor_id])
     # Read again under the lock: another booking may have committed since we loaded it.
