@@ -32,11 +32,11 @@ log = logging.getLogger("askel")
 
 @cli.callback()
 def _every_command() -> None:
-    # Whatever a command writes notes the referrals whose statistics facts it changed, as the
-    # API's writes do (see app.statistics.follow).
-    from app.statistics import follow
+    # Whatever a command writes goes through the commit pipeline the API's writes go through
+    # (see app.flows.commit): it notes the referrals whose statistics facts it changed.
+    from app.flows import commit as commit_pipeline
 
-    follow.install()
+    commit_pipeline.install()
 
 
 class DemoScale(StrEnum):
@@ -323,11 +323,11 @@ def _poll_region(settings: Settings, database: db.Database) -> int:
 def slots_materialise() -> None:
     """Extend every counsellor's slots to the rolling horizon and drop lapsed holds (daily)."""
     from app.kit.clock import today_in_helsinki, utcnow
+    from app.scheduling import availability
     from app.scheduling import repository as scheduling_repository
-    from app.scheduling import service as scheduling
 
     with existing() as database, database.write_sessions() as session, session.begin():
-        created = scheduling.materialise_all(session, today_in_helsinki())
+        created = availability.materialise_all(session, today_in_helsinki())
         dropped = scheduling_repository.delete_expired_holds(session, utcnow())
     typer.echo(f"{created} slots created, {dropped} lapsed holds removed.")
 

@@ -32,7 +32,7 @@ from app.organisations.models import CounsellingService
 from app.patients.models import Patient
 from app.referrals.models import Referral, ReferralEvent
 from app.referrals.states import Status
-from app.scheduling import service as scheduling
+from app.scheduling import availability
 from app.scheduling.models import Appointment
 from app.scheduling.repository import SlotFilter
 from app.statistics import facts
@@ -54,7 +54,7 @@ def test_every_service_has_free_slots_in_the_coming_weeks(seeded: Seeded) -> Non
             for visit_type, weekly in (("first_visit", 3), ("follow_up", 3), ("group", 1)):
                 where = SlotFilter(service_id=service.id, start=now, end=now + timedelta(weeks=2),
                                    visit_type=visit_type)  # fmt: skip
-                assert len(scheduling.search(session, where, now, 50)) >= weekly, (
+                assert len(availability.search(session, where, now, 50)) >= weekly, (
                     service.code,
                     visit_type,
                 )

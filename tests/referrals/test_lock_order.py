@@ -24,13 +24,14 @@ from app.counselling import service as counselling
 from app.counselling.schemas import PlanIn
 from app.demo.region import seed
 from app.errors import AppError
+from app.flows import follow_ups, referral_transitions
 from app.kit.clock import add_months, today_in_helsinki, utcnow
 from app.patients.models import Patient
 from app.referrals import service as referral_service
 from app.referrals.models import Referral
 from app.referrals.schemas import CancelBody, ReferralCreate
 from app.referrals.states import Action
-from app.scheduling import service as scheduling
+from app.scheduling import availability, booking
 from app.scheduling.calendar_rules import local_instant
 from app.scheduling.models import Appointment, Slot
 from app.scheduling.schemas import AppointmentCreate, AvailabilityIn, CancelAppointment, RuleIn
@@ -69,8 +70,8 @@ def database(
             "visit_types": ["first_visit"], "languages": ["fi", "sv"],
             "valid_from": today,
         }) for weekday in range(5)]  # fmt: skip
-        availability = AvailabilityIn(rules=weekdays, exceptions=[])
-        scheduling.put_availability(session, counsellor, counsellor.user_id, availability, today)
+        hours = AvailabilityIn(rules=weekdays, exceptions=[])
+        availability.put_availability(session, counsellor, counsellor.user_id, hours, today)
     yield database
     database.dispose()
 
@@ -156,7 +157,7 @@ def book(referral_id: uuid.UUID, slot_id: uuid.UUID) -> Callable[[Session], obje
     def work(session: Session) -> object:
         doctor = principal_for(session, DOCTOR)
         data = AppointmentCreate(slot_id=slot_id, referral_id=referral_id)
-        return scheduling.book(session, doctor, data, utcnow())
+        return booking.book(session, doctor, data, utcnow())
 
     return work
 
@@ -172,7 +173,9 @@ def cancel_referral(referral_id: uuid.UUID) -> Callable[[Session], object]:
     def work(session: Session) -> object:
         doctor = principal_for(session, DOCTOR)
         version = session.get_one(Referral, referral_id).version
-        return referral_service.take(session, doctor, referral_id, Action.cancel, version, CANCEL)
+        return referral_transitions.take(
+            session, doctor, referral_id, Action.cancel, version, CANCEL
+        )
 
     return work
 
@@ -186,7 +189,7 @@ def test_cancelling_an_appointment_while_its_referral_closes_waits_instead_of_de
     def cancel_appointment(session: Session) -> object:
         doctor = principal_for(session, DOCTOR)
         body = CancelAppointment(cancelled_by="patient", reason="Sairas.")
-        return scheduling.cancel(session, doctor, appointment_id, body, utcnow())
+        return booking.cancel(session, doctor, appointment_id, body, utcnow())
 
     with database.write_sessions() as holder, holder.begin():
         # The appointment's row held: the cancellation stops at it with whatever locks it took
@@ -310,10 +313,8 @@ def test_follow_ups_over_the_same_counsellors_in_opposite_order_wait_instead_of_
                 "valid_from": start, "valid_until": start + timedelta(days=13),
             }) for start in starts for weekday in range(7)]  # fmt: skip
             assert counsellor.user_id is not None
-            availability = AvailabilityIn(rules=rules, exceptions=[])
-            scheduling.put_availability(
-                session, counsellor, counsellor.user_id, availability, today
-            )
+            hours = AvailabilityIn(rules=rules, exceptions=[])
+            availability.put_availability(session, counsellor, counsellor.user_id, hours, today)
     referral_ids = [
         in_counselling(database, index, months) for index, months in enumerate(([1, 2], [2, 3]))
     ]
@@ -323,7 +324,7 @@ def test_follow_ups_over_the_same_counsellors_in_opposite_order_wait_instead_of_
     def book_follow_ups(referral_id: uuid.UUID) -> Callable[[Session], object]:
         def work(session: Session) -> object:
             counsellor = principal_for(session, "counsellor1.isokyro")
-            return counselling.book_follow_ups(session, counsellor, referral_id, utcnow())
+            return follow_ups.book_follow_ups(session, counsellor, referral_id, utcnow())
 
         return work
 
@@ -347,7 +348,7 @@ def in_counselling(database: db.Database, patient_index: int, months: list[int])
     referral_id = sent_referral(database, "152", patient_index)
     with database.write_sessions() as session, session.begin():
         counsellor = principal_for(session, "counsellor1.isokyro")
-        referral_service.take(session, counsellor, referral_id, Action.accept, 1)
+        referral_transitions.take(session, counsellor, referral_id, Action.accept, 1)
         plan = PlanIn.model_validate({
             "goals": [{"what": "Kävely", "measure": "minutes_per_week", "target": 150,
                        "target_date": add_months(agreed_on, 6)}],
