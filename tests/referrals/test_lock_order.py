@@ -287,7 +287,7 @@ def test_the_sealer_waits_for_older_transactions_and_seals_in_their_order(
         assert finish(start_until_waiting(database, record("Newer"))) == ["done"]
         sealing.seal_all(database)
         assert _positions(database, "Older", "Newer") == {}
-    sealing.seal_all(database)
+    sealing.seal_all(database, wait=30)  # other transactions of the cluster end too
     sealed = _positions(database, "Older", "Newer")
     assert sealed["Older"] + 1 == sealed["Newer"]
     with database.read_sessions() as session:
