@@ -108,8 +108,8 @@ class Database:
     """The engine and the two session factories of one running app."""
 
     def __init__(self, bind: Engine | Connection) -> None:
-        # Every table mapped. (What a commit does besides, the app factory and the command line
-        # install: nothing here imports a domain's services.)
+        # Every table mapped. (What a commit does besides is the commit pipeline, which the app
+        # factory and the command line install: nothing here imports a domain's services.)
         import app.models  # noqa: F401
 
         self.bind = bind
@@ -167,8 +167,9 @@ def read_session(request: Request) -> Iterator[Session]:
             session.rollback()
 
 
-@event.listens_for(Session, "before_flush")
-def _refuse_writes_in_read_sessions(session: Session, *_args: Any) -> None:
+def refuse_writes_in_read_sessions(session: Session, *_args: Any) -> None:
+    """A read session that would write fails its flush (a step of the commit pipeline,
+    `app.flows.commit`)."""
     if session.info.get("read_only") and (session.new or session.dirty or session.deleted):
         raise RuntimeError("a read session tried to write")
 

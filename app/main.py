@@ -22,6 +22,7 @@ from app.counselling import pages as counselling_pages
 from app.db import Database
 from app.errors import UnexpectedErrorMiddleware, install_error_handlers
 from app.fhir_sync.router import router as fhir_router
+from app.flows import commit as commit_pipeline
 from app.hardening import RequestLimits, RequestLimitsMiddleware, SecurityHeadersMiddleware
 from app.observability import RequestContextMiddleware
 from app.observability import router as operations_router
@@ -29,7 +30,6 @@ from app.patients.pages import router as patient_pages
 from app.referrals.pages import router as referral_pages
 from app.referrals.sending_pages import router as sending_pages
 from app.scheduling.pages import router as scheduling_pages
-from app.statistics import follow as statistics_follow
 from app.web import launch, pages
 from app.web.sessions import Lifetimes, SessionMiddleware, SessionStore
 from app.web.signin import SignIn
@@ -53,9 +53,10 @@ def create_app(
     http_client: httpx.AsyncClient | None = None,
 ) -> FastAPI:
     settings = settings or get_settings()
-    # Every commit notes the referrals whose statistics facts it changed (the worker, or
-    # `askel serve` itself, makes them again).
-    statistics_follow.install()
+    # What every commit does, in order: read sessions refuse to write, and each commit notes
+    # the referrals whose statistics facts it changed (the worker, or `askel serve` itself,
+    # makes them again).
+    commit_pipeline.install()
     database = database or Database.from_url(settings.database_url)
     client = http_client or httpx.AsyncClient(timeout=10.0)
 

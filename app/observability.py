@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.access.audit import repository as audit_repository
 from app.db import Database, schema_is_current
 from app.jobs import outbox
 from app.kit.clock import utcnow
@@ -52,6 +53,11 @@ OUTBOX_LAG = Gauge(
     ["aggregate"],
 )
 
+AUDIT_UNSEALED = Gauge("askel_audit_unsealed", "Audit entries waiting for the sealer")
+AUDIT_SEALING_LAG = Gauge(
+    "askel_audit_sealing_lag_seconds",
+    "Age of the oldest audit entry not yet sealed into the log's tree (0: none waits)",
+)
 STATISTICS_PENDING = Gauge(
     "askel_statistics_facts_pending", "Referrals whose statistics facts wait to be made again"
 )
@@ -188,15 +194,18 @@ def readyz(request: Request) -> JSONResponse:
 
 @router.get("/metrics", response_class=PlainTextResponse)
 def metrics(request: Request) -> PlainTextResponse:
-    """Prometheus metrics: requests, latency, the outbox (sync lag, failures) and how far the
-    statistics facts are behind."""
+    """Prometheus metrics: requests, latency, the outbox (sync lag, failures), how far the
+    statistics facts are behind, and the audit log's sealing."""
     database: Database = request.app.state.db
     with database.read_sessions() as session:
         waiting = outbox.backlog(session)
         facts_lag = statistics_follow.lag(session)
+        unsealed, oldest_unsealed = audit_repository.unsealed(session)
     now = utcnow()
     STATISTICS_PENDING.set(facts_lag.referrals)
     STATISTICS_LAG.set(facts_lag.seconds(now))
+    AUDIT_UNSEALED.set(unsealed)
+    AUDIT_SEALING_LAG.set((now - oldest_unsealed).total_seconds() if oldest_unsealed else 0.0)
     for gauge in (OUTBOX_PENDING, OUTBOX_FAILING, OUTBOX_DEAD, OUTBOX_LAG):
         gauge.clear()
     for kind in waiting:

@@ -40,6 +40,7 @@ from app.fhir_sync.client import FhirClient, NoToken
 from app.fhir_sync.models import FhirLink
 from app.fhir_sync.repository import records
 from app.fhir_sync.resources import referral_set
+from app.flows import referral_transitions
 from app.jobs.models import OutboxEvent
 from app.jobs.worker import run_once
 from app.patients.models import Patient
@@ -86,7 +87,7 @@ def send_referrals(database: db.Database, count: int) -> list[str]:
             )
             referral = referrals.send(session, doctor, body)
             if referral.service_id == counsellor.service_id:
-                referrals.take(session, counsellor, referral.id, Action.accept, 1)
+                referral_transitions.take(session, counsellor, referral.id, Action.accept, 1)
             sent.append(str(referral.id))
     return sent
 

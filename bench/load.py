@@ -12,14 +12,22 @@ service's users do, in these proportions:
   people ask these, but each reads two million visits or half a million referrals;
 - and `GET /healthz` of the same processes (5) is the yardstick.
 
-It prints throughput and p50 / p95 / p99 per operation with a description of the machine, for
-BENCHMARKS.md, and writes the same to OUT/last-run.md. Rate limits are off: one demo user stands
-for many here.
+One `askel worker` runs beside the serve processes, as in production (on PostgreSQL it alone
+seals the audit log). With DURABILITY, the server's `fsync`, `synchronous_commit` and
+`full_page_writes` are all on or all off for the run (as they were afterwards; without it, as
+they are); with DELAY_MS, the API's processes and the worker reach the database through a
+proxy adding that many milliseconds each way (`benchkit.DelayProxy`).
 
-Usage (PostgreSQL URL of a database you may fill; the first run takes several minutes):
+It prints throughput and p50 / p95 / p99 per operation with a description of the machine and
+the server's settings, and the sessions waiting on locks (`pg_stat_activity` sampled every 20
+ms), for BENCHMARKS.md, and writes the same to OUT/last-run.md. Rate limits are off: one demo
+user stands for many here. The first run takes several minutes to fill the database;
+--durability needs a superuser.
+
+Usage (PostgreSQL URL of a database you may fill):
     python bench/load.py postgresql+psycopg://postgres@127.0.0.1:5432/askel_load \
         [--duration 60] [--clients 40] [--processes 2] [--size 1] [--waiting 20000] \
-        [--out build/load]
+        [--durability on] [--delay-ms 1] [--out build/load]
 """
 
 from __future__ import annotations
@@ -28,7 +36,6 @@ import argparse
 import dataclasses
 import itertools
 import os
-import platform
 import random
 import statistics
 import threading
@@ -42,7 +49,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 import psycopg
-from benchkit import serving
+from benchkit import LockWaits, durability, machine, network, server_version, serving
 
 from app import db
 from app.demo import national as demo_national
@@ -215,14 +222,9 @@ def run(
     return results
 
 
-def machine() -> str:
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor())  # fmt: skip
-    return f"{os.cpu_count()} cores ({model}), {memory:.0f} GiB, {platform.platform()}"
-
-
-def report(results: dict[str, list[tuple[float, int]]], duration: float, header: str) -> str:
+def report(
+    results: dict[str, list[tuple[float, int]]], duration: float, header: str, waits: LockWaits
+) -> str:
     lines = [header, "", "| operation | requests | throughput | p50 | p95 | p99 | answers |",
              "| --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     for name in MIX:
@@ -239,7 +241,10 @@ def report(results: dict[str, list[tuple[float, int]]], duration: float, header:
     total = sum(len(s) for s in results.values())
     lines += [
         "",
-        f"All together: {total:,} requests in {duration:.0f} s, {total / duration:.1f}/s.",
+        f"All together: {total:,} requests in {duration:.0f} s, {total / duration:.1f}/s. "
+        f"Sessions on the database waiting on an advisory lock: {waits.advisory:.2f} on average, "
+        f"on any lock: {waits.any_lock:.2f}, active: {waits.active:.1f} ({waits.samples:,} "
+        "samples of `pg_stat_activity`).",
     ]
     return "\n".join(lines)
 
@@ -254,20 +259,26 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--size", type=float, default=1.0)
     parser.add_argument("--waiting", type=int, default=20_000)
+    parser.add_argument("--durability", choices=["on", "off"])
+    parser.add_argument("--delay-ms", type=float, default=0.0)
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "load")
     args = parser.parse_args()
     services, waiting, counselling = prepare(args.url, args.size, args.waiting)
     args.out.mkdir(parents=True, exist_ok=True)
-    with serving(args.url, args.processes, args.out) as bases:
+    on = None if args.durability is None else args.durability == "on"
+    way = network(args.url, args.delay_ms)
+    with (
+        durability(args.url, on) as settings,
+        serving(args.url, args.processes, args.out, delay_ms=args.delay_ms, worker=True) as bases,
+    ):
         work = Work(bases[0], services, waiting, counselling)
-        results = run(bases, work, args.clients, args.duration)
-    with psycopg.connect(libpq(args.url)) as connection:
-        version = connection.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
-        fsync = connection.execute("SHOW fsync").fetchone()[0]  # type: ignore[index]
+        with LockWaits(args.url) as waits:
+            results = run(bases, work, args.clients, args.duration)
     header = (f"{date.today()}: {args.clients} clients, {args.processes} API processes "
-              f"(`askel serve`), {args.duration:.0f} s, PostgreSQL {version} (fsync {fsync}) on "
-              f"the same machine: {machine()}.")  # fmt: skip
-    text = report(results, args.duration, header)
+              f"(`askel serve`) and one `askel worker`, {args.duration:.0f} s, PostgreSQL "
+              f"{server_version(args.url)} ({settings}), {way}; on the same machine: "
+              f"{machine()}.")  # fmt: skip
+    text = report(results, args.duration, header, waits)
     print(text)
     (args.out / "last-run.md").write_text(text + "\n")
 

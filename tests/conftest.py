@@ -17,16 +17,21 @@ from starlette.testclient import TestClient
 from app import db
 from app.config import Settings
 from app.demo.region import seed
+from app.flows import commit as commit_pipeline
 from app.main import create_app
 from app.statistics import follow
 from tests.fixtures.databases import fresh_database_url
 from tests.fixtures.facts import current_facts_only
 
 TEST_ISSUER = "http://testserver/dev"
-pytest_plugins = ["tests.fixtures.peers", "tests.fixtures.demo_history"]
-# As the app factory and the command line do: every commit notes the referrals whose statistics
-# facts it changed, in tests that make no app as well.
-follow.install()
+pytest_plugins = [
+    "tests.fixtures.peers",
+    "tests.fixtures.demo_history",
+    "tests.fixtures.round_trips",
+]
+# As the app factory and the command line do: every commit goes through the commit pipeline
+# (it notes the referrals whose statistics facts it changed), in tests that make no app as well.
+commit_pipeline.install()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

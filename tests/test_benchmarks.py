@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
+import psycopg
 import pytest
 
-from tests.fixtures.databases import fresh_database_url
+from app.demo.national import libpq
+from bench.benchkit import DURABILITY_LOCK, DelayProxy, durability, settings_of
+from tests.fixtures.databases import fresh_database_url, server_url
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -23,13 +29,25 @@ BENCH = ROOT / "bench"
 # Each benchmark with documented options that make it tiny.
 TINY = {
     "statistics_queries.py": "--patients 30 --referrals 60 --visits 200",
-    "scheduling.py": "--counsellors 2 --clients 2 --searches 4 --bookings 4",
-    "load.py": "--duration 1 --clients 2 --processes 1 --size 0.0005 --waiting 100",
+    "scheduling.py": "--counsellors 2 --clients 2 --searches 4 --bookings 4 --in-process 2 "
+    "--durability on --delay-ms 1",
+    "load.py": "--duration 1 --clients 2 --processes 1 --size 0.0005 --waiting 100 "
+    "--durability off --delay-ms 1",
+    "audited_reads.py": "--duration 1 --clients 1,2 --processes 2 --referrals 20 --counsellors 3 "
+    "--durability on --delay-ms 1",
     "fhir_sync.py": "--referrals 2 --workers 1 --rate 2 --seconds 1",
     "fhir_faults.py": "--referrals 2 --workers 1 --outage 0.5 --kills 1 --kill-every 0.5",
 }
 # These start the Medplum peer (tests/peers/medplum) as a FHIR server.
 WITH_THE_FHIR_PEER = {"fhir_sync.py", "fhir_faults.py"}
+# What the tiny run must print besides: the server's settings it ran with, its own parts.
+PRINTS = {
+    "scheduling.py": ["fsync on, synchronous_commit on, full_page_writes on",
+                      "a booking in-process, one at a time (2 booked"],
+    "load.py": ["fsync off, synchronous_commit off, full_page_writes off", "1 ms each way"],
+    "audited_reads.py": ["fsync on, synchronous_commit on, full_page_writes on", "1 ms each way",
+                         "| 2 | 1 |", "| 2 | 2 |"],
+}  # fmt: skip
 
 
 def benchmarks() -> list[Path]:
@@ -82,8 +100,9 @@ def test_a_benchmark_runs_as_documented(
         # where peers are required, as they are): the benchmark starts a peer of its own.
         request.getfixturevalue("medplum_peer")
     url = fresh_database_url(tmp_path, f"askel_bench_{Path(name).stem}_{worker_id_suffix}")
-    if name == "load.py":
-        options = [*options, "--out", str(tmp_path / "load")]
+    before = server_durability()
+    if name in {"load.py", "audited_reads.py"}:
+        options = [*options, "--out", str(tmp_path / "out")]
     env = {
         key: value
         for key, value in os.environ.items()
@@ -99,3 +118,52 @@ def test_a_benchmark_runs_as_documented(
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip(), result.stderr
+    for phrase in PRINTS.get(name, []):
+        assert phrase in result.stdout, result.stdout
+    assert server_durability() == before
+
+
+def server_durability() -> dict[str, str]:
+    """The test server's durability settings, read while no benchmark has them changed."""
+    url = server_url()
+    assert url is not None
+    with psycopg.connect(libpq(url), autocommit=True) as connection:
+        connection.execute(DURABILITY_LOCK)
+        return settings_of(connection)
+
+
+@pytest.mark.postgres_only
+def test_durability_holds_for_the_block_and_is_restored_after(database_url: str) -> None:
+    before = server_durability()
+    for on in (True, False):
+        with durability(database_url, on) as settings:
+            with psycopg.connect(libpq(database_url)) as connection:
+                found = settings_of(connection)
+            assert set(found.values()) == {"on" if on else "off"}
+            assert all(f"{name} {value}" in settings for name, value in found.items())
+        assert server_durability() == before
+
+
+def test_the_delay_proxy_delivers_every_byte_in_order_each_way_later() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as echo_server:
+
+        def echo() -> None:
+            peer, _ = echo_server.accept()
+            with peer:
+                while data := peer.recv(4096):
+                    peer.sendall(data)
+
+        threading.Thread(target=echo, daemon=True).start()
+        proxy = DelayProxy(echo_server.getsockname(), delay=0.05)
+        threading.Thread(target=proxy.run, daemon=True).start()
+        sent = os.urandom(200_000)
+        with socket.create_connection(("127.0.0.1", proxy.port)) as client:
+            started = time.perf_counter()
+            client.sendall(sent)
+            client.shutdown(socket.SHUT_WR)
+            received = b""
+            while data := client.recv(65536):
+                received += data
+            # Each way at least the delay: a lower bound, which no slow machine breaks.
+            assert time.perf_counter() - started >= 0.1
+    assert received == sent

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
-from sqlalchemy import make_url, select, text
+from sqlalchemy import Connection, make_url, select, text
 from typer.testing import CliRunner
 
 from app import db
@@ -86,17 +86,27 @@ def test_dev_token_lists_the_demo_users(cli_env: str) -> None:
     assert any(u["username"] == "counsellor2.kaskinen" and u["service_id"] for u in users)
 
 
+LOG_TABLES = ("audit_events", "audit_leaves", "audit_tree_nodes", "audit_tree_heads")
+
+
+def _without_append_only_guard(connection: Connection) -> None:
+    for table in LOG_TABLES:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+        else:
+            connection.execute(text(f"DROP TRIGGER {table}_no_update"))
+            connection.execute(text(f"DROP TRIGGER {table}_no_delete"))
+
+
 def test_audit_verify_passes_then_catches_an_edit(cli_env: str) -> None:
-    run("demo-data", "--no-history")
+    run("demo-data", "--no-history")  # its entries sealed
     code, output = run("audit", "verify")
     assert code == 0, output
-    assert "intact: 50 entries" in output
+    assert "intact: 50 sealed entries" in output
+    assert run("audit", "seal") == (0, "0 entries sealed.\n")
     engine = db.make_engine(cli_env)
     with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
-        else:
-            connection.execute(text("DROP TRIGGER audit_events_no_update"))
+        _without_append_only_guard(connection)
         connection.execute(text("UPDATE audit_events SET action = 'read' WHERE seq = 7"))
     engine.dispose()
     code, output = run("audit", "verify")
@@ -160,21 +170,25 @@ def test_an_anchor_catches_a_cut_off_tail(cli_env: str, tmp_path: Path) -> None:
     run("demo-data", "--no-history")
     anchors = tmp_path / "anchors.jsonl"
     code, output = run("audit", "anchor", "--out", str(anchors))
-    assert (code, "Anchored entry 50." in output) == (0, True)
+    assert (code, "Anchored the tree head of size 50." in output) == (0, True)
     assert run("audit", "verify", "--anchor", str(anchors))[0] == 0
     engine = db.make_engine(cli_env)
     with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
-        else:
-            connection.execute(text("DROP TRIGGER audit_events_no_delete"))
-        connection.execute(text("DELETE FROM audit_events WHERE seq > 47"))
+        _without_append_only_guard(connection)
+        # The last three entries cut off, with every leaf, node and head that names them.
+        for statement in (
+            "DELETE FROM audit_tree_heads WHERE size > 47",
+            "DELETE FROM audit_tree_nodes WHERE (position + 1) * (1 << level) > 47",
+            "DELETE FROM audit_leaves WHERE position >= 47",
+            "DELETE FROM audit_events WHERE seq > 47",
+        ):
+            connection.execute(text(statement))
     engine.dispose()
-    # Without the anchor the shortened chain looks whole; with it, the cut shows.
+    # Without the anchor the shortened log looks whole; with it, the cut shows.
     assert run("audit", "verify")[0] == 0
     code, output = run("audit", "verify", "--anchor", str(anchors))
     assert code == 1
-    assert "broken at entry 48" in output
+    assert "entries up to the signed head of size 50 are missing" in output
 
 
 def test_sync_poll_and_replay(

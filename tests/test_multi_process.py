@@ -27,7 +27,7 @@ from app.patients.models import Patient
 from app.referrals import service as referral_service
 from app.referrals.models import Referral
 from app.referrals.schemas import ReferralCreate
-from app.scheduling import service as scheduling
+from app.scheduling import availability
 from app.scheduling.models import Appointment, Slot
 from app.scheduling.schemas import AvailabilityIn, RuleIn
 from tests.fixtures.databases import fresh_database_url
@@ -59,8 +59,8 @@ def database(tmp_path: Path, worker_id_suffix: str) -> Iterator[tuple[str, db.Da
             "visit_types": ["first_visit"], "languages": ["fi"],
             "valid_from": today + timedelta(days=2), "valid_until": today + timedelta(days=7),
         }) for weekday in range(7)]  # fmt: skip
-        availability = AvailabilityIn(rules=rules, exceptions=[])
-        scheduling.put_availability(session, counsellor, counsellor.user_id, availability, today)
+        hours = AvailabilityIn(rules=rules, exceptions=[])
+        availability.put_availability(session, counsellor, counsellor.user_id, hours, today)
         doctor = principal_for(session, "doctor.laihia")
         residents = select(Patient).where(Patient.home_municipality_code == "399")
         patients = session.scalars(residents.order_by(Patient.birth_date)).all()

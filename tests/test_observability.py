@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from app.access.audit import sealing
 from app.access.audit.models import AuditEvent
 from app.observability import JsonFormatter
 from tests.fixtures.factories import demo_patient, send_referral
@@ -55,6 +56,22 @@ def test_metrics_show_how_far_the_statistics_facts_are_behind(
     after = _gauges(client)
     assert (after["askel_statistics_facts_pending"],
             after["askel_statistics_facts_lag_seconds"]) == (0, 0)  # fmt: skip
+
+
+def test_metrics_show_the_audit_entries_waiting_for_the_sealer(
+    client: TestClient, auth: Any, session: Session
+) -> None:
+    sealing.seal(session, all_visible=True)  # the demo data's entries
+    assert (_gauges(client)["askel_audit_unsealed"],
+            _gauges(client)["askel_audit_sealing_lag_seconds"]) == (0, 0)  # fmt: skip
+    client.post("/api/v1/patients/lookup", json={"hetu": "131052-308T"},
+                headers=auth("doctor.kaskinen"))  # fmt: skip
+    waiting = _gauges(client)
+    assert waiting["askel_audit_unsealed"] >= 1
+    assert waiting["askel_audit_sealing_lag_seconds"] > 0
+    sealing.seal(session, all_visible=True)
+    sealed = _gauges(client)
+    assert (sealed["askel_audit_unsealed"], sealed["askel_audit_sealing_lag_seconds"]) == (0, 0)
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, and_, select
 from sqlalchemy.orm import Session
 
+from app.access.grants.models import AccessGrant
+from app.access.grants.repository import effective_on
 from app.access.models import User
 from app.access.principal import LOCAL_ISSUER
 from app.organisations.models import CounsellingService, Organisation
@@ -19,6 +23,33 @@ def active_user_with_organisation(
         .where(User.issuer == issuer, User.username == username, User.active.is_(True))
     )
     return session.execute(statement).first()
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    user: User
+    organisation: Organisation
+    # The grants effective on the day asked in the user's service (a counsellor's access).
+    grants: list[AccessGrant]
+
+
+def active_account(session: Session, issuer: str, username: str, on: date) -> Account | None:
+    """The active account with its organisation and its grants effective on `on`, in one
+    statement: read afresh on every request, never kept between them."""
+    in_own_service = and_(
+        AccessGrant.user_id == User.id, AccessGrant.service_id == User.service_id, *effective_on(on)
+    )
+    statement = (
+        select(User, Organisation, AccessGrant)
+        .join(Organisation, User.organisation_id == Organisation.id)
+        .outerjoin(AccessGrant, in_own_service)
+        .where(User.issuer == issuer, User.username == username, User.active.is_(True))
+    )
+    rows = session.execute(statement).all()
+    if not rows:
+        return None
+    user, organisation, _grant = rows[0]
+    return Account(user, organisation, [grant for *_, grant in rows if grant is not None])
 
 
 def users_for_listing(

@@ -22,11 +22,12 @@ def resolve_account(session: Session, claimed: Principal) -> Principal:
     vouches for who the caller is, Askel's account for what they may do here; profession and
     name come from the account.
     """
-    found = repository.active_user_with_organisation(session, claimed.issuer, claimed.subject)
+    today = today_in_helsinki()
+    found = repository.active_account(session, claimed.issuer, claimed.subject, today)
     refusal = RefusalContext("Account")
     if found is None:
         raise AccountRefused(reason=N_("the account is not active"), refusal=refusal)
-    user, organisation = found
+    user, organisation = found.user, found.organisation
     if organisation.code != claimed.organisation:
         raise AccountRefused(
             reason=N_("the token names another organisation than the account"), refusal=refusal
@@ -34,9 +35,7 @@ def resolve_account(session: Session, claimed: Principal) -> Principal:
     roles = {role for role in claimed.roles if role in user.roles}
     # The seed's rule 5 and 6: a counsellor reaches the tab and booking only through a grant
     # the region gave and the municipality attested, valid today; checked on every request.
-    if Role.counsellor in roles and not grants.holds_effective_grant(
-        session, user, today_in_helsinki()
-    ):
+    if Role.counsellor in roles and not grants.note_use(found.grants, today):
         roles.discard(Role.counsellor)
     return dataclasses.replace(
         claimed,

@@ -32,11 +32,11 @@ log = logging.getLogger("askel")
 
 @cli.callback()
 def _every_command() -> None:
-    # Whatever a command writes notes the referrals whose statistics facts it changed, as the
-    # API's writes do (see app.statistics.follow).
-    from app.statistics import follow
+    # Whatever a command writes goes through the commit pipeline the API's writes go through
+    # (see app.flows.commit): it notes the referrals whose statistics facts it changed.
+    from app.flows import commit as commit_pipeline
 
-    follow.install()
+    commit_pipeline.install()
 
 
 class DemoScale(StrEnum):
@@ -73,9 +73,19 @@ def serve(
         },
     )
     # A database of its own: the app's is closed when the app shuts down.
-    facts_database = db.Database.from_url(settings.database_url)
+    background = db.Database.from_url(settings.database_url)
     stop = threading.Event()
-    refresher = follow.start(facts_database, stop)
+    workers = [follow.start(background, stop)]
+    if background.is_sqlite:
+        # The embedded default has no `askel worker`: the server seals its own audit log.
+        from app.access.audit.sealing import seal_continuously
+
+        workers.append(
+            threading.Thread(
+                target=seal_continuously, args=(background, stop), name="sealer", daemon=True
+            )
+        )
+        workers[-1].start()
     try:
         uvicorn.run(
             create_app(settings),
@@ -90,8 +100,9 @@ def serve(
         )
     finally:
         stop.set()
-        refresher.join(timeout=20)
-        facts_database.dispose()
+        for worker_thread in workers:
+            worker_thread.join(timeout=20)
+        background.dispose()
 
 
 @cli.command("dev-token")
@@ -137,49 +148,72 @@ def dev_token(
 def audit_anchor(
     out: Annotated[Path, typer.Option(help="File to append the anchor to (keep it elsewhere).")],
 ) -> None:
-    """Append the chain's head (sequence number and hash) to a file kept outside the database;
-    run it periodically so that `audit verify --anchor` catches even a cut-off tail."""
-    from app.access.audit import service as audit_service
-    from app.kit.clock import utcnow
+    """Append the log's newest signed tree head (size, root, time, signature) to a file kept
+    outside the database; run it periodically so that `audit verify --anchor` catches a
+    rewritten past or a cut-off tail."""
+    from app.access.audit import repository as audit_repository
+    from app.access.audit import sealing
 
     with existing() as database, database.read_sessions() as session:
-        head = audit_service.anchor(session)
-    if head is None:
-        typer.echo("The audit log is empty: nothing to anchor.")
+        head = audit_repository.newest_head(session)
+        line = None if head is None else sealing.head_as_json(head)
+    if line is None:
+        typer.echo("The audit log has no signed tree head yet: nothing to anchor.")
         return
-    line = {"seq": head.seq, "hash": head.hash, "at": utcnow().isoformat()}
     with out.open("a", encoding="utf-8") as anchors:
         anchors.write(json.dumps(line) + "\n")
-    typer.echo(f"Anchored entry {head.seq}.")
+    typer.echo(f"Anchored the tree head of size {line['size']}.")
+
+
+@audit_cli.command("seal")
+def audit_seal() -> None:
+    """Seal every entry written so far into the log's tree, under a new signed head (what the
+    worker does every second); waits up to a minute for transactions still running."""
+    from app.access.audit import sealing
+
+    with existing() as database:
+        sealed = sealing.seal_all(database, wait=60)
+    typer.echo(f"{sealed} entries sealed.")
 
 
 @audit_cli.command("verify")
 def audit_verify(
     anchor: Annotated[
-        Path | None, typer.Option(help="An anchors file: the chain must reach its last anchor.")
+        Path | None,
+        typer.Option(help="An anchors file: the log must still match every head in it."),
     ] = None,
 ) -> None:
-    """Check the audit log's hash chain; exit 1 at the first broken entry."""
+    """Check the audit log: its entries, the tree against every signed head (and the anchors),
+    and the hash chain of the entries from before the tree; exit 1 at the first fault, or when
+    entries wait for the sealer longer than the sealing delay."""
     from app.access.audit import repository as audit_repository
+    from app.access.audit import sealing
     from app.access.audit import service as audit_service
 
-    anchored = None
+    anchors = []
     if anchor is not None:
-        last = json.loads(anchor.read_text().splitlines()[-1])
-        anchored = audit_service.Anchor(seq=int(last["seq"]), hash=str(last["hash"]))
+        lines = anchor.read_text(encoding="utf-8").splitlines()
+        anchors = [sealing.head_from_json(json.loads(line)) for line in lines if line.strip()]
     with existing() as database, database.read_sessions() as session:
         total = audit_repository.count(session)
-        with typer.progressbar(length=total, label="Verifying the audit chain") as bar:
-            report = audit_service.verify(session, progress=bar.update, anchored=anchored)
-    if report.ok:
-        typer.echo(f"The audit chain is intact: {report.checked} entries.")
-        return
-    typer.echo(
-        f"The audit chain is broken at entry {report.broken_at}: {report.reason} "
-        f"({report.checked} entries before it are intact).",
-        err=True,
-    )
-    raise typer.Exit(1)
+        with typer.progressbar(length=total, label="Verifying the audit log") as bar:
+            report = audit_service.verify(session, progress=bar.update, anchors=anchors)
+    if not report.ok:
+        where = f"at entry {report.broken_at}" if report.broken_at is not None else "at its end"
+        typer.echo(
+            f"The audit log is broken {where}: {report.reason} "
+            f"({report.checked} entries before it are intact).",
+            err=True,
+        )
+        raise typer.Exit(1)
+    typer.echo(f"The audit log is intact: {report.checked} sealed entries.")
+    if report.overdue:
+        typer.echo(
+            f"{report.overdue} entries have waited for the sealer longer than "
+            f"{audit_service.SEALING_DELAY}: is `askel worker` running?",
+            err=True,
+        )
+        raise typer.Exit(1)
 
 
 @cli.command()
@@ -191,6 +225,7 @@ def worker(
     SIGTERM or Ctrl-C after the batch in hand."""
     import signal
 
+    from app.access.audit.sealing import seal_continuously
     from app.fhir_sync import client as fhir_client
     from app.fhir_sync import publisher
     from app.jobs.worker import Handler, run_forever
@@ -221,6 +256,9 @@ def worker(
             threading.Thread(
                 target=_poll_every, args=(settings, database, stop), name="poller", daemon=True
             ).start()
+        threading.Thread(
+            target=seal_continuously, args=(database, stop), name="sealer", daemon=True
+        ).start()
         log.info("worker started", extra={"handlers": sorted(handlers)})
         refresher = follow.start(database, stop)
         try:
@@ -285,11 +323,11 @@ def _poll_region(settings: Settings, database: db.Database) -> int:
 def slots_materialise() -> None:
     """Extend every counsellor's slots to the rolling horizon and drop lapsed holds (daily)."""
     from app.kit.clock import today_in_helsinki, utcnow
+    from app.scheduling import availability
     from app.scheduling import repository as scheduling_repository
-    from app.scheduling import service as scheduling
 
     with existing() as database, database.write_sessions() as session, session.begin():
-        created = scheduling.materialise_all(session, today_in_helsinki())
+        created = availability.materialise_all(session, today_in_helsinki())
         dropped = scheduling_repository.delete_expired_holds(session, utcnow())
     typer.echo(f"{created} slots created, {dropped} lapsed holds removed.")
 

@@ -136,7 +136,16 @@ def upgrade(url: str, revision: str = "head") -> bool:
 
 def seed_demo_data(*, progress: bool, history: bool) -> bool:
     """Add the demo data to the migrated database, once (True if it was added now): with its
-    history of real use, unless told not to."""
+    history of real use, unless told not to; its audit entries sealed."""
+    from app.access.audit.sealing import seal_all
+
+    added = _seed_demo_data(progress=progress, history=history)
+    with existing() as database:
+        seal_all(database, wait=60)
+    return added
+
+
+def _seed_demo_data(*, progress: bool, history: bool) -> bool:
     from app.demo import history as demo_history
     from app.demo.region import PATIENT_COUNT, seed
     from app.kit.clock import today_in_helsinki

@@ -24,13 +24,14 @@ from app.counselling.page_forms import (
     typed,
 )
 from app.db import WriteSession
+from app.flows import referral_transitions
 from app.i18n import N_, translate
 from app.kit.clock import utcnow
 from app.kit.types import INT64_MAX
 from app.referrals import service as referral_service
 from app.referrals.schemas import CompleteBody
 from app.referrals.states import Action, Status
-from app.scheduling import service as scheduling
+from app.scheduling import booking
 from app.scheduling.models import Appointment
 from app.scheduling.repository import AppointmentFilter
 from app.web import sessions
@@ -60,7 +61,7 @@ def _upcoming(session: Session, principal: Principal, tab: Tab) -> list[Appointm
     """The referral's booked appointments still to come, which completing it cancels (the
     API's GET /appointments?referral_id=…&start=now, audited as such)."""
     where = AppointmentFilter(referral_id=tab.referral.id, start=utcnow())
-    found = scheduling.list_appointments(session, principal, where, UPCOMING_SHOWN)
+    found = booking.list_appointments(session, principal, where, UPCOMING_SHOWN)
     return [appointment for appointment in found.rows if appointment.status == "booked"]
 
 
@@ -121,7 +122,7 @@ def complete(
         taken = attempt(
             session,
             request,
-            lambda: referral_service.take(
+            lambda: referral_transitions.take(
                 session, principal, referral_id, Action.complete, expected, data
             ),
             state,

@@ -32,7 +32,7 @@ class Tab:
 def tab_of(session: Session, principal: Principal, referral_id: uuid.UUID) -> Tab:
     """The referral (if the reader may see it, else 404, audited), its patient's name and
     language. The page's own service call writes the audit entry of what it shows."""
-    referral = referral_service.visible(session, principal, referral_id)
+    referral = referral_policies.visible(session, principal, referral_id)
     patient = referral_service.patient_of(session, referral)
     return Tab(
         referral=referral,

@@ -38,9 +38,10 @@ from app.counselling.schemas import (
 )
 from app.db import WriteSession
 from app.errors import NotFound, RefusalContext
+from app.flows import visit_recording
 from app.i18n import N_
 from app.kit.clock import today_in_helsinki, utcnow
-from app.scheduling import service as scheduling
+from app.scheduling import booking
 from app.scheduling.repository import AppointmentFilter
 from app.web import sessions
 from app.web.csrf import CheckedForm
@@ -121,7 +122,7 @@ def _visit_form(
     if original is None:
         # The API's GET /appointments?referral_id=…&end=now: each one shown is audited.
         where = AppointmentFilter(referral_id=tab.referral.id, end=utcnow())
-        found = scheduling.list_appointments(session, principal, where, APPOINTMENTS_SHOWN)
+        found = booking.list_appointments(session, principal, where, APPOINTMENTS_SHOWN)
         appointments = [a for a in found.rows if a.status in LINKABLE]
     values = typed(VisitIn, nested(state.values))
     context = {
@@ -173,7 +174,7 @@ def record_visit(
         recorded = attempt(
             session,
             request,
-            lambda: service.record_visit(session, principal, referral_id, data, utcnow()),
+            lambda: visit_recording.record_visit(session, principal, referral_id, data, utcnow()),
             state,
         )
         if recorded is not None:

@@ -33,6 +33,7 @@ from app.counselling.page_forms import (
 )
 from app.counselling.schemas import Goal, PlanIn, PlannedActivity, PlanRead
 from app.db import WriteSession
+from app.flows import follow_ups
 from app.i18n import N_, Language, translate
 from app.kit.clock import add_months, today_in_helsinki, utcnow
 from app.kit.types import INT64_MAX
@@ -269,7 +270,7 @@ def book_follow_ups(
     form: CheckedForm,
 ) -> Response:
     """Book the plan's follow-ups as the API does; what was booked is shown on the plan."""
-    bookings = service.book_follow_ups(session, principal, referral_id, utcnow())
+    bookings = follow_ups.book_follow_ups(session, principal, referral_id, utcnow())
     sessions.current(request).data[FOLLOW_UPS] = {
         "referral_id": str(referral_id),
         "bookings": [

@@ -30,6 +30,7 @@ from app.counselling.schemas import (
 )
 from app.db import WriteSession
 from app.errors import Forbidden, NotFound, ValidationFailed, problem_responses
+from app.flows import follow_ups, visit_recording
 from app.kit.clock import utcnow
 from app.kit.pagination import Page
 from app.kit.types import INT64_MAX
@@ -61,7 +62,7 @@ def record_visit(
     referral_id: uuid.UUID, body: VisitIn, principal: RecordUser, session: WriteSession
 ) -> VisitRead:
     """Record a counselling visit: the counsellors of the referral's service."""
-    visit = service.record_visit(session, principal, referral_id, body, utcnow())
+    visit = visit_recording.record_visit(session, principal, referral_id, body, utcnow())
     return VisitRead.model_validate(visit, from_attributes=True)
 
 
@@ -152,4 +153,4 @@ def book_follow_ups(
 ) -> list[FollowUpBooking]:
     """Book the plan's follow-ups (e.g. 1, 3, 6 and 12 months): for each, the first free
     follow-up slot within two weeks of its date. The counsellors of the referral's service."""
-    return service.book_follow_ups(session, principal, referral_id, utcnow())
+    return follow_ups.book_follow_ups(session, principal, referral_id, utcnow())

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -29,7 +28,6 @@ from app.counselling.exceptions import (
 from app.counselling.models import PlanVersion, Visit
 from app.counselling.schemas import (
     Assessment,
-    FollowUpBooking,
     Outcome,
     PlanIn,
     VisitCorrection,
@@ -37,19 +35,14 @@ from app.counselling.schemas import (
     VisitIn,
 )
 from app.errors import Forbidden, NotFound, RefusalContext
-from app.kit.clock import HELSINKI, add_months, today_in_helsinki
+from app.kit.clock import HELSINKI, today_in_helsinki
+from app.referrals import events as referral_events
 from app.referrals import policies as referral_policies
-from app.referrals import service as referral_service
 from app.referrals.exceptions import PreconditionRequired, StaleVersion
 from app.referrals.models import Referral
-from app.referrals.states import Action, Status
+from app.referrals.states import Status
 from app.scheduling import repository as scheduling_repository
-from app.scheduling import service as scheduling
-from app.scheduling.calendar_rules import local_instant
-from app.scheduling.exceptions import SlotUnavailable
-from app.scheduling.models import Appointment, Slot
-from app.scheduling.repository import SlotFilter
-from app.scheduling.schemas import AppointmentCreate
+from app.scheduling.models import Appointment
 
 TAB = "CounsellingTab"
 IN_COUNSELLING = (Status.accepted, Status.in_progress)
@@ -100,26 +93,34 @@ def _dated_within(referral: Referral, day: date) -> None:
         )
 
 
-def record_visit(
-    session: Session, principal: Principal, referral_id: uuid.UUID, data: VisitIn, now: datetime
-) -> Visit:
-    """Record a visit; tied to an appointment, it marks it attended; the first visit on an
-    accepted referral puts it in progress."""
-    referral = referral_service.visible_for_change(session, principal, referral_id)
+def visit_to_record(
+    session: Session, principal: Principal, referral_id: uuid.UUID, data: VisitIn
+) -> tuple[Referral, Appointment | None]:
+    """The referral, locked for a change, and the appointment the visit is tied to (if any),
+    when the caller may record the visit there: a counsellor of the service, the referral in
+    counselling, the appointment its own, attended or still booked, and without a visit."""
+    referral = referral_policies.visible_for_change(session, principal, referral_id)
     _for_writing(session, principal, referral)
     if Status(referral.status) not in IN_COUNSELLING:
         raise ReferralNotInCounselling()
     _dated_within(referral, data.visited_on)
-    if data.appointment_id is not None:
-        appointment = scheduling_repository.appointment(session, data.appointment_id)
-        if appointment is None or appointment.referral_id != referral.id:
-            raise AppointmentOfAnotherReferral()
-        if appointment.status in ("cancelled", "no_show"):
-            raise AppointmentNotAttended(extensions={"appointment_status": appointment.status})
-        if repository.has_visit(session, appointment.id):
-            raise AppointmentHasVisit()
-        if appointment.status == "booked":
-            scheduling.mark(session, principal, appointment.id, "attended", now)
+    if data.appointment_id is None:
+        return referral, None
+    appointment = scheduling_repository.appointment(session, data.appointment_id)
+    if appointment is None or appointment.referral_id != referral.id:
+        raise AppointmentOfAnotherReferral()
+    if appointment.status in ("cancelled", "no_show"):
+        raise AppointmentNotAttended(extensions={"appointment_status": appointment.status})
+    if repository.has_visit(session, appointment.id):
+        raise AppointmentHasVisit()
+    return referral, appointment
+
+
+def add_visit(
+    session: Session, principal: Principal, referral: Referral, data: VisitIn, now: datetime
+) -> Visit:
+    """The visit's record on the referral `visit_to_record` allowed it on, noted on the
+    referral's timeline (`app.flows.visit_recording` does both)."""
     visit = Visit(
         referral_id=referral.id,
         patient_id=referral.patient_id,
@@ -132,16 +133,14 @@ def record_visit(
         **_fields(data),
     )
     repository.add(session, visit)
-    if referral.status == Status.accepted:
-        referral_service.take(session, principal, referral.id, Action.start, referral.version)
-    referral_service.note(session, principal, referral, "visit_recorded", None)
+    referral_events.note(session, principal, referral, "visit_recorded", None)
     _audit(session, principal, AuditAction.create, "Visit", visit.id, visit.patient_id)
     return visit
 
 
 def visits(session: Session, principal: Principal, referral_id: uuid.UUID) -> Sequence[Visit]:
     """The tab's visits, corrected originals included (marked), oldest first."""
-    referral = referral_service.visible(session, principal, referral_id)
+    referral = referral_policies.visible(session, principal, referral_id)
     _audit(session, principal, AuditAction.read, TAB, referral.id, referral.patient_id)
     return repository.visits(session, referral.id)
 
@@ -153,7 +152,7 @@ def correct(
     original = repository.visit(session, visit_id)
     if original is None:
         raise NotFound(refusal=RefusalContext("Visit", str(visit_id)))
-    referral = referral_service.visible_for_change(session, principal, original.referral_id)
+    referral = referral_policies.visible_for_change(session, principal, original.referral_id)
     _for_writing(session, principal, referral)
     if original.corrected:
         raise VisitAlreadyCorrected(extensions={"visit_id": str(original.id)})
@@ -185,7 +184,7 @@ def correct(
     except IntegrityError:
         # Someone else's correction of the same record committed first.
         raise VisitAlreadyCorrected(extensions={"visit_id": str(original.id)}) from None
-    referral_service.note(session, principal, referral, "visit_corrected", data.reason)
+    referral_events.note(session, principal, referral, "visit_corrected", data.reason)
     _audit(session, principal, AuditAction.update, "Visit", correction.id, referral.patient_id)
     return correction
 
@@ -198,7 +197,7 @@ def save_plan(
     expected_version: int | None,
 ) -> PlanVersion:
     """Save the plan as agreed with the patient: a new version; the earlier ones stay."""
-    referral = referral_service.visible_for_change(session, principal, referral_id)
+    referral = referral_policies.visible_for_change(session, principal, referral_id)
     _for_writing(session, principal, referral)
     if Status(referral.status) not in IN_COUNSELLING:
         raise ReferralNotInCounselling()
@@ -229,7 +228,7 @@ def save_plan(
     except IntegrityError:
         # Another save of the same version committed first.
         raise StaleVersion(refusal=context) from None
-    referral_service.note(session, principal, referral, "plan_saved", data.change_note)
+    referral_events.note(session, principal, referral, "plan_saved", data.change_note)
     _audit(session, principal, AuditAction.update, "ActivityPlan", plan.id, referral.patient_id)
     return plan
 
@@ -237,12 +236,25 @@ def save_plan(
 def read_plan(
     session: Session, principal: Principal, referral_id: uuid.UUID, version: int | None
 ) -> PlanVersion:
-    referral = referral_service.visible(session, principal, referral_id)
+    referral = referral_policies.visible(session, principal, referral_id)
     plan = repository.plan(session, referral.id, version)
     if plan is None:
         raise PlanVersionNotFound()
     _audit(session, principal, AuditAction.read, "ActivityPlan", plan.id, referral.patient_id)
     return plan
+
+
+def plan_to_follow_up(
+    session: Session, principal: Principal, referral_id: uuid.UUID
+) -> tuple[Referral, PlanVersion]:
+    """The referral, locked for a change, and its plan now, for a counsellor of its service
+    booking the plan's follow-ups (`app.flows.follow_ups`)."""
+    referral = referral_policies.visible_for_change(session, principal, referral_id)
+    _for_writing(session, principal, referral)
+    plan = repository.plan(session, referral.id, None)
+    if plan is None:
+        raise PlanVersionNotFound()
+    return referral, plan
 
 
 def outcome_of(session: Session, referral: Referral) -> Outcome:
@@ -284,96 +296,6 @@ def _assessment(visit: Visit | None) -> Assessment | None:
 
 
 def outcome(session: Session, principal: Principal, referral_id: uuid.UUID) -> Outcome:
-    referral = referral_service.visible(session, principal, referral_id)
+    referral = referral_policies.visible(session, principal, referral_id)
     _audit(session, principal, AuditAction.read, "Outcome", referral.id, referral.patient_id)
     return outcome_of(session, referral)
-
-
-FOLLOW_UP_WINDOW = timedelta(days=14)
-
-
-def book_follow_ups(
-    session: Session, principal: Principal, referral_id: uuid.UUID, now: datetime
-) -> list[FollowUpBooking]:
-    """Turn the plan's follow-up schedule into bookings: for each, the first free follow-up
-    slot of the service within two weeks of the date (counsellors of the service)."""
-    referral = referral_service.visible_for_change(session, principal, referral_id)
-    _for_writing(session, principal, referral)
-    plan = repository.plan(session, referral.id, None)
-    if plan is None:
-        raise PlanVersionNotFound()
-    follow_ups = [
-        _follow_up(session, referral, months, plan.agreed_on, now)
-        for months in plan.follow_up_months
-    ]
-    # Every counsellor whose slot may be taken, locked at once and in one order, so that this
-    # and another booking over the same counsellors cannot deadlock.
-    scheduling_repository.lock_counsellors(
-        session, [slot.counsellor_id for follow_up in follow_ups for slot in follow_up.free_slots]
-    )
-    results = []
-    for follow_up in follow_ups:
-        booked = follow_up.booked or _book_first(
-            session, principal, referral, follow_up.free_slots, now
-        )
-        results.append(
-            FollowUpBooking(
-                months=follow_up.months,
-                target_date=follow_up.target_date,
-                appointment_id=booked.id if booked else None,
-                start_at=booked.start_at if booked else None,
-            )
-        )
-    return results
-
-
-@dataclass(frozen=True, slots=True)
-class _FollowUp:
-    months: int
-    target_date: date
-    booked: Appointment | None
-    free_slots: Sequence[Slot]
-
-
-def _follow_up(
-    session: Session, referral: Referral, months: int, agreed_on: date, now: datetime
-) -> _FollowUp:
-    """The follow-up already booked near its date, or the free slots to try, soonest first."""
-    target = max(add_months(agreed_on, months), today_in_helsinki())
-    start = local_instant(target, time(0))
-    already = scheduling_repository.booked_of_referral(
-        session, referral.id, start, start + FOLLOW_UP_WINDOW, "follow_up"
-    )
-    if already:
-        # Asked again: the follow-up booked the first time stands; nothing is booked twice.
-        return _FollowUp(months, target, already[0], [])
-    where = SlotFilter(
-        service_id=referral.service_id,
-        start=start,
-        end=start + FOLLOW_UP_WINDOW,
-        visit_type="follow_up",
-    )
-    free = scheduling_repository.free_slots(session, where, now, 10)
-    return _FollowUp(months, target, None, [slot for slot, _name, _left in free])
-
-
-def _book_first(
-    session: Session,
-    principal: Principal,
-    referral: Referral,
-    slots: Sequence[Slot],
-    now: datetime,
-) -> Appointment | None:
-    for slot in slots:
-        try:
-            # Each attempt in its own savepoint: a slot taken meanwhile leaves no trace.
-            with session.begin_nested():
-                return scheduling.book(
-                    session,
-                    principal,
-                    AppointmentCreate(slot_id=slot.id, referral_id=referral.id),
-                    now,
-                )
-        except SlotUnavailable:
-            continue
-    return None

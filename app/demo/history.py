@@ -34,10 +34,11 @@ from app.demo.desk import Desk
 from app.demo.plans import plan
 from app.demo.stories import life
 from app.demo.world import Process, Service, World
+from app.flows import commit as commit_pipeline
 from app.kit.clock import HELSINKI, SetClock, helsinki_midnight, set_to, today_in_helsinki, utcnow
 from app.organisations import service as organisations
+from app.scheduling import availability as calendar
 from app.scheduling import repository as scheduling_repository
-from app.scheduling import service as scheduling
 from app.scheduling.schemas import AvailabilityIn, ExceptionIn, RuleIn, VisitType
 from app.statistics import follow
 
@@ -64,7 +65,7 @@ def seed(url: str, progress: Progress | None = None) -> bool:
     when they were added. (Interrupted, it leaves part of the history: start on an empty
     database again.)"""
     start, end = span(today_in_helsinki())
-    follow.install()
+    commit_pipeline.install()
     database = Database(make_engine(url))
     if database.is_sqlite:
         # Commits need not wait for the disk (safe with SQLite's write-ahead log but for a
@@ -171,7 +172,7 @@ def _worker(desk: Desk, progress: Progress | None) -> None:
 def _slots_job(desk: Desk) -> None:
     """`askel slots materialise`: every calendar extended to the horizon, lapsed holds gone."""
     with desk.job() as session:
-        scheduling.materialise_all(session, today_in_helsinki())
+        calendar.materialise_all(session, today_in_helsinki())
         scheduling_repository.delete_expired_holds(session, utcnow())
 
 
@@ -201,7 +202,7 @@ def _open_calendars(desk: Desk, services: list[Service], first: date) -> None:
         for number, (counsellor_id, username) in enumerate(service.counsellors.items(), 1):
             hours = availability(service, number, first)
             with desk.request(username) as (session, me):
-                scheduling.put_availability(session, me, counsellor_id, hours, first)
+                calendar.put_availability(session, me, counsellor_id, hours, first)
 
 
 # (weekday, start, end, visit types) for the first and the second counsellor of a service:

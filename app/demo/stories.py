@@ -27,12 +27,13 @@ from app.demo.world import (
     move,
     reason,
 )
+from app.flows import follow_ups, visit_recording
 from app.kit.clock import HELSINKI, add_months, add_working_days, today_in_helsinki, utcnow
 from app.patients import service as patient_service
 from app.referrals import service as referral_service
 from app.referrals.schemas import CancelBody, CompleteBody
 from app.referrals.states import Action
-from app.scheduling import service as scheduling
+from app.scheduling import availability, booking
 from app.scheduling.models import Appointment
 from app.scheduling.repository import AppointmentFilter, SlotFilter
 from app.scheduling.schemas import Reschedule
@@ -121,7 +122,7 @@ def _first_visit_kept(
         if not missed:
             return first
         with w.desk.request(counsellor) as (session, me):
-            scheduling.mark(session, me, first.id, "no_show", utcnow())
+            booking.mark(session, me, first.id, "no_show", utcnow())
         misses += 1
         if misses == 2:
             body = CancelBody(**reason("patient_unreachable").model_dump(), cancelled_by="provider")
@@ -142,7 +143,7 @@ def _course(w: World, s: Story, first: Appointment) -> Process:
     with w.desk.request(counsellor) as (session, me):
         record = figures.visit(w.rng, client, 0.0, visited_on=began, contact_type=contact_of(first),
                                appointment_id=first.id, first=True)  # fmt: skip
-        visit = counselling.record_visit(session, me, s.referral.id, record, utcnow())
+        visit = visit_recording.record_visit(session, me, s.referral.id, record, utcnow())
         if w.rng.random() < 0.03:  # a slip noticed at once: corrected, the original kept
             fixed = record.model_dump(exclude={"appointment_id"}) | {"duration_minutes": 45}
             correction = VisitCorrection(**fixed, reason="Kesto kirjattu väärin.")
@@ -186,7 +187,7 @@ def _course(w: World, s: Story, first: Appointment) -> Process:
         if w.rng.random() < NO_SHOW:
             yield appointment.start_at + timedelta(minutes=10)
             with w.desk.request(counsellor_of(s, appointment)) as (session, me):
-                scheduling.mark(session, me, appointment.id, "no_show", utcnow())
+                booking.mark(session, me, appointment.id, "no_show", utcnow())
             if not contacts:  # the last one missed: the counsellor calls instead
                 contacts.append((w.workday(1), None))
             continue
@@ -196,7 +197,7 @@ def _course(w: World, s: Story, first: Appointment) -> Process:
                                    visited_on=today_in_helsinki(),
                                    contact_type=contact_of(appointment),
                                    appointment_id=appointment.id)  # fmt: skip
-            counselling.record_visit(session, me, s.referral.id, record, utcnow())
+            visit_recording.record_visit(session, me, s.referral.id, record, utcnow())
     yield w.after(minutes=15)
     yield from _complete(w, s, counsellor, client, months)
 
@@ -207,7 +208,7 @@ def _follow_ups(
     """The plan's follow-ups booked; `known` notes each one's appointment by its months
     (None: the calendar does not reach it yet). The new appointments are returned."""
     with w.desk.request(counsellor) as (session, me):
-        booked = counselling.book_follow_ups(session, me, s.referral.id, utcnow())
+        booked = follow_ups.book_follow_ups(session, me, s.referral.id, utcnow())
         new = [b.appointment_id for b in booked if b.appointment_id and known.get(b.months) is None]
         known.update((b.months, b.appointment_id) for b in booked)
         appointments = [session.get(Appointment, appointment_id) for appointment_id in new]
@@ -220,7 +221,7 @@ def _call(
     with w.desk.request(counsellor) as (session, me):
         record = figures.visit(w.rng, client, progress, last=last,
                                visited_on=today_in_helsinki(), contact_type="phone")  # fmt: skip
-        counselling.record_visit(session, me, s.referral.id, record, utcnow())
+        visit_recording.record_visit(session, me, s.referral.id, record, utcnow())
     yield w.after(minutes=2)
 
 
@@ -253,7 +254,7 @@ def _drop_out(w: World, s: Story, counsellor: str) -> Process:
     """The patient calls to end it: what is booked is cancelled, then the referral ended."""
     with w.desk.request(counsellor) as (session, me):
         coming = AppointmentFilter(referral_id=s.referral.id, start=utcnow())
-        listed = scheduling.list_appointments(session, me, coming, 100)
+        listed = booking.list_appointments(session, me, coming, 100)
     for appointment in [a for a in listed.rows if a.status == "booked"]:
         cancel_appointment(w, s, appointment, "Potilas lopettaa neuvonnan.")
     yield w.after(minutes=4)
@@ -268,8 +269,8 @@ def _moved(w: World, s: Story, appointment: Appointment) -> Appointment | None:
                       start=appointment.start_at + timedelta(days=1),
                       end=appointment.start_at + timedelta(days=15))  # fmt: skip
     with w.desk.request(counsellor_of(s, appointment)) as (session, me):
-        found = scheduling.search(session, free, utcnow(), 5)
+        found = availability.search(session, free, utcnow(), 5)
         if not found:
             return None
         moved = Reschedule(slot_id=found[0][0].id)
-        return scheduling.reschedule(session, me, appointment.id, moved, utcnow())
+        return booking.reschedule(session, me, appointment.id, moved, utcnow())

@@ -15,12 +15,13 @@ from app.counselling.schemas import ContactType
 from app.demo.desk import Desk
 from app.demo.region import DemoMunicipality, DemoPatient
 from app.errors import AppError
+from app.flows import referral_transitions
 from app.kit.clock import HELSINKI, add_working_days, today_in_helsinki, utcnow
 from app.referrals import service as referral_service
 from app.referrals.models import Referral
 from app.referrals.schemas import ReasonBody
 from app.referrals.states import Action
-from app.scheduling import service as scheduling
+from app.scheduling import availability, booking
 from app.scheduling.models import Appointment
 from app.scheduling.repository import SlotFilter
 from app.scheduling.schemas import AppointmentCreate, CancelAppointment, Mode, VisitType
@@ -106,7 +107,7 @@ def book(
                            end=begin + timedelta(weeks=4), mode=mode, language=language,
                            visit_type=visit_type)  # fmt: skip
         with w.desk.request(user) as (session, me):
-            found = scheduling.search(session, where, utcnow(), 20)
+            found = availability.search(session, where, utcnow(), 20)
         if not found:
             return None
         # The patient picks one of the soonest (ordered by time and counsellor, not by id).
@@ -116,13 +117,13 @@ def book(
             held = None
             if hold:
                 with w.desk.request(user, refusable=True) as (session, me):
-                    held = scheduling.hold(session, me, slot.id, s.referral.id, utcnow()).id
+                    held = booking.hold(session, me, slot.id, s.referral.id, utcnow()).id
                 yield w.after(minutes=2)
             with w.desk.request(user, refusable=True) as (session, me):
-                booking = AppointmentCreate(
+                wanted = AppointmentCreate(
                     slot_id=slot.id, referral_id=s.referral.id, hold_id=held, mode=mode
                 )
-                return scheduling.book(session, me, booking, utcnow())
+                return booking.book(session, me, wanted, utcnow())
         except AppError:  # taken meanwhile: look again
             yield w.after(minutes=1)
     return None
@@ -141,14 +142,14 @@ def move(
         with w.desk.request(user) as (session, me):
             version = referral_service.open_referral(session, me, s.referral.id).version
     with w.desk.request(user) as (session, me):
-        referral_service.take(session, me, s.referral.id, action, version, body)
+        referral_transitions.take(session, me, s.referral.id, action, version, body)
 
 
 def cancel_appointment(w: World, s: Story, appointment: Appointment, reason: str) -> None:
     """The patient calls off a visit; the counsellor cancels it."""
     with w.desk.request(counsellor_of(s, appointment)) as (session, me):
         body = CancelAppointment(cancelled_by="patient", reason=reason)
-        scheduling.cancel(session, me, appointment.id, body, utcnow())
+        booking.cancel(session, me, appointment.id, body, utcnow())
 
 
 def counsellor_of(s: Story, appointment: Appointment | None) -> str:

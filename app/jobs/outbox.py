@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.jobs.models import OutboxEvent
+from app.kit.clock import utcnow
 from app.kit.pagination import beyond
 
 
@@ -22,13 +23,18 @@ def enqueue(
     aggregate_id: uuid.UUID,
     event_type: str,
     payload: dict[str, Any],
+    due: datetime | None = None,
 ) -> OutboxEvent:
-    """Add an event in the caller's transaction; it is published only if that commits."""
+    """Add an event in the caller's transaction; it is published only if that commits, once
+    `due` has come (at once without)."""
+    now = utcnow()
     event = OutboxEvent(
         aggregate_type=aggregate_type,
         aggregate_id=aggregate_id,
         event_type=event_type,
         payload=payload,
+        created_at=now,
+        next_attempt_at=due or now,
     )
     session.add(event)
     session.flush()

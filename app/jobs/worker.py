@@ -78,8 +78,8 @@ def run_once(
     now: datetime | None = None,
 ) -> int:
     """Handle up to `batch` due events, each in a transaction of its own (so that the locks a
-    handler takes, the audit chain's among them, are held for one event, never across the
-    network calls of the next); the number handled, succeeded or failed."""
+    handler takes are held for one event, never across the network calls of the next); the
+    number handled, succeeded or failed."""
     handled = 0
     for _ in range(batch):
         # Each event's own moment: when it was published (or failed) is when it happened.

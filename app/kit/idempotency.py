@@ -1,8 +1,10 @@
 """`Idempotency-Key` for creating requests: a retry with the same key and body gets the first
 answer again and creates nothing; the same key with another body is refused.
 
-The key is claimed in the request's own transaction before any work, so a concurrent twin either
-waits for it (PostgreSQL's unique index) and then finds it taken, or sees the finished answer.
+The key is claimed in the request's own transaction before any work, in one statement that
+inserts it unless it is there (`INSERT … ON CONFLICT DO NOTHING RETURNING`): a concurrent twin
+waits for the first request's transaction (PostgreSQL's unique index; SQLite's one writer) and
+then finds the key taken, with the finished answer.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from typing import Annotated, TypeVar
 
 from fastapi import Header
 from pydantic import BaseModel
-from sqlalchemy import String, Text, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Insert, String, Text, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.config import get_settings
@@ -75,6 +77,19 @@ def _fingerprint(body: BaseModel) -> str:
     return keyed_hash(_fingerprint_key(), canonical)
 
 
+def _claim(session: Session, identity: dict[str, str], request_hash: str) -> bool:
+    """Insert the key unless it is there; whether this request inserted it."""
+    row = {**identity, "request_hash": request_hash, "created_at": utcnow()}
+    keys = ["owner", "scope", "key"]
+    statement: Insert
+    if session.get_bind().dialect.name == "postgresql":
+        statement = postgresql.insert(IdempotencyRecord).on_conflict_do_nothing(index_elements=keys)
+    else:
+        statement = sqlite.insert(IdempotencyRecord).on_conflict_do_nothing(index_elements=keys)
+    statement = statement.values(row)
+    return session.execute(statement.returning(IdempotencyRecord.key)).first() is not None
+
+
 class Idempotency:
     """One creating request's claim on its key (a no-op when the client sent none)."""
 
@@ -82,25 +97,20 @@ class Idempotency:
         self, session: Session, *, owner: str, scope: str, key: str | None, body: BaseModel
     ) -> None:
         self._session = session
-        self._record: IdempotencyRecord | None = None
+        self._identity: dict[str, str] | None = None
         self._previous: IdempotencyRecord | None = None
         if key is None:
             return
         request_hash = _fingerprint(body)
         identity = {"owner": owner, "scope": scope, "key": key}
-        existing = session.scalar(select(IdempotencyRecord).filter_by(**identity))
-        if existing is None:
-            record = IdempotencyRecord(**identity, request_hash=request_hash)
-            try:
-                with session.begin_nested():
-                    session.add(record)
-            except IntegrityError:
-                raise IdempotencyKeyInFlight() from None
-            self._record = record
+        if _claim(session, identity, request_hash):
+            self._identity = identity
             return
-        if existing.request_hash != request_hash:
+        # Taken: the insert waited for the transaction that took it, which has ended.
+        existing = session.scalar(select(IdempotencyRecord).filter_by(**identity))
+        if existing is not None and existing.request_hash != request_hash:
             raise IdempotencyKeyReused()
-        if existing.response is None:
+        if existing is None or existing.response is None:
             raise IdempotencyKeyInFlight()
         self._previous = existing
 
@@ -111,7 +121,11 @@ class Idempotency:
         return model.model_validate_json(self._previous.response)
 
     def remember(self, response: Response) -> Response:
-        if self._record is not None:
-            self._record.response = response.model_dump_json()
-            self._session.flush()
+        if self._identity is not None:
+            self._session.execute(
+                update(IdempotencyRecord)
+                .filter_by(**self._identity)
+                .values(response=response.model_dump_json())
+                .execution_options(synchronize_session=False)
+            )
         return response

@@ -45,14 +45,14 @@ def queue(
 
 
 def _enqueue(session: Session, appointment: Appointment, kind: str, due: datetime) -> None:
-    event = outbox.enqueue(
+    outbox.enqueue(
         session,
         aggregate_type=AGGREGATE,
         aggregate_id=appointment.id,
         event_type=f"{PREFIX}{kind}",
         payload={"appointment_id": str(appointment.id)},
+        due=due,
     )
-    event.next_attempt_at = due
 
 
 def deliver(session: Session, event: OutboxEvent, channel: NoticeChannel) -> None:

@@ -19,6 +19,7 @@ from app.counselling import service as counselling
 from app.counselling.page_forms import number
 from app.db import WriteSession
 from app.errors import NotFound
+from app.flows import referral_transitions
 from app.i18n import N_
 from app.kit.clock import utcnow
 from app.referrals import policies, service
@@ -26,7 +27,7 @@ from app.referrals.models import Referral
 from app.referrals.repository import WorklistFilter
 from app.referrals.schemas import CancelBody, ReasonBody
 from app.referrals.states import OPEN, REASON_KIND, Action, Status
-from app.scheduling import service as scheduling
+from app.scheduling import booking
 from app.scheduling.models import Appointment
 from app.scheduling.repository import AppointmentFilter
 from app.web import sessions
@@ -141,10 +142,10 @@ def worklist(
             where = WorklistFilter(statuses=list(statuses), booking_by_service=by_service)
             found = service.worklist(session, principal, where, SECTION_SIZE)
             sections.append((name, list(found.rows), found.more))
-    marking = scheduling.list_appointments(
+    marking = booking.list_appointments(
         session,
         principal,
-        AppointmentFilter(needs_marking_before=utcnow() - scheduling.MARKING_GRACE),
+        AppointmentFilter(needs_marking_before=utcnow() - booking.MARKING_GRACE),
         SECTION_SIZE,
     )
     context = {
@@ -185,7 +186,7 @@ def _page(
     }
     # Where the reader came from: a counsellor's worklist, a referrer's list of those sent.
     triaging = has_permission(principal, Permission.referral_triage)
-    appointments = scheduling.list_appointments(
+    appointments = booking.list_appointments(
         session, principal, AppointmentFilter(referral_id=referral.id), APPOINTMENTS_SHOWN
     ).rows
     context = {
@@ -273,11 +274,13 @@ def _take(
         attempt(
             session,
             request,
-            lambda: service.take(session, principal, referral_id, action, expected, body),
+            lambda: referral_transitions.take(
+                session, principal, referral_id, action, expected, body
+            ),
             state,
             AuditAction(action.value),
         )
-    referral = service.visible(session, principal, referral_id)
+    referral = policies.visible(session, principal, referral_id)
     if state.failed:
         state.values["action"] = action.value
         status_code = state.problem["status"] if state.problem else 422

@@ -1,12 +1,20 @@
 """Who may see a referral and take which action on it. A referral the caller may not see does
-not exist for them (404)."""
+not exist for them (404): `visible` is how every domain reads one for a caller."""
 
 from __future__ import annotations
 
+import uuid
+
+from sqlalchemy.orm import Session
+
 from app.access.permissions import Permission, has_permission
 from app.access.principal import Principal
+from app.errors import NotFound, RefusalContext
+from app.referrals import repository
 from app.referrals.models import Referral
 from app.referrals.states import TRANSITIONS, Action, Status, allowed_from
+
+RESOURCE = "Referral"
 
 
 def is_service_counsellor(principal: Principal, referral: Referral) -> bool:
@@ -54,3 +62,18 @@ def allowed_actions(principal: Principal, referral: Referral) -> list[Action]:
         and may_take(principal, referral, action)
         and not (action is Action.book_by_service and referral.booking_by_service)
     ]
+
+
+def visible(session: Session, principal: Principal, referral_id: uuid.UUID) -> Referral:
+    """The referral, if the caller may see it; else 404 (and the attempt is audited)."""
+    referral = repository.get(session, referral_id)
+    if referral is None or not can_read(principal, referral):
+        patient = str(referral.patient_id) if referral else None
+        raise NotFound(refusal=RefusalContext(RESOURCE, str(referral_id), patient))
+    return referral
+
+
+def visible_for_change(session: Session, principal: Principal, referral_id: uuid.UUID) -> Referral:
+    """The referral, as `visible`, locked and read again for a change to it or its records
+    (see `repository.read_for_change`): called before anything else is written or locked."""
+    return repository.read_for_change(session, visible(session, principal, referral_id))

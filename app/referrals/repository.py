@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, false, or_, select, union
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session, SessionTransaction, load_only
 
 from app.access.permissions import Permission, has_permission
 from app.access.principal import Principal
@@ -26,10 +26,10 @@ def lock_for_change(executor: Session | Connection, referral_ids: Iterable[uuid.
     statistics facts): their patients' rows shared, so that the patient's details cannot change
     while the change is made, then the referrals' rows, so that changes to one referral follow
     each other. Every writer takes these first and in this order (patients, then referrals,
-    each in id order; counsellors' booking locks after; the audit chain's at commit), so that
+    each in id order; counsellors' booking locks after; the audit log takes none), so that
     no two writers wait for each other. PostgreSQL only: SQLite has one writer at a time."""
     ids = sorted(set(referral_ids))
-    if not ids:
+    if not ids or not _locks_rows(executor):
         return
     patients = select(Referral.patient_id).where(Referral.id.in_(ids))
     executor.execute(
@@ -43,6 +43,44 @@ def lock_for_change(executor: Session | Connection, referral_ids: Iterable[uuid.
         select(Referral.id).where(Referral.id.in_(ids)).order_by(Referral.id)
         .with_for_update(key_share=True)
     )  # fmt: skip
+
+
+def _locks_rows(executor: Session | Connection) -> bool:
+    dialect = executor.get_bind().dialect if isinstance(executor, Session) else executor.dialect
+    return dialect.name == "postgresql"
+
+
+# The referrals a session's transactions have locked for a change, each with the (sub)transaction
+# that locked it: a savepoint rolled back lets go of the locks taken in it.
+_LOCKED = "askel.referrals.locked"
+
+
+def read_for_change(session: Session, referral: Referral) -> Referral:
+    """`lock_for_change` for one referral that has been read, and the referral as it stands
+    under the lock: read by the statement that locks its row, which PostgreSQL answers with
+    the row's newest committed version once the lock is taken. Once per transaction: a referral
+    it has locked stays locked until it ends. On SQLite nothing to do: the one writer's reads
+    are current."""
+    if not _locks_rows(session):
+        return referral
+    locked: dict[uuid.UUID, SessionTransaction] = session.info.setdefault(_LOCKED, {})
+    holder = locked.get(referral.id)
+    if holder is not None and holder.is_active:
+        return referral
+    session.execute(
+        select(Patient.id).where(Patient.id == referral.patient_id).with_for_update(read=True)
+    )
+    statement = (
+        select(Referral)
+        .where(Referral.id == referral.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    current = session.scalars(statement).one()
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    if transaction is not None:
+        locked[referral.id] = transaction
+    return current
 
 
 def by_source_identifier(session: Session, source: str) -> Referral | None:

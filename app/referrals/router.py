@@ -16,6 +16,7 @@ from app.access.permissions import RecordUser, ReferralReader, ReferralSender
 from app.access.principal import Principal
 from app.db import WriteSession
 from app.errors import Forbidden, NotFound, ValidationFailed, problem_responses
+from app.flows import referral_transitions
 from app.i18n import negotiate_language
 from app.kit.idempotency import (
     Idempotency,
@@ -271,7 +272,9 @@ def _transition(
     response: Response,
     body: ReasonBody | None = None,
 ) -> ReferralRead:
-    taken = service.take(session, principal, referral_id, action, expected_version(if_match), body)
+    taken = referral_transitions.take(
+        session, principal, referral_id, action, expected_version(if_match), body
+    )
     read = _read(principal, taken.referral, response)
     read.cancelled_appointments = [
         CancelledAppointment(id=a.id, start_at=a.start_at, counsellor_id=a.counsellor_id)

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -18,13 +16,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.access.audit import service as audit
 from app.access.audit.models import AuditAction
 from app.access.principal import Principal, Profession
-from app.errors import Forbidden, NotFound, RefusalContext
-from app.jobs import outbox
-from app.kit.clock import add_working_days, today_in_helsinki, utcnow
+from app.errors import Forbidden, RefusalContext
+from app.kit.clock import add_working_days, today_in_helsinki
 from app.kit.pagination import Window
 from app.organisations import service as organisations
 from app.patients.models import Patient
-from app.referrals import policies, repository
+from app.referrals import events, policies, repository
 from app.referrals.exceptions import (
     STATUS_NAMES,
     ConsentRequired,
@@ -37,13 +34,10 @@ from app.referrals.exceptions import (
     UnknownService,
 )
 from app.referrals.models import ReasonCode, Referral, ReferralEvent
+from app.referrals.policies import RESOURCE, visible, visible_for_change
 from app.referrals.schemas import CancelBody, CompleteBody, ReasonBody, ReferralCreate
-from app.referrals.states import OPEN, REASON_KIND, Action, Status, allowed_from, target
+from app.referrals.states import REASON_KIND, Action, Status, allowed_from, target
 
-if TYPE_CHECKING:
-    from app.scheduling.models import Appointment
-
-RESOURCE = "Referral"
 CLINICAL_PROFESSIONS = frozenset({Profession.doctor, Profession.nurse, Profession.physiotherapist})
 
 
@@ -55,50 +49,6 @@ def _audit(session: Session, principal: Principal, action: AuditAction, referral
         resource_type=RESOURCE,
         resource_id=referral.id,
         patient_id=referral.patient_id,
-    )
-
-
-def note(
-    session: Session, principal: Principal, referral: Referral, action: str, text: str | None
-) -> None:
-    """A step in the referral's life that leaves its status as it is, e.g. a booking."""
-    _record_event(session, principal, referral, action, Status(referral.status), text=text)
-
-
-def _record_event(
-    session: Session,
-    principal: Principal,
-    referral: Referral,
-    action: str,
-    from_status: Status | None,
-    body: ReasonBody | None = None,
-    text: str | None = None,
-) -> None:
-    repository.add_event(
-        session,
-        ReferralEvent(
-            referral_id=referral.id,
-            action=action,
-            from_status=from_status,
-            to_status=referral.status,
-            actor_subject=principal.subject,
-            actor_name=principal.name,
-            actor_roles=principal.role_names,
-            actor_organisation=principal.organisation,
-            reason_code=body.reason_code if body else None,
-            reason_text=body.reason_text if body else text,
-        ),
-    )
-    outbox.enqueue(
-        session,
-        aggregate_type="referral",
-        aggregate_id=referral.id,
-        event_type=f"referral.{action}",
-        payload={
-            "referral_id": str(referral.id),
-            "status": referral.status,
-            "version": referral.version,
-        },
     )
 
 
@@ -165,7 +115,7 @@ def send(session: Session, principal: Principal, data: ReferralCreate) -> Referr
     if data.book_by_service:
         _expected_contact(session, referral)
     repository.add(session, referral)
-    _record_event(session, principal, referral, Action.send, None)
+    events.record(session, principal, referral, Action.send, None)
     _audit(session, principal, AuditAction.create, referral)
     return referral
 
@@ -184,24 +134,6 @@ def record_replay(
     )
 
 
-def visible(session: Session, principal: Principal, referral_id: uuid.UUID) -> Referral:
-    """The referral, if the caller may see it; else 404 (and the attempt is audited)."""
-    referral = repository.get(session, referral_id)
-    if referral is None or not policies.can_read(principal, referral):
-        patient = str(referral.patient_id) if referral else None
-        raise NotFound(refusal=RefusalContext(RESOURCE, str(referral_id), patient))
-    return referral
-
-
-def visible_for_change(session: Session, principal: Principal, referral_id: uuid.UUID) -> Referral:
-    """The referral, as `visible`, locked and read again for a change to it or its records
-    (see `repository.lock_for_change`): called before anything else is written or locked."""
-    referral = visible(session, principal, referral_id)
-    repository.lock_for_change(session, [referral.id])
-    session.refresh(referral)
-    return referral
-
-
 def patient_of(session: Session, referral: Referral) -> Patient:
     """The patient of a referral the caller has been shown (its read is audited with them)."""
     patient = session.get(Patient, referral.patient_id)
@@ -218,16 +150,9 @@ def open_referral(session: Session, principal: Principal, referral_id: uuid.UUID
         if referral.status == Status.sent:
             referral.status = Status.received
             session.flush()
-            _record_event(session, principal, referral, Action.receive, Status.sent)
+            events.record(session, principal, referral, Action.receive, Status.sent)
     _audit(session, principal, AuditAction.read, referral)
     return referral
-
-
-@dataclass(frozen=True, slots=True)
-class Transition:
-    referral: Referral
-    # Closing a referral cancels its appointments still to come: these.
-    cancelled_appointments: list[Appointment]
 
 
 def take(
@@ -237,10 +162,11 @@ def take(
     action: Action,
     expected_version: int | None,
     body: ReasonBody | None = None,
-) -> Transition:
+) -> Referral:
     """Move a referral on by `action`, if the caller may, the version is the one they read
-    and the life cycle allows it. Closing it cancels its appointments still to come, if the
-    caller confirmed that in the body."""
+    and the life cycle allows it. What follows in the other domains (a completion's outcome
+    published, a closed referral's appointments freed) is `app.flows.referral_transitions`'s:
+    callers other than flows take actions there."""
     referral = visible_for_change(session, principal, referral_id)
     # Refused attempts on a record the caller can see are audited with it.
     context = RefusalContext(RESOURCE, str(referral.id), str(referral.patient_id))
@@ -270,34 +196,9 @@ def take(
     except StaleDataError:
         # Someone else's transition committed between our read and our write.
         raise StaleVersion(refusal=context) from None
-    _record_event(session, principal, referral, action, current, body)
-    if action is Action.complete:
-        _publish_outcome(session, referral)
-    cancelled: list[Appointment] = []
-    if Status(referral.status) not in OPEN:
-        # Imported here: scheduling builds on referrals, not the other way round.
-        from app.scheduling import service as scheduling
-
-        confirmed = body is not None and body.cancel_booked_appointments
-        cancelled = scheduling.release_for_closed_referral(
-            session, principal, referral, utcnow(), confirmed=confirmed
-        )
+    events.record(session, principal, referral, action, current, body)
     _audit(session, principal, AuditAction(action.value), referral)
-    return Transition(referral, cancelled)
-
-
-def _publish_outcome(session: Session, referral: Referral) -> None:
-    """The closed loop: what came of the counselling goes to the region with the completion."""
-    # Imported here: the counselling tab builds on referrals, not the other way round.
-    from app.counselling import service as counselling
-
-    outbox.enqueue(
-        session,
-        aggregate_type="referral",
-        aggregate_id=referral.id,
-        event_type="referral.outcome",
-        payload=counselling.outcome_of(session, referral).model_dump(mode="json"),
-    )
+    return referral
 
 
 def _apply(

@@ -18,7 +18,7 @@ from app.access.permissions import Permission, has_permission
 from app.access.principal import Principal
 from app.db import WriteSession
 from app.kit.clock import utcnow
-from app.scheduling import service, views
+from app.scheduling import booking, views
 from app.scheduling.page_parts import (
     LISTED,
     SlotChoice,
@@ -91,7 +91,7 @@ def cancel_appointment(
     session: WriteSession,
     form: CheckedForm,
 ) -> Response:
-    """Cancel, by the patient or by the provider, with the reason (`service.cancel`)."""
+    """Cancel, by the patient or by the provider, with the reason (`booking.cancel`)."""
     language = page_language(request)
     state = FormState(values=_fields(form))
     body = validate(CancelAppointment, nested(state.values), language, state)
@@ -99,7 +99,7 @@ def cancel_appointment(
         cancelled = attempt(
             session,
             request,
-            lambda: service.cancel(session, principal, appointment_id, body, utcnow()),
+            lambda: booking.cancel(session, principal, appointment_id, body, utcnow()),
             state,
             AuditAction.update,
         )
@@ -119,7 +119,7 @@ def _mark(
     marked = attempt(
         session,
         request,
-        lambda: service.mark(session, principal, appointment_id, outcome, utcnow()),
+        lambda: booking.mark(session, principal, appointment_id, outcome, utcnow()),
         state,
         AuditAction.update,
     )
@@ -138,7 +138,7 @@ def mark_attended(
     session: WriteSession,
     _form: CheckedForm,
 ) -> Response:
-    """Mark the patient attended, once the appointment has begun (`service.mark`)."""
+    """Mark the patient attended, once the appointment has begun (`booking.mark`)."""
     return _mark(request, session, principal, appointment_id, "attended")
 
 
@@ -150,7 +150,7 @@ def mark_no_show(
     session: WriteSession,
     _form: CheckedForm,
 ) -> Response:
-    """Mark the patient a no-show, once the appointment has begun (`service.mark`)."""
+    """Mark the patient a no-show, once the appointment has begun (`booking.mark`)."""
     return _mark(request, session, principal, appointment_id, "no_show")
 
 
@@ -205,7 +205,7 @@ def reschedule_appointment(
     form: CheckedForm,
     query: SlotChoice,
 ) -> Response:
-    """Move the appointment to the chosen slot in one step (`service.reschedule`)."""
+    """Move the appointment to the chosen slot in one step (`booking.reschedule`)."""
     language = page_language(request)
     state = FormState(values=_fields(form))
     body = validate(Reschedule, nested(state.values), language, state)
@@ -213,7 +213,7 @@ def reschedule_appointment(
         moved = attempt(
             session,
             request,
-            lambda: service.reschedule(session, principal, appointment_id, body, utcnow()),
+            lambda: booking.reschedule(session, principal, appointment_id, body, utcnow()),
             state,
             AuditAction.update,
         )

@@ -15,7 +15,7 @@ from app.access.audit.models import AuditAction
 from app.db import WriteSession
 from app.errors import NotFound
 from app.kit.clock import today_in_helsinki
-from app.scheduling import service
+from app.scheduling import availability
 from app.scheduling.availability_form import KINDS, Kind, Row, blank, body_of, posted_rows, rows_of
 from app.scheduling.page_parts import keep_note, page, refused_status, take_note
 from app.scheduling.schemas import AvailabilityIn
@@ -68,7 +68,7 @@ def availability_page(request: Request, principal: PageUser, session: WriteSessi
     """One's weekly times and exceptions, to change (the counsellor themself)."""
     if principal.user_id is None:
         raise NotFound()
-    stored = service.get_availability(session, principal, principal.user_id)
+    stored = availability.get_availability(session, principal, principal.user_id)
     saved = _conflicts(take_note(request, SAVED_NOTE))
     return _form(request, rows_of(stored), FormState(), saved)
 
@@ -77,7 +77,7 @@ def availability_page(request: Request, principal: PageUser, session: WriteSessi
 def save_availability(
     request: Request, principal: PageUser, session: WriteSession, form: CheckedForm
 ) -> Response:
-    """Replace one's weekly times and exceptions (`service.put_availability`); a row can be
+    """Replace one's weekly times and exceptions (`availability.put_availability`); a row can be
     added first without saving."""
     if principal.user_id is None:
         raise NotFound()
@@ -87,7 +87,7 @@ def save_availability(
     for kind in KINDS:
         if form.get("add") == kind:
             # Only another empty row, nothing saved; allowed to those who may read the page.
-            service.get_availability(session, principal, counsellor_id)
+            availability.get_availability(session, principal, counsellor_id)
             return _form(request, rows, state, adding=kind)
     language = page_language(request)
     body = validate(AvailabilityIn, body_of(rows), language, state)
@@ -95,7 +95,7 @@ def save_availability(
         saved = attempt(
             session,
             request,
-            lambda: service.put_availability(
+            lambda: availability.put_availability(
                 session, principal, counsellor_id, body, today_in_helsinki()
             ),
             state,

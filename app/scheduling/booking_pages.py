@@ -4,8 +4,8 @@ soonest first, choose one, check and confirm, or leave the booking to the servic
 The counsellors book this way the referrals whose booking the referrer left to the service. The
 referring clinician (or their unit) books right after sending: the chosen slot is held while
 they check it with the patient, the booking is made on that hold, and they land on the
-confirmation to hand the patient. Each step is the API's own: `service.hold` (as
-`POST /slots/{slot_id}/hold`), `service.book` (as `POST /appointments`) and the referral's
+confirmation to hand the patient. Each step is the API's own: `booking.hold` (as
+`POST /slots/{slot_id}/hold`), `booking.book` (as `POST /appointments`) and the referral's
 `book_by_service` transition (as `POST /referrals/{referral_id}/book-by-service`)."""
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from app.access.audit.models import AuditAction
 from app.access.audit.refusals import audited_as
 from app.access.principal import Principal
 from app.db import WriteSession
+from app.flows import referral_transitions
 from app.i18n import N_
 from app.kit.clock import utcnow
 from app.kit.idempotency import Idempotency
@@ -30,7 +31,7 @@ from app.referrals import policies as referral_policies
 from app.referrals import service as referral_service
 from app.referrals.models import Referral
 from app.referrals.states import Action
-from app.scheduling import service, views
+from app.scheduling import booking, views
 from app.scheduling.exceptions import HoldExpired, SlotUnavailable
 from app.scheduling.page_parts import (
     LANGUAGES,
@@ -185,7 +186,7 @@ def hold_slot(
     query: SlotChoice,
 ) -> Response:
     """Hold the chosen slot for the referral for a few minutes while checking it with the
-    patient (`service.hold`, as `POST /slots/{slot_id}/hold`)."""
+    patient (`booking.hold`, as `POST /slots/{slot_id}/hold`)."""
     state = FormState(values={"slot_id": _fields(form).get("slot_id", "")})
     values = {"referral_id": str(referral_id), **nested(state.values)}
     chosen = validate(AppointmentCreate, values, page_language(request), state)
@@ -194,7 +195,7 @@ def hold_slot(
         held = attempt(
             session,
             request,
-            lambda: service.hold(session, principal, slot_id, referral_id, utcnow()),
+            lambda: booking.hold(session, principal, slot_id, referral_id, utcnow()),
             state,
             AuditAction.create,
         )
@@ -230,7 +231,7 @@ def confirm_page(
 
 
 def _book(session: Session, principal: Principal, body: AppointmentCreate) -> uuid.UUID:
-    """`service.book`, once per hold: the same form posted again (a second click, a reload)
+    """`booking.book`, once per hold: the same form posted again (a second click, a reload)
     finds what its first post booked, as a retry with the API's Idempotency-Key does."""
     claim = Idempotency(
         session,
@@ -243,7 +244,7 @@ def _book(session: Session, principal: Principal, body: AppointmentCreate) -> uu
     previous = claim.replay(Booked)
     if previous is not None:
         return previous.appointment_id
-    appointment = service.book(session, principal, body, utcnow())
+    appointment = booking.book(session, principal, body, utcnow())
     claim.remember(Booked(appointment_id=appointment.id))
     return appointment.id
 
@@ -257,7 +258,7 @@ def book_appointment(
     form: CheckedForm,
     query: SlotChoice,
 ) -> Response:
-    """Book the chosen slot for the referral (`service.book`, as `POST /appointments`): the
+    """Book the chosen slot for the referral (`booking.book`, as `POST /appointments`): the
     referrer lands on the patient's confirmation, a counsellor on the appointment."""
     state = FormState(values=_fields(form))
     values = {**nested(state.values), "referral_id": str(referral_id)}
@@ -272,7 +273,7 @@ def book_appointment(
             AuditAction.create,
         )
         if booked is not None:
-            referral = referral_service.visible(session, principal, referral_id)
+            referral = referral_policies.visible(session, principal, referral_id)
             if referral_policies.is_referrer_side(principal, referral):
                 sessions.current(request).data["flash"] = BOOKED
                 return RedirectResponse(f"/appointments/{booked}/confirmation", 303)
@@ -303,7 +304,7 @@ def leave_booking_to_the_service(
     left = attempt(
         session,
         request,
-        lambda: referral_service.take(
+        lambda: referral_transitions.take(
             session, principal, referral_id, Action.book_by_service, expected
         ),
         state,

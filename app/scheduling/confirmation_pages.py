@@ -19,7 +19,7 @@ from app.kit.clock import HELSINKI, utcnow
 from app.organisations import service as organisations
 from app.organisations.schemas import ServiceLocation
 from app.referrals import service as referral_service
-from app.scheduling import service, views
+from app.scheduling import booking, views
 from app.scheduling.page_parts import time_span
 from app.web.pages import PageRoute
 from app.web.signin import PageUser
@@ -66,7 +66,7 @@ def confirmation(
         service_name=counselling.name_sv if language == "sv" else counselling.name_fi,
         place=place,
         contact=contact,
-        cancel_hours=int(service.LATE_CANCELLATION.total_seconds() // 3600),
+        cancel_hours=int(booking.LATE_CANCELLATION.total_seconds() // 3600),
     )
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Row, delete, exists, func, select, text
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from app.access.models import User
 from app.access.principal import Principal
@@ -86,15 +86,20 @@ def booked_on(session: Session, slot_ids: list[uuid.UUID]) -> Sequence[Appointme
     return session.scalars(statement.order_by(Appointment.start_at)).all()
 
 
-def lock_counsellors(session: Session, counsellor_ids: Iterable[uuid.UUID]) -> None:
+def lock_counsellors(session: Session, counsellor_ids: Iterable[uuid.UUID]) -> bool:
     """Serialise bookings of these counsellors until the transaction ends (PostgreSQL; SQLite
     writers are serialised already). A row lock on the slot is not enough: slots of different
     lengths overlap, and two bookings on two different slots can collide. Several are locked
-    in one order, so that two transactions each needing the same two cannot deadlock."""
-    if session.get_bind().dialect.name == "postgresql":
-        for counsellor_id in sorted(set(counsellor_ids)):
-            key = int.from_bytes(counsellor_id.bytes[:8], "big", signed=True)
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    in one order, so that two transactions each needing the same two cannot deadlock.
+
+    Whether it waited for locks: rows read before may have changed meanwhile (never on SQLite,
+    where a writer's reads are current)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    for counsellor_id in sorted(set(counsellor_ids)):
+        key = int.from_bytes(counsellor_id.bytes[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    return True
 
 
 def _active_holds_on(slot: type[Slot], now: datetime) -> ColumnElement[int]:
@@ -170,18 +175,22 @@ def free_slots(
     return session.execute(statement).all()
 
 
-def places_taken(session: Session, slot: Slot, now: datetime, holder: str) -> int:
-    """Bookings plus live holds by others on the slot."""
-    holds = select(func.count()).where(
-        SlotHold.slot_id == slot.id, SlotHold.expires_at > now, SlotHold.holder != holder
+def occupancy(session: Session, slot: Slot, now: datetime, holder: str) -> tuple[int, bool]:
+    """The slot read again as it stands (into `slot`), the places taken on it (bookings plus
+    live holds by others), and whether its counsellor is busy then otherwise (another booking,
+    or someone else's live hold, overlaps it): one statement."""
+    holds = (
+        select(func.count())
+        .where(SlotHold.slot_id == Slot.id, SlotHold.expires_at > now, SlotHold.holder != holder)
+        .scalar_subquery()
     )
-    return slot.booked_count + (session.scalar(holds) or 0)
-
-
-def counsellor_busy(session: Session, slot: Slot, now: datetime, holder: str) -> bool:
-    same = aliased(Slot)
-    statement = select(same.id).where(same.id == slot.id, _counsellor_busy(same, now, holder))
-    return session.scalar(statement) is not None
+    statement = (
+        select(Slot, holds, _counsellor_busy(Slot, now, holder))
+        .where(Slot.id == slot.id)
+        .execution_options(populate_existing=True)
+    )
+    current, held, busy = session.execute(statement).one()
+    return current.booked_count + held, bool(busy)
 
 
 def drop_holds(session: Session, slot_id: uuid.UUID, holder: str) -> None:

@@ -35,7 +35,7 @@ from app.kit.pagination import (
 )
 from app.kit.routes import absolute_url_for
 from app.kit.types import LocalDateTime
-from app.scheduling import calendar_feed, service
+from app.scheduling import availability, booking, calendar_feed
 from app.scheduling.exceptions import (
     AppointmentNotBooked,
     AppointmentNotStarted,
@@ -81,7 +81,7 @@ def _read(appointment: Appointment) -> AppointmentRead:
         {
             **{name: getattr(appointment, name) for name in AppointmentRead.model_fields
                if name != "needs_marking"},
-            "needs_marking": service.needs_marking(appointment, utcnow()),
+            "needs_marking": booking.needs_marking(appointment, utcnow()),
         }
     )  # fmt: skip
 
@@ -95,7 +95,7 @@ def get_availability(
 ) -> AvailabilityOut:
     """A counsellor's recurring availability and exceptions: the counsellor and the other
     counsellors of their service."""
-    return service.get_availability(session, principal, counsellor_id)
+    return availability.get_availability(session, principal, counsellor_id)
 
 
 @router.put(
@@ -107,7 +107,9 @@ def put_availability(
 ) -> AvailabilityOut:
     """Replace one's own weekly rules and exceptions (the counsellor themself). Slots for the
     next 16 weeks follow at once; booked appointments left outside are reported as conflicts."""
-    return service.put_availability(session, principal, counsellor_id, body, today_in_helsinki())
+    return availability.put_availability(
+        session, principal, counsellor_id, body, today_in_helsinki()
+    )
 
 
 @router.get("/slots", responses=problem_responses(Forbidden, InvalidCursor, ValidationFailed))
@@ -135,7 +137,7 @@ def search_slots(
         visit_type=visit_type,
         after=after_time_and_id(cursor, uuid.UUID),
     )
-    page = Window.of(service.search(session, where, now, limit + 1), limit)
+    page = Window.of(availability.search(session, where, now, limit + 1), limit)
     items = [
         SlotRead(
             id=slot.id,
@@ -148,8 +150,8 @@ def search_slots(
             capacity=slot.capacity,
             places_left=places_left,
             location=slot.location,
-            modes=service.untag(slot.modes),
-            languages=service.untag(slot.languages),
+            modes=availability.untag(slot.modes),
+            languages=availability.untag(slot.languages),
         )
         for slot, name, places_left in page.rows
     ]
@@ -183,7 +185,7 @@ def hold_slot(
     by itself. The counsellors of the slot's service, and clinicians for a referral sent to
     that service that they may book (`referral_id`)."""
     referral_id = body.referral_id if body else None
-    held = service.hold(session, principal, slot_id, referral_id, utcnow())
+    held = booking.hold(session, principal, slot_id, referral_id, utcnow())
     return HoldRead(hold_id=held.id, slot_id=held.slot_id, expires_at=held.expires_at)
 
 
@@ -213,10 +215,10 @@ def book_appointment(
     previous = idempotency.replay(AppointmentRead)
     if previous is not None:
         # The first answer again, exactly; showing it is a read of the appointment.
-        service.record_replay(session, principal, previous.id, previous.patient_id)
+        booking.record_replay(session, principal, previous.id, previous.patient_id)
         answer = previous
     else:
-        answer = idempotency.remember(_read(service.book(session, principal, body, utcnow())))
+        answer = idempotency.remember(_read(booking.book(session, principal, body, utcnow())))
     response.headers["Location"] = f"/api/v1/appointments/{answer.id}"
     return answer
 
@@ -245,10 +247,10 @@ def list_appointments(
         counsellor_id=counsellor_id,
         start=start,
         end=end,
-        needs_marking_before=utcnow() - service.MARKING_GRACE if needs_marking else None,
+        needs_marking_before=utcnow() - booking.MARKING_GRACE if needs_marking else None,
         after=after_time_and_id(cursor, uuid.UUID),
     )
-    page = service.list_appointments(session, principal, where, limit)
+    page = booking.list_appointments(session, principal, where, limit)
     return Page[AppointmentRead](
         items=[_read(a) for a in page.rows],
         next_cursor=page.next_cursor(lambda a: TimeAndId(t=a.start_at, i=a.id)),
@@ -262,7 +264,7 @@ def get_appointment(
     appointment_id: uuid.UUID, principal: RecordUser, session: WriteSession
 ) -> AppointmentRead:
     """One appointment: those who may read its referral."""
-    return _read(service.get_appointment(session, principal, appointment_id))
+    return _read(booking.get_appointment(session, principal, appointment_id))
 
 
 @router.post(
@@ -278,7 +280,7 @@ def cancel_appointment(
 ) -> AppointmentRead:
     """Cancel, by the patient or by the provider: the referrer's side or the service's
     counsellors. Under 24 hours before the start it is marked a late cancellation."""
-    return _read(service.cancel(session, principal, appointment_id, body, utcnow()))
+    return _read(booking.cancel(session, principal, appointment_id, body, utcnow()))
 
 
 @router.post(
@@ -291,7 +293,7 @@ def reschedule_appointment(
 ) -> AppointmentRead:
     """Move to another slot atomically: the new appointment, or no change at all. Those who
     may book for the referral."""
-    return _read(service.reschedule(session, principal, appointment_id, body, utcnow()))
+    return _read(booking.reschedule(session, principal, appointment_id, body, utcnow()))
 
 
 @router.post(
@@ -305,7 +307,7 @@ def mark_attended(
     appointment_id: uuid.UUID, principal: RecordUser, session: WriteSession
 ) -> AppointmentRead:
     """Mark the patient attended: the service's counsellors, once the appointment has begun."""
-    return _read(service.mark(session, principal, appointment_id, "attended", utcnow()))
+    return _read(booking.mark(session, principal, appointment_id, "attended", utcnow()))
 
 
 @router.post(
@@ -319,7 +321,7 @@ def mark_no_show(
     appointment_id: uuid.UUID, principal: RecordUser, session: WriteSession
 ) -> AppointmentRead:
     """Mark the patient a no-show: the service's counsellors, once the appointment has begun."""
-    return _read(service.mark(session, principal, appointment_id, "no_show", utcnow()))
+    return _read(booking.mark(session, principal, appointment_id, "no_show", utcnow()))
 
 
 feed_token_scheme = APIKeyQuery(

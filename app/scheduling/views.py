@@ -16,10 +16,9 @@ from app.access.principal import Principal
 from app.kit.clock import HELSINKI, helsinki_midnight
 from app.kit.types import EARLIEST, LATEST
 from app.referrals import policies as referral_policies
-from app.referrals import service as referral_service
 from app.referrals.models import Referral
 from app.referrals.states import OPEN, Status
-from app.scheduling import repository, service
+from app.scheduling import availability, booking, repository
 from app.scheduling.models import Appointment, Slot
 from app.scheduling.repository import AppointmentFilter, SlotFilter
 
@@ -102,7 +101,7 @@ def _appointments(
 ) -> list[Appointment]:
     found: list[Appointment] = []
     while len(found) < MOST:
-        page = service.list_appointments(session, principal, where, PAGE)
+        page = booking.list_appointments(session, principal, where, PAGE)
         found += page.rows
         if not page.more:
             break
@@ -118,7 +117,7 @@ def free_slots(
     found: list[FreeSlot] = []
     while True:
         wanted = min(PAGE, most - len(found))
-        rows = service.search(session, where, now, wanted + 1)
+        rows = availability.search(session, where, now, wanted + 1)
         found += [FreeSlot(slot, name, left) for slot, name, left in rows[:wanted]]
         more = len(rows) > wanted
         if not more or len(found) >= most:
@@ -146,7 +145,7 @@ def week_of(
     entries = [
         Entry(a.start_at, a.end_at, appointment=a, patient_name=patients.get(a.patient_id, ""),
               counsellor_name=counsellors.get(a.counsellor_id, ""),
-              needs_marking=service.needs_marking(a, now))
+              needs_marking=booking.needs_marking(a, now))
         for a in appointments
     ] + [
         Entry(s.slot.start_at, s.slot.end_at, free=s, counsellor_name=s.counsellor_name)
@@ -176,8 +175,8 @@ def appointment_view(
 ) -> AppointmentView:
     """One appointment as the API's read gives it (and audits it), with the actions the
     services would allow the reader now."""
-    appointment = service.get_appointment(session, principal, appointment_id)
-    referral = referral_service.visible(session, principal, appointment.referral_id)
+    appointment = booking.get_appointment(session, principal, appointment_id)
+    referral = referral_policies.visible(session, principal, appointment.referral_id)
     actions: set[str] = set()
     if appointment.status == "booked":
         actions.add("cancel")
@@ -193,7 +192,7 @@ def appointment_view(
         referral=referral,
         patient_name=patient_name(session, appointment.patient_id),
         counsellor_name=names.get(appointment.counsellor_id, ""),
-        needs_marking=service.needs_marking(appointment, now),
+        needs_marking=booking.needs_marking(appointment, now),
         actions=frozenset(actions),
     )
 
@@ -203,7 +202,7 @@ def patient_name(session: Session, patient_id: uuid.UUID) -> str:
 
 
 def bookable(referral: Referral) -> bool:
-    """Whether appointments may be booked for the referral (the rule `service.book` keeps)."""
+    """Whether appointments may be booked for the referral (the rule `booking.book` keeps)."""
     return Status(referral.status) in OPEN
 
 

@@ -16,8 +16,10 @@ LOCKED`, so several workers share the work), then locks the referrals as every w
 each later statement of the refresh reads what had committed by its start: the facts made are
 never older than the changes whose notes are removed.
 
-`install` registers the note-taking for every session of the process; the app factory and the
-command line call it (the ground floor, `app.db` and the tables it maps, imports none of it)."""
+The note-taking is three steps of the commit pipeline (`app.flows.commit`): `note_touched` after
+each flush, `note_on_commit` before the commit, `forget_at_end` at the transaction's end. The app
+factory and the command line install the pipeline (the ground floor, `app.db` and the tables it
+maps, imports none of it)."""
 
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, event, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 from app.counselling.models import Visit
@@ -49,17 +51,7 @@ BATCH = 100
 _TOUCHED = "askel.statistics.touched"
 
 
-def install() -> None:
-    """Note the referrals each transaction touches, in every session of this process (once)."""
-    if event.contains(Session, "after_flush", _note_touched):
-        return
-    event.listen(Session, "after_flush", _note_touched)
-    # First among the commit's listeners: the audit chain's lock must stay the last one taken.
-    event.listen(Session, "before_commit", _note_on_commit, insert=True)
-    event.listen(Session, "after_transaction_end", _forget_at_end)
-
-
-def _note_touched(session: Session, _flush: UOWTransaction) -> None:
+def note_touched(session: Session, _flush: UOWTransaction) -> None:
     """The referrals whose facts this flush may change, and the patients whose may."""
     referrals: set[uuid.UUID] = set()
     patients: set[uuid.UUID] = set()
@@ -103,12 +95,14 @@ def _note_touched_at_commit(session: Session) -> None:
     note(connection, referrals)
 
 
-def _note_on_commit(session: Session) -> None:
+def note_on_commit(session: Session) -> None:
+    """Note what the transaction's flushes touched, as it commits."""
     if not session.in_nested_transaction():  # a savepoint's release is not the commit
         _note_touched_at_commit(session)
 
 
-def _forget_at_end(session: Session, ended: SessionTransaction) -> None:
+def forget_at_end(session: Session, ended: SessionTransaction) -> None:
+    """What a transaction touched goes with it (noted if it committed, else forgotten)."""
     if ended.parent is None:
         session.info.pop(_TOUCHED, None)
 

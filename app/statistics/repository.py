@@ -18,7 +18,6 @@ from sqlalchemy import (
     literal_column,
     null,
     select,
-    text,
     tuple_,
     union_all,
 )
@@ -172,11 +171,16 @@ def _remember_sorts(session: Session) -> None:
     """The distinct counts hash or sort a period's facts: in memory, not in files on disk
     (for this transaction only; PostgreSQL's 4 MB default is made for many small queries)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"SET LOCAL work_mem = '{SORT_MEMORY}'"))
-        session.execute(text("SET LOCAL enable_partitionwise_aggregate = on"))
-        # A plan for each period asked: psycopg prepares a statement run five times, and a plan
-        # made once for a month's facts reads a year's several times slower.
-        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        # `set_config(…, true)` is SET LOCAL: the three settings in one round trip.
+        session.execute(
+            select(
+                func.set_config("work_mem", SORT_MEMORY, True),
+                func.set_config("enable_partitionwise_aggregate", "on", True),
+                # A plan for each period asked: psycopg prepares a statement run five times,
+                # and a plan made once for a month's facts reads a year's several times slower.
+                func.set_config("plan_cache_mode", "force_custom_plan", True),
+            )
+        )
 
 
 class percentile(expression.FunctionElement[float]):

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Backup-and-restore drill: proves that a pg_dump of Askel's database restores into a copy whose
-# audit chain still verifies (against an anchor exported before the dump) and whose tables hold
+# audit log still verifies (against a signed tree head exported before the dump) and whose tables hold
 # the same rows.
 #
 #   bash deploy/backup/drill.sh POSTGRES_ADMIN_URL
@@ -227,21 +227,21 @@ import json
 import sys
 
 source, copy = (json.loads(open(path).read().splitlines()[-1]) for path in sys.argv[1:])
-if (source["seq"], source["hash"]) != (copy["seq"], copy["hash"]):
-    sys.exit(f"drill: the copy's chain ends at {copy['seq']}, the source's at {source['seq']}")
-print(f"Both chains end at entry {source['seq']} with hash {source['hash'][:16]}…")
+if (source["size"], source["root"]) != (copy["size"], copy["root"]):
+    sys.exit(f"drill: the copy's tree has {copy['size']} entries, the source's {source['size']}")
+print(f"Both trees hold {source['size']} entries under the root {source['root'][:16]}…")
 PY
 }
 
 verify_fails_with_another_key() {
   local output
-  if output=$(ASKEL_AUDIT_KEY=another-key-that-did-not-write-the-chain-0123456789 \
+  if output=$(ASKEL_AUDIT_KEY=another-key-that-did-not-sign-the-log-0123456789 \
     on_copy "$ASKEL" audit verify 2>&1); then
-    echo "drill: the chain verified under a key that did not write it" >&2
+    echo "drill: the log verified under a key that did not sign it" >&2
     echo "$output" >&2
     return 1
   fi
-  echo "Under another key the chain is refused, as it must be."
+  echo "Under another key the log is refused, as it must be."
 }
 
 echo "=== Askel backup-and-restore drill: $SOURCE_DB -> dump -> $COPY_DB"
@@ -252,6 +252,7 @@ step "create the source database" create_database "$SOURCE_DB"
 step "askel db upgrade (source)" on_source "$ASKEL" db upgrade
 step "askel demo-data (source)" on_source "$ASKEL" demo-data --no-history
 step "use the API (source)" use_the_api
+step "askel audit seal (source)" on_source "$ASKEL" audit seal
 step "askel audit verify (source)" on_source "$ASKEL" audit verify
 step "askel audit anchor (source)" on_source "$ASKEL" audit anchor --out "$WORK/anchors.jsonl"
 step "pg_dump --format=custom" "$PG_BIN/pg_dump" --format=custom --file="$WORK/askel.dump" \
@@ -262,7 +263,7 @@ step "pg_restore into the copy" "$PG_BIN/pg_restore" --exit-on-error --no-owner 
   --dbname="$COPY_URL" "$WORK/askel.dump"
 step "askel audit verify --anchor (copy)" on_copy "$ASKEL" audit verify \
   --anchor "$WORK/anchors.jsonl"
-step "compare the chains' heads" compare_heads
+step "compare the trees' heads" compare_heads
 step "audit verify under another key (copy)" verify_fails_with_another_key
 step "compare row counts" compare_rows
 

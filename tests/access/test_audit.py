@@ -1,9 +1,8 @@
-"""The audit chain: appended in the business transaction, verified end to end, and tampering
-with it is caught."""
+"""The audit log: written in the business transaction, sealed into its Merkle tree under signed
+heads, verified end to end; tampering with any of it is caught."""
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from collections.abc import Callable
 
@@ -13,8 +12,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from app.access.audit import merkle, repository, sealing
 from app.access.audit import service as audit
-from app.access.audit.models import AuditAction, AuditEvent, AuditOutcome
+from app.access.audit.models import AuditAction, AuditEvent, AuditLeaf, AuditOutcome
 from app.access.principal import Principal, Role
 from app.kit.request_context import request_id_var
 from app.patients.models import Patient
@@ -25,9 +25,22 @@ NURSE = Principal(
 )
 
 
+def seal(session: Session) -> sealing.SealResult:
+    """What the sealer does after the commit; here the test's one transaction is the only
+    writer, so every entry it sees is final."""
+    session.flush()
+    return sealing.seal(session, all_visible=True)
+
+
+def newest(session: Session) -> AuditEvent:
+    """The entry written last."""
+    return session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).one()
+
+
 def append(session: Session, count: int) -> list[int]:
-    """Appends `count` entries; their sequence numbers."""
-    events = [
+    """Writes `count` entries and seals them; their numbers."""
+    before = repository.newest_entry(session) or 0
+    for _ in range(count):
         audit.record(
             session,
             actor=NURSE,
@@ -36,29 +49,40 @@ def append(session: Session, count: int) -> list[int]:
             resource_id=str(uuid.uuid4()),
             patient_id=uuid.uuid4(),
         )
-        for _ in range(count)
-    ]
-    audit.append_pending(session)
-    return [event.seq for event in events]
+    seal(session)
+    written = select(AuditEvent.seq).where(AuditEvent.seq > before).order_by(AuditEvent.seq)
+    return list(session.scalars(written))
+
+
+LOG_TABLES = ("audit_events", "audit_leaves", "audit_tree_nodes", "audit_tree_heads")
 
 
 def drop_append_only_guard(connection: Connection) -> None:
     """What someone with the database owner's rights could do before tampering."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update"))
-    else:
-        connection.execute(text("DROP TRIGGER audit_events_no_update"))
-        connection.execute(text("DROP TRIGGER audit_events_no_delete"))
+    for table in LOG_TABLES:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {table}_no_update"))
+        else:
+            connection.execute(text(f"DROP TRIGGER {table}_no_update"))
+            connection.execute(text(f"DROP TRIGGER {table}_no_delete"))
 
 
-def test_entries_form_an_intact_chain(session: Session) -> None:
+def test_entries_are_sealed_in_order_under_a_signed_head(session: Session) -> None:
+    before = sealing.seal(session, all_visible=True)  # the demo data's entries
+    size = before.head.size if before.head else repository.tree_end(session)[0]
     seqs = append(session, 5)
     assert seqs == list(range(seqs[0], seqs[0] + 5))
-    events = [session.get_one(AuditEvent, seq) for seq in seqs]
-    assert all(later.prev_hash == earlier.hash for earlier, later in itertools.pairwise(events))
+    positions = repository.leaf_positions(session, seqs)
+    assert [positions[seq] for seq in seqs] == list(range(size, size + 5))
+    head = repository.newest_head(session)
+    assert head is not None
+    assert head.size == size + 5
+    assert sealing.head_is_signed(head, sealing.public_key_bytes())
+    assert not sealing.head_is_signed(head, bytes(32))
+    assert seal(session).sealed == 0  # nothing new: no new head either
     report = audit.verify(session)
     assert report.ok
-    assert report.checked >= 5
+    assert report.checked == size + 5
 
 
 def test_an_edited_row_is_caught(session: Session, connection: Connection) -> None:
@@ -75,6 +99,28 @@ def test_an_edited_row_is_caught(session: Session, connection: Connection) -> No
     assert report.reason == "the entry has been altered"
 
 
+def test_an_entry_and_its_leaf_edited_together_are_caught_by_the_signed_head(
+    session: Session, connection: Connection
+) -> None:
+    seqs = append(session, 5)
+    drop_append_only_guard(connection)
+    connection.execute(
+        text("UPDATE audit_events SET actor = 'someone.else' WHERE seq = :seq"),
+        {"seq": seqs[2]},
+    )
+    session.expire_all()
+    edited = session.get_one(AuditEvent, seqs[2])
+    position = repository.leaf_positions(session, [seqs[2]])[seqs[2]]
+    connection.execute(
+        text("UPDATE audit_tree_nodes SET hash = :hash WHERE level = 0 AND position = :position"),
+        {"hash": merkle.leaf_hash(sealing.entry_bytes(edited)).hex(), "position": position},
+    )
+    report = audit.verify(session)
+    assert not report.ok
+    assert report.reason is not None
+    assert report.reason.startswith("the tree differs from its signed head")
+
+
 def test_a_deleted_row_is_caught(session: Session, connection: Connection) -> None:
     seqs = append(session, 5)
     drop_append_only_guard(connection)
@@ -84,6 +130,44 @@ def test_a_deleted_row_is_caught(session: Session, connection: Connection) -> No
     assert not report.ok
     assert report.broken_at == seqs[1]
     assert report.reason == "an entry is missing"
+
+
+def test_a_cut_tail_is_caught_against_an_anchor(session: Session, connection: Connection) -> None:
+    append(session, 3)
+    seqs = append(session, 3)
+    newest = repository.newest_head(session)
+    assert newest is not None
+    anchor = sealing.head_from_json(sealing.head_as_json(newest))  # kept outside the database
+    assert audit.verify(session, anchors=[anchor]).ok
+    # The newest entries cut off with every leaf, node and head that names them.
+    drop_append_only_guard(connection)
+    first = min(repository.leaf_positions(session, seqs).values())
+    cuts = [
+        ("DELETE FROM audit_tree_heads WHERE size > :first", {"first": first}),
+        ("DELETE FROM audit_tree_nodes WHERE (position + 1) * (1 << level) > :first",
+         {"first": first}),
+        ("DELETE FROM audit_leaves WHERE position >= :first", {"first": first}),
+        ("DELETE FROM audit_events WHERE seq >= :seq", {"seq": seqs[0]}),
+    ]  # fmt: skip
+    for statement, values in cuts:
+        connection.execute(text(statement), values)
+    session.expire_all()
+    assert audit.verify(session).ok  # the log alone looks whole
+    report = audit.verify(session, anchors=[anchor])
+    assert (report.ok, report.reason) == (
+        False,
+        f"entries up to the signed head of size {anchor.size} are missing",
+    )
+
+
+def test_a_head_not_signed_by_askel_is_refused(session: Session) -> None:
+    append(session, 2)
+    head = repository.newest_head(session)
+    assert head is not None
+    forged = sealing.head_from_json({**sealing.head_as_json(head), "size": head.size + 1})
+    report = audit.verify(session, anchors=[forged])
+    assert not report.ok
+    assert report.reason == f"the tree head of size {head.size + 1} is not signed by Askel's key"
 
 
 def test_a_deleted_and_renumbered_row_is_caught(session: Session, connection: Connection) -> None:
@@ -110,14 +194,30 @@ def test_the_database_refuses_to_rewrite_the_log(session: Session, statement: st
         session.execute(text(statement))
 
 
+@pytest.mark.parametrize("table", LOG_TABLES[1:])
+def test_the_database_refuses_to_rewrite_the_tree(session: Session, table: str) -> None:
+    append(session, 2)
+    for statement in (f"UPDATE {table} SET {_ANY_COLUMN[table]}", f"DELETE FROM {table}"):
+        with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+            session.execute(text(statement))
+
+
+_ANY_COLUMN = {
+    "audit_leaves": "entry_seq = entry_seq",
+    "audit_tree_nodes": "hash = hash",
+    "audit_tree_heads": "root = root",
+}
+
+
 def test_a_refusal_is_recorded_with_its_outcome(session: Session) -> None:
-    event = audit.record(
+    audit.record(
         session,
         actor=NURSE,
         action=AuditAction.read,
         resource_type="Referral",
         outcome=AuditOutcome.refused,
     )
+    event = newest(session)
     assert (event.outcome, event.actor_roles, event.actor_organisation) == (
         "refused",
         "clinician",
@@ -134,10 +234,10 @@ def test_no_data_without_its_log_entry(
     """A failed audit write fails the request closed: nothing it would have saved is kept."""
     headers = auth("nurse.laihia")
 
-    def broken(*_args: object) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("the audit log is unavailable")
 
-    monkeypatch.setattr("app.access.audit.repository.add_all", broken)
+    monkeypatch.setattr("app.access.audit.repository.insert_entries", broken)
     body = {
         "hetu": "150377-9985",
         "given_name": "Ei",
@@ -156,10 +256,10 @@ def test_each_entry_records_the_purpose_of_the_access(session: Session) -> None:
     statistician = Principal(
         subject="s", organisation="hva", roles=frozenset({Role.statistician}), issuer="t"
     )
-    purposes = [
-        audit.record(session, actor=who, action=AuditAction.read, resource_type="Referral").purpose
-        for who in (NURSE, counsellor, statistician, None)
-    ]
+    purposes = []
+    for who in (NURSE, counsellor, statistician, None):
+        audit.record(session, actor=who, action=AuditAction.read, resource_type="Referral")
+        purposes.append(newest(session).purpose)
     assert purposes == ["care", "counselling", "statistics", None]
     assert audit.verify(session).ok
 
@@ -168,7 +268,7 @@ def test_entries_from_before_purposes_still_verify(
     session: Session, connection: Connection
 ) -> None:
     seqs = append(session, 3)
-    # The demo data's entries were written by the system, without a purpose: the chain mixes
+    # The demo data's entries were written by the system, without a purpose: the log mixes
     # both kinds and still verifies.
     assert session.get_one(AuditEvent, 1).purpose is None
     assert session.get_one(AuditEvent, seqs[-1]).purpose == "care"
@@ -184,10 +284,11 @@ def test_entries_from_before_purposes_still_verify(
     ],
 )
 def test_an_edited_recipient_is_caught(session: Session, connection: Connection, edit: str) -> None:
-    event = audit.record(
+    audit.record(
         session, actor=None, action=AuditAction.disclose, resource_type="FHIR", recipient="region"
     )
-    audit.append_pending(session)
+    event = newest(session)
+    seal(session)
     drop_append_only_guard(connection)
     connection.execute(text(edit), {"seq": event.seq})
     session.expire_all()
@@ -200,12 +301,16 @@ def recorded(session: Session, *resource_types: str) -> list[str]:
     return list(session.scalars(statement.order_by(AuditEvent.seq)))
 
 
-def test_entries_join_the_chain_when_the_transaction_commits(session: Session) -> None:
+def test_entries_are_written_with_the_transaction_and_sealed_after(session: Session) -> None:
     audit.record(session, actor=NURSE, action=AuditAction.read, resource_type="Pending")
-    session.flush()
-    assert recorded(session, "Pending") == []
     session.commit()
     assert recorded(session, "Pending") == ["Pending"]
+    [entry] = session.scalars(select(AuditEvent).where(AuditEvent.resource_type == "Pending"))
+    assert session.scalar(select(AuditLeaf).where(AuditLeaf.entry_seq == entry.seq)) is None
+    assert repository.unsealed(session)[0] >= 1
+    seal(session)
+    assert session.scalar(select(AuditLeaf).where(AuditLeaf.entry_seq == entry.seq)) is not None
+    assert repository.unsealed(session) == (0, None)
     assert audit.verify(session).ok
 
 
@@ -247,10 +352,10 @@ def test_a_transaction_rolled_back_leaves_no_entries(session: Session) -> None:
 
 
 def every_column_filled(session: Session) -> AuditEvent:
-    """An entry in which every column holds a value, linked into the chain."""
+    """An entry in which every column holds a value, sealed."""
     token = request_id_var.set(uuid.uuid4().hex)
     try:
-        event = audit.record(
+        audit.record(
             session,
             actor=NURSE,
             action=AuditAction.disclose,
@@ -261,8 +366,8 @@ def every_column_filled(session: Session) -> AuditEvent:
         )
     finally:
         request_id_var.reset(token)
-    audit.append_pending(session)
-    return event
+    seal(session)
+    return newest(session)
 
 
 _TEXT = ["upper({c})", "{c} || ' '", "'x'"]
@@ -279,8 +384,8 @@ _TEXT_COLUMNS = (
     "purpose",
     "recipient",
 )
-# A hash fills its column: PostgreSQL would trim a trailing space back off.
-_HASH = ["upper({c})", "'x'"]  # fmt: skip
+# The old chain's columns, empty in entries written since: any value there is an edit.
+_HASH = ["'x'", "'" + "0" * 64 + "'"]
 _ON_POSTGRES = server_url() is not None
 # How each column can be edited where it is stored: its value, its form, its letter case, the
 # way a time is written. PostgreSQL's own types leave a uuid or a time only their value.
@@ -288,6 +393,7 @@ EDITS: dict[str, list[str]] = {
     **dict.fromkeys(_TEXT_COLUMNS, _TEXT),
     **dict.fromkeys(("prev_hash", "hash"), _HASH),
     "seq": ["seq + 1000"],
+    "xact": ["12345"],
     "patient_id": ["'00000000-0000-0000-0000-000000000000'"] if _ON_POSTGRES else [
         "upper(patient_id)", "'00000000000000000000000000000000'",
         "substr(patient_id, 1, 8) || '-' || substr(patient_id, 9, 4) || '-' || "

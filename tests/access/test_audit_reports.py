@@ -3,16 +3,21 @@ and to whom it was disclosed), the tamper check."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import FastAPI
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from app.access.audit import merkle, sealing
 from app.access.audit import service as audit
 from app.access.audit.models import AuditAction
 from tests.access.test_audit import drop_append_only_guard
@@ -71,7 +76,7 @@ def test_a_notice_sent_is_a_disclosure_in_the_report(
         resource_id="1",
         patient_id=uuid.UUID(created["id"]),
     )
-    audit.append_pending(session)
+    session.flush()
     report = client.get(
         f"/api/v1/audit/patients/{created['id']}/access-report", headers=auth("auditor.region")
     ).json()
@@ -110,7 +115,10 @@ def test_search_pages_through_the_log_with_a_cursor(client: TestClient, auth: Au
     assert (forged.status_code, forged.json()["code"]) == (422, "invalid_cursor")
 
 
-def test_verify_over_http(client: TestClient, auth: Auth, connection: Connection) -> None:
+def test_verify_over_http(
+    client: TestClient, auth: Auth, session: Session, connection: Connection
+) -> None:
+    sealing.seal(session, all_visible=True)
     intact = client.post("/api/v1/audit/verify", headers=auth("auditor.region")).json()
     assert intact["ok"] is True
     assert intact["checked"] >= 50
@@ -163,3 +171,41 @@ def test_the_export_is_valid_fhir_auditevents_in_the_balp_shape(
         "doctor.laihia",
     )
     assert "131052" not in response.text
+
+
+def test_each_entry_in_the_report_proves_it_is_in_the_signed_log(
+    client: TestClient, auth: Auth, session: Session
+) -> None:
+    """The README's check, as anyone would run it on a report they were handed."""
+    created = client.post("/api/v1/patients", json=PATIENT, headers=auth("nurse.laihia")).json()
+    url = f"/api/v1/audit/patients/{created['id']}/access-report"
+    waiting = client.get(url, headers=auth("auditor.region")).json()
+    assert [entry["proof"] for entry in waiting["accesses"]] == [None]  # not sealed yet
+    sealing.seal(session, all_visible=True)
+    report = client.get(url, headers=auth("auditor.region")).json()
+    head = report["tree_head"]
+    key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(report["public_key"]))
+    message = f"askel audit tree head v1\n{head['size']}\n{head['root']}\n{head['signed_at']}\n"
+    key.verify(bytes.fromhex(head["signature"]), message.encode())
+    # The registration and the first report's own read, both sealed since.
+    assert [entry["resource_type"] for entry in report["accesses"]] == ["Patient", "AccessReport"]
+    for entry in report["accesses"]:
+        proof = entry["proof"]
+        assert json.loads(proof["leaf"])["seq"] == entry["seq"]
+        assert merkle.verify_inclusion(
+            proof["position"], head["size"],
+            hashlib.sha256(b"\x00" + proof["leaf"].encode()).digest(),
+            [bytes.fromhex(h) for h in proof["path"]], bytes.fromhex(head["root"]),
+        )  # fmt: skip
+    # The README's few lines say the same.
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    [snippet] = [b for b in readme.split("```python\n")[1:] if "def proves(" in b]
+    namespace: dict[str, Any] = {}
+    exec(snippet.split("```")[0], namespace)
+    assert all(namespace["proves"](e, head, report["public_key"]) for e in report["accesses"])
+    edited = proof["leaf"].replace(entry["resource_type"], "Nothing")
+    assert not namespace["proves"]({"proof": {**proof, "leaf": edited}}, head, report["public_key"])
+    assert not merkle.verify_inclusion(
+        proof["position"], head["size"], hashlib.sha256(b"\x00" + edited.encode()).digest(),
+        [bytes.fromhex(h) for h in proof["path"]], bytes.fromhex(head["root"]),
+    )  # fmt: skip

@@ -1,6 +1,6 @@
 """The demo's year of history, seeded on a fresh database: what a new user meets on the first
 start (free slots, referrals in every state, statistics with real numbers), and what real use
-would have left behind (an intact audit chain, current statistics facts, an outbox whose past
+would have left behind (an intact, sealed audit log, current statistics facts, an outbox whose past
 notices went out when due and whose referral events wait for a FHIR server)."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from app.organisations.models import CounsellingService
 from app.patients.models import Patient
 from app.referrals.models import Referral, ReferralEvent
 from app.referrals.states import Status
-from app.scheduling import service as scheduling
+from app.scheduling import availability
 from app.scheduling.models import Appointment
 from app.scheduling.repository import SlotFilter
 from app.statistics import facts
@@ -54,7 +54,7 @@ def test_every_service_has_free_slots_in_the_coming_weeks(seeded: Seeded) -> Non
             for visit_type, weekly in (("first_visit", 3), ("follow_up", 3), ("group", 1)):
                 where = SlotFilter(service_id=service.id, start=now, end=now + timedelta(weeks=2),
                                    visit_type=visit_type)  # fmt: skip
-                assert len(scheduling.search(session, where, now, 50)) >= weekly, (
+                assert len(availability.search(session, where, now, 50)) >= weekly, (
                     service.code,
                     visit_type,
                 )
@@ -141,7 +141,7 @@ def test_the_years_statistics_show_numbers(seeded: Seeded) -> None:
         session.rollback()
 
 
-def test_the_audit_chain_holds(
+def test_the_audit_log_holds(
     seeded: Seeded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ASKEL_DATABASE_URL", seeded.url)
@@ -154,7 +154,7 @@ def test_the_audit_chain_holds(
     with seeded.database.read_sessions() as session:
         entries = session.scalar(select(func.count()).select_from(AuditEvent))
     assert result.exit_code == 0, result.output
-    assert f"intact: {entries} entries" in result.output
+    assert f"intact: {entries} sealed entries" in result.output
 
 
 def test_the_statistics_facts_equal_a_rebuild(seeded: Seeded) -> None:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
-from sqlalchemy import func, select
+import pytest
+from pydantic import BaseModel
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from app import db
 from app.access.audit.models import AuditEvent
-from app.kit.idempotency import IdempotencyRecord
+from app.kit.idempotency import Idempotency, IdempotencyRecord
 from app.patients.models import Patient
+from tests.referrals.test_lock_order import finish, start_until_waiting
 
 Auth = Callable[[str], dict[str, str]]
 BODY = {
@@ -71,3 +76,30 @@ def test_a_malformed_key_is_a_validation_error(client: TestClient, auth: Auth) -
     response = client.post("/api/v1/patients", json=BODY, headers=headers)
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "header.Idempotency-Key"
+
+
+class _Body(BaseModel):
+    name: str
+
+
+@pytest.mark.postgres_only
+def test_a_twin_waits_for_the_first_request_and_replays_its_answer(engine: Engine) -> None:
+    database = db.Database(engine)
+    claim = {"owner": f"tests|{uuid.uuid4()}", "scope": "tests.twins", "key": "twin-1"}
+    body = _Body(name="Kaarina")
+    replayed: list[_Body | None] = []
+
+    def twin(session: Session) -> None:
+        replayed.append(Idempotency(session, **claim, body=body).replay(_Body))
+
+    try:
+        with database.write_sessions() as first, first.begin():
+            taken = Idempotency(first, **claim, body=body)
+            waiting = start_until_waiting(database, twin)
+            assert waiting.is_alive(), "the twin did not wait for the first request"
+            taken.remember(body)
+        assert finish(waiting) == ["done"]
+        assert replayed == [body]
+    finally:
+        with database.write_sessions() as session, session.begin():
+            session.execute(delete(IdempotencyRecord).filter_by(**claim))

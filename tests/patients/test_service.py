@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import db
-from app.access.audit import service as audit
 from app.access.audit.models import AuditEvent
 from app.access.principal import LOCAL_ISSUER, Principal, Role
 from app.patients import repository, service
@@ -43,7 +42,7 @@ def chart_data(hetu: str, **changes: Any) -> PatientCreate:
 
 def audit_trail(session: Session, patient_id: uuid.UUID) -> list[tuple[str, str, str | None]]:
     """The patient's audit entries so far: action, resource type and actor."""
-    audit.append_pending(session)
+    session.flush()
     events = session.scalars(
         select(AuditEvent).where(AuditEvent.patient_id == patient_id).order_by(AuditEvent.seq)
     )

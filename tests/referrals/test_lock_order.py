@@ -1,6 +1,6 @@
 """Writers that meet over one referral, on PostgreSQL, each in its own transaction: every
-writer takes its locks in one order (the patient, the referral, the counsellor, the audit chain
-at commit), so that they wait for each other instead of deadlocking, and the second sees what
+writer takes its locks in one order (the patient, the referral, the counsellor; the audit log
+takes none), so that they wait for each other instead of deadlocking, and the second sees what
 the first committed. Each test holds one transaction open at a chosen point and lets the
 others run into it, so the interleaving is the same on every run."""
 
@@ -17,19 +17,21 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app import db
+from app.access.audit import sealing
 from app.access.audit import service as audit
-from app.access.audit.models import AuditAction
+from app.access.audit.models import AuditAction, AuditEvent, AuditLeaf
 from app.counselling import service as counselling
 from app.counselling.schemas import PlanIn
 from app.demo.region import seed
 from app.errors import AppError
+from app.flows import follow_ups, referral_transitions
 from app.kit.clock import add_months, today_in_helsinki, utcnow
 from app.patients.models import Patient
 from app.referrals import service as referral_service
 from app.referrals.models import Referral
 from app.referrals.schemas import CancelBody, ReferralCreate
 from app.referrals.states import Action
-from app.scheduling import service as scheduling
+from app.scheduling import availability, booking
 from app.scheduling.calendar_rules import local_instant
 from app.scheduling.models import Appointment, Slot
 from app.scheduling.schemas import AppointmentCreate, AvailabilityIn, CancelAppointment, RuleIn
@@ -68,8 +70,8 @@ def database(
             "visit_types": ["first_visit"], "languages": ["fi", "sv"],
             "valid_from": today,
         }) for weekday in range(5)]  # fmt: skip
-        availability = AvailabilityIn(rules=weekdays, exceptions=[])
-        scheduling.put_availability(session, counsellor, counsellor.user_id, availability, today)
+        hours = AvailabilityIn(rules=weekdays, exceptions=[])
+        availability.put_availability(session, counsellor, counsellor.user_id, hours, today)
     yield database
     database.dispose()
 
@@ -155,7 +157,7 @@ def book(referral_id: uuid.UUID, slot_id: uuid.UUID) -> Callable[[Session], obje
     def work(session: Session) -> object:
         doctor = principal_for(session, DOCTOR)
         data = AppointmentCreate(slot_id=slot_id, referral_id=referral_id)
-        return scheduling.book(session, doctor, data, utcnow())
+        return booking.book(session, doctor, data, utcnow())
 
     return work
 
@@ -171,7 +173,9 @@ def cancel_referral(referral_id: uuid.UUID) -> Callable[[Session], object]:
     def work(session: Session) -> object:
         doctor = principal_for(session, DOCTOR)
         version = session.get_one(Referral, referral_id).version
-        return referral_service.take(session, doctor, referral_id, Action.cancel, version, CANCEL)
+        return referral_transitions.take(
+            session, doctor, referral_id, Action.cancel, version, CANCEL
+        )
 
     return work
 
@@ -185,7 +189,7 @@ def test_cancelling_an_appointment_while_its_referral_closes_waits_instead_of_de
     def cancel_appointment(session: Session) -> object:
         doctor = principal_for(session, DOCTOR)
         body = CancelAppointment(cancelled_by="patient", reason="Sairas.")
-        return scheduling.cancel(session, doctor, appointment_id, body, utcnow())
+        return booking.cancel(session, doctor, appointment_id, body, utcnow())
 
     with database.write_sessions() as holder, holder.begin():
         # The appointment's row held: the cancellation stops at it with whatever locks it took
@@ -240,18 +244,52 @@ def test_a_referral_sent_while_its_patient_moves_is_counted_where_they_moved(
         assert session.get_one(Patient, patient.id).home_municipality_code == "152"
 
 
-def test_the_audit_chain_is_locked_only_while_a_transaction_commits(
-    database: db.Database,
-) -> None:
+def test_audit_entries_take_no_lock_another_writer_waits_for(database: db.Database) -> None:
     def read_something(session: Session) -> object:
         return audit.record(session, actor=None, action=AuditAction.read, resource_type="Test")
 
     with database.write_sessions() as first, first.begin():
         read_something(first)
         first.flush()
-        # Another writer appends and commits meanwhile: nothing of the chain is held yet.
+        # Another writer records and commits meanwhile: the log holds nothing anyone waits for.
         second = start_until_waiting(database, read_something)
         assert finish(second) == ["done"]
+    with database.write_sessions() as session, session.begin():
+        sealing.seal(session)
+    with database.read_sessions() as session:
+        assert audit.verify(session).ok
+
+
+def _positions(database: db.Database, *resource_types: str) -> dict[str, int]:
+    with database.read_sessions() as session:
+        rows = session.execute(
+            select(AuditEvent.resource_type, AuditLeaf.position)
+            .join(AuditLeaf, AuditLeaf.entry_seq == AuditEvent.seq)
+            .where(AuditEvent.resource_type.in_(resource_types))
+        )
+        return {str(kind): int(position) for kind, position in rows}
+
+
+def test_the_sealer_waits_for_older_transactions_and_seals_in_their_order(
+    database: db.Database,
+) -> None:
+    """An entry written by a transaction still running when a newer one commits may still
+    commit: the newer one's entry waits for it, then both are sealed in transaction order."""
+
+    def record(name: str) -> Callable[[Session], object]:
+        return lambda session: audit.record(
+            session, actor=None, action=AuditAction.read, resource_type=name
+        )
+
+    with database.write_sessions() as older, older.begin():
+        record("Older")(older)
+        older.flush()
+        assert finish(start_until_waiting(database, record("Newer"))) == ["done"]
+        sealing.seal_all(database)
+        assert _positions(database, "Older", "Newer") == {}
+    sealing.seal_all(database, wait=30)  # other transactions of the cluster end too
+    sealed = _positions(database, "Older", "Newer")
+    assert sealed["Older"] + 1 == sealed["Newer"]
     with database.read_sessions() as session:
         assert audit.verify(session).ok
 
@@ -275,10 +313,8 @@ def test_follow_ups_over_the_same_counsellors_in_opposite_order_wait_instead_of_
                 "valid_from": start, "valid_until": start + timedelta(days=13),
             }) for start in starts for weekday in range(7)]  # fmt: skip
             assert counsellor.user_id is not None
-            availability = AvailabilityIn(rules=rules, exceptions=[])
-            scheduling.put_availability(
-                session, counsellor, counsellor.user_id, availability, today
-            )
+            hours = AvailabilityIn(rules=rules, exceptions=[])
+            availability.put_availability(session, counsellor, counsellor.user_id, hours, today)
     referral_ids = [
         in_counselling(database, index, months) for index, months in enumerate(([1, 2], [2, 3]))
     ]
@@ -288,7 +324,7 @@ def test_follow_ups_over_the_same_counsellors_in_opposite_order_wait_instead_of_
     def book_follow_ups(referral_id: uuid.UUID) -> Callable[[Session], object]:
         def work(session: Session) -> object:
             counsellor = principal_for(session, "counsellor1.isokyro")
-            return counselling.book_follow_ups(session, counsellor, referral_id, utcnow())
+            return follow_ups.book_follow_ups(session, counsellor, referral_id, utcnow())
 
         return work
 
@@ -312,7 +348,7 @@ def in_counselling(database: db.Database, patient_index: int, months: list[int])
     referral_id = sent_referral(database, "152", patient_index)
     with database.write_sessions() as session, session.begin():
         counsellor = principal_for(session, "counsellor1.isokyro")
-        referral_service.take(session, counsellor, referral_id, Action.accept, 1)
+        referral_transitions.take(session, counsellor, referral_id, Action.accept, 1)
         plan = PlanIn.model_validate({
             "goals": [{"what": "Kävely", "measure": "minutes_per_week", "target": 150,
                        "target_date": add_months(agreed_on, 6)}],

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from app.organisations.models import CounsellingService, ServiceCatchment
 from app.referrals.models import Referral
 from tests.fixtures.factories import demo_patient, referral_body, send_referral
+from tests.fixtures.round_trips import RoundTrips
 
 Auth = Callable[[str], dict[str, str]]
 
@@ -148,20 +149,8 @@ def test_an_idempotent_retry_returns_the_same_referral_and_no_twin(
     assert session.scalar(count) == 1
 
 
-@pytest.fixture
-def statements(connection: Connection) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(connection, "before_cursor_execute", count)
-    yield seen
-    event.remove(connection, "before_cursor_execute", count)
-
-
 def test_the_worklist_is_ordered_paged_and_one_query_per_page(
-    client: TestClient, auth: Auth, session: Session, statements: list[str]
+    client: TestClient, auth: Auth, session: Session, round_trips: RoundTrips
 ) -> None:
     patients = [demo_patient(session, "152", i) for i in range(6)]
     sent = [
@@ -188,8 +177,8 @@ def test_the_worklist_is_ordered_paged_and_one_query_per_page(
     queries_per_page = []
     while True:
         params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
-        statements.clear()
-        page = client.get("/api/v1/referrals", params=params, headers=headers).json()
+        with round_trips.counting() as statements:
+            page = client.get("/api/v1/referrals", params=params, headers=headers).json()
         queries_per_page.append(sum("FROM referrals" in s for s in statements))
         seen += [item["id"] for item in page["items"]]
         cursor = page["next_cursor"]
@@ -197,12 +186,12 @@ def test_the_worklist_is_ordered_paged_and_one_query_per_page(
             break
     assert seen == expected
     assert set(queries_per_page) == {1}
-    statements.clear()
-    client.get("/api/v1/referrals", params={"limit": 6}, headers=headers)
-    big_page = len(statements)
-    statements.clear()
-    client.get("/api/v1/referrals", params={"limit": 2}, headers=headers)
-    assert len(statements) == big_page, "a longer page must not cost more statements"
+    with round_trips.counting():
+        client.get("/api/v1/referrals", params={"limit": 6}, headers=headers)
+    big_page = len(round_trips)
+    with round_trips.counting():
+        client.get("/api/v1/referrals", params={"limit": 2}, headers=headers)
+    assert len(round_trips) == big_page, "a longer page must not cost more round trips"
 
 
 def test_worklist_filters(client: TestClient, auth: Auth, session: Session) -> None:

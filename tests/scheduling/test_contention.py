@@ -21,7 +21,7 @@ from app.errors import AppError
 from app.kit.clock import today_in_helsinki, utcnow
 from app.referrals import service as referral_service
 from app.referrals.schemas import ReferralCreate
-from app.scheduling import service
+from app.scheduling import availability, booking
 from app.scheduling.models import Appointment, Slot
 from app.scheduling.schemas import (
     AppointmentCreate,
@@ -71,7 +71,9 @@ def set_rules(database: db.Database, day: date, **window: object) -> None:
         counsellor = principal_for(session, COUNSELLOR)
         assert counsellor.user_id is not None
         data = AvailabilityIn(rules=[rule], exceptions=[])
-        service.put_availability(session, counsellor, counsellor.user_id, data, today_in_helsinki())
+        availability.put_availability(
+            session, counsellor, counsellor.user_id, data, today_in_helsinki()
+        )
 
     in_transaction(database, put)
 
@@ -103,7 +105,7 @@ def attempt(
 ) -> str:
     data = AppointmentCreate(slot_id=slot_id, referral_id=referral_id)
     try:
-        in_transaction(database, lambda s: service.book(s, who, data, utcnow()))
+        in_transaction(database, lambda s: booking.book(s, who, data, utcnow()))
     except AppError as refused:
         return refused.code
     return "booked"
@@ -200,7 +202,7 @@ def test_reschedule_under_contention_never_loses_the_old_slot_without_the_new(
         data = Reschedule(slot_id=contested.id)
         try:
             in_transaction(
-                database, lambda s: service.reschedule(s, doctor, appointment_id, data, utcnow())
+                database, lambda s: booking.reschedule(s, doctor, appointment_id, data, utcnow())
             )
         except AppError as refused:
             return refused.code
@@ -232,7 +234,7 @@ def test_many_cancelling_one_appointment_at_once_free_one_place(
     def cancel() -> str:
         body = CancelAppointment(cancelled_by="patient", reason="Sairas.")
         try:
-            in_transaction(database, lambda s: service.cancel(s, doctor, target.id, body, utcnow()))
+            in_transaction(database, lambda s: booking.cancel(s, doctor, target.id, body, utcnow()))
         except AppError as refused:
             return refused.code
         return "cancelled"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Annotated
 
@@ -12,11 +13,17 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.access.audit import repository, service
+from app.access.audit import repository, sealing, service
 from app.access.audit.fhir_export import as_fhir
-from app.access.audit.models import AuditAction, AuditOutcome
+from app.access.audit.models import AuditAction, AuditEvent, AuditOutcome
 from app.access.audit.refusals import audited_as
-from app.access.audit.schemas import AccessReport, AuditEventRead, ChainVerification
+from app.access.audit.schemas import (
+    AccessReport,
+    AuditEventRead,
+    ChainVerification,
+    ReportedEntry,
+    TreeHead,
+)
 from app.access.permissions import AuditReader
 from app.db import WriteSession
 from app.errors import Forbidden, ValidationFailed, problem_responses
@@ -34,7 +41,7 @@ def _read(events: list[object]) -> list[AuditEventRead]:
 
 
 class EntryCursor(BaseModel):
-    """The log's sort key: the entry's place in the chain."""
+    """The log's sort key: the entry's number."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -97,11 +104,25 @@ def access_report(
         session, actor=principal, action=AuditAction.read, resource_type="AccessReport",
         resource_id=patient_id, patient_id=patient_id,
     )  # fmt: skip
+    head = repository.newest_head(session)
+    proofs = sealing.inclusions(session, events, head) if head is not None else {}
+
+    def reported(chosen: list[AuditEvent]) -> list[ReportedEntry]:
+        return [
+            ReportedEntry.model_validate(
+                {**AuditEventRead.model_validate(event, from_attributes=True).model_dump(),
+                 "proof": asdict(proofs[event.seq]) if event.seq in proofs else None}
+            )
+            for event in chosen
+        ]  # fmt: skip
+
     return AccessReport(
         patient_id=patient_id,
         since=start,
-        accesses=_read([e for e in events if e.action != AuditAction.disclose]),
-        disclosures=_read([e for e in events if e.action == AuditAction.disclose]),
+        accesses=reported([e for e in events if e.action != AuditAction.disclose]),
+        disclosures=reported([e for e in events if e.action == AuditAction.disclose]),
+        tree_head=TreeHead.model_validate(sealing.head_as_json(head)) if head else None,
+        public_key=sealing.public_key_bytes().hex(),
     )
 
 
@@ -109,10 +130,15 @@ def access_report(
     "/verify", responses=problem_responses(Forbidden), openapi_extra=audited_as(AuditAction.read)
 )
 def verify_chain(principal: AuditReader, session: WriteSession) -> ChainVerification:
-    """Walk the hash chain: intact, or the first broken entry (auditors)."""
+    """Check the log against its signed heads: intact, or the first fault; and how many entries
+    wait for the sealer longer than they should (auditors)."""
     report = service.verify(session)
     return ChainVerification(
-        ok=report.ok, checked=report.checked, broken_at=report.broken_at, reason=report.reason
+        ok=report.ok,
+        checked=report.checked,
+        broken_at=report.broken_at,
+        reason=report.reason,
+        overdue=report.overdue,
     )
 
 

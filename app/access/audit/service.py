@@ -1,12 +1,11 @@
 """Writing and verifying the audit log.
 
 `record` is called explicitly inside the business transaction, so an entry exists exactly when
-the change it describes was committed. The entries wait in the session until it commits, and
-are linked into the chain then: the chain's lock, which every writer needs, is the last lock a
-transaction takes and is held only while it commits, so it neither orders nor delays the
-transaction's other locks. Each entry's `hash` is an HMAC, under a key kept outside
-the database, over its predecessor's hash and its own fields: editing, deleting or reordering
-rows breaks the chain. (Cutting off the newest rows is caught only against an exported anchor.)
+the change it describes was committed: it is an ordinary insert, and takes no lock any other
+request needs. The sealer (`sealing.py`) later makes committed entries leaves of the log's
+Merkle tree under signed heads; `verify` checks the tree against those heads and the entries'
+stored form, and the HMAC chain of the entries written before the tree, which are its first
+leaves.
 """
 
 from __future__ import annotations
@@ -18,15 +17,15 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
 from sqlalchemy import Dialect
-from sqlalchemy import event as orm_event
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
-from app.access.audit import repository
-from app.access.audit.models import AuditAction, AuditEvent, AuditOutcome
+from app.access.audit import merkle, repository, sealing
+from app.access.audit.models import AuditAction, AuditEvent, AuditOutcome, AuditTreeHead
 from app.access.principal import Principal
 from app.config import get_settings
 from app.kit.clock import utcnow
@@ -34,6 +33,8 @@ from app.kit.crypto import derive_key
 from app.kit.request_context import current_request_id
 
 GENESIS = "0" * 64
+# Entries wait for the sealer about a second; one unsealed longer than this is reported.
+SEALING_DELAY = timedelta(minutes=1)
 
 
 @cache
@@ -77,9 +78,9 @@ def record(
     patient_id: uuid.UUID | None = None,
     outcome: AuditOutcome = AuditOutcome.success,
     recipient: str | None = None,
-) -> AuditEvent:
-    """Append one entry to the chain in the caller's transaction."""
-    return record_many(
+) -> None:
+    """Write one entry in the caller's transaction."""
+    record_many(
         session,
         actor=actor,
         action=action,
@@ -87,7 +88,7 @@ def record(
         accesses=[(resource_id, patient_id)],
         outcome=outcome,
         recipient=recipient,
-    )[0]
+    )
 
 
 def record_many(
@@ -99,101 +100,38 @@ def record_many(
     accesses: Sequence[tuple[str | uuid.UUID | None, uuid.UUID | None]],
     outcome: AuditOutcome = AuditOutcome.success,
     recipient: str | None = None,
-) -> list[AuditEvent]:
-    """One entry per (resource id, patient id), e.g. for each row of a list shown. They join
-    the chain when the transaction commits (or at `append_pending`), all with one look-up of
-    the chain's end and one insert."""
-    # Microseconds are what both databases keep; the hash must survive a round trip.
-    now = utcnow()
-    events = [
-        AuditEvent(
-            occurred_at=now,
-            request_id=current_request_id(),
-            actor=actor.subject if actor else None,
-            actor_roles=actor.role_names if actor else None,
-            actor_organisation=actor.organisation if actor else None,
-            actor_issuer=actor.issuer if actor else None,
-            purpose=actor.purpose if actor else None,
-            patient_id=patient_id,
-            action=action,
-            resource_type=resource_type,
-            resource_id=str(resource_id) if resource_id else None,
-            outcome=outcome,
-            recipient=recipient,
-        )
-        for resource_id, patient_id in accesses
-    ]
-    if events:
-        if not session.in_transaction():
-            # Begun now, so that its rollback forgets them even if nothing reached the database.
-            session.begin()
-        pending: list[_Pending] = session.info.setdefault(_PENDING, [])
-        pending.append(_Pending(session.get_nested_transaction(), events))
-    return events
-
-
-@dataclass(frozen=True, slots=True)
-class _Pending:
-    """Entries waiting for the commit, with the savepoint they were recorded in (None: the
-    transaction itself): rolling that savepoint back forgets them."""
-
-    savepoint: SessionTransaction | None
-    events: list[AuditEvent]
-
-
-_PENDING = "askel.audit.pending"
-
-
-def append_pending(session: Session) -> None:
-    """Link the entries recorded in this transaction into the chain and write them."""
-    pending: list[_Pending] = session.info.pop(_PENDING, [])
-    events = [event for batch in pending for event in batch.events]
-    if not events:
+) -> None:
+    """One entry per (resource id, patient id), e.g. for each row of a list shown, written at
+    once in one statement in the caller's transaction (a rollback takes them back with
+    everything else)."""
+    if not accesses:
         return
-    # Everything else is written first, so its locks are taken before the chain's.
-    session.flush()
-    repository.lock_chain(session)
-    last = repository.last_link(session)
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    for event in events:
-        event.seq, event.prev_hash = seq, prev_hash
-        event.hash = prev_hash = _chain_hash(prev_hash, event)
-        seq += 1
-    repository.add_all(session, events)
-
-
-@orm_event.listens_for(Session, "before_commit")
-def _append_on_commit(session: Session) -> None:
-    if not session.in_nested_transaction():  # a savepoint's release is not the commit
-        append_pending(session)
-
-
-@orm_event.listens_for(Session, "after_soft_rollback")
-def _forget_rolled_back(session: Session, rolled_back: SessionTransaction) -> None:
-    # A failed flush rolls back its own inner transaction, which undoes the savepoint or
-    # transaction around it: what is forgotten is what that one undid.
-    undone = rolled_back
-    while undone.parent is not None and not undone.nested:
-        undone = undone.parent
-    pending: list[_Pending] = session.info.get(_PENDING, [])
-    if undone.nested:
-        pending[:] = [batch for batch in pending if not _inside(batch.savepoint, undone)]
-    else:
-        pending.clear()
-
-
-@orm_event.listens_for(Session, "after_transaction_end")
-def _forget_at_end(session: Session, ended: SessionTransaction) -> None:
-    if ended.parent is None:  # the transaction is over, however it ended
-        session.info.pop(_PENDING, None)
-
-
-def _inside(savepoint: SessionTransaction | None, outer: SessionTransaction) -> bool:
-    while savepoint is not None:
-        if savepoint is outer:
-            return True
-        savepoint = savepoint.parent
-    return False
+    # Microseconds are what both databases keep; the leaf must survive a round trip.
+    now = utcnow()
+    who = {
+        "actor": actor.subject if actor else None,
+        "actor_roles": actor.role_names if actor else None,
+        "actor_organisation": actor.organisation if actor else None,
+        "actor_issuer": actor.issuer if actor else None,
+        "purpose": actor.purpose if actor else None,
+    }
+    repository.insert_entries(
+        session,
+        [
+            {
+                **who,
+                "occurred_at": now,
+                "request_id": current_request_id(),
+                "patient_id": patient_id,
+                "action": str(action),
+                "resource_type": resource_type,
+                "resource_id": str(resource_id) if resource_id else None,
+                "outcome": str(outcome),
+                "recipient": recipient,
+            }
+            for resource_id, patient_id in accesses
+        ],
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,41 +140,47 @@ class ChainReport:
     checked: int
     broken_at: int | None = None
     reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Anchor:
-    """The chain's head at some moment, kept outside the database: with it, even cutting off
-    the newest entries is caught."""
-
-    seq: int
-    hash: str
-
-
-def anchor(session: Session) -> Anchor | None:
-    last = repository.last_link(session)
-    return Anchor(*last) if last else None
+    # Entries written but not sealed after the sealing delay (the sealer is behind or down).
+    overdue: int = 0
 
 
 def verify(
     session: Session,
     progress: Callable[[int], None] | None = None,
-    anchored: Anchor | None = None,
+    anchors: Sequence[AuditTreeHead] = (),
 ) -> ChainReport:
-    """Walk the chain from the first entry; report the first entry that does not fit, or,
-    against an anchor, a chain that no longer reaches it."""
+    """Walk the log in tree order: each entry's stored form, the hash chain of the entries
+    written before the tree, and the tree rebuilt from the entries against every signed head
+    (each signed with Askel's key, each consistent with the one before) and against `anchors`,
+    heads kept outside the database. The first thing that does not fit is reported by the
+    entry's number (`broken_at`)."""
     dialect = session.get_bind().dialect
-    with closing(repository.stream_in_order(session)) as entries:
-        report = _walk(entries, dialect, progress, anchored)
-    if report.ok and anchored is not None and report.checked < anchored.seq:
-        return ChainReport(
-            False, report.checked, report.checked + 1, "entries up to the anchor are missing"
-        )
-    return report
+    public = sealing.public_key_bytes()
+    signed = repository.heads(session)
+    for head in [*signed, *anchors]:
+        if not sealing.head_is_signed(head, public):
+            return ChainReport(
+                False, 0, None, f"the tree head of size {head.size} is not signed by Askel's key"
+            )
+    in_order = sorted([*signed, *anchors], key=lambda head: head.size)
+    with closing(repository.stream_leaves(session)) as leaves:
+        report = _walk(leaves, dialect, progress, in_order)
+    if not report.ok:
+        return report
+    # Not in the tree yet, but still what Askel wrote: no other form of a value it would hide.
+    with closing(repository.stream_unsealed(session)) as waiting:
+        for event, stored in waiting:
+            if not _as_written(event, stored, dialect):
+                return ChainReport(
+                    False, report.checked, event.seq, "the entry's stored form is altered"
+                )
+    count, oldest = repository.unsealed(session)
+    overdue = count if oldest is not None and utcnow() - oldest > SEALING_DELAY else 0
+    return ChainReport(True, report.checked, overdue=overdue)
 
 
 def _as_written(event: AuditEvent, stored: Sequence[Any], dialect: Dialect) -> bool:
-    """Whether every column holds exactly what Askel writes for the value the chain hashed.
+    """Whether every column holds exactly what Askel writes for the value the leaf hashes.
     Each value is hashed as read back, and reading forgives forms the database compares as
     different: an identifier in upper case, a time written another way, would fall out of a
     patient's access report while hashing the same."""
@@ -251,28 +195,78 @@ def _as_written(event: AuditEvent, stored: Sequence[Any], dialect: Dialect) -> b
     return True
 
 
+class _Tree:
+    """The tree rebuilt from the entries, leaf by leaf, in memory."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._nodes: dict[tuple[int, int], bytes] = {}
+
+    def read(self, level: int, index: int) -> bytes:
+        return self._nodes[(level, index)]
+
+    def add(self, event: AuditEvent) -> None:
+        leaf = merkle.leaf_hash(sealing.entry_bytes(event))
+        for level, index, value in merkle.new_nodes(self.size, leaf, self.read):
+            self._nodes[(level, index)] = value
+        self.size += 1
+
+    def root(self) -> str:
+        return merkle.root(self.size, self.read).hex()
+
+
 def _walk(
-    entries: Iterator[tuple[AuditEvent, Sequence[Any]]],
+    leaves: Iterator[repository.StoredLeaf],
     dialect: Dialect,
     progress: Callable[[int], None] | None,
-    anchored: Anchor | None,
+    heads: list[AuditTreeHead],
 ) -> ChainReport:
-    expected_seq, prev_hash, checked = 1, GENESIS, 0
-    for event, stored in entries:
-        if event.seq != expected_seq:
-            return ChainReport(False, checked, expected_seq, "an entry is missing")
-        if event.prev_hash != prev_hash:
-            return ChainReport(
-                False, checked, event.seq, "the link to the previous entry is broken"
-            )
-        if not hmac.compare_digest(event.hash, _chain_hash(prev_hash, event)):
-            return ChainReport(False, checked, event.seq, "the entry has been altered")
-        if not _as_written(event, stored, dialect):
-            return ChainReport(False, checked, event.seq, "the entry's stored form is altered")
-        if anchored is not None and event.seq == anchored.seq and event.hash != anchored.hash:
-            return ChainReport(False, checked, event.seq, "the entry differs from the anchor")
+    tree, prev_hash, chain_seq, checked = _Tree(), GENESIS, 0, 0
+    pending = iter(heads)
+    head = next(pending, None)
+    previous: AuditTreeHead | None = None
+
+    def fail(seq: int | None, reason: str) -> ChainReport:
+        return ChainReport(False, checked, seq, reason)
+
+    for leaf in leaves:
+        event = leaf.event
+        if event is None:
+            return fail(leaf.entry_seq, "an entry is missing")
+        if leaf.position != tree.size:
+            return fail(event.seq, "a leaf of the tree is missing")
+        if not _as_written(event, leaf.stored, dialect):
+            return fail(event.seq, "the entry's stored form is altered")
+        if leaf.leaf_hash != merkle.leaf_hash(sealing.entry_bytes(event)).hex():
+            return fail(event.seq, "the entry has been altered")
+        if event.hash is not None:
+            chain_seq += 1
+            if event.seq != chain_seq:
+                return fail(chain_seq, "an entry is missing")
+            if event.prev_hash != prev_hash:
+                return fail(event.seq, "the link to the previous entry is broken")
+            if not hmac.compare_digest(event.hash, _chain_hash(prev_hash, event)):
+                return fail(event.seq, "the entry has been altered")
+            prev_hash = event.hash
+        tree.add(event)
+        while head is not None and head.size == tree.size:
+            if head.root != tree.root():
+                return fail(event.seq, f"the tree differs from its signed head of size {head.size}")
+            if previous is not None and not _consistent(previous, head, tree):
+                return fail(
+                    event.seq, f"the head of size {head.size} does not extend the one before"
+                )
+            previous, head = head, next(pending, None)
         checked += 1
-        expected_seq, prev_hash = event.seq + 1, event.hash
         if progress is not None:
             progress(1)
+    if head is not None:
+        return fail(None, f"entries up to the signed head of size {head.size} are missing")
     return ChainReport(True, checked)
+
+
+def _consistent(older: AuditTreeHead, newer: AuditTreeHead, tree: _Tree) -> bool:
+    proof = merkle.consistency_proof(older.size, newer.size, tree.read)
+    return merkle.verify_consistency(
+        older.size, newer.size, bytes.fromhex(older.root), bytes.fromhex(newer.root), proof
+    )

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from app.access.grants.models import AccessGrant
@@ -12,18 +12,14 @@ from app.access.models import User
 from app.kit.pagination import beyond
 
 
-def effective(
-    session: Session, user_id: uuid.UUID, service_id: uuid.UUID, on: date
-) -> AccessGrant | None:
-    statement = select(AccessGrant).where(
-        AccessGrant.user_id == user_id,
-        AccessGrant.service_id == service_id,
+def effective_on(on: date) -> list[ColumnElement[bool]]:
+    """What makes a grant effective on a day (`service.is_effective`, as conditions)."""
+    return [
         AccessGrant.attested_at.is_not(None),
         AccessGrant.revoked_at.is_(None),
         AccessGrant.valid_from <= on,
         AccessGrant.valid_until >= on,
-    )
-    return session.scalars(statement.limit(1)).first()
+    ]
 
 
 def get(session: Session, grant_id: uuid.UUID) -> AccessGrant | None:

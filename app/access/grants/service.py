@@ -32,15 +32,14 @@ def is_effective(grant: AccessGrant, on: date) -> bool:
     )
 
 
-def holds_effective_grant(session: Session, user: User, on: date) -> bool:
-    """Whether a counsellor may act in their service today; notes the use for access review."""
-    if user.service_id is None:
+def note_use(effective: Sequence[AccessGrant], on: date) -> bool:
+    """Whether a counsellor may act in their service today, by their grants effective in it
+    today (read with the account, on every request); notes the use for access review, once a
+    day."""
+    if not effective:
         return False
-    grant = repository.effective(session, user.id, user.service_id, on)
-    if grant is None:
-        return False
-    if grant.last_used_on != on:
-        grant.last_used_on = on
+    if all(grant.last_used_on != on for grant in effective):
+        effective[0].last_used_on = on
     return True
 
 

@@ -1,4 +1,4 @@
-"""Availability, slots, holds and the life of an appointment.
+"""Holds and the life of an appointment: booking, cancelling, rescheduling, marking.
 
 No double booking, ever: every booking takes the counsellor's lock first (an advisory lock on
 PostgreSQL; SQLite serialises writers), re-reads the slot under it, and the database has the last
@@ -8,25 +8,25 @@ word (an exclusion constraint on PostgreSQL, a trigger on SQLite) on overlapping
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.access.audit import service as audit
 from app.access.audit.models import AuditAction
-from app.access.models import User
 from app.access.permissions import Permission, has_permission
 from app.access.principal import Principal
 from app.errors import Forbidden, NotFound, RefusalContext
 from app.kit.clock import to_helsinki
 from app.kit.pagination import Window
 from app.notices import service as notices
+from app.referrals import events as referral_events
 from app.referrals import policies as referral_policies
-from app.referrals import service as referral_service
 from app.referrals.models import Referral
 from app.referrals.states import OPEN, Status
-from app.scheduling import calendar_rules, repository
+from app.scheduling import repository
+from app.scheduling.availability import untag
 from app.scheduling.exceptions import (
     AppointmentNotBooked,
     AppointmentNotStarted,
@@ -39,25 +39,9 @@ from app.scheduling.exceptions import (
     SlotUnavailable,
     TooManyHolds,
 )
-from app.scheduling.models import (
-    Appointment,
-    AvailabilityException,
-    AvailabilityRule,
-    Slot,
-    SlotHold,
-)
-from app.scheduling.schemas import (
-    AppointmentCreate,
-    AvailabilityIn,
-    AvailabilityOut,
-    CancelAppointment,
-    Conflict,
-    ExceptionIn,
-    Reschedule,
-    RuleIn,
-)
+from app.scheduling.models import Appointment, Slot, SlotHold
+from app.scheduling.schemas import AppointmentCreate, CancelAppointment, Reschedule
 
-HORIZON_WEEKS = 16
 HOLD_MINUTES = 5
 MAX_HOLDS = 3
 LATE_CANCELLATION = timedelta(hours=24)
@@ -65,185 +49,21 @@ MARKING_GRACE = timedelta(days=1)
 APPOINTMENT = "Appointment"
 
 
-def _tag(values: tuple[str, ...] | list[str]) -> str:
-    return f",{','.join(values)},"
-
-
-def untag(tagged: str) -> list[str]:
-    return [value for value in tagged.split(",") if value]
-
-
-# Availability ------------------------------------------------------------------------------
-
-
-def _counsellor_for(
-    session: Session, principal: Principal, counsellor_id: uuid.UUID, *, write: bool
-) -> User:
-    """The counsellor, if the caller is a counsellor of the same service; only they themself
-    may change it (the others see it, so they are told 403 rather than 404)."""
-    counsellor = repository.counsellor(session, counsellor_id)
-    if (
-        counsellor is None
-        or not has_permission(principal, Permission.availability_manage)
-        or principal.service_id != counsellor.service_id
-    ):
-        raise NotFound(refusal=RefusalContext("Availability", str(counsellor_id)))
-    if write and counsellor.id != principal.user_id:
-        raise Forbidden(refusal=RefusalContext("Availability", str(counsellor_id)))
-    return counsellor
-
-
-def get_availability(
-    session: Session, principal: Principal, counsellor_id: uuid.UUID
-) -> AvailabilityOut:
-    """The counsellor's weekly rules and exceptions."""
-    counsellor = _counsellor_for(session, principal, counsellor_id, write=False)
-    rules, exceptions = repository.availability(session, counsellor.id)
-    return AvailabilityOut(
-        counsellor_id=counsellor.id,
-        rules=[RuleIn.model_validate(rule, from_attributes=True) for rule in rules],
-        exceptions=[ExceptionIn.model_validate(e, from_attributes=True) for e in exceptions],
-    )
-
-
-def put_availability(
-    session: Session,
-    principal: Principal,
-    counsellor_id: uuid.UUID,
-    data: AvailabilityIn,
-    today: date,
-) -> AvailabilityOut:
-    """Replace the counsellor's rules and exceptions and re-materialise their slots; booked
-    appointments the new rules leave out stay booked and are reported as conflicts."""
-    counsellor = _counsellor_for(session, principal, counsellor_id, write=True)
-    repository.replace_availability(
-        session,
-        counsellor.id,
-        [AvailabilityRule(counsellor_id=counsellor.id, **rule.model_dump()) for rule in data.rules],
-        [
-            AvailabilityException(counsellor_id=counsellor.id, **e.model_dump())
-            for e in data.exceptions
-        ],
-    )
-    created, withdrawn, conflicts = materialise(session, counsellor, today)
-    return AvailabilityOut(
-        counsellor_id=counsellor.id,
-        rules=data.rules,
-        exceptions=data.exceptions,
-        slots_created=created,
-        slots_withdrawn=withdrawn,
-        conflicts=[
-            Conflict(appointment_id=a.id, start_at=a.start_at, end_at=a.end_at) for a in conflicts
-        ],
-    )
-
-
-def _window(source: AvailabilityRule | AvailabilityException) -> calendar_rules.Window:
-    assert source.start_time is not None
-    assert source.end_time is not None
-    return calendar_rules.Window(
-        start=source.start_time,
-        end=source.end_time,
-        location=source.location or "",
-        modes=tuple(source.modes),
-        visit_types=tuple(source.visit_types),
-        languages=tuple(source.languages),
-        group_capacity=source.group_capacity,
-    )
-
-
-def materialise_all(session: Session, today: date) -> int:
-    """Extend every counsellor's rolling horizon (run daily); the number of slots created."""
-    return sum(
-        materialise(session, counsellor, today)[0]
-        for counsellor in repository.counsellors_with_rules(session)
-    )
-
-
-def materialise(
-    session: Session, counsellor: User, today: date, weeks: int = HORIZON_WEEKS
-) -> tuple[int, int, list[Appointment]]:
-    """Bring the counsellor's slots for the rolling horizon in line with their rules: create
-    the missing, withdraw those no longer offered. Returns (created, withdrawn, conflicts)."""
-    assert counsellor.service_id is not None
-    # Under the booking lock: a booking landing on a slot being withdrawn would otherwise be
-    # missed from the conflicts, and two materialisations would collide.
-    repository.lock_counsellors(session, [counsellor.id])
-    rules, exceptions = repository.availability(session, counsellor.id)
-    last = today + timedelta(weeks=weeks, days=-1)
-    wanted = {
-        (spec.start_at, spec.visit_type): spec
-        for spec in calendar_rules.slots_between(
-            today,
-            last,
-            [calendar_rules.WeeklyRule(r.weekday, _window(r), r.valid_from, r.valid_until)
-             for r in rules],
-            [calendar_rules.DayException(e.on_date, e.kind, e.start_time, e.end_time,
-                                         _window(e) if e.kind == "extra" else None)
-             for e in exceptions],
-        )
-    }  # fmt: skip
-    start = calendar_rules.local_instant(today, time(0))
-    end = calendar_rules.local_instant(last + timedelta(days=1), time(0))
-    existing = {(s.start_at, s.visit_type): s for s in repository.slots_between(
-        session, counsellor.id, start, end)}  # fmt: skip
-    created = withdrawn = 0
-    for key, spec in wanted.items():
-        slot = existing.get(key)
-        if slot is None:
-            session.add(
-                Slot(
-                    counsellor_id=counsellor.id,
-                    service_id=counsellor.service_id,
-                    start_at=spec.start_at,
-                    end_at=spec.end_at,
-                    visit_type=spec.visit_type,
-                    capacity=spec.capacity,
-                    location=spec.location,
-                    modes=_tag(spec.modes),
-                    languages=_tag(spec.languages),
-                )
-            )
-            created += 1
-            continue
-        slot.withdrawn = False
-        slot.capacity = max(spec.capacity, slot.booked_count)
-        slot.location, slot.modes, slot.languages = (
-            spec.location, _tag(spec.modes), _tag(spec.languages))  # fmt: skip
-    for key, slot in existing.items():
-        if key not in wanted and not slot.withdrawn:
-            slot.withdrawn = True
-            withdrawn += 1
-    session.flush()
-    orphaned = [slot.id for slot in existing.values() if slot.withdrawn]
-    return created, withdrawn, list(repository.booked_on(session, orphaned))
-
-
-# Slots and holds ---------------------------------------------------------------------------
-
-
-def search(
-    session: Session, where: repository.SlotFilter, now: datetime, limit: int
-) -> list[tuple[Slot, str, int]]:
-    """Free slots, soonest first, with the counsellor's name and the places left."""
-    return [
-        (slot, name, left) for slot, name, left in repository.free_slots(session, where, now, limit)
-    ]
+# Holds -------------------------------------------------------------------------------------
 
 
 def _lock_and_reload(session: Session, slot: Slot) -> Slot:
-    repository.lock_counsellors(session, [slot.counsellor_id])
-    # Read again under the lock: another booking may have committed since we loaded it.
-    session.refresh(slot)
+    if repository.lock_counsellors(session, [slot.counsellor_id]):
+        # Read again under the lock: another booking may have committed since we loaded it.
+        session.refresh(slot)
     return slot
 
 
 def _check_free(session: Session, principal: Principal, slot: Slot, now: datetime) -> None:
-    if slot.withdrawn or slot.start_at <= now:
-        raise SlotUnavailable()
-    if repository.places_taken(session, slot, now, principal.subject) >= slot.capacity:
-        raise SlotUnavailable()
-    if repository.counsellor_busy(session, slot, now, principal.subject):
+    """Under the counsellor's lock: the slot is read again with what takes it (another booking
+    may have committed since it was loaded)."""
+    taken, busy = repository.occupancy(session, slot, now, principal.subject)
+    if slot.withdrawn or slot.start_at <= now or taken >= slot.capacity or busy:
         raise SlotUnavailable()
 
 
@@ -260,7 +80,7 @@ def _may_hold(
     """Those who may book for the slot's service: for a referral sent to it, those who may
     book that referral; without one, the service's own counsellors."""
     if referral_id is not None:
-        referral = referral_service.visible(session, principal, referral_id)
+        referral = referral_policies.visible(session, principal, referral_id)
         if referral.service_id != slot.service_id:
             raise SlotOfAnotherService()
         if Status(referral.status) not in OPEN:
@@ -284,7 +104,7 @@ def hold(
     lapses by itself."""
     slot = _slot(session, slot_id)
     _may_hold(session, principal, slot, referral_id)
-    slot = _lock_and_reload(session, slot)
+    repository.lock_counsellors(session, [slot.counsellor_id])
     # A fresh hold replaces the holder's own on the slot, and nobody keeps more than a few:
     # holds must not become a way to block a service's calendar.
     repository.drop_holds(session, slot.id, principal.subject)
@@ -308,7 +128,7 @@ def hold(
 
 
 def _bookable_referral(session: Session, principal: Principal, referral_id: uuid.UUID) -> Referral:
-    referral = referral_service.visible_for_change(session, principal, referral_id)
+    referral = referral_policies.visible_for_change(session, principal, referral_id)
     if Status(referral.status) not in OPEN:
         raise ReferralNotBookable()
     return referral
@@ -329,7 +149,7 @@ def _take(
     chosen_mode = mode or untag(slot.modes)[0]
     if chosen_mode not in untag(slot.modes):
         raise ModeNotOffered()
-    slot = _lock_and_reload(session, slot)
+    repository.lock_counsellors(session, [slot.counsellor_id])
     if hold_id is not None:
         held = repository.live_hold(session, hold_id, now)
         if held is None or held.slot_id != slot.id or held.holder != principal.subject:
@@ -370,7 +190,7 @@ def book(
     appointment = _take(session, principal, referral, data.slot_id, data.hold_id, data.mode, now)
     if referral.booking_by_service:
         referral.booking_by_service = False
-    referral_service.note(session, principal, referral, "appointment_booked", _when(appointment))
+    referral_events.note(session, principal, referral, "appointment_booked", _when(appointment))
     notices.queue(session, appointment, "booked", now)
     _audit(session, principal, AuditAction.create, appointment)
     return appointment
@@ -426,7 +246,7 @@ def _visible_for_change(
 ) -> tuple[Appointment, Referral]:
     """As `_visible`, with the referral locked before anything else (the lock order)."""
     appointment, referral = _visible(session, principal, appointment_id)
-    return appointment, referral_service.visible_for_change(session, principal, referral.id)
+    return appointment, referral_policies.visible_for_change(session, principal, referral.id)
 
 
 def get_appointment(
@@ -468,7 +288,7 @@ def cancel(
     appointment.cancel_reason = body.reason
     appointment.late_cancellation = appointment.start_at - now < LATE_CANCELLATION
     session.flush()
-    referral_service.note(session, principal, referral, "appointment_cancelled", body.reason)
+    referral_events.note(session, principal, referral, "appointment_cancelled", body.reason)
     notices.queue(session, appointment, "cancelled", now)
     _audit(session, principal, AuditAction.update, appointment)
     return appointment
@@ -496,7 +316,7 @@ def reschedule(
     new = _take(session, principal, referral, body.slot_id, body.hold_id, body.mode, now)
     old.rescheduled_to = new.id
     session.flush()
-    referral_service.note(session, principal, referral, "appointment_rescheduled", _when(new))
+    referral_events.note(session, principal, referral, "appointment_rescheduled", _when(new))
     notices.queue(session, new, "rescheduled", now, moved_from=old)
     _audit(session, principal, AuditAction.update, old)
     _audit(session, principal, AuditAction.create, new)
@@ -517,7 +337,7 @@ def mark(
         raise AppointmentNotStarted()
     appointment.status = outcome
     session.flush()
-    referral_service.note(session, principal, referral, f"appointment_{outcome}", None)
+    referral_events.note(session, principal, referral, f"appointment_{outcome}", None)
     _audit(session, principal, AuditAction.update, appointment)
     return appointment
 
@@ -529,7 +349,7 @@ def list_appointments(
     Asked for those of a referral they may not see, the answer is the referral's 404 (and its
     audited refusal), not an empty list that the log would call a search."""
     if where.referral_id is not None:
-        referral_service.visible(session, principal, where.referral_id)
+        referral_policies.visible(session, principal, where.referral_id)
     page = Window.of(repository.appointments(session, principal, where, limit + 1), limit)
     audit.record_many(
         session,
@@ -570,7 +390,7 @@ def release_for_closed_referral(
         appointment.cancel_reason = f"referral {referral.status}"
         appointment.late_cancellation = appointment.start_at - now < LATE_CANCELLATION
         session.flush()
-        referral_service.note(
+        referral_events.note(
             session, principal, referral, "appointment_cancelled", _when(appointment)
         )
         notices.queue(session, appointment, "cancelled", now)

@@ -1,0 +1,59 @@
+"""A referral's timeline: each step in its life is an event on it and an outbox row for the
+region, written in the step's own transaction. The other domains note theirs here (a booking, a
+visit recorded) without going through the referral service."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from app.access.principal import Principal
+from app.jobs import outbox
+from app.referrals import repository
+from app.referrals.models import Referral, ReferralEvent
+from app.referrals.schemas import ReasonBody
+from app.referrals.states import Status
+
+
+def note(
+    session: Session, principal: Principal, referral: Referral, action: str, text: str | None
+) -> None:
+    """A step in the referral's life that leaves its status as it is, e.g. a booking."""
+    record(session, principal, referral, action, Status(referral.status), text=text)
+
+
+def record(
+    session: Session,
+    principal: Principal,
+    referral: Referral,
+    action: str,
+    from_status: Status | None,
+    body: ReasonBody | None = None,
+    text: str | None = None,
+) -> None:
+    """A step from `from_status` to the referral's status now, with its reason if it has one."""
+    repository.add_event(
+        session,
+        ReferralEvent(
+            referral_id=referral.id,
+            action=action,
+            from_status=from_status,
+            to_status=referral.status,
+            actor_subject=principal.subject,
+            actor_name=principal.name,
+            actor_roles=principal.role_names,
+            actor_organisation=principal.organisation,
+            reason_code=body.reason_code if body else None,
+            reason_text=body.reason_text if body else text,
+        ),
+    )
+    outbox.enqueue(
+        session,
+        aggregate_type="referral",
+        aggregate_id=referral.id,
+        event_type=f"referral.{action}",
+        payload={
+            "referral_id": str(referral.id),
+            "status": referral.status,
+            "version": referral.version,
+        },
+    )
