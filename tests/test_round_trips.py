@@ -24,6 +24,7 @@ from app.access.grants.models import AccessGrant
 from app.access.models import User
 from app.kit.clock import today_in_helsinki, utcnow
 from app.statistics import repository as statistics
+from tests.fixtures.calendar_scene import weekly_rules
 from tests.fixtures.factories import act, backdate, demo_patient, send_referral
 from tests.fixtures.round_trips import RoundTrips
 
@@ -110,19 +111,9 @@ def slots_of(
 ) -> dict[str, str]:
     """The query for the counsellor's service's slots from tomorrow, after the counsellor has
     opened their calendar every day from nine to noon."""
-    rules = [
-        {
-            "weekday": weekday,
-            "start_time": "09:00",
-            "end_time": "12:00",
-            "location": "Laihian liikuntahalli",
-            "modes": ["in_person", "phone"],
-            "visit_types": ["first_visit", "follow_up"],
-            "languages": ["fi"],
-            "valid_from": str(today_in_helsinki() - timedelta(days=1)),
-        }
-        for weekday in range(7)
-    ]
+    rules = weekly_rules(
+        today_in_helsinki() - timedelta(days=1), location="Laihian liikuntahalli", languages=["fi"]
+    )
     account = user(session, COUNSELLOR)
     opened = client.put(
         f"/api/v1/counsellors/{account.id}/availability",
