@@ -47,12 +47,12 @@ BUDGETS: dict[str, dict[str, int]] = {
     # The slots, with their counsellors' names and places left.
     "search slots": {"sqlite": 4, "postgresql": 4},
     # The referral; the slot; the slot again with its places taken and its counsellor's other
-    # bookings; the appointment and the slot's count in a savepoint (4); the event; three outbox
+    # bookings; the slot's count and the appointment, each refusing quietly (2); the event; three outbox
     # rows (the referral's, the patient's notice and reminder); the audit entry; the
     # statistics note.
-    "book": {"sqlite": 16, "postgresql": 19},
+    "book": {"sqlite": 14, "postgresql": 17},
     # And the key claimed; its answer kept.
-    "book with a key": {"sqlite": 18, "postgresql": 21},
+    "book with a key": {"sqlite": 16, "postgresql": 19},
     # The referral; the visit; the referral put in progress with its event, outbox row and
     # audit entry; the visit's event, outbox row and audit entry; the statistics note.
     "record a visit": {"sqlite": 13, "postgresql": 15},

@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.access.audit import service as audit
@@ -156,29 +155,28 @@ def _take(
             raise HoldExpired()
         session.delete(held)
     _check_free(session, principal, slot, now)
-    appointment = Appointment(
-        id=uuid.uuid4(),
-        slot_id=slot.id,
-        referral_id=referral.id,
-        patient_id=referral.patient_id,
-        counsellor_id=slot.counsellor_id,
-        service_id=slot.service_id,
-        start_at=slot.start_at,
-        end_at=slot.end_at,
-        visit_type=slot.visit_type,
-        mode=chosen_mode,
-        location=slot.location,
-        status="booked",
-        booked_by=principal.subject,
+    appointment = repository.take_place(
+        session,
+        slot,
+        {
+            "id": uuid.uuid4(),
+            "slot_id": slot.id,
+            "referral_id": referral.id,
+            "patient_id": referral.patient_id,
+            "counsellor_id": slot.counsellor_id,
+            "service_id": slot.service_id,
+            "start_at": slot.start_at,
+            "end_at": slot.end_at,
+            "visit_type": slot.visit_type,
+            "mode": chosen_mode,
+            "location": slot.location,
+            "status": "booked",
+            "booked_by": principal.subject,
+        },
     )
-    try:
-        # The count and the row together: a refused insert leaves the slot as it was.
-        with session.begin_nested():
-            slot.booked_count += 1
-            session.add(appointment)
-    except IntegrityError:
-        # The database's own overlap rule: the last word if anything above missed a race.
-        raise SlotUnavailable() from None
+    if appointment is None:
+        # The database's own rules: the last word if anything above missed a race.
+        raise SlotUnavailable()
     return appointment
 
 

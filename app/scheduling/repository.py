@@ -5,8 +5,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Row, delete, exists, func, select, text
+from sqlalchemy import ColumnElement, Row, delete, exists, func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.access.models import User
 from app.access.principal import Principal
@@ -324,3 +327,30 @@ def user_names(session: Session, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUI
         return {}
     statement = select(User.id, User.display_name).where(User.id.in_(wanted))
     return {row.id: row.display_name for row in session.execute(statement)}
+
+
+def take_place(session: Session, slot: Slot, appointment: dict[str, object]) -> Appointment | None:
+    """Count a place taken on the slot and add the appointment, without a savepoint: each
+    statement refuses quietly (the count past capacity, an overlap the database forbids), so
+    the transaction stays usable for the refusal's audit entry. None when refused; the caller
+    then fails the transaction, which takes the count back."""
+    taken = session.execute(
+        update(Slot)
+        .where(Slot.id == slot.id, Slot.booked_count < Slot.capacity)
+        .values(booked_count=Slot.booked_count + 1)
+        .returning(Slot.booked_count)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if taken is None:
+        return None
+    set_committed_value(slot, "booked_count", taken)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    try:
+        return session.scalars(
+            dialect.insert(Appointment)
+            .values(appointment)
+            .on_conflict_do_nothing()
+            .returning(Appointment)
+        ).first()
+    except IntegrityError:  # SQLite's overlap trigger: the statement alone is undone
+        return None

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
@@ -17,7 +17,8 @@ from starlette.testclient import TestClient
 from app.access.audit.models import AuditEvent
 from app.access.models import User
 from app.kit.clock import utcnow
-from app.scheduling.models import Appointment, SlotHold
+from app.scheduling import repository
+from app.scheduling.models import Appointment, Slot, SlotHold
 from tests.fixtures.factories import act, demo_patient, send_referral
 
 Auth = Callable[[str], dict[str, str]]
@@ -500,6 +501,43 @@ def test_the_database_itself_refuses_overlapping_bookings(
     )
     with pytest.raises(IntegrityError), session.begin_nested():
         session.add(twin)
+
+
+def test_a_place_refused_by_the_database_leaves_the_transaction_usable(
+    client: TestClient,
+    auth: Auth,
+    session: Session,
+    counsellor_id: uuid.UUID,
+    service_id: uuid.UUID,
+    referral: dict[str, Any],
+) -> None:
+    """Booking takes its place without a savepoint: the count past capacity and an overlap
+    the database forbids are refused without an error, so the refusal can still be audited."""
+    slots = search(client, auth, service_id, limit=200)
+    first = next(s for s in slots if s["visit_type"] == "first_visit")
+    overlapping = next(
+        s for s in slots
+        if s["visit_type"] == "follow_up" and s["start_at"] == first["start_at"]
+    )  # fmt: skip
+    existing = session.get_one(
+        Appointment, uuid.UUID(book(client, auth, first, referral).json()["id"])
+    )
+    values = {
+        column.key: getattr(existing, column.key)
+        for column in Appointment.__table__.columns
+        if column.key not in ("id", "slot_id", "created_at")
+    }
+    full = session.get_one(Slot, uuid.UUID(first["id"]))
+    assert (
+        repository.take_place(session, full, {**values, "id": uuid.uuid4(), "slot_id": full.id})
+        is None
+    )
+    assert full.booked_count == 1
+    other = session.get_one(Slot, uuid.UUID(overlapping["id"]))
+    twin = {**values, "id": uuid.uuid4(), "slot_id": other.id}
+    assert repository.take_place(session, other, twin) is None
+    assert session.get(Appointment, twin["id"]) is None
+    assert session.scalar(select(func.count()).select_from(AuditEvent)) is not None
 
 
 def test_the_calendar_feed_behind_a_revocable_token(
