@@ -36,8 +36,8 @@ def enqueue(
         created_at=now,
         next_attempt_at=due or now,
     )
+    # Flushed with the transaction's next flush: a change's events go out as one statement.
     session.add(event)
-    session.flush()
     return event
 
 

@@ -66,14 +66,19 @@ def allowed_actions(principal: Principal, referral: Referral) -> list[Action]:
 
 def visible(session: Session, principal: Principal, referral_id: uuid.UUID) -> Referral:
     """The referral, if the caller may see it; else 404 (and the attempt is audited)."""
-    referral = repository.get(session, referral_id)
+    return _seen_by(principal, referral_id, repository.get(session, referral_id))
+
+
+def visible_for_change(session: Session, principal: Principal, referral_id: uuid.UUID) -> Referral:
+    """The referral, as `visible`, locked and read for a change to it or its records (see
+    `repository.read_for_change`): called before anything else is written or locked. The locks
+    come before the check, which needs the row they make current; a caller refused holds them
+    only until the refusal ends the transaction."""
+    return _seen_by(principal, referral_id, repository.read_for_change(session, referral_id))
+
+
+def _seen_by(principal: Principal, referral_id: uuid.UUID, referral: Referral | None) -> Referral:
     if referral is None or not can_read(principal, referral):
         patient = str(referral.patient_id) if referral else None
         raise NotFound(refusal=RefusalContext(RESOURCE, str(referral_id), patient))
     return referral
-
-
-def visible_for_change(session: Session, principal: Principal, referral_id: uuid.UUID) -> Referral:
-    """The referral, as `visible`, locked and read again for a change to it or its records
-    (see `repository.read_for_change`): called before anything else is written or locked."""
-    return repository.read_for_change(session, visible(session, principal, referral_id))

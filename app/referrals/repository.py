@@ -55,31 +55,32 @@ def _locks_rows(executor: Session | Connection) -> bool:
 _LOCKED = "askel.referrals.locked"
 
 
-def read_for_change(session: Session, referral: Referral) -> Referral:
-    """`lock_for_change` for one referral that has been read, and the referral as it stands
-    under the lock: read by the statement that locks its row, which PostgreSQL answers with
-    the row's newest committed version once the lock is taken. Once per transaction: a referral
-    it has locked stays locked until it ends. On SQLite nothing to do: the one writer's reads
+def read_for_change(session: Session, referral_id: uuid.UUID) -> Referral | None:
+    """The referral locked for a change to it or its records (`lock_for_change`'s order: its
+    patient's row, then its own) and read by the statement that locks its row, which PostgreSQL
+    answers with the row's newest committed version once the lock is taken; None if there is
+    none. The patient is found from the referral in the statement that locks the patient (a
+    referral never changes patients), so no read comes first. Once per transaction: a referral
+    it has locked stays locked until it ends. On SQLite a plain read: the one writer's reads
     are current."""
     if not _locks_rows(session):
-        return referral
+        return get(session, referral_id)
     locked: dict[uuid.UUID, SessionTransaction] = session.info.setdefault(_LOCKED, {})
-    holder = locked.get(referral.id)
+    holder = locked.get(referral_id)
     if holder is not None and holder.is_active:
-        return referral
-    session.execute(
-        select(Patient.id).where(Patient.id == referral.patient_id).with_for_update(read=True)
-    )
+        return get(session, referral_id)
+    patient = select(Referral.patient_id).where(Referral.id == referral_id).scalar_subquery()
+    session.execute(select(Patient.id).where(Patient.id == patient).with_for_update(read=True))
     statement = (
         select(Referral)
-        .where(Referral.id == referral.id)
+        .where(Referral.id == referral_id)
         .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
-    current = session.scalars(statement).one()
+    current = session.scalars(statement).one_or_none()
     transaction = session.get_nested_transaction() or session.get_transaction()
-    if transaction is not None:
-        locked[referral.id] = transaction
+    if current is not None and transaction is not None:
+        locked[referral_id] = transaction
     return current
 
 
