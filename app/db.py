@@ -8,7 +8,7 @@ data that was not saved.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -21,6 +21,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.session import JoinTransactionMode
+from starlette.concurrency import run_in_threadpool
 
 from app.kit.clock import HELSINKI
 from app.statistics.models import is_partition
@@ -148,22 +149,35 @@ def _database(request: Request) -> Database:
     return database
 
 
-def write_session(request: Request) -> Iterator[Session]:
-    with _database(request).write_sessions() as session:
-        try:
-            yield session
+# The session dependencies make their session in the event loop (making one does not touch the
+# database: its connection is taken by its first statement, in the endpoint's worker thread)
+# and end it in one more hop through the pool: commit or roll back, then close.
+
+
+async def write_session(request: Request) -> AsyncIterator[Session]:
+    session = _database(request).write_sessions()
+    try:
+        yield session
+    except BaseException:
+        await run_in_threadpool(_end, session, commit=False)
+        raise
+    await run_in_threadpool(_end, session, commit=True)
+
+
+async def read_session(request: Request) -> AsyncIterator[Session]:
+    session = _database(request).read_sessions()
+    session.info["read_only"] = True
+    try:
+        yield session
+    finally:
+        await run_in_threadpool(_end, session, commit=False)
+
+
+def _end(session: Session, *, commit: bool) -> None:
+    with session:
+        if commit:
             session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-
-
-def read_session(request: Request) -> Iterator[Session]:
-    with _database(request).read_sessions() as session:
-        session.info["read_only"] = True
-        try:
-            yield session
-        finally:
+        else:
             session.rollback()
 
 

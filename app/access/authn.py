@@ -16,6 +16,8 @@ import json
 import secrets
 import threading
 import time
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx2 as httpx
@@ -36,6 +38,9 @@ from app.kit.clock import utcnow
 
 ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "ES256", "ES384")
 MAX_TOKEN_BYTES = 8192
+# Tokens whose signatures have been verified, kept for their next requests: a client sends the
+# same token until it expires, and checking its signature again is most of verifying it.
+SIGNATURES_KEPT = 2048
 
 
 class KeySource(Protocol):
@@ -96,6 +101,16 @@ class DiscoveredKeySource:
             raise InvalidToken(reason=N_("the issuer's keys could not be fetched")) from exc
 
 
+@dataclass(frozen=True, slots=True)
+class _Signed:
+    """A token whose signature a key verified: its issuer, claims and that key."""
+
+    issuer: str
+    claims: dict[str, Any]
+    kid: str
+    key: Any
+
+
 class TokenVerifier:
     def __init__(
         self,
@@ -112,6 +127,8 @@ class TokenVerifier:
         }
         self._audience = audience
         self._leeway = leeway_seconds
+        self._signed: OrderedDict[str, _Signed] = OrderedDict()
+        self._signed_lock = threading.Lock()
 
     async def verify(self, token: str) -> Principal:
         issuer, claims = await self.verified_claims(token)
@@ -119,12 +136,54 @@ class TokenVerifier:
 
     async def verified_claims(self, token: str) -> tuple[str, dict[str, Any]]:
         """The issuer and the claims of a token signed by a trusted issuer's key, meant for
-        this audience, unexpired and naming its subject."""
-        header, unverified = _peek(token)
-        issuer = str(unverified.get("iss", "")).rstrip("/")
+        this audience, unexpired and naming its subject.
+
+        A token seen before is not verified again while its issuer still publishes the key
+        that verified it (a key dropped from the issuer's JWKS stops its tokens at once); its
+        claims are checked on every use, as time passes."""
+        signed = await self._known(token)
+        if signed is None:
+            signed = await self._signed_by_issuer(token)
+            with self._signed_lock:
+                self._signed[token] = signed
+                while len(self._signed) > SIGNATURES_KEPT:
+                    self._signed.popitem(last=False)
+        registry = jwt.JWTClaimsRegistry(
+            now=_now_seconds,
+            leeway=self._leeway,
+            iss={"essential": True, "value": signed.claims["iss"]},
+            aud={"essential": True, "value": self._audience},
+            exp={"essential": True},
+            sub={"essential": True},
+        )
+        try:
+            registry.validate(signed.claims)
+        except JoseError as exc:
+            raise InvalidToken(reason=_claim_reason(exc)) from exc
+        return signed.issuer, dict(signed.claims)
+
+    async def _known(self, token: str) -> _Signed | None:
+        with self._signed_lock:
+            signed = self._signed.get(token)
+            if signed is not None:
+                self._signed.move_to_end(token)
+        if (
+            signed is None
+            or _find_key(await self._source(signed.issuer).key_set(), signed.kid) is not signed.key
+        ):
+            return None
+        return signed
+
+    def _source(self, issuer: str) -> KeySource:
         source = self._sources.get(issuer)
         if source is None:
             raise InvalidToken(reason=N_("the issuer is not trusted"))
+        return source
+
+    async def _signed_by_issuer(self, token: str) -> _Signed:
+        header, unverified = _peek(token)
+        issuer = str(unverified.get("iss", "")).rstrip("/")
+        source = self._source(issuer)
         kid = header.get("kid")
         if not isinstance(kid, str):
             raise InvalidToken(reason=N_("the token names no key"))
@@ -137,20 +196,7 @@ class TokenVerifier:
             verified = jwt.decode(token, key, algorithms=ALLOWED_ALGORITHMS)
         except JoseError as exc:
             raise InvalidToken(reason=N_("the signature is not valid")) from exc
-        claims = verified.claims
-        registry = jwt.JWTClaimsRegistry(
-            now=_now_seconds,
-            leeway=self._leeway,
-            iss={"essential": True, "value": unverified["iss"]},
-            aud={"essential": True, "value": self._audience},
-            exp={"essential": True},
-            sub={"essential": True},
-        )
-        try:
-            registry.validate(claims)
-        except JoseError as exc:
-            raise InvalidToken(reason=_claim_reason(exc)) from exc
-        return issuer, claims
+        return _Signed(issuer, verified.claims, kid, key)
 
 
 def _now_seconds() -> int:

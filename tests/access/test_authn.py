@@ -3,25 +3,31 @@ everything that must be refused with 401 problem+json."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx2 as httpx
 import pytest
 from fastapi import FastAPI
-from joserfc.jwk import ECKey, RSAKey
+from joserfc.jwk import ECKey, KeySet, RSAKey
 from sqlalchemy import Connection, update
 from starlette.testclient import TestClient
 
 from app import db
+from app.access import authn
+from app.access.authn import StaticKeySource, TokenVerifier
 from app.access.models import User
 from app.config import Settings
+from app.errors import InvalidToken
+from app.kit import clock
 from app.main import create_app
-from tests.fixtures.tokens import b64, claims, sign, unsigned
+from tests.fixtures.tokens import AUDIENCE, b64, claims, sign, unsigned
 
 ISSUER = "https://idp.region.test"
 LOOKUP = "/api/v1/patients/lookup"
@@ -145,6 +151,42 @@ def test_a_rotated_key_is_picked_up_without_restart(
     rotated = RSAKey.generate_key(2048, auto_kid=True)
     idp.keys = [rotated]
     assert call(api, sign(rotated, claims(ISSUER))).status_code == 404
+
+
+def test_a_token_seen_before_is_refused_once_its_key_is_dropped(
+    api: TestClient, idp: FakeIdentityProvider
+) -> None:
+    old = sign(idp.keys[0], claims(ISSUER))
+    assert call(api, old).status_code == 404
+    rotated = RSAKey.generate_key(2048, auto_kid=True)
+    idp.keys = [rotated]
+    # A token of the new key makes Askel fetch the JWKS again, which no longer has the old key.
+    assert call(api, sign(rotated, claims(ISSUER))).status_code == 404
+    assert "unknown" in assert_refused(call(api, old))["detail"]
+
+
+def test_a_token_seen_before_is_not_verified_again_but_still_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    key = RSAKey.generate_key(2048, auto_kid=True)
+    verifier = TokenVerifier({ISSUER: StaticKeySource(KeySet([key]))}, audience=AUDIENCE)
+    decoded: list[str] = []
+    decode = authn.jwt.decode
+
+    def counted(token: str, *args: Any, **kwargs: Any) -> Any:
+        decoded.append(token)
+        return decode(token, *args, **kwargs)
+
+    monkeypatch.setattr(authn.jwt, "decode", counted)
+    issued = datetime.now(UTC)
+    token = sign(key, claims(ISSUER, exp=int(issued.timestamp()) + 60))
+    for _ in range(3):
+        asyncio.run(verifier.verify(token))
+    assert decoded == [token]
+    # Past the 30-second leeway.
+    with clock.set_to(issued + timedelta(seconds=60 + 31)), pytest.raises(InvalidToken) as refused:
+        asyncio.run(verifier.verify(token))
+    assert refused.value.params == {"reason": "the token has expired"}
 
 
 def test_alg_none_is_refused(api: TestClient, idp: FakeIdentityProvider) -> None:

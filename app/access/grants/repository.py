@@ -12,8 +12,9 @@ from app.access.models import User
 from app.kit.pagination import beyond
 
 
-def effective_on(on: date) -> list[ColumnElement[bool]]:
-    """What makes a grant effective on a day (`service.is_effective`, as conditions)."""
+def effective_on(on: date | ColumnElement[date]) -> list[ColumnElement[bool]]:
+    """What makes a grant effective on a day, given or a parameter (`service.is_effective`, as
+    conditions)."""
     return [
         AccessGrant.attested_at.is_not(None),
         AccessGrant.revoked_at.is_(None),
