@@ -203,8 +203,16 @@ def _ready(base: str) -> bool:
 
 DURABILITY = ("fsync", "synchronous_commit", "full_page_writes")
 # Held while a run has changed the server's settings: two runs on one server (the test suite's
-# workers) take turns, so that neither restores what the other set.
+# workers) take turns, so that neither restores what the other set. Taken in the server's
+# `postgres` database (`settings_connection`), as an advisory lock is one database's own and
+# the runs each fill a database of their own.
 DURABILITY_LOCK = "SELECT pg_advisory_lock(hashtextextended('askel bench durability', 0))"
+
+
+def settings_connection(url: str) -> psycopg.Connection:
+    """A connection for the server's settings: to its `postgres` database, whichever database
+    `url` names, so that every run on the server meets the same `DURABILITY_LOCK`."""
+    return psycopg.connect(libpq(url), dbname="postgres", autocommit=True)
 
 
 def settings_of(connection: psycopg.Connection) -> dict[str, str]:
@@ -224,7 +232,7 @@ def durability(url: str, on: bool | None) -> Iterator[str]:
     leaves them. Yields them as a phrase for the report ("fsync on, synchronous_commit on,
     full_page_writes on"). SIGTERM ends the block as Ctrl-C does; a run killed with SIGKILL
     leaves them changed: `ALTER SYSTEM RESET` each and `SELECT pg_reload_conf()` undo it."""
-    with psycopg.connect(libpq(url), autocommit=True) as connection:
+    with settings_connection(url) as connection:
         connection.execute(DURABILITY_LOCK)
         before = settings_of(connection)
         wanted = dict.fromkeys(DURABILITY, "on" if on else "off")

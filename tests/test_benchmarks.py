@@ -20,7 +20,13 @@ import psycopg
 import pytest
 
 from app.demo.national import libpq
-from bench.benchkit import DURABILITY_LOCK, DelayProxy, durability, settings_of
+from bench.benchkit import (
+    DURABILITY_LOCK,
+    DelayProxy,
+    durability,
+    settings_connection,
+    settings_of,
+)
 from tests.fixtures.databases import fresh_database_url, server_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,7 +133,7 @@ def server_durability() -> dict[str, str]:
     """The test server's durability settings, read while no benchmark has them changed."""
     url = server_url()
     assert url is not None
-    with psycopg.connect(libpq(url), autocommit=True) as connection:
+    with settings_connection(url) as connection:
         connection.execute(DURABILITY_LOCK)
         return settings_of(connection)
 
@@ -142,6 +148,43 @@ def test_durability_holds_for_the_block_and_is_restored_after(database_url: str)
             assert set(found.values()) == {"on" if on else "off"}
             assert all(f"{name} {value}" in settings for name, value in found.items())
         assert server_durability() == before
+
+
+@pytest.mark.postgres_only
+def test_runs_on_other_databases_of_the_server_take_turns(
+    database_url: str, tmp_path: Path, worker_id_suffix: str
+) -> None:
+    """Each benchmark fills a database of its own: the second run waits for the first to put
+    the server's settings back, instead of taking the first's as the ones to restore."""
+    other = fresh_database_url(tmp_path, f"askel_bench_turns_{worker_id_suffix}")
+    before = server_durability()
+    entered = threading.Event()
+
+    def second_run() -> None:
+        with durability(other, before["fsync"] == "on"):
+            entered.set()
+
+    with durability(database_url, before["fsync"] != "on"):
+        second = threading.Thread(target=second_run)
+        second.start()
+        with psycopg.connect(libpq(database_url), autocommit=True) as watcher:
+            # Until the second run's session waits on the lock (never entering meanwhile).
+            while not someone_waits_on_the_durability_lock(watcher):
+                assert not entered.is_set()
+                time.sleep(0.01)
+        assert not entered.is_set()
+    second.join()
+    assert entered.is_set()
+    assert server_durability() == before
+
+
+def someone_waits_on_the_durability_lock(connection: psycopg.Connection) -> bool:
+    waiting = connection.execute(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' AND query = %s",
+        [DURABILITY_LOCK],
+    ).fetchone()
+    return waiting is not None and waiting[0] > 0
 
 
 def test_the_delay_proxy_delivers_every_byte_in_order_each_way_later() -> None:
