@@ -38,6 +38,7 @@ from app.scheduling.repository import SlotFilter
 from app.statistics import facts
 from app.statistics import service as statistics
 from app.statistics.models import ReferralFact, VisitFact
+from app.statistics.perturbation import MAXIMUM_NOISE, Published
 from tests.fixtures.databases import fresh_database_url
 from tests.fixtures.demo_history import Seeded
 from tests.fixtures.principals import principal_for
@@ -102,6 +103,12 @@ def test_referrals_appointments_and_the_tab_are_in_every_state(seeded: Seeded) -
         assert {language for _, language in patients} == {"fi", "sv"}
 
 
+def shows_at_least(published: Published, true_minimum: int) -> bool:
+    """A number, of at least what the history holds less the noise the cell key method may
+    take off a published count."""
+    return isinstance(published, int) and published >= true_minimum - MAXIMUM_NOISE
+
+
 def test_the_years_statistics_show_numbers(seeded: Seeded) -> None:
     year = seeded.fullest_year
     whole_year = (date(year, 1, 1), date(year, 12, 31))
@@ -118,11 +125,11 @@ def test_the_years_statistics_show_numbers(seeded: Seeded) -> None:
         region = principal_for(session, "statistician.region")
         by_municipality = statistics.visits(session, region, ["municipality"], *whole_year)
         patients = {c.groups["municipality"]: c.patients for c in by_municipality.cells}
-        assert all(isinstance(patients[p], int) and patients[p] >= 20 for p in places), patients
+        assert all(shows_at_least(patients[p], 20) for p in places), patients
         by_month = statistics.visits(session, region, ["month"], *whole_year)
         monthly = {c.groups["month"]: c.patients for c in by_month.cells}
         assert len(months) >= 6
-        assert all(isinstance(monthly[m], int) and monthly[m] >= 15 for m in months), monthly
+        assert all(shows_at_least(monthly[m], 15) for m in months), monthly
         # Municipality by municipality, the last nine whole months: every cell a number.
         crossed = statistics.visits(session, region, ["month", "municipality"], *whole_year)
         shown = {(c.groups["month"], c.groups["municipality"]): c.patients for c in crossed.cells}
@@ -133,11 +140,8 @@ def test_the_years_statistics_show_numbers(seeded: Seeded) -> None:
         for cell in funnel.cells:
             if cell.groups["municipality"] not in places:
                 continue
-            sent, completed = cell.counts["sent"], cell.counts["completed"]
-            assert isinstance(sent, int), cell
-            assert isinstance(completed, int), cell
-            assert sent >= 25, cell
-            assert completed >= 10, cell
+            assert shows_at_least(cell.counts["sent"], 25), cell
+            assert shows_at_least(cell.counts["completed"], 10), cell
         session.rollback()
 
 
