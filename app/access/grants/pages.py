@@ -8,12 +8,10 @@ not found, audited as the API's 404), the same rules and the same audit entries.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
 
 from app.access.audit.models import AuditAction
 from app.access.audit.refusals import audited_as
@@ -87,15 +85,10 @@ def _grant_form(
 
 
 @router.get(f"{GRANTS}/new")
-def new_grant(
-    request: Request,
-    principal: PageAccessAdmin,
-    session: WriteSession,
-    user_id: Annotated[str, Query(max_length=100)] = "",
-) -> Response:
+def new_grant(request: Request, principal: PageAccessAdmin, session: WriteSession) -> Response:
     """The form to give a counsellor a grant to their service (the region's administrators)."""
     _granting(principal)
-    values = {"user_id": user_id, "valid_from": today_in_helsinki().isoformat()}
+    values = {"valid_from": today_in_helsinki().isoformat()}
     return _grant_form(request, session, FormState(values=values))
 
 
@@ -113,7 +106,8 @@ def give_grant(
         body["service_id"] = service_id
     data = validate(GrantCreate, body, page_language(request), state)
     if data is not None:
-        given = attempt(session, request, lambda: service.grant(session, principal, data), state)
+        chosen = data
+        given = attempt(session, request, lambda: service.grant(session, principal, chosen), state)
         if given is not None:
             sessions.current(request).data["flash"] = GIVEN
             return RedirectResponse(f"{GRANTS}/{given.id}", status_code=303)
@@ -191,7 +185,7 @@ def revoke_grant(
 ) -> Response:
     """Revoke with a reason, as `POST /admin/access-grants/{grant_id}/revoke` does (the
     region's administrators, or the counsellor's municipality's)."""
-    state = FormState(values={"reason": _text(form, "reason")})
+    state = FormState(values={"reason": form_values(form).get("reason", "")})
     body = validate(GrantRevoke, nested(state.values), page_language(request), state)
     if body is not None:
         reason = body
@@ -207,11 +201,6 @@ def revoke_grant(
             return RedirectResponse(f"{GRANTS}/{grant_id}", status_code=303)
     placed(state, ["reason"], {})
     return _grant_page(request, session, principal, grant_id, state)
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
 
 
 router.include_router(review_pages.router)

@@ -103,7 +103,7 @@ def may_grant(principal: Principal) -> bool:
 
 def actions(principal: Principal, grant: AccessGrant, user: User) -> frozenset[str]:
     """What the admin may do to a grant within their scope now: `attest`, `revoke`."""
-    allowed = set()
+    allowed: set[str] = set()
     unchanged = grant.revoked_at is None
     if unchanged and grant.attested_at is None and _own_staff(principal, user):
         allowed.add("attest")
