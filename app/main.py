@@ -14,6 +14,7 @@ from app import docs, openapi
 from app.access.audit.refusals import record_refusal
 from app.access.authn import DiscoveredKeySource, KeySource, StaticKeySource, TokenVerifier
 from app.access.dev_issuer import DevIssuer, load_or_create_key
+from app.access.grants import pages as grant_pages
 from app.access.principal import LOCAL_ISSUER
 from app.access.throttle import RateLimits
 from app.api import api_router
@@ -43,6 +44,7 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     referral_pages,
     counselling_pages.router,
     scheduling_pages,
+    grant_pages.router,
 )
 
 

@@ -100,6 +100,7 @@ def page_require(permission: Permission | None) -> Callable[..., Principal]:
 
 
 PageUser = Annotated[Principal, Depends(page_require(None))]
+PageAccessAdmin = Annotated[Principal, Depends(page_require(Permission.access_administer))]
 PageReferralReader = Annotated[Principal, Depends(page_require(Permission.referral_read))]
 PageReferralSender = Annotated[Principal, Depends(page_require(Permission.referral_send))]
 PagePatientFinder = Annotated[Principal, Depends(page_require(Permission.patient_lookup))]

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, select
@@ -61,3 +61,17 @@ def counsellors(session: Session, organisation_id: uuid.UUID | None) -> Sequence
     if organisation_id is not None:
         statement = statement.where(User.organisation_id == organisation_id)
     return [user for user in session.scalars(statement) if "counsellor" in user.roles]
+
+
+def display_names(session: Session, usernames: Iterable[str]) -> dict[str, str]:
+    """The names of the accounts a grant's `granted_by`, `attested_by`… name (by username,
+    as the grant keeps them); a username two issuers' accounts share is left out, unnamed."""
+    wanted = set(usernames)
+    if not wanted:
+        return {}
+    found: dict[str, set[str]] = {}
+    for username, name in session.execute(
+        select(User.username, User.display_name).where(User.username.in_(wanted))
+    ):
+        found.setdefault(username, set()).add(name)
+    return {username: names.pop() for username, names in found.items() if len(names) == 1}

@@ -90,6 +90,28 @@ def _grant_for(
     return found, user
 
 
+def held(session: Session, principal: Principal, grant_id: uuid.UUID) -> tuple[AccessGrant, User]:
+    """One grant and its holder, within the admin's scope (`NotFound` outside it, as for a
+    change of it)."""
+    return _grant_for(session, principal, grant_id)
+
+
+def may_grant(principal: Principal) -> bool:
+    """Whether the admin gives grants (the region's do; a municipality's attest them)."""
+    return _is_region_admin(principal)
+
+
+def actions(principal: Principal, grant: AccessGrant, user: User) -> frozenset[str]:
+    """What the admin may do to a grant within their scope now: `attest`, `revoke`."""
+    allowed: set[str] = set()
+    unchanged = grant.revoked_at is None
+    if unchanged and grant.attested_at is None and _own_staff(principal, user):
+        allowed.add("attest")
+    if unchanged:
+        allowed.add("revoke")
+    return frozenset(allowed)
+
+
 def attest(
     session: Session, principal: Principal, grant_id: uuid.UUID, now: datetime
 ) -> AccessGrant:
