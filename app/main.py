@@ -30,6 +30,7 @@ from app.patients.pages import router as patient_pages
 from app.referrals.pages import router as referral_pages
 from app.referrals.sending_pages import router as sending_pages
 from app.scheduling.pages import router as scheduling_pages
+from app.statistics.pages import router as statistics_pages
 from app.web import launch, pages
 from app.web.sessions import Lifetimes, SessionMiddleware, SessionStore
 from app.web.signin import SignIn
@@ -43,6 +44,7 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     referral_pages,
     counselling_pages.router,
     scheduling_pages,
+    statistics_pages,
 )
 
 

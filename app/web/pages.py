@@ -28,7 +28,11 @@ from app.web.templating import TEMPLATES, page_language, render
 
 STATIC = TEMPLATES.parent / "static"
 # Pages a role starts from, by what its permissions let it do.
-HOMES = ((Permission.referral_triage, "/worklist"), (Permission.referral_send, "/patients/find"))
+HOMES = (
+    (Permission.referral_triage, "/worklist"),
+    (Permission.referral_send, "/patients/find"),
+    (Permission.statistics_read, "/statistics"),
+)
 
 
 class PageRoute(APIRoute):
