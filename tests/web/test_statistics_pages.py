@@ -280,10 +280,11 @@ def test_a_municipalitys_statistician_counts_its_own_residents(
         "/statistics", params={"measure": "visits", "year": "2025", "part": "year",
                                "group_by": "municipality"},
     )  # fmt: skip
-    assert "Counted: the residents of Laihia." in page.text
+    assert "Counted: residents whose home municipality is Laihian kunta." in page.text
     [table] = tables(page.text)
-    assert [labels(row) for row in table[1:-1]] == [["Laihia"]]
-    body = api(client, auth, "visits", LAIHIA, visited_from="2025-01-01", visited_to="2025-12-31")
+    assert [labels(row) for row in table[1:-1]] == [["Laihian kunta"]]
+    body = api(client, auth, "visits", LAIHIA, visited_from="2025-01-01",
+               visited_to="2025-12-31").json()  # fmt: skip
     assert figures(table[-1]) == [shown(body["total"]["visits"]), shown(body["total"]["patients"])]
     chooser = pages.get("/statistics/card")
     assert re.findall(r'<option value="(\d{3})"', chooser.text) == ["399"]
@@ -306,14 +307,14 @@ def test_the_card_opens_in_the_browser_with_described_charts_and_their_figures(
     assert chosen.headers["location"] == f"{CARD}?year=2025"
     card_page = follow(pages, chosen)
     assert card_page.status_code == 200
-    assert "<h1>Motionsrådgivning 2025: Laihela</h1>" in card_page.text
+    assert "<h1>Motionsrådgivning 2025: Laihela kommun</h1>" in card_page.text
     images = re.findall(r'<img class="stat-chart__image" src="([^"]+)" alt="([^"]+)">',
                         card_page.text)  # fmt: skip
     assert [src for src, _ in images] == [f"{CARD}/{chart}.png?year=2025" for chart in CHARTS]
     for _, alt in images:
-        assert "Laihela 2025: stapeldiagram." in alt
+        assert "Laihela kommun 2025: stapeldiagram." in alt
         assert "Siffrorna finns i tabellen under diagrammet" in alt
-    assert images[0][1].startswith("Rådgivningsbesök per månad, Laihela 2025")
+    assert images[0][1].startswith("Rådgivningsbesök per månad, Laihela kommun 2025")
     charts = tables(card_page.text)
     assert len(charts) == len(CHARTS)
     # The months' figures are the API's, cell for cell.
