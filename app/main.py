@@ -31,6 +31,7 @@ from app.patients.pages import router as patient_pages
 from app.referrals.pages import router as referral_pages
 from app.referrals.sending_pages import router as sending_pages
 from app.scheduling.pages import router as scheduling_pages
+from app.statistics.pages import router as statistics_pages
 from app.web import launch, pages
 from app.web.sessions import Lifetimes, SessionMiddleware, SessionStore
 from app.web.signin import SignIn
@@ -45,6 +46,7 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     counselling_pages.router,
     scheduling_pages,
     grant_pages.router,
+    statistics_pages,
 )
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
@@ -17,9 +15,9 @@ from app.i18n import Language, negotiate_language
 from app.kit.clock import today_in_helsinki
 from app.kit.types import CalendarDate
 from app.organisations import service as organisations
-from app.statistics import card, perturbation, service
+from app.statistics import card, service
+from app.statistics.csv_export import CSV, referrals_csv, visits_csv
 from app.statistics.schemas import (
-    FUNNEL,
     Group,
     ReferralGroup,
     ReferralStatistics,
@@ -27,31 +25,6 @@ from app.statistics.schemas import (
 )
 
 router = APIRouter(prefix="/stats", tags=["statistics"])
-CSV = "text/csv; charset=utf-8"
-
-
-def _csv_with_notes(language: Language) -> tuple[io.StringIO, Any]:
-    """A CSV's text so far: its notes first (a line each, after `#`), for readers and for the
-    readers of anything made from it."""
-    out = io.StringIO()
-    out.write(f"# {perturbation.note(language)}\r\n")
-    return out, csv.writer(out)
-
-
-def _csv_response(out: io.StringIO) -> Response:
-    """UTF-8 with a byte-order mark, so that Excel reads the letters right."""
-    return Response("\ufeff" + out.getvalue(), media_type=CSV)
-
-
-def _csv(report: VisitStatistics, language: Language) -> Response:
-    out, writer = _csv_with_notes(language)
-    writer.writerow([*report.group_by, "visits", "patients"])
-    for cell in report.cells:
-        writer.writerow([*(cell.groups[g] or "" for g in report.group_by), cell.visits,
-                         cell.patients])  # fmt: skip
-    writer.writerow([*(["total"] + [""] * (len(report.group_by) - 1) if report.group_by else []),
-                     report.total.visits, report.total.patients])  # fmt: skip
-    return _csv_response(out)
 
 
 @router.get(
@@ -80,24 +53,13 @@ def visit_statistics(
     zero too, they show as `<5`."""
     first, last = _period(visited_from, visited_to)
     report = service.visits(session, principal, list(dict.fromkeys(group_by or [])), first, last)
-    return _csv(report, _language(request)) if format == "csv" else report
+    return visits_csv(report, _language(request)) if format == "csv" else report
 
 
 def _period(first: date | None, last: date | None) -> tuple[date, date]:
     """The period asked; what is not given, this calendar year's."""
     year = today_in_helsinki().year
     return first or date(year, 1, 1), last or date(year, 12, 31)
-
-
-def _funnel_csv(report: ReferralStatistics, language: Language) -> Response:
-    out, writer = _csv_with_notes(language)
-    writer.writerow([*report.group_by, *FUNNEL, "no_show_rate"])
-    total_labels = ["total", *[""] * (len(report.group_by) - 1)] if report.group_by else []
-    rows = [([c.groups[g] or "" for g in report.group_by], c) for c in report.cells]
-    for labels, cell in [*rows, (total_labels, report.total)]:
-        rate = "" if cell.no_show_rate is None else cell.no_show_rate
-        writer.writerow([*labels, *(cell.counts[name] for name in FUNNEL), rate])
-    return _csv_response(out)
 
 
 @router.get(
@@ -124,7 +86,7 @@ def referral_statistics(
     shown"."""
     first, last = _period(sent_from, sent_to)
     report = service.referrals(session, principal, list(dict.fromkeys(group_by or [])), first, last)
-    return _funnel_csv(report, _language(request)) if format == "csv" else report
+    return referrals_csv(report, _language(request)) if format == "csv" else report
 
 
 def _municipality(session: WriteSession, code: str) -> str:

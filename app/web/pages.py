@@ -32,6 +32,7 @@ HOMES = (
     (Permission.referral_triage, "/worklist"),
     (Permission.referral_send, "/patients/find"),
     (Permission.access_administer, "/admin/access-grants"),
+    (Permission.statistics_read, "/statistics"),
 )
 
 
