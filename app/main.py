@@ -11,7 +11,9 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import docs, openapi
+from app.access.audit.pages import router as audit_pages
 from app.access.audit.refusals import record_refusal
+from app.access.audit.report_pages import router as access_report_pages
 from app.access.authn import DiscoveredKeySource, KeySource, StaticKeySource, TokenVerifier
 from app.access.dev_issuer import DevIssuer, load_or_create_key
 from app.access.principal import LOCAL_ISSUER
@@ -43,6 +45,8 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     referral_pages,
     counselling_pages.router,
     scheduling_pages,
+    audit_pages,
+    access_report_pages,
 )
 
 
