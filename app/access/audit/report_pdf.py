@@ -98,7 +98,7 @@ def _accesses(sheet: Sheet) -> list[Flowable]:
          _cell(line.purpose), _what(sheet, line)]
         for line in sheet.accesses
     ]  # fmt: skip
-    return [*found, _table(head, rows, [26 * mm, 40 * mm, 38 * mm, 30 * mm, WIDTH - 134 * mm])]
+    return [*found, _table(head, rows, [36 * mm, 40 * mm, 36 * mm, 28 * mm, WIDTH - 140 * mm])]
 
 
 def _disclosures(sheet: Sheet) -> list[Flowable]:
@@ -111,7 +111,7 @@ def _disclosures(sheet: Sheet) -> list[Flowable]:
          _cell(line.who, line.organisation)]
         for line in sheet.disclosures
     ]  # fmt: skip
-    return [*found, _table(head, rows, [26 * mm, 50 * mm, 50 * mm, WIDTH - 126 * mm])]
+    return [*found, _table(head, rows, [36 * mm, 48 * mm, 44 * mm, WIDTH - 128 * mm])]
 
 
 def _hashes(values: list[str]) -> Paragraph:
