@@ -102,5 +102,5 @@ def test_a_clinician_is_refused_the_audit_pages(
         answer = page.goto(f"{live_server}{path}")
         assert answer is not None
         assert answer.status == 403
-        expect(page.locator("h1")).to_have_text("Ei sallittu")
+        expect(page.locator("code[data-code='forbidden']")).to_be_visible()
         settle(page, addresses)

@@ -133,6 +133,10 @@ def test_the_filters_narrow_the_search(
     assert audits
     chosen = [session.get_one(AuditEvent, number) for number in audits]
     assert {(event.purpose, event.action) for event in chosen} == {("audit", "query")}
+    api = client.get("/api/v1/audit/events", params={"purpose": "care", "limit": 500},
+                     headers=auth(AUDITOR)).json()["items"]  # fmt: skip
+    assert api
+    assert {entry["purpose"] for entry in api} == {"care"}
     today = today_in_helsinki()
     todays = entry_numbers(search(pages, start=today.isoformat(), end=today.isoformat()).text)
     assert todays

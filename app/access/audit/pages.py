@@ -30,7 +30,7 @@ from app.access.principal import Principal
 from app.counselling.page_forms import anchor
 from app.db import WriteSession
 from app.errors import NotFound
-from app.i18n import N_, translate
+from app.i18n import N_, Language, translate
 from app.kit.clock import helsinki_midnight, utcnow
 from app.kit.pagination import Cursor, Window, decode_cursor
 from app.kit.types import CalendarDate
@@ -255,14 +255,14 @@ def status_page(request: Request, principal: PageAuditor, session: WriteSession)
     return render(request, "audit/status.html", context)
 
 
-def _verified(kept: object, language: str) -> dict[str, Any] | None:
+def _verified(kept: object, language: Language) -> dict[str, Any] | None:
     if not isinstance(kept, dict):
         return None
     reason = kept.get("reason")
     return {**kept, "at": datetime.fromisoformat(kept["at"]), "reason": _break(reason, language)}
 
 
-def _break(reason: object, language: Any) -> str | None:
+def _break(reason: object, language: Language) -> str | None:
     """The fault `verify` found, in the reader's language."""
     if not isinstance(reason, str):
         return None
