@@ -94,7 +94,7 @@ def test_a_search_by_identity_code_finds_the_patients_entries_as_the_api_does(
         select(AuditEvent.seq).where(AuditEvent.patient_id == patient.id)
         .order_by(AuditEvent.seq.desc()).limit(51)
     ).all()  # fmt: skip
-    assert shown == list(expected[1:51] if len(expected) > 50 else expected[1:])
+    assert shown == list(expected[1:51])
     assert f"{patient.family_name}, {patient.given_name}" in found.text
     assert NURSE in found.text
     page_search = newest(session)
@@ -146,12 +146,12 @@ def test_the_filters_narrow_the_search(
 
 
 def test_results_page_back_with_a_cursor(pages: TestClient, session: Session) -> None:
-    patient = registered(session, demo_in("280"))
+    patient = registered(session, demo_in("152"))
     audit.record_many(session, actor=None, action=AuditAction.read, resource_type="Patient",
                       accesses=[(patient.id, patient.id)] * 70)  # fmt: skip
     session.flush()
     sign_in(pages, AUDITOR)
-    first = search(pages, hetu=demo_in("280").hetu)
+    first = search(pages, hetu=demo_in("152").hetu)
     shown = entry_numbers(first.text)
     assert len(shown) == 50
     older = re.search(r'href="(/audit/events\?cursor=[^"]+)"', first.text)
@@ -207,13 +207,14 @@ def _accesses(
     sealing.seal(session, all_visible=True)
 
 
+# By language: the title, the nurse's title, her unit, a time of day, a disclosure, a refusal.
 REPORT = {
-    "fi": ("Kuka on käsitellyt tietojani", "Sairaanhoitaja", "Laihia terveysasema", "klo ",
-           "Luovutettu", "Estetty: ei löytynyt"),
-    "sv": ("Vem har behandlat mina uppgifter", "Sjukskötare", "Laihela hälsostation", "kl. ",
-           "Utlämnat", "Nekat: hittades inte"),
-    "en": ("Who has processed my data", "Nurse", "Laihia terveysasema", ":", "Disclosed",
-           "Refused: not found"),
+    "fi": ("Kuka on käsitellyt tietojani", "Sairaanhoitaja", "Laihia terveysasema",
+           r"klo \d{1,2}\.\d\d", "Luovutettu", "Estetty: ei löytynyt"),
+    "sv": ("Vem har behandlat mina uppgifter", "Sjukskötare", "Laihela hälsostation",
+           r"kl\. \d{1,2}\.\d\d", "Utlämnat", "Nekat: hittades inte"),
+    "en": ("Who has processed my data", "Nurse", "Laihia terveysasema", r"\d{1,2}:\d\d",
+           "Disclosed", "Refused: not found"),
 }  # fmt: skip
 
 
@@ -246,7 +247,7 @@ def test_the_report_is_written_in_the_patients_language(
     assert NURSE_NAME in report.text
     assert nurse in report.text
     assert station in report.text
-    assert re.search(rf"\d{{1,2}}\.\d{{1,2}}\.20\d\d {re.escape(clock)}", report.text)
+    assert re.search(rf"<td[^>]*>\d{{1,2}}\.\d{{1,2}}\.20\d\d {clock}</td>", report.text)
     assert f"{disclosed}: " in report.text
     assert "SMS gateway" in report.text
     assert refused in report.text
