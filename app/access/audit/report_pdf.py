@@ -36,13 +36,15 @@ def _fonts() -> None:
                                   boldItalic=BOLD)  # fmt: skip
 
 
-def _style(name: str, size: float, *, bold: bool = False, color: object = None) -> ParagraphStyle:
+def _style(
+    name: str, size: float, *, bold: bool = False, color: colors.Color = colors.black
+) -> ParagraphStyle:
     return ParagraphStyle(
         name,
         fontName=BOLD if bold else REGULAR,
         fontSize=size,
         leading=size * 1.3,
-        textColor=color or colors.black,
+        textColor=color,
         spaceAfter=size * 0.4,
     )
 
@@ -176,7 +178,7 @@ def access_report_pdf(sheet: Sheet) -> bytes:
     )
     footer = f"{title} · {sheet.patient_name} · {sheet.since}\u2013{sheet.until}"
 
-    def number_pages(canvas: Canvas, _document: SimpleDocTemplate) -> None:
+    def number_pages(canvas: Canvas, _document: object) -> None:
         canvas.saveState()
         canvas.setFont(REGULAR, 7.5)
         canvas.setFillColor(colors.HexColor("#4d4d4d"))
