@@ -90,7 +90,7 @@ def organisation_name(organisation: Organisation | None, language: Language) -> 
 
 
 def _title(language: Language, profession: str | None, roles: Sequence[str]) -> str:
-    if profession in labels.PROFESSIONS:
+    if profession is not None and profession in labels.PROFESSIONS:
         return translate(labels.PROFESSIONS[profession], language)
     named = [ROLE_NAMES[role] for role in sorted(roles) if role in ROLE_NAMES]
     return ", ".join(translate(name, language) for name in named) or NONE
