@@ -62,4 +62,4 @@ PROFESSIONS: Mapping[str, str] = {
     "counsellor": N_("Physical activity counsellor"),
 }
 ASKEL_ITSELF = N_("Askel, automatically")
-UNKNOWN_PERSON = N_("Account no longer in Askel: {username}")
+UNKNOWN_PERSON = N_("Account not found in Askel: {username}")
