@@ -11,7 +11,9 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import docs, openapi
+from app.access.audit.pages import router as audit_pages
 from app.access.audit.refusals import record_refusal
+from app.access.audit.report_pages import router as access_report_pages
 from app.access.authn import DiscoveredKeySource, KeySource, StaticKeySource, TokenVerifier
 from app.access.dev_issuer import DevIssuer, load_or_create_key
 from app.access.grants import pages as grant_pages
@@ -47,6 +49,8 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     scheduling_pages,
     grant_pages.router,
     statistics_pages,
+    audit_pages,
+    access_report_pages,
 )
 
 

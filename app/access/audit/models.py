@@ -48,6 +48,16 @@ class AuditOutcome(StrEnum):
     conflict = "conflict"
 
 
+class AuditPurpose(StrEnum):
+    """Why data was processed, by the role of the account (`Principal.purpose`)."""
+
+    care = "care"
+    counselling = "counselling"
+    statistics = "statistics"
+    research = "research"
+    audit = "audit"
+
+
 class AuditEvent(Base):
     """One access. Rows are only ever appended, in the transaction of the action they describe;
     the sealer later gives each its place in the log's Merkle tree (`AuditLeaf`).

@@ -12,6 +12,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import NullType
 
 from app.access.audit.models import AuditEvent, AuditLeaf, AuditTreeHead, AuditTreeNode
+from app.access.models import User
+from app.organisations.models import Organisation
 
 # The PostgreSQL advisory lock that lets one sealer at a time work ("askel" + 1). Requests
 # never take it.
@@ -239,6 +241,7 @@ def search(
     actor: str | None = None,
     action: str | None = None,
     outcome: str | None = None,
+    purpose: str | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
     before_seq: int | None = None,
@@ -254,6 +257,8 @@ def search(
         conditions.append(AuditEvent.action == action)
     if outcome:
         conditions.append(AuditEvent.outcome == outcome)
+    if purpose:
+        conditions.append(AuditEvent.purpose == purpose)
     if start:
         conditions.append(AuditEvent.occurred_at >= start)
     if end:
@@ -262,3 +267,21 @@ def search(
         conditions.append(AuditEvent.seq < before_seq)
     statement = select(AuditEvent).where(*conditions).order_by(AuditEvent.seq.desc()).limit(limit)
     return session.scalars(statement).all()
+
+
+def accounts_named(session: Session, usernames: Iterable[str]) -> list[User]:
+    """The accounts, active or not, of any issuer, that have one of the usernames."""
+    names = sorted(set(usernames))
+    found: list[User] = []
+    for start in range(0, len(names), 1000):
+        statement = select(User).where(User.username.in_(names[start : start + 1000]))
+        found.extend(session.scalars(statement))
+    return found
+
+
+def organisations_by_code(session: Session, codes: Iterable[str]) -> dict[str, Organisation]:
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    statement = select(Organisation).where(Organisation.code.in_(wanted))
+    return {organisation.code: organisation for organisation in session.scalars(statement)}

@@ -6,17 +6,16 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import asdict
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
 
-from app.access.audit import repository, sealing, service
+from app.access.audit import reports, repository, sealing, service
 from app.access.audit.fhir_export import as_fhir
-from app.access.audit.models import AuditAction, AuditEvent, AuditOutcome
+from app.access.audit.models import AuditAction, AuditEvent, AuditOutcome, AuditPurpose
 from app.access.audit.refusals import audited_as
+from app.access.audit.reports import EntryCursor
 from app.access.audit.schemas import (
     AccessReport,
     AuditEventRead,
@@ -27,25 +26,14 @@ from app.access.audit.schemas import (
 from app.access.permissions import AuditReader
 from app.db import WriteSession
 from app.errors import Forbidden, ValidationFailed, problem_responses
-from app.kit.clock import utcnow
 from app.kit.pagination import Cursor, InvalidCursor, Page, Window, decode_cursor, page_size
-from app.kit.types import INT64_MAX, LocalDateTime
+from app.kit.types import LocalDateTime
 
 router = APIRouter(prefix="/audit", tags=["audit"])
-# The Client Data Act: the controller answers for at least two years back.
-REPORT_PERIOD = timedelta(days=2 * 366)
 
 
 def _read(events: list[object]) -> list[AuditEventRead]:
     return [AuditEventRead.model_validate(event, from_attributes=True) for event in events]
-
-
-class EntryCursor(BaseModel):
-    """The log's sort key: the entry's number."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    s: Annotated[int, Field(ge=1, le=INT64_MAX)]
 
 
 @router.get("/events", responses=problem_responses(Forbidden, InvalidCursor, ValidationFailed))
@@ -56,30 +44,18 @@ def search_events(
     actor: Annotated[str | None, Query(max_length=128)] = None,
     action: AuditAction | None = None,
     outcome: AuditOutcome | None = None,
+    purpose: AuditPurpose | None = None,
     start: LocalDateTime | None = None,
     end: LocalDateTime | None = None,
     limit: Annotated[int, page_size(500)] = 100,
     cursor: Cursor = None,
 ) -> Page[AuditEventRead]:
     """Search the audit log, newest first (auditors)."""
+    where = reports.SearchFilter(patient_id, actor, action, outcome, purpose, start, end)
+    before = decode_cursor(cursor, EntryCursor).s if cursor else None
     page = Window.of(
-        repository.search(
-            session,
-            patient_id=patient_id,
-            actor=actor,
-            action=action,
-            outcome=outcome,
-            start=start,
-            end=end,
-            before_seq=decode_cursor(cursor, EntryCursor).s if cursor else None,
-            limit=limit + 1,
-        ),
-        limit,
+        reports.search(session, principal, where, before_seq=before, limit=limit + 1), limit
     )
-    service.record(
-        session, actor=principal, action=AuditAction.query, resource_type="AuditLog",
-        patient_id=patient_id,
-    )  # fmt: skip
     return Page[AuditEventRead](
         items=_read(list(page.rows)),
         next_cursor=page.next_cursor(lambda event: EntryCursor(s=event.seq)),
@@ -97,30 +73,24 @@ def access_report(
 ) -> AccessReport:
     """Who has seen or changed the patient's data, when, in which role and organisation, and
     to whom it was disclosed; two years back unless `since` says otherwise (auditors)."""
-    start = since or utcnow() - REPORT_PERIOD
-    events = list(repository.search(session, patient_id=patient_id, start=start, limit=100000))
-    events.reverse()
-    service.record(
-        session, actor=principal, action=AuditAction.read, resource_type="AccessReport",
-        resource_id=patient_id, patient_id=patient_id,
-    )  # fmt: skip
-    head = repository.newest_head(session)
-    proofs = sealing.inclusions(session, events, head) if head is not None else {}
+    report = reports.access_report(session, principal, patient_id, since)
 
     def reported(chosen: list[AuditEvent]) -> list[ReportedEntry]:
         return [
             ReportedEntry.model_validate(
                 {**AuditEventRead.model_validate(event, from_attributes=True).model_dump(),
-                 "proof": asdict(proofs[event.seq]) if event.seq in proofs else None}
+                 "proof": asdict(report.proofs[event.seq]) if event.seq in report.proofs
+                 else None}
             )
             for event in chosen
         ]  # fmt: skip
 
+    head = report.head
     return AccessReport(
         patient_id=patient_id,
-        since=start,
-        accesses=reported([e for e in events if e.action != AuditAction.disclose]),
-        disclosures=reported([e for e in events if e.action == AuditAction.disclose]),
+        since=report.since,
+        accesses=reported(report.accesses),
+        disclosures=reported(report.disclosures),
         tree_head=TreeHead.model_validate(sealing.head_as_json(head)) if head else None,
         public_key=sealing.public_key_bytes().hex(),
     )
