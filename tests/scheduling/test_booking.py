@@ -474,45 +474,15 @@ def test_a_slot_of_another_service_and_a_closed_referral_are_refused(
     assert book(client, auth, slot, closed).json()["code"] == "referral_not_bookable"
 
 
-def test_the_database_itself_refuses_overlapping_bookings(
+def booked_beside_an_overlap(
     client: TestClient,
     auth: Auth,
     session: Session,
-    counsellor_id: uuid.UUID,
     service_id: uuid.UUID,
     referral: dict[str, Any],
-) -> None:
-    slots = search(client, auth, service_id, limit=200)
-    first = next(s for s in slots if s["visit_type"] == "first_visit")
-    overlapping = next(
-        s for s in slots
-        if s["visit_type"] == "follow_up" and s["start_at"] == first["start_at"]
-    )  # fmt: skip
-    existing = session.get_one(
-        Appointment, uuid.UUID(book(client, auth, first, referral).json()["id"])
-    )
-    twin = Appointment(
-        **{
-            column.key: getattr(existing, column.key)
-            for column in Appointment.__table__.columns
-            if column.key not in ("id", "slot_id", "created_at")
-        },
-        slot_id=uuid.UUID(overlapping["id"]),
-    )
-    with pytest.raises(IntegrityError), session.begin_nested():
-        session.add(twin)
-
-
-def test_a_place_refused_by_the_database_leaves_the_transaction_usable(
-    client: TestClient,
-    auth: Auth,
-    session: Session,
-    counsellor_id: uuid.UUID,
-    service_id: uuid.UUID,
-    referral: dict[str, Any],
-) -> None:
-    """Booking takes its place without a savepoint: the count past capacity and an overlap
-    the database forbids are refused without an error, so the refusal can still be audited."""
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A first visit booked, a follow-up starting with it, and the booked appointment's values
+    but its id, slot and creation time."""
     slots = search(client, auth, service_id, limit=200)
     first = next(s for s in slots if s["visit_type"] == "first_visit")
     overlapping = next(
@@ -527,6 +497,38 @@ def test_a_place_refused_by_the_database_leaves_the_transaction_usable(
         for column in Appointment.__table__.columns
         if column.key not in ("id", "slot_id", "created_at")
     }
+    return first, overlapping, values
+
+
+def test_the_database_itself_refuses_overlapping_bookings(
+    client: TestClient,
+    auth: Auth,
+    session: Session,
+    counsellor_id: uuid.UUID,
+    service_id: uuid.UUID,
+    referral: dict[str, Any],
+) -> None:
+    _first, overlapping, values = booked_beside_an_overlap(
+        client, auth, session, service_id, referral
+    )
+    twin = Appointment(**values, slot_id=uuid.UUID(overlapping["id"]))
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.add(twin)
+
+
+def test_a_place_refused_by_the_database_leaves_the_transaction_usable(
+    client: TestClient,
+    auth: Auth,
+    session: Session,
+    counsellor_id: uuid.UUID,
+    service_id: uuid.UUID,
+    referral: dict[str, Any],
+) -> None:
+    """Booking takes its place without a savepoint: the count past capacity and an overlap
+    the database forbids are refused without an error, so the refusal can still be audited."""
+    first, overlapping, values = booked_beside_an_overlap(
+        client, auth, session, service_id, referral
+    )
     full = session.get_one(Slot, uuid.UUID(first["id"]))
     assert (
         repository.take_place(session, full, {**values, "id": uuid.uuid4(), "slot_id": full.id})
