@@ -33,6 +33,7 @@ HOMES = (
     (Permission.referral_send, "/patients/find"),
     (Permission.access_administer, "/admin/access-grants"),
     (Permission.statistics_read, "/statistics"),
+    (Permission.audit_read, "/audit/events"),
 )
 
 
