@@ -15,14 +15,7 @@ from app.access.audit.refusals import audited_as
 from app.access.principal import Principal
 from app.counselling import service
 from app.counselling.context import Tab, tab_of
-from app.counselling.page_forms import (
-    common,
-    field_names,
-    form_values,
-    placed,
-    refused_status,
-    typed,
-)
+from app.counselling.page_forms import common, field_names, typed
 from app.db import WriteSession
 from app.flows import referral_transitions
 from app.i18n import N_, translate
@@ -36,7 +29,7 @@ from app.scheduling.models import Appointment
 from app.scheduling.repository import AppointmentFilter
 from app.web import sessions
 from app.web.csrf import CheckedForm
-from app.web.forms import FormState, attempt, nested, validate
+from app.web.forms import FormState, attempt, form_values, nested, placed, refused_status, validate
 from app.web.pages import PageRoute
 from app.web.signin import PageUser
 from app.web.templating import page_language, render

@@ -16,19 +16,16 @@ from annotated_types import Ge, Le
 from babel.numbers import format_decimal
 from fastapi import Request
 from pydantic import BaseModel
-from starlette.datastructures import FormData
 
 from app.counselling.context import Tab
 from app.i18n import Language
-from app.web.forms import FormState
+from app.web.forms import form_fields
 from app.web.templating import page_language
 
 T = TypeVar("T")
 
 _WHOLE = re.compile(r"^[+-]?\d{1,18}$")
 _DECIMAL = re.compile(r"^[+-]?\d{1,15}(?:[.,]\d{1,9})?$")
-# Where a message without a field of its own is shown: at the top of the form.
-FORM = ""
 
 
 def _bare(annotation: Any) -> Any:
@@ -140,33 +137,6 @@ def compact(
     return kept, counts
 
 
-def placed(state: FormState, known: Iterable[str], problem_fields: Mapping[str, str]) -> None:
-    """Each message beside its field: a message about a list's item (`follow_up_months.2`) or
-    a part without a field of its own goes to the nearest field that is on the form; one
-    about no field goes to the top of the form. A refusal of the service with a field of its
-    own (`problem_fields`, by its code) is shown beside that field instead."""
-    order = {name: index for index, name in enumerate([FORM, *known])}
-    moved: dict[str, str] = {}
-    for name, message in state.errors.items():
-        parts = name.split(".")
-        while parts and ".".join(parts) not in order:
-            parts.pop()
-        moved.setdefault(".".join(parts), message)
-    if state.problem is not None:
-        field = problem_fields.get(str(state.problem.get("code")))
-        if field is not None:
-            # Said beside its field, and linked from the summary like any field's message.
-            moved.setdefault(field, str(state.problem["detail"]))
-            state.problem = None
-    # In the order of the form, as the summary at its top lists them.
-    state.errors = dict(sorted(moved.items(), key=lambda item: order[item[0]]))
-
-
-def anchor(name: str) -> str:
-    """The id of the field named `name` (the page's top for the form as a whole)."""
-    return name.replace(".", "-") if name else "form-errors"
-
-
 def flat(values: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
     """A record's values as the form's fields: nested objects and lists by dotted names."""
     fields: dict[str, str] = {}
@@ -195,35 +165,12 @@ def number(value: float | int | None, language: Language) -> str:
     return format_decimal(value, locale=language, group_separator=False)
 
 
-def form_values(form: FormData) -> dict[str, str]:
-    """What was typed, as text (the form token left out)."""
-    return {
-        name: value
-        for name, value in form.items()
-        if isinstance(value, str) and name != "csrf_token"
-    }
-
-
-def refused_status(state: FormState) -> int:
-    """A refused form's status: the service's (409, 422…), or 422 for invalid fields."""
-    return int(state.problem["status"]) if state.problem else 422
-
-
 def common(request: Request, tab: Tab) -> dict[str, Any]:
     """What every page of the tab shows: the patient, the referral, the tab's sections."""
     language = page_language(request)
-    labels: dict[str, str] = {}
-
-    def labelled(name: str, label: str) -> str:
-        """Each field's label as the form is rendered, for the summary of its messages."""
-        labels.setdefault(name, label)
-        return ""
-
     return {
         "tab": tab,
         "referral_id": tab.referral.id,
         "number": lambda value: number(value, language),
-        "anchor": anchor,
-        "field_labels": labels,
-        "labelled": labelled,
+        **form_fields(),
     }

@@ -18,17 +18,7 @@ from app.access.principal import Principal
 from app.counselling import completion_pages, plan_pages, service
 from app.counselling.context import Tab, tab_of
 from app.counselling.models import Visit
-from app.counselling.page_forms import (
-    common,
-    field_names,
-    flat,
-    form_values,
-    limits,
-    number,
-    placed,
-    refused_status,
-    typed,
-)
+from app.counselling.page_forms import common, field_names, flat, limits, number, typed
 from app.counselling.schemas import (
     ContactType,
     StageOfChange,
@@ -45,7 +35,7 @@ from app.scheduling import booking
 from app.scheduling.repository import AppointmentFilter
 from app.web import sessions
 from app.web.csrf import CheckedForm
-from app.web.forms import FormState, attempt, nested, validate
+from app.web.forms import FormState, attempt, form_values, nested, placed, refused_status, validate
 from app.web.pages import PageRoute
 from app.web.signin import PageUser
 from app.web.templating import page_language, render

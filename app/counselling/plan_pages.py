@@ -19,18 +19,7 @@ from app.access.principal import Principal
 from app.counselling import service
 from app.counselling.context import Tab, tab_of
 from app.counselling.exceptions import PlanVersionNotFound
-from app.counselling.page_forms import (
-    common,
-    compact,
-    field_names,
-    flat,
-    form_values,
-    limits,
-    number,
-    placed,
-    refused_status,
-    typed,
-)
+from app.counselling.page_forms import common, compact, field_names, flat, limits, number, typed
 from app.counselling.schemas import Goal, PlanIn, PlannedActivity, PlanRead
 from app.db import WriteSession
 from app.flows import follow_ups
@@ -39,7 +28,7 @@ from app.kit.clock import add_months, today_in_helsinki, utcnow
 from app.kit.types import INT64_MAX
 from app.web import sessions
 from app.web.csrf import CheckedForm
-from app.web.forms import FormState, attempt, nested, validate
+from app.web.forms import FormState, attempt, form_values, nested, placed, refused_status, validate
 from app.web.pages import PageRoute
 from app.web.signin import PageUser
 from app.web.templating import formats_in, page_language, render

@@ -21,7 +21,6 @@ from app.access.audit.models import AuditAction
 from app.access.audit.refusals import record_refused
 from app.access.permissions import Permission, has_permission
 from app.access.principal import Principal
-from app.counselling.page_forms import anchor
 from app.db import WriteSession
 from app.errors import NotFound
 from app.i18n import LANGUAGES, N_
@@ -36,7 +35,7 @@ from app.referrals.pages import STATUS_LABELS
 from app.referrals.repository import WorklistFilter
 from app.web import sessions
 from app.web.csrf import CheckedForm
-from app.web.forms import FormState, attempt, nested, validate
+from app.web.forms import FormState, attempt, form_fields, nested, validate
 from app.web.pages import PageRoute
 from app.web.signin import PagePatientFinder, PagePatientRegistrar
 from app.web.templating import page_language, render
@@ -75,17 +74,6 @@ def current_patient_id(request: Request) -> uuid.UUID | None:
         return uuid.UUID(chosen) if isinstance(chosen, str) else None
     except ValueError:
         return None
-
-
-def form_fields() -> dict[str, Any]:
-    """What the form macros need of a page: each field's id, and its label for the summary."""
-    labels: dict[str, str] = {}
-
-    def labelled(name: str, label: str) -> str:
-        labels.setdefault(name, label)
-        return ""
-
-    return {"anchor": anchor, "field_labels": labels, "labelled": labelled}
 
 
 def _typed(form: FormData, names: tuple[str, ...]) -> dict[str, str]:

@@ -21,7 +21,7 @@ from app.kit.pagination import Cursor, TimeAndId, after_time_and_id
 from app.organisations import service as organisations
 from app.patients import service as patient_service
 from app.patients.models import Patient
-from app.patients.pages import chart_diagnoses, current_patient_id, form_fields, patient_language
+from app.patients.pages import chart_diagnoses, current_patient_id, patient_language
 from app.referrals import service
 from app.referrals.common_reasons import BY_VALUE, COMMON_REASONS, named
 from app.referrals.exceptions import ConsentRequired
@@ -32,7 +32,7 @@ from app.referrals.schemas import ReferralCreate
 from app.referrals.states import Status
 from app.web import sessions
 from app.web.csrf import CheckedForm
-from app.web.forms import FormState, attempt, validate
+from app.web.forms import FormState, attempt, form_fields, validate
 from app.web.pages import PageRoute
 from app.web.signin import PageReferralSender
 from app.web.templating import finnish_date, page_language, render

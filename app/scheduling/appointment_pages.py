@@ -19,17 +19,10 @@ from app.access.principal import Principal
 from app.db import WriteSession
 from app.kit.clock import utcnow
 from app.scheduling import booking, views
-from app.scheduling.page_parts import (
-    LISTED,
-    SlotChoice,
-    SlotQuery,
-    later,
-    page,
-    refused_status,
-)
+from app.scheduling.page_parts import LISTED, SlotChoice, SlotQuery, later, page
 from app.scheduling.schemas import CancelAppointment, Reschedule
 from app.web.csrf import CheckedForm
-from app.web.forms import FormState, attempt, nested, validate
+from app.web.forms import FormState, attempt, nested, refused_status, validate
 from app.web.pages import PageRoute
 from app.web.signin import PageSlotSearcher, PageUser
 from app.web.templating import page_language

@@ -17,10 +17,10 @@ from app.errors import NotFound
 from app.kit.clock import today_in_helsinki
 from app.scheduling import availability
 from app.scheduling.availability_form import KINDS, Kind, Row, blank, body_of, posted_rows, rows_of
-from app.scheduling.page_parts import keep_note, page, refused_status, take_note
+from app.scheduling.page_parts import keep_note, page, take_note
 from app.scheduling.schemas import AvailabilityIn
 from app.web.csrf import CheckedForm
-from app.web.forms import FormState, attempt, validate
+from app.web.forms import FormState, attempt, refused_status, validate
 from app.web.pages import PageRoute
 from app.web.signin import PageUser
 from app.web.templating import page_language

@@ -33,19 +33,11 @@ from app.referrals.models import Referral
 from app.referrals.states import Action
 from app.scheduling import booking, views
 from app.scheduling.exceptions import HoldExpired, SlotUnavailable
-from app.scheduling.page_parts import (
-    LANGUAGES,
-    LISTED,
-    SlotChoice,
-    SlotQuery,
-    later,
-    page,
-    refused_status,
-)
+from app.scheduling.page_parts import LANGUAGES, LISTED, SlotChoice, SlotQuery, later, page
 from app.scheduling.schemas import AppointmentCreate
 from app.web import sessions
 from app.web.csrf import CheckedForm
-from app.web.forms import FormState, attempt, nested, validate
+from app.web.forms import FormState, attempt, nested, refused_status, validate
 from app.web.pages import PageRoute
 from app.web.signin import PageAppointmentBooker, PageSlotSearcher, PageUser
 from app.web.templating import page_language

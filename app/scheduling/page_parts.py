@@ -23,7 +23,6 @@ from app.scheduling.repository import SlotFilter
 from app.scheduling.schemas import Mode, VisitType
 from app.scheduling.views import FreeSlot, week_name
 from app.web import sessions
-from app.web.forms import FormState
 from app.web.templating import clock_time, page_language, render
 
 VISIT_TYPES: tuple[str, ...] = get_args(VisitType)
@@ -74,13 +73,6 @@ def page(
         "offered": LANGUAGES,
     }
     return render(request, template, {**shared, **context}, status_code=status_code)
-
-
-def refused_status(state: FormState) -> int:
-    """A refused form's status: the service's (409 for a record changed meanwhile), else 422."""
-    if state.problem is not None:
-        return int(state.problem["status"])
-    return 422
 
 
 def keep_note(request: Request, key: str, note: Any) -> None:

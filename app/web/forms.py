@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 from starlette.requests import Request
 
 from app.access.audit.models import AuditAction
@@ -20,6 +21,8 @@ from app.web.templating import page_language
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
+# Where a message without a field of its own is shown: at the top of the form.
+FORM = ""
 
 
 @dataclass
@@ -99,3 +102,57 @@ def attempt(
         for problem in refused.extensions.get("errors", []):
             state.errors.setdefault(str(problem.get("field")), str(problem.get("message")))
         return None
+
+
+def form_values(form: FormData) -> dict[str, str]:
+    """What was typed, as text (the form token left out)."""
+    return {
+        name: value
+        for name, value in form.items()
+        if isinstance(value, str) and name != "csrf_token"
+    }
+
+
+def refused_status(state: FormState) -> int:
+    """A refused form's status: the service's (409 for a record changed meanwhile, 422…), or
+    422 for invalid fields."""
+    return int(state.problem["status"]) if state.problem else 422
+
+
+def placed(state: FormState, known: Iterable[str], problem_fields: Mapping[str, str]) -> None:
+    """Each message beside its field: a message about a list's item (`follow_up_months.2`) or
+    a part without a field of its own goes to the nearest field that is on the form; one
+    about no field goes to the top of the form. A refusal of the service with a field of its
+    own (`problem_fields`, by its code) is shown beside that field instead."""
+    order = {name: index for index, name in enumerate([FORM, *known])}
+    moved: dict[str, str] = {}
+    for name, message in state.errors.items():
+        parts = name.split(".")
+        while parts and ".".join(parts) not in order:
+            parts.pop()
+        moved.setdefault(".".join(parts), message)
+    if state.problem is not None:
+        field = problem_fields.get(str(state.problem.get("code")))
+        if field is not None:
+            # Said beside its field, and linked from the summary like any field's message.
+            moved.setdefault(field, str(state.problem["detail"]))
+            state.problem = None
+    # In the order of the form, as the summary at its top lists them.
+    state.errors = dict(sorted(moved.items(), key=lambda item: order[item[0]]))
+
+
+def anchor(name: str) -> str:
+    """The id of the field named `name` (the page's top for the form as a whole)."""
+    return name.replace(".", "-") if name else "form-errors"
+
+
+def form_fields() -> dict[str, Any]:
+    """What the form macros need of a page: each field's id, and a `labelled` that records
+    each field's label as the form is rendered, for the summary of its messages."""
+    labels: dict[str, str] = {}
+
+    def labelled(name: str, label: str) -> str:
+        labels.setdefault(name, label)
+        return ""
+
+    return {"anchor": anchor, "field_labels": labels, "labelled": labelled}

@@ -27,7 +27,6 @@ from app.access.audit.refusals import audited_as, record_refused
 from app.access.audit.reports import EntryCursor, SearchFilter
 from app.access.permissions import Permission
 from app.access.principal import Principal
-from app.counselling.page_forms import anchor
 from app.db import WriteSession
 from app.errors import NotFound
 from app.i18n import N_, Language, translate
@@ -39,7 +38,7 @@ from app.patients.models import Patient
 from app.patients.schemas import PatientLookup
 from app.web import sessions
 from app.web.csrf import CheckedForm
-from app.web.forms import FormState, attempt, validate
+from app.web.forms import FormState, attempt, form_fields, validate
 from app.web.pages import PageRoute
 from app.web.signin import page_require
 from app.web.templating import page_language, render
@@ -85,17 +84,6 @@ class SearchForm(BaseModel):
     purpose: AuditPurpose | None = None
     start: CalendarDate | None = None
     end: CalendarDate | None = None
-
-
-def form_fields() -> dict[str, Any]:
-    """What the form macros need: each field's id, and its label for the error summary."""
-    field_labels: dict[str, str] = {}
-
-    def labelled(name: str, label: str) -> str:
-        field_labels.setdefault(name, label)
-        return ""
-
-    return {"anchor": anchor, "field_labels": field_labels, "labelled": labelled}
 
 
 def typed(form: FormData, names: tuple[str, ...]) -> dict[str, str]:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
 from app.access.audit import report_sheet, reports, repository, texts
-from app.access.audit.pages import PageAuditor, find_patient, form_fields, typed
+from app.access.audit.pages import PageAuditor, find_patient, typed
 from app.access.audit.report_pdf import access_report_pdf
 from app.access.principal import Principal
 from app.db import WriteSession
@@ -25,7 +25,7 @@ from app.kit.clock import helsinki_midnight, today_in_helsinki
 from app.kit.types import CalendarDate
 from app.patients import repository as patients_repository
 from app.web.csrf import CheckedForm
-from app.web.forms import FormState, validate
+from app.web.forms import FormState, form_fields, validate
 from app.web.pages import PageRoute
 from app.web.templating import LANGUAGE_NAMES, formats_in, page_language, render
 

@@ -21,14 +21,12 @@ from app.access.audit.refusals import audited_as
 from app.access.grants import service, views
 from app.access.grants.schemas import Recertification
 from app.access.principal import Principal
-from app.counselling.page_forms import form_values, refused_status
 from app.db import WriteSession
 from app.i18n import N_
 from app.kit.clock import today_in_helsinki, utcnow
-from app.patients.pages import form_fields
 from app.web import sessions
 from app.web.csrf import CheckedForm
-from app.web.forms import FormState, attempt, validate
+from app.web.forms import FormState, attempt, form_fields, form_values, refused_status, validate
 from app.web.pages import PageRoute
 from app.web.signin import PageAccessAdmin
 from app.web.templating import page_language, render
