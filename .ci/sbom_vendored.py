@@ -1,7 +1,7 @@
-"""Adds the front-end packages vendored into Askel to its CycloneDX SBOM, as npm components
-that askel depends on: cyclonedx-py sees Python distributions only, yet Swagger UI, HDS and htmx
-ship inside askel's own, each recorded in its lock file (app/kit/vendoring.py). Validates the
-result against the CycloneDX schema.
+"""Adds the npm packages vendored into Askel to its CycloneDX SBOM, as npm components that
+askel depends on: cyclonedx-py sees Python distributions only, yet Swagger UI, HDS, htmx and the
+DejaVu fonts ship inside askel's own, each recorded in its lock file (app/kit/vendoring.py).
+Validates the result against the CycloneDX schema.
 
 Usage: python .ci/sbom_vendored.py SBOM_JSON"""
 
@@ -18,6 +18,7 @@ from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
 from app.docs.vendor import PACKAGES as DOCS_PACKAGES
+from app.fonts.vendor import PACKAGES as FONT_PACKAGES
 from app.kit.vendoring import Vendored, read_lock
 from app.web.vendor import PACKAGES as WEB_PACKAGES
 
@@ -29,7 +30,13 @@ def component(vendored: Vendored) -> dict[str, Any]:
     # A scoped name's "@" is percent-encoded in a purl; its "/" separates namespace and name.
     purl = f"pkg:npm/{quote(lock['package'], safe='/')}@{lock['version']}"
     licence = str(lock["license"])
-    expression = any(word in licence for word in (" OR ", " AND ", " WITH ", "("))
+    # npm's "SEE LICENSE IN …" names no SPDX licence: the SBOM carries it as a licence's name.
+    if licence.startswith("SEE LICENSE"):
+        named: dict[str, Any] = {"license": {"name": licence}}
+    elif any(word in licence for word in (" OR ", " AND ", " WITH ", "(")):
+        named = {"expression": licence}
+    else:
+        named = {"license": {"id": licence}}
     # The registry's integrity is the SHA-512 of the npm tarball the files were taken from.
     algorithm, digest = str(lock["integrity"]).split("-", 1)
     assert algorithm == "sha512", lock["integrity"]
@@ -39,7 +46,7 @@ def component(vendored: Vendored) -> dict[str, Any]:
         "name": lock["package"],
         "version": lock["version"],
         "purl": purl,
-        "licenses": [{"expression": licence} if expression else {"license": {"id": licence}}],
+        "licenses": [named],
         "hashes": [{"alg": "SHA-512", "content": base64.b64decode(digest).hex()}],
         "properties": [
             {"name": "askel:vendored-in", "value": str(vendored.directory.relative_to(ROOT))}
@@ -50,7 +57,7 @@ def component(vendored: Vendored) -> dict[str, Any]:
 def main(path: str) -> None:
     sbom = json.loads(Path(path).read_text())
     root = sbom["metadata"]["component"]["bom-ref"]
-    added = [component(vendored) for vendored in (*DOCS_PACKAGES, *WEB_PACKAGES)]
+    added = [component(vendored) for vendored in (*DOCS_PACKAGES, *WEB_PACKAGES, *FONT_PACKAGES)]
     sbom["components"].extend(added)
     dependencies = sbom.setdefault("dependencies", [])
     for entry in dependencies:

@@ -16,7 +16,7 @@ python3 -m venv --upgrade-deps "$runtime"
 
 .venv/bin/cyclonedx-py environment "$runtime/bin/python" --pyproject pyproject.toml \
   --output-format JSON -o "$out/sbom.cdx.json"
-# The npm packages vendored into askel's own files (Swagger UI, HDS, htmx) are components too.
+# The npm packages vendored into askel's own files (Swagger UI, HDS, htmx, DejaVu) are components too.
 .venv/bin/python .ci/sbom_vendored.py "$out/sbom.cdx.json"
 .venv/bin/python - "$out/sbom.cdx.json" <<'PY'
 import json, sys
@@ -26,7 +26,7 @@ assert sbom["metadata"]["component"]["name"] == "askel", "the SBOM does not desc
 assert all(c.get("purl", "").startswith(("pkg:pypi/", "pkg:npm/")) for c in components), "a component lacks its purl"
 names = {c["name"].lower() for c in components}
 assert {"fastapi", "sqlalchemy", "psycopg"} <= names, "runtime dependencies missing from the SBOM"
-assert {"swagger-ui-dist", "hds-core", "htmx.org"} <= names, "vendored packages missing from the SBOM"
+assert {"swagger-ui-dist", "hds-core", "htmx.org", "dejavu-fonts-ttf"} <= names, "vendored packages missing from the SBOM"
 assert all(c.get("licenses") for c in components if c["purl"].startswith("pkg:npm/")), "a vendored package without its licence"
 assert "pytest" not in names, "test tools in the runtime SBOM"
 print(f"SBOM: CycloneDX {sbom['specVersion']}, {len(components)} components")

@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
+from babel.dates import format_date
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy.orm import Session
 
+from app import fonts
 from app.access.principal import Principal
 from app.i18n import N_, Language, translate
+from app.kit.clock import today_in_helsinki
 from app.statistics import perturbation, service
 
 log = logging.getLogger(__name__)
@@ -32,30 +35,38 @@ TITLES = {
     "activity_change": N_("Median change in weekly activity minutes, by quarter"),
 }
 NOT_SHOWN = N_("not shown")
-FUNNEL_STEPS = ("sent", "accepted", "booked", "first_visit", "completed")
-# Pillow's own font has no å, ä or ö: a system font that does (Debian's fonts-dejavu-core).
-FONT_FILES = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",
-)
+FUNNEL_STEPS = {
+    "sent": N_("Referrals sent"),
+    "accepted": N_("Accepted"),
+    "booked": N_("Booked"),
+    "first_visit": N_("Seen at a first visit"),
+    "completed": N_("Completed"),
+}
+QUARTER = N_("Quarter {number}")
 
 
 @cache
-def _font() -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    for path in FONT_FILES:
-        try:
-            return ImageFont.truetype(path, 14)
-        except OSError:
-            continue
-    log.warning("no DejaVu font found: charts fall back to a font without Nordic letters")
-    return ImageFont.load_default(size=14)
+def _font() -> ImageFont.FreeTypeFont:
+    # Pillow's own font has no å, ä or ö.
+    return ImageFont.truetype(fonts.REGULAR, 14)
 
 
 @dataclass(frozen=True, slots=True)
 class Chart:
+    """A chart's bars, each labelled in the reader's words (a month's name, not its number)."""
+
     name: str
     title: str
     bars: list[tuple[str, Value]]
+
+
+def month_name(month: int, language: Language) -> str:
+    return format_date(date(2000, month, 1), "LLLL", locale=language).capitalize()
+
+
+def age_band_name(band: str) -> str:
+    """`30-64` as written: with an en dash."""
+    return band.replace("-", "\u2013")
 
 
 def chart(
@@ -67,18 +78,24 @@ def chart(
     if name == "visits_by_month":
         monthly = service.visits(session, principal, ["month"], start, end, code)
         by_month = {cell.groups["month"]: cell.visits for cell in monthly.cells}
+        # A month still to come has no figure yet, not a protected zero.
+        to_come = today_in_helsinki().replace(day=1)
         bars: list[tuple[str, Value]] = [
-            (f"{m:02d}", by_month.get(f"{year}-{m:02d}", 0)) for m in range(1, 13)
-        ]
+            (month_name(m, language),
+             None if date(year, m, 1) > to_come else by_month.get(f"{year}-{m:02d}", 0))
+            for m in range(1, 13)
+        ]  # fmt: skip
     elif name == "funnel":
         chain = service.referrals(session, principal, [], start, end, code)
-        bars = [(step, chain.total.counts[step]) for step in FUNNEL_STEPS]
+        bars = [(translate(step_name, language), chain.total.counts[step])
+                for step, step_name in FUNNEL_STEPS.items()]  # fmt: skip
     elif name == "age_bands":
         ages = service.visits(session, principal, ["age_band"], start, end, code)
-        bars = [(cell.groups["age_band"] or "", cell.visits) for cell in ages.cells]
+        bars = [(age_band_name(cell.groups["age_band"] or ""), cell.visits) for cell in ages.cells]
     else:
         quarters = service.referrals(session, principal, ["quarter"], start, end, code)
-        bars = [(c.groups["quarter"] or "", c.activity_change_median) for c in quarters.cells]
+        bars = [(translate(QUARTER, language, number=(c.groups["quarter"] or "")[-1]),
+                 c.activity_change_median) for c in quarters.cells]  # fmt: skip
     not_shown = translate(NOT_SHOWN, language)
     return Chart(name, title, [(label, not_shown if value == perturbation.NOT_SHOWN else value)
                                for label, value in bars])  # fmt: skip

@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from typing import Annotated, Any, Literal, cast, get_args
 from urllib.parse import urlencode
 
-from babel.dates import format_date
 from babel.numbers import format_decimal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
@@ -130,10 +129,8 @@ def _formats(language: Language) -> dict[str, Any]:
     def number(value: int | float) -> str:
         return format_decimal(value, locale=language)
 
-    def month_name(month: int) -> str:
-        return format_date(date(2000, month, 1), "LLLL", locale=language).capitalize()
-
-    return {"number": number, "month_name": month_name}
+    return {"number": number, "month_name": lambda month: card.month_name(month, language),
+            "age_band_name": card.age_band_name}  # fmt: skip
 
 
 def _municipality_names(session: Session, language: Language) -> dict[str, str]:

@@ -1,6 +1,6 @@
-"""The front-end packages vendored into Askel (Swagger UI for /docs; HDS and htmx for the pages)
-are the releases their lock files record, install with the package, and load nothing from
-elsewhere."""
+"""The npm packages vendored into Askel (Swagger UI for /docs; HDS and htmx for the pages; the
+DejaVu fonts of the charts and the PDF) are the releases their lock files record, install with
+the package, and load nothing from elsewhere."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from app.docs import vendor as docs_vendor
+from app.fonts import vendor as fonts_vendor
 from app.kit.vendoring import Vendored, outside_references, problems, read_lock
 from app.web import vendor as web_vendor
 
 ROOT = Path(__file__).resolve().parents[2]
-VENDORED = [*docs_vendor.PACKAGES, *web_vendor.PACKAGES]
+VENDORED = [*docs_vendor.PACKAGES, *web_vendor.PACKAGES, *fonts_vendor.PACKAGES]
 
 
 def _python_package(directory: Path) -> Path:

@@ -8,14 +8,18 @@ import html
 import io
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from PIL import Image, ImageFont
+from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from app.kit.clock import set_to
 from app.patients.models import Patient
 from app.statistics import card
 from app.statistics.card import CHARTS
+from tests.fixtures.principals import principal_for
 from tests.statistics.test_visits import visits  # noqa: F401 - the hand-made visits
 
 Auth = Callable[[str], dict[str, str]]
@@ -50,6 +54,25 @@ def test_the_card_renders_with_its_charts(
         assert image.width == 640
 
 
+def test_the_charts_label_their_bars_in_the_readers_words(
+    session: Session,
+    visits: list[Patient],  # noqa: F811
+) -> None:
+    statistician = principal_for(session, "statistician.region")
+    with set_to(datetime(2025, 10, 15, 9, tzinfo=UTC)):
+        months = card.chart(session, statistician, "399", 2025, "sv", "visits_by_month")
+        funnel = card.chart(session, statistician, "399", 2025, "fi", "funnel")
+        ages = card.chart(session, statistician, "399", 2025, "en", "age_bands")
+        quarters = card.chart(session, statistician, "399", 2025, "fi", "activity_change")
+    assert [label for label, _ in months.bars][:2] == ["Januari", "Februari"]
+    # The months still to come have no figure: nothing happened in them yet.
+    assert [value for _, value in months.bars][10:] == [None, None]
+    assert None not in [value for _, value in months.bars][:10]
+    assert funnel.bars[0][0] == "Lähetetyt lähetteet"
+    assert all("\u2013" in label or label == "75+" for label, _ in ages.bars)
+    assert [label for label, _ in quarters.bars] == [f"{n}. neljännes" for n in range(1, 5)]
+
+
 def test_the_card_speaks_swedish_too(client: TestClient, auth: Auth) -> None:
     headers = {**auth("statistician.region"), "Accept-Language": "sv"}
     response = client.get(CARD, params={"year": 2025}, headers=headers)
@@ -74,4 +97,4 @@ def test_a_municipality_not_in_the_region_has_no_card(client: TestClient, auth: 
 def test_charts_are_drawn_with_a_font_that_has_nordic_letters() -> None:
     font = card._font()
     assert isinstance(font, ImageFont.FreeTypeFont)
-    assert font.getname()[0] == "DejaVu Sans", "install Debian's fonts-dejavu-core"
+    assert font.getname()[0] == "DejaVu Sans"

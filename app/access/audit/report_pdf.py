@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from functools import cache
 from io import BytesIO
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -19,8 +18,9 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, T
 
 from app.access.audit import texts
 from app.access.audit.report_sheet import NONE, Line, Sheet
+from app.fonts import BOLD as BOLD_FILE
+from app.fonts import REGULAR as REGULAR_FILE
 
-FONTS = Path(__file__).resolve().parent / "fonts"
 REGULAR, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 MARGIN = 18 * mm
 WIDTH = A4[0] - 2 * MARGIN
@@ -30,8 +30,8 @@ RULE = colors.HexColor("#b3b3b3")
 
 @cache
 def _fonts() -> None:
-    pdfmetrics.registerFont(TTFont(REGULAR, str(FONTS / "DejaVuSans.ttf")))
-    pdfmetrics.registerFont(TTFont(BOLD, str(FONTS / "DejaVuSans-Bold.ttf")))
+    pdfmetrics.registerFont(TTFont(REGULAR, str(REGULAR_FILE)))
+    pdfmetrics.registerFont(TTFont(BOLD, str(BOLD_FILE)))
     pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR,
                                   boldItalic=BOLD)  # fmt: skip
 
