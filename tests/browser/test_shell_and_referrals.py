@@ -77,7 +77,7 @@ def test_the_shells_own_pages_pass_axe(page: Page, live_server: str) -> None:
         page.goto(f"{live_server}{path}")
         assert_accessible(page)
     # The home page of a role whose work is not in the browser yet, and a refused form.
-    sign_in_by_keyboard(page, live_server, "auditor.region")
+    sign_in_by_keyboard(page, live_server, "steward.region")
     expect(page.locator("h1")).to_contain_text("Tervetuloa")
     assert_accessible(page)
     page.evaluate(
