@@ -1,7 +1,8 @@
 """The details of the auditors' and access administrators' pages that a reader meets first: the
 log's results name each entry's patient and record in words (never an identity code or an
 internal id), the access report names Askel's own processes as what they are on the page and
-in the PDF alike, and the log's status page shows a time once, in words."""
+in the PDF alike, the log's status page shows a time once, in words, and the access review
+says a grant's one reason once and lines its choices up."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from tests.fixtures.factories import Auth, send_referral
 from tests.fixtures.pages import sign_in
 from tests.fixtures.referring import Trail, demo_in, registered
 from tests.web.test_audit_pages import AUDITOR, newest, open_report, search
+from tests.web.test_grant_pages import REVIEW, demo_grant, grant_via_api
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -203,6 +205,41 @@ def test_the_status_page_shows_the_signing_time_in_words_only(
     assert exact not in shown
     assert re.search(rf'<time datetime="{re.escape(exact)}">\d{{1,2}}\.\d{{1,2}}\.20\d\d '
                      rf"klo \d{{1,2}}\.\d\d</time>", page.text)  # fmt: skip
+
+
+def _fieldset(html: str, grant_id: object) -> str:
+    found = re.search(rf'<fieldset[^>]*id="decision-{grant_id}".*?</fieldset>', html, re.S)
+    assert found is not None
+    return found.group(0)
+
+
+def test_a_grant_awaiting_attestation_is_said_so_once(
+    pages: TestClient, client: TestClient, auth: Auth, session: Session
+) -> None:
+    waiting = grant_via_api(client, auth, session, "counsellor1.kaskinen")
+    used = demo_grant(session, "counsellor2.kaskinen").id
+    review = sign_in(pages, "admin.kaskinen", REVIEW)
+    assert review.status_code == 200
+    unattested = _fieldset(review.text, waiting)
+    assert unattested.count("Ei vahvistettu") == 1
+    assert "Odottaa vahvistusta" not in unattested
+    assert unattested.count('class="hds-status-label') == 1
+    # A status that says more than the reasons is still shown.
+    attested = _fieldset(review.text, used)
+    assert "Ei käytetty 90 päivään" in attested
+    assert "<dt>Tila</dt>" in attested
+    assert "Voimassa" in attested
+
+
+def test_the_reviews_choices_sit_on_one_line(pages: TestClient) -> None:
+    # HDS lowers every radio button after the first; a row of them must not be.
+    css = pages.get("/static/askel.css").text
+    rule = re.search(
+        r"\.review-grant \.hds-selection-group__items--horizontal \.hds-radio-button\s*\{([^}]*)\}",
+        css,
+    )
+    assert rule is not None
+    assert "margin-top: 0" in rule.group(1)
 
 
 def test_a_patient_no_longer_registered_is_shown_by_a_short_id(
