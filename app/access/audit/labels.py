@@ -4,6 +4,7 @@ are shown): what was done, to which of their data, why, and with what outcome.""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from app.i18n import N_
 
@@ -63,3 +64,29 @@ PROFESSIONS: Mapping[str, str] = {
 }
 ASKEL_ITSELF = N_("Askel, automatically")
 UNKNOWN_PERSON = N_("Account not found in Askel: {username}")
+
+
+@dataclass(frozen=True, slots=True)
+class Process:
+    """One of Askel's own processes, as a patient reads it: its name, what it does, and why
+    (where the log records no purpose for it)."""
+
+    name: str
+    work: str
+    purpose: str | None = None
+
+
+# Askel's own processes that write the log under an account name of their own, by that name
+# and the roles recorded with it: the demo's data loader (`app/demo/region.py`) and the poller
+# of the region's referrals (`app/fhir_sync/poller.py`). They are no one's account: named as
+# what they are, not as an account Askel cannot find.
+PROCESSES: Mapping[tuple[str, str], Process] = {
+    ("demo-data", ""): Process(
+        N_("Demo data"),
+        N_("Sample data loaded for trying out Askel"),
+        N_("Demonstration of the service"),
+    ),
+    ("askel-poller", "integration"): Process(
+        ASKEL_ITSELF, N_("Referrals fetched from the region's patient records")
+    ),
+}

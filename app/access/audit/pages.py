@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
@@ -22,7 +23,7 @@ from starlette.datastructures import FormData
 
 from app.access import throttle
 from app.access.audit import labels, reports, repository, sealing, service
-from app.access.audit.models import AuditAction, AuditOutcome, AuditPurpose
+from app.access.audit.models import AuditAction, AuditEvent, AuditOutcome, AuditPurpose
 from app.access.audit.refusals import audited_as, record_refused
 from app.access.audit.reports import EntryCursor, SearchFilter
 from app.access.permissions import Permission
@@ -50,6 +51,8 @@ SEARCH = "audit_search"
 VERIFIED = "audit_verified"
 # Entries on one page of results.
 PAGE_SIZE = 50
+# The characters of a record's id shown: enough to tell one patient's records apart.
+SHORT_ID = 8
 FILTERS = ("actor", "action", "outcome", "purpose", "start", "end")
 NO_SUCH_PATIENT = N_("No patient with this identity code is registered in Askel.")
 END_BEFORE_START = N_("The end of the period is before its start.")
@@ -125,6 +128,49 @@ def patient_label(patient: Patient) -> str:
     return f"{patient.family_name}, {patient.given_name}"
 
 
+@dataclass(frozen=True, slots=True)
+class Row:
+    """An entry as the results show it: its patient by name, its record by a short id."""
+
+    entry: AuditEvent
+    patient: str | None
+    record: str | None
+
+
+def _short(record_id: str) -> str:
+    """A UUID by its first characters, which tell one patient's records apart."""
+    return f"{record_id[:SHORT_ID]}\u2026" if len(record_id) > SHORT_ID + 4 else record_id
+
+
+def _record(entry: AuditEvent) -> str | None:
+    """The entry's record id where it tells one record of a kind from another (a patient's
+    own details are named by the patient column)."""
+    found = entry.resource_id
+    if not found or found == str(entry.patient_id):
+        return None
+    return _short(found)
+
+
+def _rows(
+    session: Session, principal: Principal, asked: dict[str, Any], entries: Sequence[AuditEvent]
+) -> list[Row]:
+    """The entries with their patients' names, read at once. The patient searched for was
+    named by the auditor's own look-up; the names of the others shown are audited reads."""
+    about = asked.get("patient_id")
+    names: dict[uuid.UUID, str] = {uuid.UUID(about): str(asked["patient_name"])} if about else {}
+    others = {entry.patient_id for entry in entries if entry.patient_id} - set(names)
+    read = patients.read_many(session, principal, others)
+    names |= {patient_id: patient_label(patient) for patient_id, patient in read.items()}
+    return [Row(entry, _patient(names, entry), _record(entry)) for entry in entries]
+
+
+def _patient(names: dict[uuid.UUID, str], entry: AuditEvent) -> str | None:
+    """The entry's patient by name; one no longer registered by a short id."""
+    if entry.patient_id is None:
+        return None
+    return names.get(entry.patient_id) or _short(str(entry.patient_id))
+
+
 @router.get("/audit/events")
 def search_page(
     request: Request, principal: PageAuditor, session: WriteSession, cursor: Cursor = None
@@ -180,7 +226,7 @@ def _results(
     found = reports.search(session, principal, where, before_seq=before, limit=PAGE_SIZE + 1)
     page = Window.of(found, PAGE_SIZE)
     return {
-        "entries": page.rows,
+        "entries": _rows(session, principal, asked, page.rows),
         "directory": reports.directory(session, page.rows),
         "next_cursor": page.next_cursor(lambda event: EntryCursor(s=event.seq)),
         "first_page": cursor is None,

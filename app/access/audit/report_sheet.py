@@ -114,14 +114,17 @@ def _line(
     directory: Directory,
     proofs: dict[int, sealing.Inclusion],
 ) -> Line:
-    person = directory.person(event)
+    person, process = directory.person(event), directory.process(event)
     if person is not None:
         who, title = person.name, _title(language, person.profession, person.roles)
     elif event.actor is None:
         who, title = translate(labels.ASKEL_ITSELF, language), NONE
+    elif process is not None:
+        who, title = translate(process.name, language), translate(process.work, language)
     else:
         who = translate(labels.UNKNOWN_PERSON, language, username=event.actor)
         title = _title(language, None, (event.actor_roles or "").split(","))
+    unrecorded = process.purpose if process and process.purpose else labels.NO_PURPOSE
     refused = event.outcome != "success"
     return Line(
         seq=event.seq,
@@ -129,7 +132,7 @@ def _line(
         who=who,
         title=title,
         organisation=organisation_name(directory.organisation(event), language),
-        purpose=_word(labels.PURPOSES, event.purpose, labels.NO_PURPOSE, language),
+        purpose=_word(labels.PURPOSES, event.purpose, unrecorded, language),
         action=_word(labels.ACTIONS, event.action, event.action, language),
         data=_word(labels.RESOURCES, event.resource_type, labels.OTHER_RESOURCE, language),
         outcome=_word(labels.OUTCOMES, event.outcome, event.outcome, language) if refused else None,

@@ -13,7 +13,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from app.access.audit import repository, sealing, service
+from app.access.audit import labels, repository, sealing, service
 from app.access.audit.models import AuditAction, AuditEvent, AuditTreeHead
 from app.access.models import User
 from app.access.principal import Principal
@@ -121,6 +121,14 @@ class Directory:
     def person(self, event: AuditEvent) -> Person | None:
         """None for Askel's own work (no account), or an account no longer found."""
         return self.people.get((event.actor_issuer, event.actor)) if event.actor else None
+
+    def process(self, event: AuditEvent) -> labels.Process | None:
+        """The one of Askel's own processes that made the entry under an account name of its
+        own; None for a person's entry, and for an account name no process has (an account
+        really not found)."""
+        if event.actor is None or self.person(event) is not None:
+            return None
+        return labels.PROCESSES.get((event.actor, event.actor_roles or ""))
 
     def organisation(self, event: AuditEvent) -> Organisation | None:
         """Where the person worked when the entry was made."""

@@ -43,6 +43,12 @@ class Shown:
     status: str
     reasons: tuple[str, ...] = ()
 
+    @property
+    def status_told(self) -> bool:
+        """Whether the status says more than the review's reasons: a grant awaiting its
+        attestation is listed for that already, and is said so once."""
+        return self.status not in self.reasons
+
 
 @dataclass(frozen=True, slots=True)
 class Shelf:
