@@ -29,7 +29,8 @@ from tests.fixtures.calendar_scene import audit_mark, audit_since
 from tests.fixtures.factories import Auth, send_referral
 from tests.fixtures.pages import sign_in
 from tests.fixtures.referring import Trail, demo_in, registered
-from tests.web.test_audit_pages import AUDITOR, newest, open_report, search
+from tests.web.test_access_report_pages import open_report
+from tests.web.test_audit_pages import AUDITOR, newest, search
 from tests.web.test_grant_pages import REVIEW, demo_grant, grant_via_api
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
