@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import io
-import logging
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -23,7 +22,6 @@ from app.i18n import N_, Language, translate
 from app.kit.clock import today_in_helsinki
 from app.statistics import perturbation, service
 
-log = logging.getLogger(__name__)
 Value = int | float | str | None
 # Shown where there is no figure at all (no assessments in a quarter, say).
 NO_FIGURE = "\u2013"

@@ -114,12 +114,12 @@ def _line(
     directory: Directory,
     proofs: dict[int, sealing.Inclusion],
 ) -> Line:
-    person, process = directory.person(event), directory.process(event)
+    person, process = directory.person(event), None
     if person is not None:
         who, title = person.name, _title(language, person.profession, person.roles)
     elif event.actor is None:
         who, title = translate(labels.ASKEL_ITSELF, language), NONE
-    elif process is not None:
+    elif (process := directory.process(event)) is not None:
         who, title = translate(process.name, language), translate(process.work, language)
     else:
         who = translate(labels.UNKNOWN_PERSON, language, username=event.actor)
