@@ -23,6 +23,9 @@ class User(IdMixin, CreatedAtMixin, Base):
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     profession: Mapped[str | None] = mapped_column(String(32))
+    # The professional's number in Valvira's register of health-care professionals (Terhikki),
+    # for those registered there.
+    register_number: Mapped[str | None] = mapped_column(String(16))
     # For counsellors: the counselling service they work in.
     service_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("counselling_services.id"))
     active: Mapped[bool] = mapped_column(default=True)

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Date, Row, and_, bindparam, select
+from sqlalchemy import ColumnElement, Date, Row, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from app.access.grants.models import AccessGrant
@@ -17,10 +17,25 @@ from app.organisations.models import CounsellingService, Organisation
 def active_user_with_organisation(
     session: Session, issuer: str, username: str
 ) -> Row[User, Organisation] | None:
+    return _active_with_organisation(session, issuer, User.username == username)
+
+
+def active_user_by_register_number(
+    session: Session, issuer: str, register_number: str
+) -> Row[User, Organisation] | None:
+    """The account of the professional with this Terhikki number, as the patient system names
+    them."""
+    return _active_with_organisation(session, issuer, User.register_number == register_number)
+
+
+def _active_with_organisation(
+    session: Session, issuer: str, which: ColumnElement[bool]
+) -> Row[User, Organisation] | None:
     statement = (
         select(User, Organisation)
         .join(Organisation, User.organisation_id == Organisation.id)
-        .where(User.issuer == issuer, User.username == username, User.active.is_(True))
+        .where(User.issuer == issuer, which, User.active.is_(True))
+        .order_by(User.username)
     )
     return session.execute(statement).first()
 

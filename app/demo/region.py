@@ -119,6 +119,12 @@ def synthetic_patient(
     )
 
 
+# THL's SOTE organisation register names a unit 1.2.246.10.<business id>.10.<number>; the
+# demo's business id 9999999-9 is invented, as every contact in the demo is, and so are the
+# Terhikki numbers its clinicians carry.
+DEMO_OID_ROOT = "1.2.246.10.99999999.10"
+
+
 def is_seeded(session: Session) -> bool:
     return (
         session.scalar(select(Organisation.id).where(Organisation.code == REGION_CODE)) is not None
@@ -135,6 +141,7 @@ def seed(session: Session, progress: Callable[[int], None] | None = None) -> boo
         name_fi="Pohjanmaan hyvinvointialue",
         name_sv="Österbottens välfärdsområde",
         official_languages=["fi", "sv"],
+        oid=f"{DEMO_OID_ROOT}.0",
     )
     session.add(region)
     session.flush()
@@ -161,6 +168,7 @@ def _seed_municipality(session: Session, region: Organisation, demo: DemoMunicip
         name_sv=f"{demo.name_sv} kommun" if demo.slug != "kaskinen" else "Kaskö stad",
         municipality_code=demo.code,
         official_languages=list(demo.languages),
+        oid=f"{DEMO_OID_ROOT}.{demo.code}",
     )
     station = Organisation(
         code=f"ts-{demo.slug}",
@@ -168,6 +176,7 @@ def _seed_municipality(session: Session, region: Organisation, demo: DemoMunicip
         name_fi=f"{demo.name_fi} terveysasema",
         name_sv=f"{demo.name_sv} hälsostation",
         parent_id=region.id,
+        oid=f"{DEMO_OID_ROOT}.{demo.code}.1",
     )
     session.add_all([municipality, station])
     session.flush()
@@ -188,13 +197,15 @@ def _seed_municipality(session: Session, region: Organisation, demo: DemoMunicip
             }
         ],
         catchment=[ServiceCatchment(municipality_code=demo.code)],
+        oid=f"{DEMO_OID_ROOT}.{demo.code}.2",
     )
     session.add(service)
     session.flush()
-    for profession, title in CLINICIANS:
+    for number, (profession, title) in enumerate(CLINICIANS, start=1):
         username = f"{profession}.{demo.slug}"
         display = f"{title} {demo.name_fi}"
-        _user(session, username, display, station, ["clinician"], profession=profession)
+        user = _user(session, username, display, station, ["clinician"], profession=profession)
+        user.register_number = f"9{demo.code}{number:04d}"
     for number in (1, 2):
         counsellor = _user(
             session,

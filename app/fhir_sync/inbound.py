@@ -68,11 +68,18 @@ def _identifier_of(resource: Resource, wanted_system: str | None = None) -> str 
 
 
 def _requester(session: Session, integration: Principal, request: Resource) -> Principal:
-    """The clinician in whose name the referral is sent: an active account of the same issuer."""
+    """The clinician in whose name the referral is sent: an active account of the same issuer,
+    named by its account name or by the professional's Terhikki number."""
     identifier = request.get("requester", {}).get("identifier", {})
-    if identifier.get("system") != system("practitioner") or not identifier.get("value"):
+    named_by, value = identifier.get("system"), identifier.get("value")
+    if not value:
         raise UnknownRequester()
-    found = accounts.active_user_with_organisation(session, integration.issuer, identifier["value"])
+    if named_by == system("practitioner"):
+        found = accounts.active_user_with_organisation(session, integration.issuer, value)
+    elif named_by == system("terhikki"):
+        found = accounts.active_user_by_register_number(session, integration.issuer, value)
+    else:
+        raise UnknownRequester()
     if found is None:
         raise UnknownRequester()
     user, organisation = found

@@ -23,11 +23,16 @@ from app.fhir_sync.parts import (
 )
 
 
-def _organization(key: uuid.UUID, kind: str, code: str, name: str | None) -> Outbound:
+def _organization(
+    key: uuid.UUID, kind: str, code: str, name: str | None, oid: str | None
+) -> Outbound:
+    identifiers = [business_identifier(key), identifier(kind, code)]
+    if oid:
+        identifiers.append(identifier("register_oid", f"urn:oid:{oid}"))
     body: Resource = {
         "resourceType": "Organization",
         **meta("Organization"),
-        "identifier": [business_identifier(key), identifier(kind, code)],
+        "identifier": identifiers,
         **fixed("Organization"),
     }
     if name:
@@ -35,12 +40,15 @@ def _organization(key: uuid.UUID, kind: str, code: str, name: str | None) -> Out
     return Outbound("Organization", key, body)
 
 
-def practitioner(subject: str, name: str | None) -> Outbound:
+def practitioner(subject: str, name: str | None, register_number: str | None = None) -> Outbound:
     key = named_key("practitioner", subject)
+    identifiers = [business_identifier(key), identifier("practitioner", subject)]
+    if register_number:
+        identifiers.append(identifier("terhikki", register_number))
     body: Resource = {
         "resourceType": "Practitioner",
         **meta("Practitioner"),
-        "identifier": [business_identifier(key), identifier("practitioner", subject)],
+        "identifier": identifiers,
         **fixed("Practitioner"),
     }
     if name:
@@ -66,8 +74,9 @@ def parties(records: ReferralRecords) -> Iterator[Outbound]:
     """The service, the referrer's organisation and the named users, before what refers to
     them."""
     service = records.service
-    yield _organization(service.id, "service", service.code, service.name_fi)
+    yield _organization(service.id, "service", service.code, service.name_fi, service.oid)
     code = records.referral.referrer_organisation
-    yield _organization(named_key("organisation", code), "organisation", code, None)
+    key = named_key("organisation", code)
+    yield _organization(key, "organisation", code, None, records.referrer_organisation_oid)
     for subject, name in _named_users(records).items():
-        yield practitioner(subject, name)
+        yield practitioner(subject, name, records.register_numbers.get(subject))

@@ -58,6 +58,11 @@ class ReferralRecords:
     # The region's ID in THL's register of controllers (urn:oid:1.2.246.537.6.40174), which
     # names it as the information custodian; None where it is not configured.
     custodian_id: str | None = None
+    # The national registers' identifiers where the directory knows them: the referrer's
+    # organisation's OID in the SOTE organisation register, and users' Terhikki numbers by
+    # account name.
+    referrer_organisation_oid: str | None = None
+    register_numbers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

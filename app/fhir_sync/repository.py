@@ -65,6 +65,11 @@ def records(session: Session, referral_id: uuid.UUID) -> ReferralRecords | None:
         return RecordedVisit(current, version.id, tuple(earlier))
 
     completed = referral.status == Status.completed
+    plan = counselling.plan(session, referral_id, None)
+    named = {referral.referrer_subject, *(visit.counsellor_subject for visit in every_visit)}
+    named |= {row.User.username for row in bookings}
+    if plan is not None:
+        named.add(plan.author_subject)
     return ReferralRecords(
         referral=referral,
         patient=patient,
@@ -73,10 +78,20 @@ def records(session: Session, referral_id: uuid.UUID) -> ReferralRecords | None:
         region_code=region,
         bookings=[Booking(*row) for row in bookings],
         visits=[recorded(v) for v in every_visit if not v.corrected],
-        plan=counselling.plan(session, referral_id, None),
+        plan=plan,
         outcome=outcome_of(session, referral) if completed else None,
         custodian_id=get_settings().fhir_custodian_id,
+        referrer_organisation_oid=organisations.oid_of(session, referral.referrer_organisation),
+        register_numbers=_register_numbers(session, named),
     )
+
+
+def _register_numbers(session: Session, usernames: set[str]) -> dict[str, str]:
+    """The Terhikki numbers of the named users who have one."""
+    statement = select(User.username, User.register_number).where(
+        User.username.in_(usernames), User.register_number.is_not(None)
+    )
+    return {username: number or "" for username, number in session.execute(statement)}
 
 
 def links(session: Session, referral_id: uuid.UUID) -> dict[tuple[str, uuid.UUID], FhirLink]:

@@ -29,6 +29,8 @@ class Organisation(IdMixin, CreatedAtMixin, Base):
     # Statistics Finland municipality code, for municipalities only.
     municipality_code: Mapped[str | None] = mapped_column(String(3), unique=True)
     official_languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The organisation's OID in THL's SOTE organisation register, as Kanta names it.
+    oid: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class CounsellingService(IdMixin, CreatedAtMixin, Base):
@@ -47,6 +49,8 @@ class CounsellingService(IdMixin, CreatedAtMixin, Base):
     # this many days.
     contact_days_routine: Mapped[int] = mapped_column(default=14, server_default="14")
     contact_days_urgent: Mapped[int] = mapped_column(default=3, server_default="3")
+    # The service unit's OID in THL's SOTE organisation register, where it has one of its own.
+    oid: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     catchment: Mapped[list[ServiceCatchment]] = relationship(
         lazy="raise", cascade="all, delete-orphan"

@@ -55,6 +55,11 @@ def municipality_code_of(session: Session, organisation_code: str) -> str | None
     return session.scalars(statement).first()
 
 
+def oid_of(session: Session, organisation_code: str) -> str | None:
+    statement = select(Organisation.oid).where(Organisation.code == organisation_code)
+    return session.scalars(statement).first()
+
+
 def municipality_name(session: Session, municipality_code: str) -> str | None:
     statement = select(Organisation.name_fi).where(
         Organisation.municipality_code == municipality_code

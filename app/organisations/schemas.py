@@ -29,3 +29,7 @@ class ServiceRead(BaseModel):
     locations: list[ServiceLocation]
     contact_days_routine: int
     contact_days_urgent: int
+    oid: str | None = Field(
+        default=None,
+        description="The service unit's OID in THL's SOTE organisation register, where known.",
+    )

@@ -26,6 +26,7 @@ def directory(session: Session) -> list[ServiceRead]:
             locations=locations(service),
             contact_days_routine=service.contact_days_routine,
             contact_days_urgent=service.contact_days_urgent,
+            oid=service.oid,
         )
         for service, municipality_code in repository.services_with_municipality(session)
     ]
@@ -67,6 +68,11 @@ def region_code(session: Session) -> str:
 def municipality_code_of(session: Session, organisation_code: str) -> str | None:
     """The Statistics Finland code of a municipality organisation (None for other kinds)."""
     return repository.municipality_code_of(session, organisation_code)
+
+
+def oid_of(session: Session, organisation_code: str) -> str | None:
+    """The organisation's OID in THL's SOTE organisation register, where it is known."""
+    return repository.oid_of(session, organisation_code)
 
 
 def service_codes(session: Session) -> dict[uuid.UUID, str]:

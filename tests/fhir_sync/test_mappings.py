@@ -125,6 +125,9 @@ def _scene_values() -> dict[str, dict[str, Any]]:
         "status_reason_text": referral.status_reason_text,
         "updated_at": referral.updated_at,
         "referrer_organisation": referral.referrer_organisation,
+        # The registers' OIDs, as the OID URNs FinnishBase gives them.
+        "service.oid": f"urn:oid:{records.service.oid}",
+        "referrer_organisation_oid": f"urn:oid:{records.referrer_organisation_oid}",
     }
     return {
         "Patient": {"hetu": HETU, "family_name": records.patient.family_name,
@@ -136,6 +139,7 @@ def _scene_values() -> dict[str, dict[str, Any]]:
         "Organization": referral_values,
         "Practitioner": {"referrer_subject": referral.referrer_subject,
                          "referrer_name": referral.referrer_name,
+                         "register_numbers": records.register_numbers[referral.referrer_subject],
                          "counsellor.username": booking.counsellor.username},
         "Schedule": {"counsellor.id": booking.counsellor.id,
                      "counsellor.username": booking.counsellor.username,
