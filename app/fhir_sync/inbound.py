@@ -22,14 +22,16 @@ from sqlalchemy.orm import Session
 from app.access import repository as accounts
 from app.access.principal import Principal, Role
 from app.access.service import resolve_account
-from app.errors import NotFound
+from app.errors import RULES, NotFound
 from app.fhir_sync.exceptions import InvalidFhirResource, UnknownRequester, UnregisteredPatient
 from app.fhir_sync.mappings import mapping, system
 from app.organisations import service as organisations
 from app.patients import service as patient_service
 from app.patients.models import Patient
 from app.patients.phones import to_e164
-from app.patients.schemas import PatientCreate
+from app.patients.schemas import PatientCreate, PatientIdentify
+from app.patients.temporary_ids import is_temporary_system
+from app.referrals import events as referral_events
 from app.referrals import repository as referrals
 from app.referrals import service as referral_service
 from app.referrals.models import Referral
@@ -262,8 +264,20 @@ def patient_from_fhir(resource: Any) -> PatientCreate:
     patient = _valid(resource, "Patient")
     hetu = _identifier_of(patient, system("hetu"))
     name = _name(patient)
+    temporary = next(
+        (
+            {"system": i["system"], "value": i.get("value")}
+            for i in patient.get("identifier", [])
+            if is_temporary_system(i.get("system", ""))
+        ),
+        None,
+    )
     data = {
         "hetu": hetu.partition("|")[2] if hetu else None,
+        "temporary_id": temporary,
+        # Given by the code where there is one; read from the resource only without it.
+        "birth_date": None if hetu else patient.get("birthDate"),
+        "sex": None if hetu else patient.get("gender"),
         "given_name": " ".join(name.get("given", [])) or None,
         "family_name": name.get("family"),
         "home_municipality_code": _municipality(patient),
@@ -278,17 +292,34 @@ def patient_from_fhir(resource: Any) -> PatientCreate:
             **{row["askel"]: row["fhir"] for row in mapping("Patient")["fields"]},
             **mapping("Patient")["inbound"]["places"],
         }
-        field = str(error.errors()[0]["loc"][0])
+        first = error.errors()[0]
+        # A rule over the whole resource names its field in its context, not in its location.
+        field = str(first["loc"][0]) if first["loc"] else _rule_field(first["type"])
         raise InvalidFhirResource(reason=places.get(field, f"Patient ({field})")) from error
+
+
+def _rule_field(code: str) -> str:
+    rule = RULES.get(code)
+    return rule.field if rule is not None and rule.field else "identifier"
 
 
 def patient_for(
     session: Session, integration: Principal, resource: Resource
 ) -> tuple[uuid.UUID, bool]:
-    """The bundle's patient, found by identity code or registered from the resource; and
-    whether they were registered now."""
+    """The bundle's patient, found by identity code or temporary identifier, or registered from
+    the resource; and whether they were registered now. A patient known by the temporary
+    identifier alone whose resource now carries their code takes it (`POST
+    /patients/identify`'s work)."""
     data = patient_from_fhir(resource)
     patient, registered = patient_service.find_or_register(session, integration, data)
+    if data.hetu is not None and data.temporary_id is not None and patient.hetu_hash is None:
+        arrived = PatientIdentify(temporary_id=data.temporary_id, hetu=data.hetu)
+        identified = patient_service.identify(session, integration, arrived)
+        merged = identified.merged is not None
+        referral_events.patient_identified(
+            session, integration, identified.patient.id, merged=merged
+        )
+        return identified.patient.id, registered
     return patient.id, registered
 
 

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from app.fhir_sync import region, repository
 from app.fhir_sync.client import Stored
-from app.fhir_sync.mappings import system
 from app.fhir_sync.models import FhirLink
 from app.fhir_sync.resources import (
     Outbound,
@@ -36,7 +35,10 @@ def content_hash(body: Resource) -> str:
 def search_match(outbound: Outbound) -> str:
     """The search that finds what an earlier send of the resource created."""
     if outbound.resource_type == "Patient":
-        return f"identifier={system('hetu')}|{outbound.body['identifier'][0]['value']}"
+        # By the person's first identifier: the identity code, or the temporary one until the
+        # code arrives.
+        first = outbound.body["identifier"][0]
+        return f"identifier={first['system']}|{first['value']}"
     if outbound.resource_type == "Provenance":
         # Provenance has no identifier: the one naming the referral's request is the one.
         return f"target={outbound.body['target'][0]['reference']}"

@@ -17,6 +17,7 @@ from app.fhir_sync.mappings import mapping, system
 from app.kit.clock import to_helsinki
 from app.organisations.models import CounsellingService
 from app.patients.models import Patient
+from app.patients.temporary_ids import TemporaryId
 from app.referrals.models import Referral
 from app.scheduling.models import Appointment, Slot
 
@@ -48,7 +49,8 @@ class RecordedVisit:
 class ReferralRecords:
     referral: Referral
     patient: Patient
-    hetu: str
+    # The identity code, and the temporary identifier the patient was registered under.
+    hetu: str | None
     service: CounsellingService
     region_code: str
     bookings: list[Booking] = field(default_factory=list)
@@ -58,6 +60,7 @@ class ReferralRecords:
     # The region's ID in THL's register of controllers (urn:oid:1.2.246.537.6.40174), which
     # names it as the information custodian; None where it is not configured.
     custodian_id: str | None = None
+    temporary_id: TemporaryId | None = None
     # The national registers' identifiers where the directory knows them: the referrer's
     # organisation's OID in the SOTE organisation register, and users' Terhikki numbers by
     # account name.

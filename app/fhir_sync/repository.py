@@ -73,7 +73,16 @@ def records(session: Session, referral_id: uuid.UUID) -> ReferralRecords | None:
     return ReferralRecords(
         referral=referral,
         patient=patient,
-        hetu=protection.unseal(patient.hetu_ciphertext, patient.id),
+        hetu=(
+            protection.unseal(patient.hetu_ciphertext, patient.id)
+            if patient.hetu_ciphertext is not None
+            else None
+        ),
+        temporary_id=(
+            protection.unseal_temporary(patient.temporary_id_ciphertext, patient.id)
+            if patient.temporary_id_ciphertext is not None
+            else None
+        ),
         service=service,
         region_code=region,
         bookings=[Booking(*row) for row in bookings],

@@ -56,13 +56,7 @@ def patient(records: ReferralRecords) -> Outbound:
     body: Resource = {
         "resourceType": "Patient",
         **meta("Patient"),
-        "identifier": [
-            {
-                **patient_map["hetu_identifier"],
-                "system": system("hetu"),
-                "value": records.hetu,
-            }
-        ],
+        "identifier": _patient_identifiers(records),
         "name": [{"family": person.family_name, "given": [person.given_name]}],
         "gender": mapped("Patient", "gender", person.sex),
         "birthDate": person.birth_date.isoformat(),
@@ -74,6 +68,19 @@ def patient(records: ReferralRecords) -> Outbound:
         label = coding(patient_map["security_label"])
         body["meta"] = {**body.get("meta", {}), "security": [label]}
     return Outbound("Patient", person.id, body)
+
+
+def _patient_identifiers(records: ReferralRecords) -> list[Resource]:
+    """The identity code (official); the region's temporary identifier, in use until the code
+    arrives and kept as an old one after it."""
+    identifiers: list[Resource] = []
+    if records.hetu is not None:
+        hetu = {**mapping("Patient")["hetu_identifier"], "system": system("hetu")}
+        identifiers.append({**hetu, "value": records.hetu})
+    if (temporary := records.temporary_id) is not None:
+        use = "old" if records.hetu is not None else "temp"
+        identifiers.append({"use": use, "system": temporary.system, "value": temporary.value})
+    return identifiers
 
 
 def service_request(records: ReferralRecords, refer: Refer) -> Outbound:

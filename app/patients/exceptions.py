@@ -26,3 +26,14 @@ class PatientExists(AppError):
     title = N_("Patient already registered")
     detail = N_("A patient with this personal identity code is already registered.")
     audit_outcome = "conflict"
+
+
+class AnotherIdentityCode(AppError):
+    status = 409
+    code = "another_identity_code"
+    title = N_("Patient already identified")
+    detail = N_(
+        "The patient registered under this temporary identifier has another personal identity"
+        " code already."
+    )
+    audit_outcome = "conflict"

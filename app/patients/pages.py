@@ -97,7 +97,8 @@ def find(
     state = FormState(values=_typed(form, ("hetu",)))
     language = page_language(request)
     lookup = validate(PatientLookup, nested(state.values), language, state)
-    if lookup is None:
+    # The page finds patients by identity code only (the form has no other field).
+    if lookup is None or lookup.hetu is None:
         return render(
             request, "patients/find.html", {"state": state, **form_fields()}, status_code=422
         )

@@ -7,6 +7,7 @@ from app.access.audit.refusals import audited_as
 from app.access.permissions import PatientFinder, PatientRegistrar
 from app.db import WriteSession
 from app.errors import Forbidden, NotFound, ValidationFailed, problem_responses
+from app.flows import patient_identity
 from app.kit.idempotency import (
     Idempotency,
     IdempotencyKey,
@@ -14,8 +15,8 @@ from app.kit.idempotency import (
     IdempotencyKeyReused,
 )
 from app.patients import service
-from app.patients.exceptions import InvalidHetuError, PatientExists
-from app.patients.schemas import PatientCreate, PatientLookup, PatientRead
+from app.patients.exceptions import AnotherIdentityCode, InvalidHetuError, PatientExists
+from app.patients.schemas import PatientCreate, PatientIdentify, PatientLookup, PatientRead
 
 router = APIRouter(prefix="/patients", tags=["patients"])
 
@@ -62,5 +63,31 @@ def register_patient(
 def lookup_patient(
     body: PatientLookup, principal: PatientFinder, session: WriteSession
 ) -> PatientRead:
-    """Find a patient by personal identity code, sent in the body, never in the address."""
+    """Find a patient by personal identity code or by the region's temporary identifier (also
+    after their code arrived), sent in the body, never in the address."""
+    if body.temporary_id is not None:
+        return PatientRead.model_validate(
+            service.lookup_temporary(session, principal, body.temporary_id)
+        )
+    assert body.hetu is not None  # PatientLookup's rule: one or the other
     return PatientRead.model_validate(service.lookup(session, principal, body.hetu))
+
+
+@router.post(
+    "/identify",
+    openapi_extra=audited_as(AuditAction.update),
+    responses=problem_responses(
+        Forbidden, NotFound, InvalidHetuError, AnotherIdentityCode, ValidationFailed
+    ),
+)
+def identify_patient(
+    body: PatientIdentify, principal: PatientRegistrar, session: WriteSession
+) -> PatientRead:
+    """The personal identity code has arrived for someone registered under a temporary
+    identifier (clinicians, the patient system). Their record takes it; or, where a patient
+    with the code is registered already, the temporary record is merged into theirs: its
+    referrals, appointments, visits, plans and consents move there, and the look-up by the
+    temporary identifier finds that patient. Both records' audit trails are kept, and the
+    patient's access report covers both. Answers with the patient as known now; asking again
+    answers the same."""
+    return PatientRead.model_validate(patient_identity.identify(session, principal, body))

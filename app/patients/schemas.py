@@ -2,11 +2,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
 
+from app.errors import Rule
+from app.i18n import N_
 from app.kit.types import LocalDateTime
+from app.patients.temporary_ids import TemporaryId
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 # Long enough for surrounding whitespace, short enough that nothing else fits in.
@@ -16,11 +26,41 @@ LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{6,14}$")]
 
 
+IDENTITY_REQUIRED = Rule(
+    "identity_required",
+    N_("Give the personal identity code or, for someone who has none yet, a temporary identifier."),
+)
+ONE_IDENTITY = Rule(
+    "one_identity", N_("Give the personal identity code or a temporary identifier, not both.")
+)
+BIRTH_DATE_REQUIRED = Rule(
+    "birth_date_required",
+    N_("Without a personal identity code, give the birth date and sex."),
+    field="birth_date",
+)
+TEMPORARY_ID = Field(
+    default=None,
+    description=(
+        "The region's temporary identifier, for someone without a personal identity code yet"
+        " (a newcomer, a newborn not yet registered); never returned or logged."
+    ),
+)
+
+
 class PatientCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    hetu: HetuText = Field(
-        description="Personal identity code; never returned or logged.", examples=["150377-9974"]
+    hetu: HetuText | None = Field(
+        default=None,
+        description="Personal identity code; never returned or logged.",
+        examples=["150377-9974"],
+    )
+    temporary_id: TemporaryId | None = TEMPORARY_ID
+    birth_date: date | None = Field(
+        default=None, description="Only without an identity code, which otherwise gives it."
+    )
+    sex: Literal["female", "male"] | None = Field(
+        default=None, description="Only without an identity code, which otherwise gives it."
     )
     given_name: Name = Field(examples=["Ilmari"])
     family_name: Name = Field(examples=["Testinen"])
@@ -39,10 +79,36 @@ class PatientCreate(BaseModel):
         ),
     )
 
+    @model_validator(mode="after")
+    def _identified(self) -> Self:
+        if self.hetu is None and self.temporary_id is None:
+            raise IDENTITY_REQUIRED.broken()
+        if self.hetu is None and (self.birth_date is None or self.sex is None):
+            raise BIRTH_DATE_REQUIRED.broken()
+        return self
+
 
 class PatientLookup(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    hetu: HetuText | None = Field(default=None, examples=["150377-9974"])
+    temporary_id: TemporaryId | None = TEMPORARY_ID
+
+    @model_validator(mode="after")
+    def _one_identity(self) -> Self:
+        if self.hetu is None and self.temporary_id is None:
+            raise IDENTITY_REQUIRED.broken()
+        if self.hetu is not None and self.temporary_id is not None:
+            raise ONE_IDENTITY.broken()
+        return self
+
+
+class PatientIdentify(BaseModel):
+    """The personal identity code of someone registered under a temporary identifier."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    temporary_id: TemporaryId
     hetu: HetuText = Field(examples=["150377-9974"])
 
 
@@ -61,3 +127,12 @@ class PatientRead(BaseModel):
     # patient had one.
     security_prohibition: bool = False
     created_at: LocalDateTime
+    # The default reads an answer remembered for a retry before the field existed, when every
+    # patient had a code.
+    identified_by: Literal["identity_code", "temporary_identifier"] = Field(
+        default="identity_code",
+        description=(
+            "How the patient is known: by their personal identity code, or only by the region's"
+            " temporary identifier until the code arrives."
+        ),
+    )

@@ -1,9 +1,11 @@
-"""Registering patients and finding them by personal identity code."""
+"""Registering patients and finding them by personal identity code or, for someone without
+one yet, by the region's temporary identifier; taking the code when it arrives."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -13,10 +15,16 @@ from app.access.audit.models import AuditAction
 from app.access.principal import Principal
 from app.errors import NotFound, RefusalContext
 from app.patients import protection, repository
-from app.patients.exceptions import HETU_REASONS, InvalidHetuError, PatientExists
+from app.patients.exceptions import (
+    HETU_REASONS,
+    AnotherIdentityCode,
+    InvalidHetuError,
+    PatientExists,
+)
 from app.patients.hetu import Hetu, InvalidHetu, parse_hetu
 from app.patients.models import Patient
-from app.patients.schemas import PatientCreate
+from app.patients.schemas import PatientCreate, PatientIdentify
+from app.patients.temporary_ids import TemporaryId
 
 RESOURCE = "Patient"
 
@@ -48,20 +56,46 @@ def _exists(patient: Patient) -> PatientExists:
     )
 
 
+def _known(session: Session, hetu_hash: str | None, temporary_hash: str | None) -> Patient | None:
+    """The patient with the code, else the one with the temporary identifier (as the record it
+    was merged into, if it was)."""
+    found = repository.by_hetu_hash(session, hetu_hash) if hetu_hash else None
+    if found is None and temporary_hash:
+        found = repository.by_temporary_hash(session, temporary_hash)
+    return _current(session, found)
+
+
+def _current(session: Session, patient: Patient | None) -> Patient | None:
+    while patient is not None and patient.merged_into_id is not None:
+        patient = repository.get(session, patient.merged_into_id)
+    return patient
+
+
 def register(session: Session, principal: Principal, data: PatientCreate) -> Patient:
-    """Register a patient; the birth date and sex come from the identity code."""
-    hetu = _parse(data.hetu)
-    hetu_hash = protection.lookup_hash(hetu)
-    existing = repository.by_hetu_hash(session, hetu_hash)
+    """Register a patient: by identity code, which gives the birth date and sex; or, for someone
+    without one yet, by the region's temporary identifier with the birth date and sex given."""
+    hetu = _parse(data.hetu) if data.hetu is not None else None
+    hetu_hash = protection.lookup_hash(hetu) if hetu else None
+    temporary = data.temporary_id
+    temporary_hash = protection.temporary_lookup_hash(temporary) if temporary else None
+    existing = _known(session, hetu_hash, temporary_hash)
     if existing is not None:
         raise _exists(existing)
     patient_id = uuid.uuid4()
+    birth_date, sex = (hetu.birth_date, hetu.sex) if hetu else (data.birth_date, data.sex)
+    # PatientCreate's rule: without a code, both are given.
+    assert birth_date is not None
+    assert sex is not None
     patient = Patient(
         id=patient_id,
         hetu_hash=hetu_hash,
-        hetu_ciphertext=protection.seal(hetu, patient_id),
-        birth_date=hetu.birth_date,
-        sex=hetu.sex,
+        hetu_ciphertext=protection.seal(hetu, patient_id) if hetu else None,
+        temporary_id_hash=temporary_hash,
+        temporary_id_ciphertext=(
+            protection.seal_temporary(temporary, patient_id) if temporary else None
+        ),
+        birth_date=birth_date,
+        sex=sex,
         given_name=data.given_name,
         family_name=data.family_name,
         home_municipality_code=data.home_municipality_code,
@@ -75,7 +109,7 @@ def register(session: Session, principal: Principal, data: PatientCreate) -> Pat
             repository.add(session, patient)
     except IntegrityError:
         # Someone registered the same code between our check and our insert.
-        winner = repository.by_hetu_hash(session, hetu_hash)
+        winner = _known(session, hetu_hash, temporary_hash)
         if winner is None:
             raise
         raise _exists(winner) from None
@@ -117,7 +151,19 @@ def read_many(
 def lookup(session: Session, principal: Principal, raw_hetu: str) -> Patient:
     """Find a registered patient by identity code; every look-up is audited, misses included."""
     hetu = _parse(raw_hetu)
-    patient = repository.by_hetu_hash(session, protection.lookup_hash(hetu))
+    return _found(
+        session, principal, repository.by_hetu_hash(session, protection.lookup_hash(hetu))
+    )
+
+
+def lookup_temporary(session: Session, principal: Principal, identifier: TemporaryId) -> Patient:
+    """Find a patient by the temporary identifier they were registered under, also after their
+    code arrived (as the record they became); audited as `lookup`."""
+    found = repository.by_temporary_hash(session, protection.temporary_lookup_hash(identifier))
+    return _found(session, principal, _current(session, found))
+
+
+def _found(session: Session, principal: Principal, patient: Patient | None) -> Patient:
     if patient is None:
         raise NotFound(refusal=RefusalContext(RESOURCE))
     _audit(session, principal, AuditAction.query, patient.id)
@@ -139,9 +185,68 @@ def find_or_register(
         # Known already, or registered by someone else between register's check and its insert:
         # its savepoint has undone our insert, and the look-up finds theirs.
         pass
-    patient = lookup(session, principal, data.hetu)
+    patient = _found(session, principal, _known(session, *_hashes(data)))
     if patient.security_prohibition != data.security_prohibition:
         patient.security_prohibition = data.security_prohibition
         session.flush()
         _audit(session, principal, AuditAction.update, patient.id)
     return patient, False
+
+
+def _hashes(data: PatientCreate) -> tuple[str | None, str | None]:
+    hetu_hash = protection.lookup_hash(_parse(data.hetu)) if data.hetu is not None else None
+    temporary = data.temporary_id
+    return hetu_hash, protection.temporary_lookup_hash(temporary) if temporary else None
+
+
+@dataclass(frozen=True, slots=True)
+class Identified:
+    """The patient as they are known now that their code has arrived, and the record made under
+    the temporary identifier if it was merged into theirs (None when it took the code itself)."""
+
+    patient: Patient
+    merged: Patient | None = None
+    # Whether anything changed (False when asked again).
+    changed: bool = True
+
+
+def identify(session: Session, principal: Principal, data: PatientIdentify) -> Identified:
+    """The personal identity code of someone registered under a temporary identifier.
+
+    Where no patient has the code, their record takes it (and the birth date and sex it gives).
+    Where one does (registered by code meanwhile), the temporary record is merged into it: the
+    temporary one keeps its row and its audit trail, pointing to the other, and everything that
+    named it names the other. Asked again, it answers as the first time."""
+    hetu = _parse(data.hetu)
+    hetu_hash = protection.lookup_hash(hetu)
+    found = repository.by_temporary_hash(
+        session, protection.temporary_lookup_hash(data.temporary_id)
+    )
+    if found is None:
+        raise NotFound(refusal=RefusalContext(RESOURCE))
+    current = _current(session, found)
+    assert current is not None
+    if current.hetu_hash == hetu_hash:
+        _audit(session, principal, AuditAction.read, current.id)
+        return Identified(current, changed=False)
+    if current.hetu_hash is not None:
+        raise AnotherIdentityCode(
+            refusal=RefusalContext(RESOURCE, str(current.id), str(current.id))
+        )
+    known = repository.by_hetu_hash(session, hetu_hash)
+    if known is None:
+        current.hetu_hash = hetu_hash
+        current.hetu_ciphertext = protection.seal(hetu, current.id)
+        current.birth_date, current.sex = hetu.birth_date, hetu.sex
+        session.flush()
+        _audit(session, principal, AuditAction.update, current.id)
+        return Identified(current)
+    current.merged_into_id = known.id
+    # The population register's non-disclosure order protects the person, whichever record
+    # carried it.
+    known.security_prohibition = known.security_prohibition or current.security_prohibition
+    session.flush()
+    repository.move_records(session, current.id, known.id)
+    _audit(session, principal, AuditAction.update, current.id)
+    _audit(session, principal, AuditAction.update, known.id)
+    return Identified(known, current)

@@ -4,6 +4,8 @@ visit recorded) without going through the referral service."""
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy.orm import Session
 
 from app.access.principal import Principal
@@ -57,3 +59,13 @@ def record(
             "version": referral.version,
         },
     )
+
+
+def patient_identified(
+    session: Session, principal: Principal, patient_id: uuid.UUID, *, merged: bool
+) -> None:
+    """The patient's code arrived (or their temporary record was merged into theirs): each of
+    their referrals notes it, and is sent to the region again with the patient as known now."""
+    action = "patient_merged" if merged else "patient_identified"
+    for referral in repository.of_patient(session, patient_id):
+        note(session, principal, referral, action, None)

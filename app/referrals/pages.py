@@ -94,6 +94,8 @@ EVENT_LABELS = {
     "visit_recorded": N_("Visit recorded"),
     "visit_corrected": N_("Visit corrected"),
     "plan_saved": N_("Activity plan saved"),
+    "patient_identified": N_("Personal identity code received"),
+    "patient_merged": N_("Patient's records merged"),
 }
 CONTACT_MODES = {
     "in_person": N_("In person"),

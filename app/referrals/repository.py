@@ -126,6 +126,11 @@ def readable(principal: Principal) -> ColumnElement[bool]:
     return or_(*ways) if ways else false()
 
 
+def of_patient(session: Session, patient_id: uuid.UUID) -> list[Referral]:
+    statement = select(Referral).where(Referral.patient_id == patient_id).order_by(Referral.id)
+    return list(session.scalars(statement))
+
+
 def in_care_of(session: Session, principal: Principal, patient_id: uuid.UUID) -> bool:
     """Whether the caller may see a referral of the patient: their care relationship."""
     statement = select(Referral.id).where(Referral.patient_id == patient_id, readable(principal))

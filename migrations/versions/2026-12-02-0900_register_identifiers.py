@@ -24,10 +24,10 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("organisations") as batch:
         batch.add_column(sa.Column("oid", sa.String(64), nullable=True))
-        batch.create_unique_constraint("uq_organisations_oid", ["oid"])
+        batch.create_unique_constraint(op.f("uq_organisations_oid"), ["oid"])
     with op.batch_alter_table("counselling_services") as batch:
         batch.add_column(sa.Column("oid", sa.String(64), nullable=True))
-        batch.create_unique_constraint("uq_counselling_services_oid", ["oid"])
+        batch.create_unique_constraint(op.f("uq_counselling_services_oid"), ["oid"])
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("register_number", sa.String(16), nullable=True))
 
@@ -36,8 +36,8 @@ def downgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.drop_column("register_number")
     with op.batch_alter_table("counselling_services") as batch:
-        batch.drop_constraint("uq_counselling_services_oid", type_="unique")
+        batch.drop_constraint(op.f("uq_counselling_services_oid"), type_="unique")
         batch.drop_column("oid")
     with op.batch_alter_table("organisations") as batch:
-        batch.drop_constraint("uq_organisations_oid", type_="unique")
+        batch.drop_constraint(op.f("uq_organisations_oid"), type_="unique")
         batch.drop_column("oid")

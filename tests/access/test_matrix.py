@@ -27,6 +27,7 @@ ACCESS: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/services"): EVERYONE,
     ("POST", "/api/v1/patients"): frozenset({CLINICIAN, SYSTEM}),
     ("POST", "/api/v1/patients/lookup"): frozenset({CLINICIAN, SYSTEM}),
+    ("POST", "/api/v1/patients/identify"): frozenset({CLINICIAN, SYSTEM}),
     ("POST", "/api/v1/referrals"): frozenset({CLINICIAN}),
     ("GET", "/api/v1/referrals"): frozenset({CLINICIAN, COUNSELLOR}),
     ("GET", "/api/v1/referrals/{referral_id}"): RECORD,

@@ -14,6 +14,7 @@ from app.fhir_sync.exceptions import InvalidFhirResource
 from app.fhir_sync.inbound import patient_from_fhir
 from app.patients.hetu import make_hetu
 from app.patients.schemas import PatientCreate
+from app.patients.temporary_ids import TemporaryId
 
 HETU = make_hetu(date(1984, 6, 12), 934)
 MUNICIPALITY = "https://hl7.fi/fhir/finnish-base-profiles/StructureDefinition/municipality-code"
@@ -54,6 +55,7 @@ def chart_patient(**changes: Any) -> dict[str, Any]:
 def test_a_chart_patient_becomes_what_askel_registers() -> None:
     assert patient_from_fhir(chart_patient()) == PatientCreate(
         hetu=HETU,
+        temporary_id=TemporaryId(system="urn:oid:1.2.246.10.1234567.22.2026", value="TEMP-1"),
         given_name="Mikael Johannes",
         family_name="Virtanen",
         home_municipality_code="231",
@@ -140,6 +142,11 @@ def test_a_patient_without_meta_has_no_prohibition() -> None:
 
 
 def _without_hetu(body: dict[str, Any]) -> None:
+    body["identifier"] = []
+
+
+def _temporary_only(body: dict[str, Any]) -> None:
+    # Without the code, the birth date must come from the resource, which has none.
     body["identifier"] = body["identifier"][:1]
 
 
@@ -176,7 +183,8 @@ def _other_type(body: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(("change", "place"), [
-    (_without_hetu, "Patient.identifier.where(system = 'urn:oid:1.2.246.21').value"),
+    (_without_hetu, "Patient.identifier"),
+    (_temporary_only, "Patient.birthDate"),
     (_without_family, "Patient.name.family"),
     (_without_given, "Patient.name.given"),
     (_municipality_elsewhere, f"Patient.extension('{MUNICIPALITY}').valueCoding.code"),

@@ -103,13 +103,13 @@ def find_patient(
     throttle.check_user(request, principal)
     language = page_language(request)
     lookup = validate(PatientLookup, {"hetu": state.values.get("hetu", "")}, language, state)
-    if lookup is None:
+    if lookup is None or (hetu := lookup.hetu) is None:
         return None
     try:
         found = attempt(
             session,
             request,
-            lambda: patients.lookup(session, principal, lookup.hetu),
+            lambda: patients.lookup(session, principal, hetu),
             state,
             AuditAction.query,
         )

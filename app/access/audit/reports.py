@@ -20,6 +20,7 @@ from app.access.principal import Principal
 from app.kit.clock import utcnow
 from app.kit.types import INT64_MAX
 from app.organisations.models import Organisation
+from app.patients import repository as patients
 
 # The Client Data Act: the controller answers for at least two years back.
 REPORT_PERIOD = timedelta(days=2 * 366)
@@ -85,7 +86,13 @@ def access_report(
     """The patient's access report (Client Data Act 703/2023, § 11), two years back unless
     `since` says otherwise; reading it is logged as a read of the patient's data."""
     start = since or utcnow() - REPORT_PERIOD
-    events = list(repository.search(session, patient_id=patient_id, start=start, limit=REPORT_MOST))
+    # A record made under a temporary identifier and merged into the patient's is theirs too.
+    merged = patients.merged_into(session, patient_id)
+    events = list(
+        repository.search(
+            session, patient_id=patient_id, merged_ids=merged, start=start, limit=REPORT_MOST
+        )
+    )
     events.reverse()
     service.record(
         session, actor=principal, action=AuditAction.read, resource_type="AccessReport",

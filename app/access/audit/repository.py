@@ -238,6 +238,7 @@ def search(
     session: Session,
     *,
     patient_id: uuid.UUID | None = None,
+    merged_ids: Sequence[uuid.UUID] = (),
     actor: str | None = None,
     action: str | None = None,
     outcome: str | None = None,
@@ -247,10 +248,11 @@ def search(
     before_seq: int | None = None,
     limit: int = 100,
 ) -> Sequence[AuditEvent]:
-    """Entries, newest first, filtered; `before_seq` pages backwards."""
-    conditions = []
+    """Entries, newest first, filtered; `before_seq` pages backwards. A patient's entries are
+    those of the records merged into theirs (`merged_ids`) too."""
+    conditions: list[ColumnElement[bool]] = []
     if patient_id is not None:
-        conditions.append(AuditEvent.patient_id == patient_id)
+        conditions.append(AuditEvent.patient_id.in_([patient_id, *merged_ids]))
     if actor:
         conditions.append(AuditEvent.actor == actor)
     if action:
