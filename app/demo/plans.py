@@ -83,7 +83,7 @@ def _story(
 def _today_finds(rng: random.Random, service: Service, last: date, taken: set[str]) -> list[Story]:
     """Referrals of the last working days, each caught today in an open state."""
     before = [
-        day for day in (last - timedelta(days=n) for n in range(1, 40)) if is_working_day(day)
+        day for day in (last - timedelta(days=n) for n in range(1, 60)) if is_working_day(day)
     ]
 
     def story(working_days_ago: int, **timing: int) -> Story:
