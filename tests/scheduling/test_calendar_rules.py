@@ -65,7 +65,6 @@ def test_an_extra_window_adds_a_one_off_time_and_validity_limits_rules() -> None
     assert windows_on(date(2026, 12, 7), [expired], []) == []
 
 
-
 def test_no_weekly_slot_on_a_public_holiday_or_eve_but_an_extra_time_there_is_offered() -> None:
     rules = [weekly(weekday) for weekday in range(5)]
     # Christmas week 2026: Christmas Eve (Thursday) and Christmas Day (Friday) are days off.

@@ -34,7 +34,8 @@ def test_weekly_times_skip_christmas_but_an_extra_time_on_christmas_eve_is_booka
     session: Session,
 ) -> None:
     counsellor = principal_for(session, "counsellor1.laihia")
-    assert counsellor.user_id is not None and counsellor.service_id is not None
+    assert counsellor.user_id is not None
+    assert counsellor.service_id is not None
     hours = AvailabilityIn(
         rules=[RuleIn.model_validate(times(weekday=n, valid_from=TODAY)) for n in range(5)],
         exceptions=[

@@ -108,7 +108,6 @@ def test_weeks_are_iso_weeks_from_monday_with_links_either_way(
     assert 'aria-current="true">Tämä viikko' in this.text
 
 
-
 @pytest.mark.parametrize(
     ("language", "eve", "christmas", "note"),
     [("fi", "Jouluaatto", "Joulupäivä", "arkipyhinä, juhannusaattona eikä jouluaattona"),
@@ -128,6 +127,7 @@ def test_the_week_names_its_public_holidays_in_the_readers_language(
     assert shown.text.count(holiday) == 3  # and St Stephen's Day on the Saturday
     # The availability editor says why the weekly times leave such days empty.
     assert note in pages.get("/calendar/availability").text
+
 
 def test_reading_the_week_is_audited_as_the_apis_list_is(
     pages: TestClient, client: TestClient, auth: Auth, session: Session, calendar: uuid.UUID
