@@ -23,6 +23,7 @@ from app import db
 from app.demo.region import seed
 from app.jobs.models import OutboxEvent
 from app.kit.clock import today_in_helsinki, utcnow
+from app.kit.public_holidays import is_public_holiday
 from app.patients.models import Patient
 from app.referrals import service as referral_service
 from app.referrals.models import Referral
@@ -53,11 +54,14 @@ def database(tmp_path: Path, worker_id_suffix: str) -> Iterator[tuple[str, db.Da
         counsellor = principal_for(session, "counsellor1.laihia")
         assert counsellor.user_id is not None
         today = today_in_helsinki()
+        # SLOTS days from the day after tomorrow, a slot each (a public holiday has none).
+        ahead = (today + timedelta(days=n) for n in range(2, 60))
+        days = [day for day in ahead if not is_public_holiday(day)][:SLOTS]
         rules = [RuleIn.model_validate({
             "weekday": weekday, "start_time": clock_time(9), "end_time": clock_time(10),
             "location": "Laihian liikuntahalli", "modes": ["in_person"],
             "visit_types": ["first_visit"], "languages": ["fi"],
-            "valid_from": today + timedelta(days=2), "valid_until": today + timedelta(days=7),
+            "valid_from": days[0], "valid_until": days[-1],
         }) for weekday in range(7)]  # fmt: skip
         hours = AvailabilityIn(rules=rules, exceptions=[])
         availability.put_availability(session, counsellor, counsellor.user_id, hours, today)

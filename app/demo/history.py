@@ -36,6 +36,7 @@ from app.demo.stories import life
 from app.demo.world import Process, Service, World
 from app.flows import commit as commit_pipeline
 from app.kit.clock import HELSINKI, SetClock, helsinki_midnight, set_to, today_in_helsinki, utcnow
+from app.kit.public_holidays import is_working_day
 from app.organisations import service as organisations
 from app.scheduling import availability as calendar
 from app.scheduling import repository as scheduling_repository
@@ -232,17 +233,16 @@ def availability(service: Service, number: int, first: date) -> AvailabilityIn:
         )
         for weekday, start, end, kinds in HOURS[number]
     ]
-    holidays = [
+    leave = [
         ExceptionIn(kind="absence", on_date=day, note="Kesäloma")
         for year in (first.year, first.year + 1, first.year + 2)
-        for day in _holiday(year, number)
+        for day in _summer_leave(year, number)
         if day >= first
     ]
-    return AvailabilityIn(rules=rules, exceptions=holidays)
+    return AvailabilityIn(rules=rules, exceptions=leave)
 
 
-def _holiday(year: int, number: int) -> list[date]:
+def _summer_leave(year: int, number: int) -> list[date]:
+    """The working days of the counsellor's three weeks of summer leave."""
     start = date(year, 7, 1) + timedelta(weeks=3 * (number - 1))
-    return [
-        start + timedelta(days=n) for n in range(21) if (start + timedelta(days=n)).weekday() < 5
-    ]
+    return [day for day in (start + timedelta(days=n) for n in range(21)) if is_working_day(day)]

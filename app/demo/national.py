@@ -49,7 +49,7 @@ class Scale:
 
 
 def slot_template(weeks: int) -> list[SlotSpec]:
-    """One counsellor's slots: weekdays 8-14, first visits and follow-ups, from today."""
+    """One counsellor's slots: working days 8-14, first visits and follow-ups, from today."""
     window = Window(time(8), time(14), "Liikuntahalli", ("in_person", "phone"),
                     ("first_visit", "follow_up"), ("fi", "sv"), 8)  # fmt: skip
     today = today_in_helsinki()

@@ -13,6 +13,7 @@ from app.demo import region
 from app.demo.region import DemoMunicipality, DemoPatient
 from app.demo.world import FATES, Fate, Service, Story
 from app.kit.clock import HELSINKI
+from app.kit.public_holidays import is_working_day
 
 # Referrals a working day from each municipality's health station, on average.
 REFERRALS_A_DAY = 0.18
@@ -36,7 +37,7 @@ def plan(rng: random.Random, services: list[Service], first: date, last: date) -
     stories = []
     day = first
     while day < last:
-        if day.weekday() < 5:
+        if is_working_day(day):
             for service in services:
                 for _ in range(_poisson(rng, REFERRALS_A_DAY * _season(day))):
                     fate = (
@@ -81,7 +82,9 @@ def _story(
 
 def _today_finds(rng: random.Random, service: Service, last: date, taken: set[str]) -> list[Story]:
     """Referrals of the last working days, each caught today in an open state."""
-    before = [day for day in (last - timedelta(days=n) for n in range(1, 40)) if day.weekday() < 5]
+    before = [
+        day for day in (last - timedelta(days=n) for n in range(1, 60)) if is_working_day(day)
+    ]
 
     def story(working_days_ago: int, **timing: int) -> Story:
         sent_at = datetime.combine(before[working_days_ago - 1], time(10, 30), HELSINKI)

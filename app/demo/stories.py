@@ -29,6 +29,7 @@ from app.demo.world import (
 )
 from app.flows import follow_ups, visit_recording
 from app.kit.clock import HELSINKI, add_months, add_working_days, today_in_helsinki, utcnow
+from app.kit.public_holidays import is_working_day
 from app.patients import service as patient_service
 from app.referrals import service as referral_service
 from app.referrals.schemas import CancelBody, CompleteBody
@@ -226,7 +227,7 @@ def _call(
 
 
 def _call_time(w: World, around: date) -> datetime:
-    day = around if around.weekday() < 5 else add_working_days(around, 1)
+    day = around if is_working_day(around) else add_working_days(around, 1)
     return datetime.combine(day, time(w.rng.randint(9, 14), w.rng.choice((0, 20, 40))), HELSINKI)
 
 

@@ -12,6 +12,8 @@ from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from app.kit.public_holidays import is_working_day
+
 HELSINKI = ZoneInfo("Europe/Helsinki")
 # How far a set clock moves on each reading: the smallest step both databases keep.
 TICK = timedelta(microseconds=1)
@@ -81,11 +83,12 @@ def today_in_helsinki() -> date:
 
 
 def add_working_days(start: date, days: int) -> date:
-    """`days` weekdays after `start` (public holidays are not known here)."""
+    """The day `days` working days after `start`: weekends, Finland's public holidays and the
+    eves kept as days off (`public_holidays`) are not counted."""
     current = start
     while days > 0:
         current += timedelta(days=1)
-        if current.weekday() < 5:
+        if is_working_day(current):
             days -= 1
     return current
 

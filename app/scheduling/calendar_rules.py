@@ -2,6 +2,10 @@
 
 Rules are in Helsinki local time, so a 09:00 slot stays 09:00 across the changes to and from
 summer time (the last Sundays of March and October); only its UTC instant moves.
+
+The weekly rules rest on Finland's public holidays and the eves kept as days off
+(`app.kit.public_holidays`): a rule makes no slot on them. An extra time is the counsellor's
+own choice for that very day, so it is offered on a holiday as on any other day.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from app.kit.clock import HELSINKI
+from app.kit.public_holidays import is_public_holiday
 
 VISIT_MINUTES = {"first_visit": 60, "follow_up": 30, "group": 90}
 
@@ -91,10 +96,12 @@ def windows_on(
     day: date, rules: Iterable[WeeklyRule], exceptions: Iterable[DayException]
 ) -> list[Window]:
     todays = [e for e in exceptions if e.on_date == day]
+    holiday = is_public_holiday(day)
     base = [
         rule.window
         for rule in rules
-        if rule.weekday == day.weekday()
+        if not holiday
+        and rule.weekday == day.weekday()
         and rule.valid_from <= day
         and (rule.valid_until is None or day <= rule.valid_until)
     ]

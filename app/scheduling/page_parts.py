@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse
 from app.i18n import Language
 from app.kit.clock import HELSINKI, helsinki_midnight
 from app.kit.pagination import TimeAndId, after_time_and_id, encode_cursor
+from app.kit.public_holidays import holiday_name
 from app.kit.types import EARLIEST, LATEST
 from app.scheduling.repository import SlotFilter
 from app.scheduling.schemas import Mode, VisitType
@@ -63,11 +64,16 @@ def page(
     def week_of(moment: datetime) -> str:
         return week_name(local_day(moment))
 
+    def holiday(day: date) -> str | None:
+        """The public holiday or eve on the day, named in the reader's language."""
+        return holiday_name(day, language)
+
     shared = {
         "span": span,
         "local_day": local_day,
         "week_of": week_of,
         "day_name": day_name,
+        "holiday": holiday,
         "visit_types": VISIT_TYPES,
         "modes": MODES,
         "offered": LANGUAGES,

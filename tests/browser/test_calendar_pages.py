@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app.kit.clock import HELSINKI
+from app.kit.public_holidays import is_public_holiday
 from tests.fixtures.accessibility import assert_accessible
 from tests.fixtures.live import referral_in
 
@@ -36,7 +37,11 @@ def test_a_counsellor_sets_times_and_books_a_referral(
         lambda message: refused.append(message.text) if "Refused" in message.text else None,
     )
     referral = referral_in(live_server, ISOKYRO, book_by_service=True)
+    # Tomorrow, or the first day after it that is no public holiday (a weekly time makes no
+    # free times on one).
     tomorrow = (datetime.now(HELSINKI) + timedelta(days=1)).date()
+    while is_public_holiday(tomorrow):
+        tomorrow += timedelta(days=1)
 
     sign_in(page, live_server, "/calendar/availability")
     assert_accessible(page)

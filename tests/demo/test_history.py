@@ -26,6 +26,7 @@ from app.demo.desk import UnsentHistory
 from app.jobs.models import OutboxEvent
 from app.jobs.worker import run_once
 from app.kit.clock import HELSINKI, add_months, set_to, today_in_helsinki, utcnow
+from app.kit.public_holidays import is_working_day
 from app.notices import service as notices
 from app.notices.channel import FileChannel
 from app.organisations.models import CounsellingService
@@ -253,6 +254,8 @@ def test_the_history_lies_in_the_past_in_order(seeded: Seeded) -> None:
     assert seeded.start <= times[0]
     assert times[-1] < seeded.end
     assert all(seeded.start <= moment < seeded.end for moment in sent.values())
+    # Referrals are sent on working days: never at a weekend, a public holiday or its eve.
+    assert all(is_working_day(moment.astimezone(HELSINKI).date()) for moment in sent.values())
     last_day = seeded.end.astimezone(HELSINKI).date() - timedelta(days=1)
     for referral_id, visited_on in visits:
         assert sent[referral_id].astimezone(HELSINKI).date() <= visited_on <= last_day

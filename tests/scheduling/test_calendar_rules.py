@@ -1,4 +1,4 @@
-"""Weekly rules to slots, in Helsinki time: DST, absences, extras, tiling."""
+"""Weekly rules to slots, in Helsinki time: DST, absences, extras, tiling, public holidays."""
 
 from __future__ import annotations
 
@@ -21,12 +21,13 @@ def weekly(weekday: int, window: Window = WINDOW) -> WeeklyRule:
 
 def test_nine_oclock_stays_nine_across_both_dst_changes() -> None:
     sundays = [weekly(6)]
-    # Summer time begins on 28 March 2027 and ends on 31 October 2027 (the last Sundays).
-    slots = slots_between(date(2027, 3, 21), date(2027, 4, 4), sundays, [])
+    # Summer time begins on 26 March 2028 and ends on 31 October 2027 (the last Sundays; in
+    # 2027 the spring one is Easter Sunday, on which a weekly rule makes no slot).
+    slots = slots_between(date(2028, 3, 19), date(2028, 4, 2), sundays, [])
     starts = [s.start_at for s in slots if s.start_at.minute == 0 and s.visit_type == "first_visit"]
-    assert starts[0] == datetime(2027, 3, 21, 7, 0, tzinfo=UTC)  # 09:00 EET = 07:00 UTC
-    assert starts[2] == datetime(2027, 3, 28, 6, 0, tzinfo=UTC)  # the DST Sunday: 09:00 EEST
-    assert starts[4] == datetime(2027, 4, 4, 6, 0, tzinfo=UTC)
+    assert starts[0] == datetime(2028, 3, 19, 7, 0, tzinfo=UTC)  # 09:00 EET = 07:00 UTC
+    assert starts[2] == datetime(2028, 3, 26, 6, 0, tzinfo=UTC)  # the DST Sunday: 09:00 EEST
+    assert starts[4] == datetime(2028, 4, 2, 6, 0, tzinfo=UTC)
     autumn = slots_between(date(2027, 10, 24), date(2027, 10, 31), sundays, [])
     assert autumn[0].start_at == datetime(2027, 10, 24, 6, 0, tzinfo=UTC)
     assert autumn[2].start_at == datetime(2027, 10, 31, 7, 0, tzinfo=UTC)
@@ -62,3 +63,19 @@ def test_an_extra_window_adds_a_one_off_time_and_validity_limits_rules() -> None
     assert len(windows_on(day, [weekly(0)], [extra])) == 1
     expired = WeeklyRule(0, WINDOW, date(2026, 1, 1), date(2026, 11, 30))
     assert windows_on(date(2026, 12, 7), [expired], []) == []
+
+
+def test_no_weekly_slot_on_a_public_holiday_or_eve_but_an_extra_time_there_is_offered() -> None:
+    rules = [weekly(weekday) for weekday in range(5)]
+    # Christmas week 2026: Christmas Eve (Thursday) and Christmas Day (Friday) are days off.
+    week = slots_between(date(2026, 12, 21), date(2026, 12, 27), rules, [])
+    days = sorted({s.start_at.date() for s in week})
+    assert days == [date(2026, 12, 21), date(2026, 12, 22), date(2026, 12, 23)]
+    # On weekdays: Easter Monday, Ascension Day, Midsummer Eve, Independence Day 2027.
+    for holiday in (date(2027, 3, 29), date(2027, 5, 6), date(2027, 6, 25), date(2027, 12, 6)):
+        assert windows_on(holiday, rules, []) == []
+    assert windows_on(date(2027, 6, 24), rules, []) == [WINDOW]  # the day before Midsummer Eve
+    noon = Window(time(12), time(13), "Liikuntahalli", ("in_person",), ("first_visit",), ("fi",), 8)
+    extra = DayException(date(2026, 12, 24), "extra", time(12), time(13), noon)
+    offered = slots_between(date(2026, 12, 24), date(2026, 12, 24), rules, [extra])
+    assert [s.start_at for s in offered] == [datetime(2026, 12, 24, 10, 0, tzinfo=UTC)]

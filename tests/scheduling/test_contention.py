@@ -19,6 +19,7 @@ from app import db
 from app.access.principal import Principal
 from app.errors import AppError
 from app.kit.clock import today_in_helsinki, utcnow
+from app.kit.public_holidays import is_public_holiday
 from app.referrals import service as referral_service
 from app.referrals.schemas import ReferralCreate
 from app.scheduling import availability, booking
@@ -133,8 +134,12 @@ def run_all(tasks: list[Callable[[], str]], workers: int = 50) -> list[str]:
 
 @pytest.fixture
 def day(database: db.Database) -> Iterator[date]:
-    tomorrow = today_in_helsinki() + timedelta(days=1)
-    yield tomorrow
+    # Tomorrow, or the first day after it that is no public holiday: a weekly rule makes no
+    # slots on one.
+    day = today_in_helsinki() + timedelta(days=1)
+    while is_public_holiday(day):
+        day += timedelta(days=1)
+    yield day
     clear(database)
 
 

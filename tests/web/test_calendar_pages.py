@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from app.kit.clock import HELSINKI, helsinki_midnight
+from app.kit.public_holidays import is_public_holiday
 from app.patients.models import Patient
 from app.patients.protection import unseal
 from app.web.templating import clock_time
@@ -105,6 +106,27 @@ def test_weeks_are_iso_weeks_from_monday_with_links_either_way(
     this = pages.get("/calendar", params={"week": "2026-W99"})
     assert this.status_code == 200
     assert 'aria-current="true">Tämä viikko' in this.text
+
+
+@pytest.mark.parametrize(
+    ("language", "eve", "christmas", "note"),
+    [("fi", "Jouluaatto", "Joulupäivä", "arkipyhinä, juhannusaattona eikä jouluaattona"),
+     ("sv", "Julafton", "Juldagen", "helgdagar, midsommarafton eller julafton"),
+     ("en", "Christmas Eve", "Christmas Day", "public holidays, Midsummer Eve or Christmas Eve")],
+)  # fmt: skip
+def test_the_week_names_its_public_holidays_in_the_readers_language(
+    pages: TestClient, calendar: uuid.UUID, language: str, eve: str, christmas: str, note: str
+) -> None:
+    sign_in(pages, COUNSELLOR)
+    pages.headers["Accept-Language"] = language
+    shown = pages.get("/calendar", params={"week": "2026-W52"})
+    holiday = '<span class="calendar-day__holiday">'
+    assert "23.12.2026</h2>" in shown.text
+    assert f"24.12.2026 {holiday}({eve})</span></h2>" in shown.text
+    assert f"25.12.2026 {holiday}({christmas})</span></h2>" in shown.text
+    assert shown.text.count(holiday) == 3  # and St Stephen's Day on the Saturday
+    # The availability editor says why the weekly times leave such days empty.
+    assert note in pages.get("/calendar/availability").text
 
 
 def test_reading_the_week_is_audited_as_the_apis_list_is(
@@ -292,6 +314,8 @@ def test_an_exception_takes_a_day_away(
     pages: TestClient, client: TestClient, auth: Auth, calendar: uuid.UUID
 ) -> None:
     day = date.today() + timedelta(days=14)
+    while is_public_holiday(day):  # a day the weekly times would have slots on
+        day += timedelta(days=1)
     sign_in(pages, COUNSELLOR)
     fields = posted_fields(pages.get("/calendar/availability").text)
     fields.update({"exceptions.0.kind": "absence", "exceptions.0.on_date": day.isoformat(),
