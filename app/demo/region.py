@@ -190,6 +190,8 @@ def _seed_municipality(session: Session, region: Organisation, demo: DemoMunicip
         locations=[
             {
                 "name": f"{demo.name_fi} liikuntahalli",
+                # A bilingual municipality's places have a Swedish name too.
+                **({"name_sv": f"{demo.name_sv} idrottshall"} if "sv" in demo.languages else {}),
                 "municipality_code": demo.code,
                 "address": f"Urheilutie 1, {POSTAL_CODES[demo.code]} {demo.name_fi}",
                 # Invented, as every contact in the demo is.

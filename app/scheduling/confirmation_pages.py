@@ -58,12 +58,13 @@ def confirmation(
     counselling = organisations.get(session, view.appointment.service_id)
     assert counselling is not None  # an appointment's service is never deleted (a foreign key)
     places = organisations.locations(counselling)
-    place = next((p for p in places if p.name == view.appointment.location), None)
+    stored = view.appointment.location
+    place = next((p for p in places if stored in (p.name, p.name_sv)), None)
     contact = place if place and place.phone else next((p for p in places if p.phone), None)
     return Confirmation(
         view=view,
         language=language,
-        service_name=counselling.name_sv if language == "sv" else counselling.name_fi,
+        service_name=organisations.service_name(counselling, language),
         place=place,
         contact=contact,
         cancel_hours=int(booking.LATE_CANCELLATION.total_seconds() // 3600),
@@ -97,6 +98,7 @@ def confirmation_page(
         "reader_language": reader,
         "reader_text": formats_in(reader)["_"],
         "language_name": LANGUAGE_NAMES[language],
+        "place_names": organisations.place_names(session, language),
     }
     response = render(request, "scheduling/confirmation.html", context)
     response.headers["Content-Language"] = language
