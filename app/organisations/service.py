@@ -126,15 +126,15 @@ def municipality_name(session: Session, municipality_code: str, language: str = 
 
 
 def names_by_code(session: Session, language: str) -> dict[str, dict[str, str]]:
-    """The municipalities' names by their codes and the services' by their ids, in `language`,
-    for the statistics tables' groupings."""
+    """The municipalities' names by their Statistics Finland codes and the services' by their
+    directory codes (as the statistics tables group them), in `language`."""
     return {
         "municipality": {
             m.municipality_code or "": named(m.name_fi, m.name_sv, language)
             for m in repository.municipalities(session)
         },
         "service": {
-            str(service.id): service_name(service, language)
+            service.code: service_name(service, language)
             for service, _code in repository.services_with_municipality(session)
         },
     }

@@ -31,8 +31,8 @@ def _csv_response(out: io.StringIO) -> Response:
     return Response("\ufeff" + out.getvalue(), media_type=CSV)
 
 
-# By grouping, the name of each of its values in the reader's language (municipalities by code,
-# services by id); a named grouping's column is followed by one of the names.
+# By grouping, the name of each of its values in the reader's language (municipalities and
+# services by their codes); a named grouping's column is followed by one of the names.
 Names = Mapping[str, Mapping[str, str]]
 
 

@@ -208,3 +208,22 @@ def test_a_counsellors_booking_still_lands_on_the_appointment_which_links_to_it(
     path = done.headers["location"].split("?")[0]
     assert f'href="{path}/confirmation"' in landed.text
     assert pages.get(f"{path}/confirmation").status_code == 200
+
+
+@pytest.mark.parametrize("reader", ["fi", "sv", "en"])
+def test_the_appointment_page_names_the_place_in_the_readers_language(
+    pages: TestClient,
+    client: TestClient,
+    auth: Auth,
+    session: Session,
+    calendar: uuid.UUID,
+    reader: Language,
+) -> None:
+    # The patient reads Finnish; the page is the reader's, whatever the patient's language.
+    appointment = booked(client, auth, patient_speaking(session, "fi"))
+    sign_in(pages, REFERRER)
+    pages.headers["Accept-Language"] = reader
+    text = pages.get(f"/appointments/{appointment['id']}").text
+    assert f"<dd>{PLACES[reader]}</dd>" in text
+    if reader == "sv":
+        assert PLACE not in text
