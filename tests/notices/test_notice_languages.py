@@ -53,10 +53,10 @@ def test_a_language_askel_has_not_gets_finnish_and_swedish() -> None:
     assert HALL_SV in swedish
 
 
-def deliver_booking(
-    app: FastAPI, client: TestClient, auth: Auth, session: Session, language: str, path: Path
-) -> list[dict[str, Any]]:
-    """A Kaskinen patient of `language` booked at the hall; the notices the worker sends."""
+def book_at_the_hall(
+    client: TestClient, auth: Auth, session: Session, language: str
+) -> dict[str, Any]:
+    """A Kaskinen patient of `language` booked at the hall Kaskinen's counsellor works in."""
     counsellor = user_id(session, "counsellor1.kaskinen")
     rules = [{**rule, "location": HALL_FI} for rule in RULES]
     answer = client.put(
@@ -70,7 +70,17 @@ def deliver_booking(
     session.flush()
     referral = send_referral(client, auth, patient.id, sender="doctor.kaskinen")
     slot = search(client, auth, uuid.UUID(referral["service_id"]), user="doctor.kaskinen")[0]
-    assert book(client, auth, slot, referral, user="doctor.kaskinen").status_code == 201
+    booked = book(client, auth, slot, referral, user="doctor.kaskinen")
+    assert booked.status_code == 201, booked.text
+    appointment: dict[str, Any] = booked.json()
+    return appointment
+
+
+def deliver_booking(
+    app: FastAPI, client: TestClient, auth: Auth, session: Session, language: str, path: Path
+) -> list[dict[str, Any]]:
+    """The notices the worker sends of a booking at the hall."""
+    book_at_the_hall(client, auth, session, language)
     channel = FileChannel(path)
     handlers = {notices.PREFIX: lambda s, e: notices.deliver(s, e, channel)}
     assert run_once(app.state.db, handlers) == 1
