@@ -16,6 +16,9 @@ class ServiceLocation(BaseModel):
     address: str | None = Field(
         default=None, description="Street address, postal code and town, for the patient."
     )
+    address_sv: str | None = Field(
+        default=None, description="The address in Swedish, for a place in a bilingual municipality."
+    )
     phone: str | None = Field(
         default=None,
         description="Where the patient calls the service there, e.g. to cancel or move a time.",

@@ -36,6 +36,8 @@ class Confirmation:
     service_name: str
     # The appointment's place as the service's data describes it (its address), if it does.
     place: ServiceLocation | None
+    # Its address in the patient's language (the Finnish one where it has no Swedish one).
+    address: str | None
     # Where the patient calls to cancel or move the time: the place's phone, else the service's.
     contact: ServiceLocation | None
     # Cancelled later than this before the start, a time is a late cancellation.
@@ -66,6 +68,9 @@ def confirmation(
         language=language,
         service_name=organisations.service_name(counselling, language),
         place=place,
+        address=organisations.named(place.address, place.address_sv, language)
+        if place and place.address
+        else None,
         contact=contact,
         cancel_hours=int(booking.LATE_CANCELLATION.total_seconds() // 3600),
     )

@@ -39,6 +39,7 @@ PLACE = "Kaskinen liikuntahalli"
 # Kaskinen is bilingual: the sheet names the place in Swedish for a Swedish speaker.
 PLACES = {"fi": PLACE, "sv": "Kaskö idrottshall", "en": PLACE}
 ADDRESS = "Urheilutie 1, 64260 Kaskinen"
+ADDRESSES = {"fi": ADDRESS, "sv": "Idrottsvägen 1, 64260 Kaskö", "en": ADDRESS}
 PHONE = "+358400000231"
 HEADINGS = {
     "fi": "Aikasi liikuntaneuvontaan",
@@ -121,7 +122,7 @@ def test_the_confirmation_is_in_the_patients_language_whatever_the_pages(
     assert span.startswith(prefix)
     assert f"{start.astimezone(HELSINKI).day}.{start.astimezone(HELSINKI).month}." in text
 
-    assert f"{PLACES[language]}, {ADDRESS}" in text
+    assert f"{PLACES[language]}, {ADDRESSES[language]}" in text
     assert f'<a href="tel:{PHONE}">{PHONE}</a>' in text
     assert SERVICE_NAMES[language] in text
     assert "Liikuntaneuvoja 1 Kaskinen" in text
