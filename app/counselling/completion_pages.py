@@ -21,6 +21,7 @@ from app.flows import referral_transitions
 from app.i18n import N_, translate
 from app.kit.clock import utcnow
 from app.kit.types import INT64_MAX
+from app.organisations import service as organisations
 from app.referrals import service as referral_service
 from app.referrals.schemas import CompleteBody
 from app.referrals.states import Action, Status
@@ -78,6 +79,7 @@ def _page(
         "completing": completing,
         "reasons": [(reason.code, getattr(reason, f"text_{language}")) for reason in reasons],
         "upcoming": _upcoming(session, principal, tab) if completing else [],
+        "place_names": organisations.place_names(session, language),
     }
     return render(request, "counselling/complete.html", context, status_code=status_code)
 

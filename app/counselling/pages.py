@@ -31,6 +31,7 @@ from app.errors import NotFound, RefusalContext
 from app.flows import visit_recording
 from app.i18n import N_
 from app.kit.clock import today_in_helsinki, utcnow
+from app.organisations import service as organisations
 from app.scheduling import booking
 from app.scheduling.repository import AppointmentFilter
 from app.web import sessions
@@ -127,6 +128,7 @@ def _visit_form(
             values.get("mvpa_days_per_week"), values.get("mvpa_minutes_per_day")
         ),
         "today": today_in_helsinki(),
+        "place_names": organisations.place_names(session, page_language(request)),
     }
     return render(request, "counselling/visit_form.html", context, status_code=status_code)
 

@@ -192,6 +192,15 @@ def _seed_municipality(session: Session, region: Organisation, demo: DemoMunicip
                 "name": f"{demo.name_fi} liikuntahalli",
                 "municipality_code": demo.code,
                 "address": f"Urheilutie 1, {POSTAL_CODES[demo.code]} {demo.name_fi}",
+                # A bilingual municipality's places have a Swedish name and address too.
+                **(
+                    {
+                        "name_sv": f"{demo.name_sv} idrottshall",
+                        "address_sv": f"Idrottsvägen 1, {POSTAL_CODES[demo.code]} {demo.name_sv}",
+                    }
+                    if "sv" in demo.languages
+                    else {}
+                ),
                 # Invented, as every contact in the demo is.
                 "phone": f"+358400000{demo.code}",
             }

@@ -57,9 +57,11 @@ def life(w: World, s: Story) -> Process:
     yield w.after(minutes=3)
     with w.desk.request(s.clinician) as (session, me):
         group = figures.group_of(s.person.birth_date, today_in_helsinki())
-        body = figures.referral(
-            w.rng, patient_id, group, s.person.language, book_by_service=s.by_service
-        )
+        # The story's service is the home municipality's: a Swedish speaker of a Finnish-only
+        # one agrees with the clinician on counselling in Finnish near home (left alone, the
+        # referral would go to a Swedish-speaking service elsewhere in the region).
+        spoken = s.person.language if s.person.language in s.service.languages else "fi"
+        body = figures.referral(w.rng, patient_id, group, spoken, book_by_service=s.by_service)
         s.referral = referral_service.send(session, me, body)
     first: Appointment | None = None
     if not s.by_service:

@@ -11,7 +11,8 @@ from app.access.audit.models import AuditAction
 from app.jobs import outbox
 from app.jobs.models import OutboxEvent
 from app.notices.channel import Notice, NoticeChannel
-from app.notices.messages import render
+from app.notices.messages import notice_languages, render
+from app.organisations import service as organisations
 from app.patients.models import Patient
 from app.scheduling.models import Appointment
 
@@ -65,8 +66,26 @@ def deliver(session: Session, event: OutboxEvent, channel: NoticeChannel) -> Non
     patient = session.get(Patient, appointment.patient_id)
     if patient is None or not patient.phone:
         return
-    text = render(kind, patient.language, appointment.start_at, appointment.location)
-    channel.send(Notice(patient.phone, patient.language, text, reference=f"askel-{event.id}"))
+    names = {
+        language: organisations.place_names(session, language)
+        for language in notice_languages(patient.language)
+    }
+    text = render(
+        kind,
+        patient.language,
+        appointment.start_at,
+        lambda language: names[language].get(appointment.location, appointment.location),
+    )
+    written = notice_languages(patient.language)
+    # ISO 639's `mul` tells the gateway a text in more than one language.
+    channel.send(
+        Notice(
+            patient.phone,
+            written[0] if len(written) == 1 else "mul",
+            text,
+            reference=f"askel-{event.id}",
+        )
+    )
     # Handing the patient's number and appointment to the gateway is a disclosure: log it.
     audit.record(
         session,

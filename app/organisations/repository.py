@@ -60,11 +60,13 @@ def oid_of(session: Session, organisation_code: str) -> str | None:
     return session.scalars(statement).first()
 
 
-def municipality_name(session: Session, municipality_code: str) -> str | None:
-    statement = select(Organisation.name_fi).where(
+def municipality_names(session: Session, municipality_code: str) -> tuple[str, str] | None:
+    """The municipality's Finnish and Swedish names."""
+    statement = select(Organisation.name_fi, Organisation.name_sv).where(
         Organisation.municipality_code == municipality_code
     )
-    return session.scalars(statement).first()
+    row = session.execute(statement).first()
+    return (row.name_fi, row.name_sv) if row else None
 
 
 def service_codes(session: Session) -> dict[uuid.UUID, str]:

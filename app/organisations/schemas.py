@@ -6,10 +6,18 @@ from pydantic import BaseModel, Field
 
 
 class ServiceLocation(BaseModel):
-    name: str
+    name: str = Field(description="The place's Finnish name, as the service's times carry it.")
+    name_sv: str | None = Field(
+        default=None,
+        description="Its Swedish name, for a place in a bilingual municipality; none for a "
+        "place where only Finnish is official (Swedish readers see the Finnish name).",
+    )
     municipality_code: str
     address: str | None = Field(
         default=None, description="Street address, postal code and town, for the patient."
+    )
+    address_sv: str | None = Field(
+        default=None, description="The address in Swedish, for a place in a bilingual municipality."
     )
     phone: str | None = Field(
         default=None,

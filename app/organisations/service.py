@@ -32,23 +32,61 @@ def directory(session: Session) -> list[ServiceRead]:
     ]
 
 
+# The national languages: the region serves in both, so a patient is sent for either to a service
+# elsewhere in the region when none of those serving their municipality speaks it.
+NATIONAL_LANGUAGES = frozenset({"fi", "sv"})
+
+
 def route(
     session: Session, home_municipality_code: str, language: str
 ) -> CounsellingService | None:
     """The service for a patient living in `home_municipality_code`: among those whose catchment
-    includes it, one that speaks the patient's language, then the municipality's own."""
+    includes it, one that speaks the patient's language (the municipality's own first); for
+    Finnish or Swedish, failing that, one elsewhere in the region that speaks it; otherwise the
+    usual one, the municipality's own. None when no service serves the municipality at all."""
     candidates = repository.services_with_municipality(session, serving=home_municipality_code)
     if not candidates:
         return None
+    speaking = [row for row in candidates if language in row[0].languages]
+    if not speaking and language in NATIONAL_LANGUAGES:
+        speaking = [
+            row
+            for row in repository.services_with_municipality(session)
+            if language in row[0].languages
+        ]
     best = min(
-        candidates,
-        key=lambda row: (
-            language not in row[0].languages,
-            row[1] != home_municipality_code,
-            row[0].code,
-        ),
+        speaking or candidates,
+        key=lambda row: (row[1] != home_municipality_code, row[0].code),
     )
     return best[0]
+
+
+def named(name_fi: str, name_sv: str | None, language: str) -> str:
+    """A name in the reader's language: the Swedish one for a Swedish reader where there is one
+    (a place in a Finnish-only municipality has none), else the Finnish one."""
+    return name_sv if language == "sv" and name_sv else name_fi
+
+
+def service_name(service: CounsellingService, language: str) -> str:
+    return named(service.name_fi, service.name_sv, language)
+
+
+def place_names(session: Session, language: str) -> dict[str, str]:
+    """Every place where a service meets patients, by the name its times carry (the Finnish
+    one, or the Swedish one where a counsellor typed that), in `language`."""
+    names: dict[str, str] = {}
+    for service, _code in repository.services_with_municipality(session):
+        for place in locations(service):
+            shown = named(place.name, place.name_sv, language)
+            names[place.name] = shown
+            if place.name_sv:
+                names[place.name_sv] = shown
+    return names
+
+
+def place_name(session: Session, stored: str, language: str) -> str:
+    """One place's name in `language` (a name no service lists is shown as it was typed)."""
+    return place_names(session, language).get(stored, stored)
 
 
 def get(session: Session, service_id: uuid.UUID) -> CounsellingService | None:
@@ -80,9 +118,26 @@ def service_codes(session: Session) -> dict[uuid.UUID, str]:
     return repository.service_codes(session)
 
 
-def municipality_name(session: Session, municipality_code: str) -> str | None:
-    """A municipality's Finnish name by its Statistics Finland code (None: no such one here)."""
-    return repository.municipality_name(session, municipality_code)
+def municipality_name(session: Session, municipality_code: str, language: str = "fi") -> str | None:
+    """A municipality's name in `language` by its Statistics Finland code (None: no such one
+    here)."""
+    names = repository.municipality_names(session, municipality_code)
+    return named(*names, language) if names else None
+
+
+def names_by_code(session: Session, language: str) -> dict[str, dict[str, str]]:
+    """The municipalities' names by their Statistics Finland codes and the services' by their
+    directory codes (as the statistics tables group them), in `language`."""
+    return {
+        "municipality": {
+            m.municipality_code or "": named(m.name_fi, m.name_sv, language)
+            for m in repository.municipalities(session)
+        },
+        "service": {
+            service.code: service_name(service, language)
+            for service, _code in repository.services_with_municipality(session)
+        },
+    }
 
 
 def municipalities(session: Session) -> Sequence[Organisation]:

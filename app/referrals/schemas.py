@@ -63,7 +63,11 @@ class ReferralCreate(BaseModel):
     )
     risk_factors: ShortText | None = None
     urgency: Urgency = "routine"
-    preferred_language: LanguageCode = "fi"
+    preferred_language: LanguageCode | None = Field(
+        default=None,
+        description="Omit for the patient's registered language, which also routes the referral "
+        "when no service is named (a Swedish speaker to a service that speaks Swedish).",
+    )
     contact_mode: ContactMode = "in_person"
     consent_to_counselling: StrictBool
     book_by_service: StrictBool = Field(

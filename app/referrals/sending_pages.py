@@ -201,7 +201,7 @@ def check_page(request: Request, principal: PageReferralSender, session: WriteSe
     if referral is None:
         return _form(request, patient, state, status_code=422)
     routed = organisations.route(
-        session, patient.home_municipality_code, referral.preferred_language
+        session, patient.home_municipality_code, referral.preferred_language or patient.language
     )
     context = {
         "patient": patient,
@@ -211,9 +211,7 @@ def check_page(request: Request, principal: PageReferralSender, session: WriteSe
             (SYSTEMS[reason.system], reason.code, named(reason.system, reason.code, language))
             for reason in referral.reason_codes
         ],
-        "service_name": (routed.name_sv if language == "sv" else routed.name_fi)
-        if routed
-        else None,
+        "service_name": organisations.service_name(routed, language) if routed else None,
     }
     return render(request, "referrals/refer_check.html", context)
 

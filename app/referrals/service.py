@@ -80,14 +80,14 @@ def send(session: Session, principal: Principal, data: ReferralCreate) -> Referr
     patient = session.get(Patient, data.patient_id)
     if patient is None:
         raise UnknownPatient()
+    # Unless the clinician chose another, counselling is in the language the patient registered.
+    language = data.preferred_language or patient.language
     if data.service_id is not None:
         if organisations.get(session, data.service_id) is None:
             raise UnknownService()
         service_id = data.service_id
     else:
-        service = organisations.route(
-            session, patient.home_municipality_code, data.preferred_language
-        )
+        service = organisations.route(session, patient.home_municipality_code, language)
         if service is None:
             raise NoServiceForMunicipality(municipality=patient.home_municipality_code)
         service_id = service.id
@@ -107,7 +107,7 @@ def send(session: Session, principal: Principal, data: ReferralCreate) -> Referr
         risk_factors=data.risk_factors,
         urgency=data.urgency,
         priority=0 if data.urgency == "urgent" else 1,
-        preferred_language=data.preferred_language,
+        preferred_language=language,
         contact_mode=data.contact_mode,
         consent_to_counselling=True,
         status=Status.sent,

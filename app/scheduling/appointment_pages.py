@@ -56,7 +56,9 @@ def _show(
         "keeps_calendar": has_permission(principal, Permission.availability_manage),
     }
     status = refused_status(failed[0]) if failed else 200
-    return page(request, "scheduling/appointment.html", context, status_code=status)
+    return page(
+        request, "scheduling/appointment.html", context, status_code=status, session=session
+    )
 
 
 @router.get("/appointments/{appointment_id}")
@@ -171,7 +173,7 @@ def _choose(
         "state": state,
     }
     status = refused_status(state) if state.failed else 200
-    return page(request, "scheduling/reschedule.html", context, status_code=status)
+    return page(request, "scheduling/reschedule.html", context, status_code=status, session=session)
 
 
 @router.get("/appointments/{appointment_id}/reschedule")

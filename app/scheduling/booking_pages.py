@@ -109,11 +109,12 @@ def _list(
         "state": state,
     }
     status = refused_status(state) if state.failed else 200
-    return page(request, "scheduling/book.html", context, status_code=status)
+    return page(request, "scheduling/book.html", context, status_code=status, session=session)
 
 
 def _confirm(
     request: Request,
+    session: Session,
     shown: dict[str, Any],
     free: views.FreeSlot,
     query: SlotQuery,
@@ -122,7 +123,9 @@ def _confirm(
 ) -> Response:
     context = {**shown, "free": free, "query": query, "state": state, "held_until": held_until}
     status = refused_status(state) if state.failed else 200
-    return page(request, "scheduling/book_confirm.html", context, status_code=status)
+    return page(
+        request, "scheduling/book_confirm.html", context, status_code=status, session=session
+    )
 
 
 def _chosen(
@@ -146,12 +149,12 @@ def _chosen(
         if held is None:
             state.problem = state.problem or HoldExpired().problem(language, request.url.path)
             return _list(request, session, shown, query, state)
-        return _confirm(request, shown, held[0], query, state, held_until=held[1])
+        return _confirm(request, session, shown, held[0], query, state, held_until=held[1])
     free = views.free_slot(session, referral.service_id, chosen.slot_id, now)
     if free is None:
         state.problem = state.problem or SlotUnavailable().problem(language, request.url.path)
         return _list(request, session, shown, query, state)
-    return _confirm(request, shown, free, query, state)
+    return _confirm(request, session, shown, free, query, state)
 
 
 @router.get("/referrals/{referral_id}/book")

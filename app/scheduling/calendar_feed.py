@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.access.principal import Principal
 from app.errors import NotFound, RefusalContext
+from app.organisations import service as organisations
 from app.scheduling import repository
 from app.scheduling.models import CalendarToken
 
@@ -23,6 +24,18 @@ SUMMARIES = {
     "group": "Liikuntaneuvonta: ryhmä / Motionsrådgivning: grupp",
 }
 HISTORY = timedelta(days=30)
+
+
+def _place_names(session: Session, language: str | None) -> dict[str, str]:
+    """The places in the language the counsellor chose for the pages; without one, a bilingual
+    place by both its names, as the summaries are."""
+    if language is not None:
+        return organisations.place_names(session, language)
+    finnish, swedish = (organisations.place_names(session, lang) for lang in ("fi", "sv"))
+    return {
+        stored: name if name == swedish[stored] else f"{name} / {swedish[stored]}"
+        for stored, name in finnish.items()
+    }
 
 
 def _hash(token: str) -> str:
@@ -58,8 +71,10 @@ def feed(session: Session, counsellor_id: uuid.UUID, token: str, now: datetime) 
     if found is None or found.counsellor_id != counsellor_id:
         raise NotFound()
     # A deactivated account's feed stops with it (OWASP ASVS 7.4.2).
-    if repository.counsellor(session, counsellor_id) is None:
+    counsellor = repository.counsellor(session, counsellor_id)
+    if counsellor is None:
         raise NotFound()
+    places = _place_names(session, counsellor.page_language)
     calendar = Calendar()
     calendar.add("prodid", "-//Askel//liikuntaneuvonta//FI")
     calendar.add("version", "2.0")
@@ -71,7 +86,7 @@ def feed(session: Session, counsellor_id: uuid.UUID, token: str, now: datetime) 
         event.add("dtstart", appointment.start_at)
         event.add("dtend", appointment.end_at)
         event.add("summary", SUMMARIES[appointment.visit_type])
-        event.add("location", appointment.location)
+        event.add("location", places.get(appointment.location, appointment.location))
         event.add("description", appointment.mode)
         calendar.add_component(event)
     ical: bytes = calendar.to_ical()

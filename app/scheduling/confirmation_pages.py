@@ -36,6 +36,8 @@ class Confirmation:
     service_name: str
     # The appointment's place as the service's data describes it (its address), if it does.
     place: ServiceLocation | None
+    # Its address in the patient's language (the Finnish one where it has no Swedish one).
+    address: str | None
     # Where the patient calls to cancel or move the time: the place's phone, else the service's.
     contact: ServiceLocation | None
     # Cancelled later than this before the start, a time is a late cancellation.
@@ -58,13 +60,17 @@ def confirmation(
     counselling = organisations.get(session, view.appointment.service_id)
     assert counselling is not None  # an appointment's service is never deleted (a foreign key)
     places = organisations.locations(counselling)
-    place = next((p for p in places if p.name == view.appointment.location), None)
+    stored = view.appointment.location
+    place = next((p for p in places if stored in (p.name, p.name_sv)), None)
     contact = place if place and place.phone else next((p for p in places if p.phone), None)
     return Confirmation(
         view=view,
         language=language,
-        service_name=counselling.name_sv if language == "sv" else counselling.name_fi,
+        service_name=organisations.service_name(counselling, language),
         place=place,
+        address=organisations.named(place.address, place.address_sv, language)
+        if place and place.address
+        else None,
         contact=contact,
         cancel_hours=int(booking.LATE_CANCELLATION.total_seconds() // 3600),
     )
@@ -97,6 +103,7 @@ def confirmation_page(
         "reader_language": reader,
         "reader_text": formats_in(reader)["_"],
         "language_name": LANGUAGE_NAMES[language],
+        "place_names": organisations.place_names(session, language),
     }
     response = render(request, "scheduling/confirmation.html", context)
     response.headers["Content-Language"] = language

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from babel.dates import format_date
 from fastapi import Depends, Query, Request
+from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse
 
 from app.i18n import Language
@@ -20,6 +21,7 @@ from app.kit.clock import HELSINKI, helsinki_midnight
 from app.kit.pagination import TimeAndId, after_time_and_id, encode_cursor
 from app.kit.public_holidays import holiday_name
 from app.kit.types import EARLIEST, LATEST
+from app.organisations import service as organisations
 from app.scheduling.repository import SlotFilter
 from app.scheduling.schemas import Mode, VisitType
 from app.scheduling.views import FreeSlot, week_name
@@ -48,7 +50,10 @@ def page(
     context: Mapping[str, Any],
     *,
     status_code: int = 200,
+    session: Session | None = None,
 ) -> HTMLResponse:
+    """The page, with the places its times carry named in the reader's language when given the
+    `session` to look them up in."""
     language = page_language(request)
 
     def span(start: datetime, end: datetime) -> str:
@@ -77,6 +82,7 @@ def page(
         "visit_types": VISIT_TYPES,
         "modes": MODES,
         "offered": LANGUAGES,
+        "place_names": organisations.place_names(session, language) if session else {},
     }
     return render(request, template, {**shared, **context}, status_code=status_code)
 

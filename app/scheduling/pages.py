@@ -77,7 +77,7 @@ def calendar_page(
         "whose": "service" if whole_service else "mine",
         "feed": take_note(request, FEED_NOTE),
     }
-    return page(request, "scheduling/calendar.html", context)
+    return page(request, "scheduling/calendar.html", context, session=session)
 
 
 @router.post("/calendar/feed")

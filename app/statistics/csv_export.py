@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import Response
@@ -30,28 +31,49 @@ def _csv_response(out: io.StringIO) -> Response:
     return Response("\ufeff" + out.getvalue(), media_type=CSV)
 
 
-def _total_labels(group_by: list[str]) -> list[str]:
-    return ["total", *[""] * (len(group_by) - 1)] if group_by else []
+# By grouping, the name of each of its values in the reader's language (municipalities and
+# services by their codes); a named grouping's column is followed by one of the names.
+Names = Mapping[str, Mapping[str, str]]
 
 
-def visits_csv(report: VisitStatistics, language: Language) -> Response:
-    """A visit table as CSV."""
+def _header(group_by: list[str], names: Names) -> list[str]:
+    return [column for g in group_by for column in ([g, f"{g}_name"] if g in names else [g])]
+
+
+def _labels(groups: Mapping[str, str | None], group_by: list[str], names: Names) -> list[str]:
+    labels: list[str] = []
+    for g in group_by:
+        value = groups[g] or ""
+        labels += [value, names[g].get(value, "")] if g in names else [value]
+    return labels
+
+
+def _total_labels(group_by: list[str], names: Names) -> list[str]:
+    width = len(_header(group_by, names))
+    return ["total", *[""] * (width - 1)] if group_by else []
+
+
+def visits_csv(report: VisitStatistics, language: Language, names: Names | None = None) -> Response:
+    """A visit table as CSV, the municipalities and services named in `language`."""
     out, writer = _csv_with_notes(language)
-    writer.writerow([*report.group_by, "visits", "patients"])
+    group_by, names = list[str](report.group_by), names or {}
+    writer.writerow([*_header(group_by, names), "visits", "patients"])
     for cell in report.cells:
-        writer.writerow([*(cell.groups[g] or "" for g in report.group_by), cell.visits,
-                         cell.patients])  # fmt: skip
-    writer.writerow([*_total_labels(list(report.group_by)), report.total.visits,
+        writer.writerow([*_labels(cell.groups, group_by, names), cell.visits, cell.patients])
+    writer.writerow([*_total_labels(group_by, names), report.total.visits,
                      report.total.patients])  # fmt: skip
     return _csv_response(out)
 
 
-def referrals_csv(report: ReferralStatistics, language: Language) -> Response:
+def referrals_csv(
+    report: ReferralStatistics, language: Language, names: Names | None = None
+) -> Response:
     """A service-chain table as CSV: the counts and the no-show rate."""
     out, writer = _csv_with_notes(language)
-    writer.writerow([*report.group_by, *FUNNEL, "no_show_rate"])
-    rows = [([c.groups[g] or "" for g in report.group_by], c) for c in report.cells]
-    for labels, cell in [*rows, (_total_labels(list(report.group_by)), report.total)]:
+    group_by, names = list[str](report.group_by), names or {}
+    writer.writerow([*_header(group_by, names), *FUNNEL, "no_show_rate"])
+    rows = [(_labels(c.groups, group_by, names), c) for c in report.cells]
+    for labels, cell in [*rows, (_total_labels(group_by, names), report.total)]:
         rate = "" if cell.no_show_rate is None else cell.no_show_rate
         writer.writerow([*labels, *(cell.counts[name] for name in FUNNEL), rate])
     return _csv_response(out)

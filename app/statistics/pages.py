@@ -224,7 +224,7 @@ def table_csv(
     report = _report(session, principal, choice)
     language = page_language(request)
     write = csv_export.visits_csv if choice.measure == "visits" else csv_export.referrals_csv
-    answer = write(report, language)
+    answer = write(report, language, organisations.names_by_code(session, language))
     first, last = choice.period
     name = f"askel-{choice.measure}-{first.isoformat()}-{last.isoformat()}.csv"
     answer.headers["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -53,7 +53,10 @@ def visit_statistics(
     zero too, they show as `<5`."""
     first, last = _period(visited_from, visited_to)
     report = service.visits(session, principal, list(dict.fromkeys(group_by or [])), first, last)
-    return visits_csv(report, _language(request)) if format == "csv" else report
+    if format == "csv":
+        language = _language(request)
+        return visits_csv(report, language, organisations.names_by_code(session, language))
+    return report
 
 
 def _period(first: date | None, last: date | None) -> tuple[date, date]:
@@ -86,12 +89,15 @@ def referral_statistics(
     shown"."""
     first, last = _period(sent_from, sent_to)
     report = service.referrals(session, principal, list(dict.fromkeys(group_by or [])), first, last)
-    return referrals_csv(report, _language(request)) if format == "csv" else report
+    if format == "csv":
+        language = _language(request)
+        return referrals_csv(report, language, organisations.names_by_code(session, language))
+    return report
 
 
-def _municipality(session: WriteSession, code: str) -> str:
-    """The name of a municipality of the region; any other code has no card."""
-    name = organisations.municipality_name(session, code)
+def _municipality(session: WriteSession, code: str, language: Language) -> str:
+    """The name of a municipality of the region, in `language`; any other code has no card."""
+    name = organisations.municipality_name(session, code, language)
     if name is None:
         raise NotFound()
     return name
@@ -115,8 +121,8 @@ def municipality_card(
 ) -> HTMLResponse:
     """A municipality's yearly card for the wellbeing report, as an HTML page with its charts:
     the region's statisticians for any municipality, a municipality's for its own."""
-    name = _municipality(session, code)
     language = _language(request)
+    name = _municipality(session, code, language)
     charts = card.charts(session, principal, code, year, language)
     url = f"/api/v1/stats/municipalities/{code}/card/{{chart}}.png?year={year}"
     return HTMLResponse(card.page(charts, name, year, language, url))
@@ -139,6 +145,6 @@ def municipality_card_chart(
     year: Annotated[int, Query(ge=2000, le=2100)],
 ) -> Response:
     """One chart of the card as a PNG image (the same people as the card)."""
-    _municipality(session, code)
+    _municipality(session, code, _language(request))
     drawn = card.chart(session, principal, code, year, _language(request), chart)
     return Response(card.png(drawn), media_type="image/png")

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -45,6 +46,17 @@ environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+@pass_context
+def _place(context: Context, stored: str) -> str:
+    """A place a time carries by name, in the page's language where the page was given the
+    names (`place_names`); as stored otherwise."""
+    names = context.get("place_names") or {}
+    return str(names.get(stored, stored))
+
+
+environment.globals["place"] = _place
 
 
 def page_language(request: Request) -> Language:

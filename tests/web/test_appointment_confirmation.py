@@ -36,7 +36,10 @@ from tests.fixtures.pages import follow, form_for, sign_in
 
 # Kaskinen's service as the demo's organisations data describes it.
 PLACE = "Kaskinen liikuntahalli"
+# Kaskinen is bilingual: the sheet names the place in Swedish for a Swedish speaker.
+PLACES = {"fi": PLACE, "sv": "Kaskö idrottshall", "en": PLACE}
 ADDRESS = "Urheilutie 1, 64260 Kaskinen"
+ADDRESSES = {"fi": ADDRESS, "sv": "Idrottsvägen 1, 64260 Kaskö", "en": ADDRESS}
 PHONE = "+358400000231"
 HEADINGS = {
     "fi": "Aikasi liikuntaneuvontaan",
@@ -119,7 +122,7 @@ def test_the_confirmation_is_in_the_patients_language_whatever_the_pages(
     assert span.startswith(prefix)
     assert f"{start.astimezone(HELSINKI).day}.{start.astimezone(HELSINKI).month}." in text
 
-    assert f"{PLACE}, {ADDRESS}" in text
+    assert f"{PLACES[language]}, {ADDRESSES[language]}" in text
     assert f'<a href="tel:{PHONE}">{PHONE}</a>' in text
     assert SERVICE_NAMES[language] in text
     assert "Liikuntaneuvoja 1 Kaskinen" in text
@@ -206,3 +209,22 @@ def test_a_counsellors_booking_still_lands_on_the_appointment_which_links_to_it(
     path = done.headers["location"].split("?")[0]
     assert f'href="{path}/confirmation"' in landed.text
     assert pages.get(f"{path}/confirmation").status_code == 200
+
+
+@pytest.mark.parametrize("reader", ["fi", "sv", "en"])
+def test_the_appointment_page_names_the_place_in_the_readers_language(
+    pages: TestClient,
+    client: TestClient,
+    auth: Auth,
+    session: Session,
+    calendar: uuid.UUID,
+    reader: Language,
+) -> None:
+    # The patient reads Finnish; the page is the reader's, whatever the patient's language.
+    appointment = booked(client, auth, patient_speaking(session, "fi"))
+    sign_in(pages, REFERRER)
+    pages.headers["Accept-Language"] = reader
+    text = pages.get(f"/appointments/{appointment['id']}").text
+    assert f"<dd>{PLACES[reader]}</dd>" in text
+    if reader == "sv":
+        assert PLACE not in text
