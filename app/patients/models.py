@@ -17,7 +17,9 @@ class Patient(IdMixin, CreatedAtMixin, Base):
     hetu_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hetu_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     birth_date: Mapped[date]
-    sex: Mapped[str] = mapped_column(String(8))
+    # FHIR administrative gender as the patient record or the registering clinician states it
+    # (female, male, other, unknown): identity codes issued after the reform no longer tell it.
+    sex: Mapped[str] = mapped_column(String(8), default="unknown", server_default="unknown")
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100))
     home_municipality_code: Mapped[str] = mapped_column(String(3), index=True)

@@ -13,6 +13,8 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 HetuText = Annotated[str, StringConstraints(min_length=1, max_length=20)]
 MunicipalityCode = Annotated[str, StringConstraints(pattern=r"^\d{3}$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+# FHIR administrative gender (http://hl7.org/fhir/administrative-gender), as recorded.
+Sex = Literal["female", "male", "other", "unknown"]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{6,14}$")]
 
 
@@ -26,6 +28,14 @@ class PatientCreate(BaseModel):
     family_name: Name = Field(examples=["Testinen"])
     home_municipality_code: MunicipalityCode = Field(
         description="Statistics Finland municipality code, e.g. 399.", examples=["399"]
+    )
+    sex: Sex = Field(
+        default="unknown",
+        description=(
+            "The sex as the patient record states it (FHIR administrative gender); unknown where"
+            " none is recorded. Askel does not read it from the identity code: codes issued after"
+            " the identity-code reform do not tell it."
+        ),
     )
     language: LanguageCode = Field(default="fi", description="ISO 639-1, e.g. fi, sv, en.")
     phone: Phone | None = Field(default=None, description="E.164, e.g. +358401234567.")
@@ -51,7 +61,7 @@ class PatientRead(BaseModel):
 
     id: uuid.UUID
     birth_date: date
-    sex: Literal["female", "male"]
+    sex: Sex
     given_name: str
     family_name: str
     home_municipality_code: str

@@ -49,7 +49,7 @@ def _exists(patient: Patient) -> PatientExists:
 
 
 def register(session: Session, principal: Principal, data: PatientCreate) -> Patient:
-    """Register a patient; the birth date and sex come from the identity code."""
+    """Register a patient; the birth date comes from the identity code, the sex as stated."""
     hetu = _parse(data.hetu)
     hetu_hash = protection.lookup_hash(hetu)
     existing = repository.by_hetu_hash(session, hetu_hash)
@@ -61,7 +61,7 @@ def register(session: Session, principal: Principal, data: PatientCreate) -> Pat
         hetu_hash=hetu_hash,
         hetu_ciphertext=protection.seal(hetu, patient_id),
         birth_date=hetu.birth_date,
-        sex=hetu.sex,
+        sex=data.sex,
         given_name=data.given_name,
         family_name=data.family_name,
         home_municipality_code=data.home_municipality_code,
@@ -130,8 +130,9 @@ def find_or_register(
     """The patient with the identity code, and whether they were registered now.
 
     A patient Askel knows already is found as by `lookup` and keeps what Askel holds, except the
-    security prohibition: the region is the controller and its chart says whether the population
-    register's non-disclosure order stands, so a differing one is replaced (audited as an update).
+    security prohibition and a recorded sex: the region is the controller and its chart says
+    whether the population register's non-disclosure order stands and what sex its record has, so
+    a differing one is replaced (audited as an update); a chart recording no sex changes none.
     """
     try:
         return register(session, principal, data), True
@@ -140,8 +141,11 @@ def find_or_register(
         # its savepoint has undone our insert, and the look-up finds theirs.
         pass
     patient = lookup(session, principal, data.hetu)
-    if patient.security_prohibition != data.security_prohibition:
-        patient.security_prohibition = data.security_prohibition
+    changed = patient.security_prohibition != data.security_prohibition
+    patient.security_prohibition = data.security_prohibition
+    if data.sex != "unknown" and patient.sex != data.sex:
+        patient.sex, changed = data.sex, True
+    if changed:
         session.flush()
         _audit(session, principal, AuditAction.update, patient.id)
     return patient, False
