@@ -112,7 +112,7 @@ def synthetic_patient(
     birth_date = date(2026, 6, 1) - timedelta(days=age_days)
     swedish = rng.random() < municipality.swedish_share
     number = individual_number(birth_date)
-    sex = "male" if number % 2 else "female"
+    sex: Sex = "male" if number % 2 else "female"
     return DemoPatient(
         hetu=make_hetu(birth_date, number),
         sex=sex,
