@@ -193,7 +193,7 @@ def test_patients_keep_their_sex_and_a_new_one_without_a_recorded_sex_is_unknown
         with engine.begin() as connection:
             unrecorded = insert(connection, 3, None)
         with Session(engine) as session:
-            sexes = dict(session.execute(select(Patient.id, Patient.sex)).tuples().all())
+            sexes = {row.id: row.sex for row in session.execute(select(Patient.id, Patient.sex))}
         assert sexes == {women: "female", men: "male", unrecorded: "unknown"}
         db.downgrade(url, before)
         (sex,) = [c for c in inspect(engine).get_columns("patients") if c["name"] == "sex"]
