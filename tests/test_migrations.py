@@ -8,7 +8,7 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, select, text
+from sqlalchemy import Connection, MetaData, Table, inspect, select, text
 from sqlalchemy.orm import Session
 
 from app import db
@@ -158,5 +158,49 @@ def test_notes_waiting_at_a_downgrade_make_the_older_version_rebuild_the_facts(
             with engine.connect() as connection:
                 builds = connection.scalar(text("SELECT count(*) FROM statistics_fact_builds"))
             assert builds == kept
+    finally:
+        engine.dispose()
+
+
+def test_patients_keep_their_sex_and_a_new_one_without_a_recorded_sex_is_unknown(
+    tmp_path: Path, worker_id_suffix: str
+) -> None:
+    """Up, the sex each patient has stays and a patient stored without one is unknown; down, the
+    column takes no default again and the values stay."""
+    url = fresh_database_url(tmp_path, f"askel_sex_{worker_id_suffix}")
+    before = "6b1d4e8a2f90"
+
+    def insert(connection: Connection, number: int, sex: str | None) -> uuid.UUID:
+        # The table as the database has it: neither the model's columns nor its defaults.
+        patients = Table("patients", MetaData(), autoload_with=connection)
+        patient_id = uuid.UUID(int=number)
+        row = {
+            "id": patient_id.hex if connection.dialect.name == "sqlite" else patient_id,
+            "hetu_hash": f"{number:064d}", "hetu_ciphertext": b"sealed",
+            "birth_date": date(1980, 1, 1), "given_name": "Ennen", "family_name": "Uudistusta",
+            "home_municipality_code": "399", "language": "fi", "created_by": "test",
+            "created_at": datetime(2026, 1, 1, tzinfo=UTC),
+        }  # fmt: skip
+        connection.execute(patients.insert().values(row if sex is None else {**row, "sex": sex}))
+        return patient_id
+
+    db.upgrade(url, before)
+    engine = db.make_engine(url)
+    try:
+        with engine.begin() as connection:
+            women, men = insert(connection, 1, "female"), insert(connection, 2, "male")
+        db.upgrade(url)
+        with engine.begin() as connection:
+            unrecorded = insert(connection, 3, None)
+        with Session(engine) as session:
+            sexes = {row.id: row.sex for row in session.execute(select(Patient.id, Patient.sex))}
+        assert sexes == {women: "female", men: "male", unrecorded: "unknown"}
+        db.downgrade(url, before)
+        (sex,) = [c for c in inspect(engine).get_columns("patients") if c["name"] == "sex"]
+        assert sex["default"] is None
+        assert not sex["nullable"]
+        with engine.connect() as connection:
+            kept = connection.scalars(text("SELECT sex FROM patients ORDER BY hetu_hash")).all()
+        assert kept == ["female", "male", "unknown"]
     finally:
         engine.dispose()

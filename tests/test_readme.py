@@ -8,7 +8,7 @@ import json
 import re
 from pathlib import Path
 
-from app.patients.hetu import parse_hetu
+from app.patients.hetu import Hetu, parse_hetu
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = ("README.md", "CONTRIBUTING.md", "BENCHMARKS.md", "deploy/README.md")
@@ -41,6 +41,12 @@ def test_the_first_command_serves() -> None:
     assert first.endswith("askel serve")
 
 
+def pre_reform_sex(hetu: Hetu) -> str:
+    """The sex an identity code issued before the reform tells (odd for a man): the examples'
+    codes are such, and their names should not contradict them."""
+    return "male" if hetu.individual_number % 2 else "female"
+
+
 def test_the_documentation_registers_people_with_test_codes_that_fit_them() -> None:
     examples = 0
     for document in DOCUMENTS:
@@ -50,7 +56,7 @@ def test_the_documentation_registers_people_with_test_codes_that_fit_them() -> N
             assert hetu.is_temporary, f"{document}: not a code from the test range"
             name = re.match(r', "given_name": "([^"]*)"', text[found.end() :])
             assert name, f"{document}: an example without a given name after the code"
-            assert EXAMPLE_NAMES[name.group(1)] == hetu.sex, f"{document}: {name.group(1)}"
+            assert EXAMPLE_NAMES[name.group(1)] == pre_reform_sex(hetu), f"{document}"
             examples += 1
     assert examples >= 1
 
@@ -63,7 +69,8 @@ def test_the_golden_patients_have_test_codes_that_fit_them() -> None:
         (code,) = [i["value"] for i in patient["identifier"] if i["system"] == "urn:oid:1.2.246.21"]
         hetu = parse_hetu(code)
         assert hetu.is_temporary, path.name
-        assert (patient["gender"], patient["birthDate"]) == (hetu.sex, hetu.birth_date.isoformat())
+        sex = pre_reform_sex(hetu)
+        assert (patient["gender"], patient["birthDate"]) == (sex, hetu.birth_date.isoformat())
         assert {EXAMPLE_NAMES[given] for name in patient["name"] for given in name["given"]} == {
-            hetu.sex
+            sex
         }

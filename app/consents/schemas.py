@@ -94,7 +94,7 @@ class ExtractRow(BaseModel):
     pseudonym: str = Field(description="The same client has the same pseudonym in one study only.")
     municipality_code: str
     age_band: str = Field(description="0-6, 7-12, 13-17, 18-29, 30-64, 65-74 or 75+, at the visit")
-    sex: str
+    sex: str = Field(description="As recorded: female, male, other or unknown")
     language: str
     visit_month: str = Field(description="YYYY-MM")
     contact_type: str

@@ -70,7 +70,7 @@ def patient_resource(chart_id: str, person: DemoPatient) -> dict[str, Any]:
             }
         ],
         "name": [{"use": "official", "family": person.family_name, "given": [person.given_name]}],
-        "gender": parse_hetu(person.hetu).sex,
+        "gender": person.sex,
         "birthDate": born.isoformat(),
         "address": [
             {

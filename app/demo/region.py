@@ -27,7 +27,7 @@ from app.organisations.models import (
 )
 from app.patients import service as patient_service
 from app.patients.hetu import make_hetu, parse_hetu
-from app.patients.schemas import PatientCreate
+from app.patients.schemas import PatientCreate, Sex
 
 REGION_CODE = "hva-pohjanmaa"
 PATIENT_COUNT = 50
@@ -56,7 +56,7 @@ MUNICIPALITIES = (
 # Where the demo's counselling services meet their patients (the streets are invented).
 POSTAL_CODES = {"399": "66400", "152": "61500", "231": "64260"}
 CLINICIANS = (("doctor", "Lääkäri"), ("nurse", "Terveydenhoitaja"), ("physiotherapist", "Fysio"))
-# By language and by the sex the identity code gives (its individual number: odd for a man).
+# By language and by the invented person's sex.
 GIVEN_NAMES = {
     ("fi", "female"): ("Aino", "Helmi", "Kerttu", "Saara", "Lempi", "Anna", "Elli", "Iida", "Ella"),
     ("fi", "male"): ("Eino", "Väinö", "Onni", "Toivo", "Matti", "Veikko", "Aapo", "Lauri", "Juho"),
@@ -75,6 +75,7 @@ class DemoPatient:
     home_municipality_code: str
     language: str
     phone: str | None
+    sex: Sex = "unknown"
 
     @property
     def birth_date(self) -> date:
@@ -102,16 +103,20 @@ def synthetic_patient(
     rng: random.Random, municipality: DemoMunicipality, individual_number: Callable[[date], int]
 ) -> DemoPatient:
     """An invented person living in the municipality, of any age from 3 to 92, speaking its
-    languages in the demo's shares, with a given name of the sex their identity code (from the
-    range for tests) gives."""
+    languages in the demo's shares, with an identity code from the range for tests and a sex as
+    their record states it, and a given name to match. The sex is drawn with the individual
+    number, as codes issued before the identity-code reform had it (odd for a man), so the demo
+    stays the same; Askel itself reads no sex from the code."""
     # Children and families, young people, adults and the elderly all get counselling.
     age_days = rng.randint(3 * 365, 92 * 365)
     birth_date = date(2026, 6, 1) - timedelta(days=age_days)
     swedish = rng.random() < municipality.swedish_share
-    hetu = make_hetu(birth_date, individual_number(birth_date))
+    number = individual_number(birth_date)
+    sex: Sex = "male" if number % 2 else "female"
     return DemoPatient(
-        hetu=hetu,
-        given_name=rng.choice(GIVEN_NAMES["sv" if swedish else "fi", parse_hetu(hetu).sex]),
+        hetu=make_hetu(birth_date, number),
+        sex=sex,
+        given_name=rng.choice(GIVEN_NAMES["sv" if swedish else "fi", sex]),
         family_name=rng.choice(FAMILY_NAMES_SV if swedish else FAMILY_NAMES_FI),
         home_municipality_code=municipality.code,
         language="sv" if swedish else "fi",

@@ -258,7 +258,8 @@ def _security_prohibition(resource: Resource) -> bool:
 
 def patient_from_fhir(resource: Any) -> PatientCreate:
     """An R4 Patient (FinnishBase fi-base-patient) as Askel registers a patient: the identity
-    code, official name, home municipality, language, phone and the turvakielto label. Invalid
+    code, official name, recorded gender, home municipality, language, phone and the turvakielto
+    label. Invalid
     FHIR or a missing or unfitting value is InvalidFhirResource naming the place, never the
     value."""
     patient = _valid(resource, "Patient")
@@ -277,10 +278,11 @@ def patient_from_fhir(resource: Any) -> PatientCreate:
         "temporary_id": temporary,
         # Given by the code where there is one; read from the resource only without it.
         "birth_date": None if hetu else patient.get("birthDate"),
-        "sex": None if hetu else patient.get("gender"),
         "given_name": " ".join(name.get("given", [])) or None,
         "family_name": name.get("family"),
         "home_municipality_code": _municipality(patient),
+        # As the record has it: the identity code no longer tells the sex (FHIR's own codes).
+        "sex": patient.get("gender") or "unknown",
         "language": _language(patient),
         "phone": _phone(patient),
         "security_prohibition": _security_prohibition(patient),

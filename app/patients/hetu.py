@@ -4,7 +4,8 @@ Form: `DDMMYY` + century sign + individual number `NNN` + check character. Centu
 for the 1800s; `-`, `Y`, `X`, `W`, `V`, `U` for the 1900s and `A`-`F` for the 2000s (the
 letters other than `-` and `A` since 2023). The check character is `DDMMYYNNN` as a number mod 31,
 indexed into `0123456789ABCDEFHJKLMNPRSTUVWXY`. Individual numbers 002-899 are ordinary and
-900-999 temporary or for tests; 000 and 001 are not used; odd is male, even female.
+900-999 temporary or for tests; 000 and 001 are not used. The individual number's parity told
+the sex until the identity-code reform; codes issued after it do not, so Askel reads no sex here.
 (Digital and Population Data Services Agency, https://dvv.fi/en/personal-identity-code)
 
 The code is confidential: neither an `InvalidHetu` nor a `Hetu`'s repr ever shows it.
@@ -37,14 +38,13 @@ class InvalidHetu(ValueError):
 class Hetu:
     value: str
     birth_date: date
-    sex: Literal["female", "male"]
     individual_number: int
 
     @property
     def is_temporary(self) -> bool:
         return self.individual_number >= 900
 
-    # Reprs end up in logs and tracebacks; the birth date and sex are personal data too.
+    # Reprs end up in logs and tracebacks; the birth date is personal data too.
     def __repr__(self) -> str:
         return "Hetu(<redacted>)"
 
@@ -85,7 +85,7 @@ def parse_hetu(raw: str, *, today: date | None = None) -> Hetu:
         raise InvalidHetu("check_character")
     if birth_date > (today_in_helsinki() if today is None else today):
         raise InvalidHetu("future")
-    return Hetu(match.group(0), birth_date, "male" if number % 2 else "female", number)
+    return Hetu(match.group(0), birth_date, number)
 
 
 def make_hetu(birth_date: date, individual_number: int, *, century_sign: str | None = None) -> str:

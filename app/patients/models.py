@@ -32,7 +32,9 @@ class Patient(IdMixin, CreatedAtMixin, Base):
     # found and audited.
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("patients.id"))
     birth_date: Mapped[date]
-    sex: Mapped[str] = mapped_column(String(8))
+    # FHIR administrative gender as the patient record or the registering clinician states it
+    # (female, male, other, unknown): identity codes issued after the reform no longer tell it.
+    sex: Mapped[str] = mapped_column(String(8), default="unknown", server_default="unknown")
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100))
     home_municipality_code: Mapped[str] = mapped_column(String(3), index=True)

@@ -44,11 +44,11 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 CURRENT_PATIENT = "patient_id"
 CHART_DIAGNOSES = "chart_diagnoses"
-REGISTRATION_FIELDS = ("hetu", "given_name", "family_name", "home_municipality_code", "language",
-                       "phone")  # fmt: skip
+REGISTRATION_FIELDS = ("hetu", "given_name", "family_name", "home_municipality_code", "sex",
+                       "language", "phone")  # fmt: skip
 # The patient's referrals shown on their page, newest first.
 REFERRALS_SHOWN = 50
-SEXES = {"female": N_("Female"), "male": N_("Male")}
+SEXES = {"female": N_("Female"), "male": N_("Male"), "other": N_("Other"), "unknown": N_("Unknown")}
 
 
 def choose(
@@ -113,7 +113,7 @@ def find(
         )
     except NotFound as missing:
         record_refused(session, request, missing, AuditAction.query)
-        values = {"hetu": hetu.strip(), "language": language}
+        values = {"hetu": hetu.strip(), "sex": "unknown", "language": language}
         return _registration(request, session, FormState(values=values), missed=True)
     if found is None:
         _beside(state, "hetu")

@@ -23,6 +23,8 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 HetuText = Annotated[str, StringConstraints(min_length=1, max_length=20)]
 MunicipalityCode = Annotated[str, StringConstraints(pattern=r"^\d{3}$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+# FHIR administrative gender (http://hl7.org/fhir/administrative-gender), as recorded.
+Sex = Literal["female", "male", "other", "unknown"]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{6,14}$")]
 
 
@@ -35,7 +37,7 @@ ONE_IDENTITY = Rule(
 )
 BIRTH_DATE_REQUIRED = Rule(
     "birth_date_required",
-    N_("Without a personal identity code, give the birth date and sex."),
+    N_("Without a personal identity code, give the birth date."),
     field="birth_date",
 )
 TEMPORARY_ID = Field(
@@ -59,13 +61,18 @@ class PatientCreate(BaseModel):
     birth_date: date | None = Field(
         default=None, description="Only without an identity code, which otherwise gives it."
     )
-    sex: Literal["female", "male"] | None = Field(
-        default=None, description="Only without an identity code, which otherwise gives it."
-    )
     given_name: Name = Field(examples=["Ilmari"])
     family_name: Name = Field(examples=["Testinen"])
     home_municipality_code: MunicipalityCode = Field(
         description="Statistics Finland municipality code, e.g. 399.", examples=["399"]
+    )
+    sex: Sex = Field(
+        default="unknown",
+        description=(
+            "The sex as the patient record states it (FHIR administrative gender); unknown where"
+            " none is recorded. Askel does not read it from the identity code: codes issued after"
+            " the identity-code reform do not tell it."
+        ),
     )
     language: LanguageCode = Field(default="fi", description="ISO 639-1, e.g. fi, sv, en.")
     phone: Phone | None = Field(default=None, description="E.164, e.g. +358401234567.")
@@ -83,7 +90,7 @@ class PatientCreate(BaseModel):
     def _identified(self) -> Self:
         if self.hetu is None and self.temporary_id is None:
             raise IDENTITY_REQUIRED.broken()
-        if self.hetu is None and (self.birth_date is None or self.sex is None):
+        if self.hetu is None and self.birth_date is None:
             raise BIRTH_DATE_REQUIRED.broken()
         return self
 
@@ -117,7 +124,7 @@ class PatientRead(BaseModel):
 
     id: uuid.UUID
     birth_date: date
-    sex: Literal["female", "male"]
+    sex: Sex
     given_name: str
     family_name: str
     home_municipality_code: str

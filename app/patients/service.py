@@ -72,8 +72,9 @@ def _current(session: Session, patient: Patient | None) -> Patient | None:
 
 
 def register(session: Session, principal: Principal, data: PatientCreate) -> Patient:
-    """Register a patient: by identity code, which gives the birth date and sex; or, for someone
-    without one yet, by the region's temporary identifier with the birth date and sex given."""
+    """Register a patient: by identity code, which gives the birth date; or, for someone without
+    one yet, by the region's temporary identifier with the birth date given. The sex is as
+    stated (the identity code no longer tells it)."""
     hetu = _parse(data.hetu) if data.hetu is not None else None
     hetu_hash = protection.lookup_hash(hetu) if hetu else None
     temporary = data.temporary_id
@@ -82,10 +83,9 @@ def register(session: Session, principal: Principal, data: PatientCreate) -> Pat
     if existing is not None:
         raise _exists(existing)
     patient_id = uuid.uuid4()
-    birth_date, sex = (hetu.birth_date, hetu.sex) if hetu else (data.birth_date, data.sex)
-    # PatientCreate's rule: without a code, both are given.
+    birth_date = hetu.birth_date if hetu else data.birth_date
+    # PatientCreate's rule: without a code, the birth date is given.
     assert birth_date is not None
-    assert sex is not None
     patient = Patient(
         id=patient_id,
         hetu_hash=hetu_hash,
@@ -95,7 +95,7 @@ def register(session: Session, principal: Principal, data: PatientCreate) -> Pat
             protection.seal_temporary(temporary, patient_id) if temporary else None
         ),
         birth_date=birth_date,
-        sex=sex,
+        sex=data.sex,
         given_name=data.given_name,
         family_name=data.family_name,
         home_municipality_code=data.home_municipality_code,
@@ -176,8 +176,9 @@ def find_or_register(
     """The patient with the identity code, and whether they were registered now.
 
     A patient Askel knows already is found as by `lookup` and keeps what Askel holds, except the
-    security prohibition: the region is the controller and its chart says whether the population
-    register's non-disclosure order stands, so a differing one is replaced (audited as an update).
+    security prohibition and a recorded sex: the region is the controller and its chart says
+    whether the population register's non-disclosure order stands and what sex its record has, so
+    a differing one is replaced (audited as an update); a chart recording no sex changes none.
     """
     try:
         return register(session, principal, data), True
@@ -186,8 +187,11 @@ def find_or_register(
         # its savepoint has undone our insert, and the look-up finds theirs.
         pass
     patient = _found(session, principal, _known(session, *_hashes(data)))
-    if patient.security_prohibition != data.security_prohibition:
-        patient.security_prohibition = data.security_prohibition
+    changed = patient.security_prohibition != data.security_prohibition
+    patient.security_prohibition = data.security_prohibition
+    if data.sex != "unknown" and patient.sex != data.sex:
+        patient.sex, changed = data.sex, True
+    if changed:
         session.flush()
         _audit(session, principal, AuditAction.update, patient.id)
     return patient, False
@@ -213,7 +217,7 @@ class Identified:
 def identify(session: Session, principal: Principal, data: PatientIdentify) -> Identified:
     """The personal identity code of someone registered under a temporary identifier.
 
-    Where no patient has the code, their record takes it (and the birth date and sex it gives).
+    Where no patient has the code, their record takes it (and the birth date it gives).
     Where one does (registered by code meanwhile), the temporary record is merged into it: the
     temporary one keeps its row and its audit trail, pointing to the other, and everything that
     named it names the other. Asked again, it answers as the first time."""
@@ -237,7 +241,7 @@ def identify(session: Session, principal: Principal, data: PatientIdentify) -> I
     if known is None:
         current.hetu_hash = hetu_hash
         current.hetu_ciphertext = protection.seal(hetu, current.id)
-        current.birth_date, current.sex = hetu.birth_date, hetu.sex
+        current.birth_date = hetu.birth_date
         session.flush()
         _audit(session, principal, AuditAction.update, current.id)
         return Identified(current)

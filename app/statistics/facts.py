@@ -52,7 +52,7 @@ log = logging.getLogger("askel.statistics")
 
 # Raise when what the facts hold, or how it is worked out, changes: the next `askel db upgrade`
 # (or start) rebuilds them.
-FACTS_VERSION = 3
+FACTS_VERSION = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +73,9 @@ class Vocabulary:
 
 CONTACT_TYPES = Vocabulary(get_args(ContactType))
 PROFESSIONS = Vocabulary(tuple(profession.value for profession in Profession))
-SEXES = Vocabulary(("female", "male"))
+# The sex as recorded (FHIR administrative gender): "other" and "unknown" are groups of their own,
+# listed in every table like the rest, so that an empty one tells nothing, and protected as any.
+SEXES = Vocabulary(("female", "male", "other", "unknown"))
 AGE_BAND_LABELS = Vocabulary(tuple(band for _, band in reversed(AGE_BANDS)))
 
 

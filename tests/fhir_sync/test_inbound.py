@@ -158,6 +158,19 @@ def test_the_bundles_patient_brings_the_charts_security_prohibition(
     assert session.scalar(updates) == 1
 
 
+@pytest.mark.parametrize("gender", ["female", "other"])
+def test_the_bundles_patient_is_registered_with_the_charts_gender(
+    client: TestClient, auth: Auth, session: Session, gender: str
+) -> None:
+    # An odd individual number: before the reform the code would have said male.
+    hetu = make_hetu(date(1965, 8, 7), 921)
+    bundle = _bundle(hetu)
+    bundle["entry"][0]["resource"]["gender"] = gender
+    assert post(client, auth, bundle, path="").status_code == 200
+    found = client.post("/api/v1/patients/lookup", json={"hetu": hetu}, headers=auth(SYSTEM))
+    assert found.json()["sex"] == gender
+
+
 def test_a_failing_transaction_leaves_nothing_behind(
     client: TestClient, auth: Auth, session: Session
 ) -> None:

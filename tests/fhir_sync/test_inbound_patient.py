@@ -65,6 +65,16 @@ def test_a_chart_patient_becomes_what_askel_registers() -> None:
     )
 
 
+@pytest.mark.parametrize("gender", ["female", "male", "other", "unknown"])
+def test_the_charts_gender_is_the_sex_askel_records(gender: str) -> None:
+    assert patient_from_fhir(chart_patient(gender=gender)).sex == gender
+
+
+def test_a_chart_patient_without_a_gender_is_of_unknown_sex() -> None:
+    """Not read from the identity code: codes issued after the reform do not tell it."""
+    assert patient_from_fhir(chart_patient()).sex == "unknown"
+
+
 def test_the_first_name_counts_when_none_is_official() -> None:
     names = [{"family": "Korhonen", "given": ["Aino"]}, {"family": "Other", "given": ["Not"]}]
     data = patient_from_fhir(chart_patient(name=names))
@@ -178,6 +188,10 @@ def _birth_date_unfitting(body: dict[str, Any]) -> None:
     body["birthDate"] = "12.6.1984-Virtanen"
 
 
+def _gender_unfitting(body: dict[str, Any]) -> None:
+    body["gender"] = "Virtanen-nainen"
+
+
 def _other_type(body: dict[str, Any]) -> None:
     body["resourceType"] = "Practitioner"
 
@@ -192,6 +206,7 @@ def _other_type(body: dict[str, Any]) -> None:
     (_language_unfitting, "Patient.communication.language.coding.code"),
     (_active_unfitting, "Patient.active"),
     (_birth_date_unfitting, "Patient.birthDate"),
+    (_gender_unfitting, "Patient.gender"),
     (_other_type, "a Patient is expected"),
 ])  # fmt: skip
 def test_what_does_not_fit_is_refused_naming_the_place_not_the_value(

@@ -230,6 +230,17 @@ def test_a_patient_without_one_carries_no_security_label() -> None:
     assert body == json.loads((EXAMPLES / "Patient-1.json").read_text())
 
 
+@pytest.mark.parametrize("sex", ["female", "male", "other", "unknown"])
+def test_the_published_gender_is_the_sex_askel_recorded(sex: str) -> None:
+    """Whatever the identity code's individual number tells, the Patient says
+    the sex as recorded, unknown and other included, and stays valid FHIR."""
+    records = scene()
+    records.patient.sex = sex
+    body = next(r.body for r in referral_set(records, refer) if r.resource_type == "Patient")
+    _validate(body)
+    assert body["gender"] == sex
+
+
 def _rewrite(write: Callable[[Path, str], None]) -> None:
     for stale in EXAMPLES.glob("*.json"):
         stale.unlink()

@@ -38,7 +38,7 @@ def test_a_clinician_registers_a_patient(client: TestClient, auth: Auth, session
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["birth_date"] == "1977-03-15"
-    assert body["sex"] == "male"
+    assert body["sex"] == "unknown"
     assert "hetu" not in body
     assert "150377" not in response.text
     stored = session.get(Patient, uuid.UUID(body["id"]))
@@ -197,3 +197,45 @@ def test_the_openapi_document_says_what_a_security_prohibition_does(client: Test
     assert "turvakielto" in described["description"]
     assert "does not yet hide" in described["description"]
     assert "security_prohibition" in schemas["PatientRead"]["properties"]
+
+
+@pytest.mark.parametrize("hetu", ["150377-9974", DEMO_HETU])
+def test_a_code_alone_registers_a_patient_of_unknown_sex(
+    client: TestClient, auth: Auth, session: Session, hetu: str
+) -> None:
+    """Whether the individual number is odd or even, the code tells Askel no sex: codes issued
+    after the identity-code reform do not."""
+    body = {**NEW_PATIENT, "hetu": hetu}
+    response = client.post("/api/v1/patients", json=body, headers=auth("nurse.laihia"))
+    assert response.status_code == 201, response.text
+    assert response.json()["sex"] == "unknown"
+    stored = session.get(Patient, uuid.UUID(response.json()["id"]))
+    assert stored is not None
+    assert stored.sex == "unknown"
+
+
+@pytest.mark.parametrize("sex", ["female", "male", "other", "unknown"])
+def test_the_sex_the_clinician_records_is_stored_and_read_back(
+    client: TestClient, auth: Auth, session: Session, sex: str
+) -> None:
+    # An odd individual number: before the reform it would have said male.
+    body = {**NEW_PATIENT, "sex": sex}
+    response = client.post("/api/v1/patients", json=body, headers=auth("nurse.laihia"))
+    assert response.status_code == 201, response.text
+    stored = session.get(Patient, uuid.UUID(response.json()["id"]))
+    assert stored is not None
+    assert stored.sex == sex
+    found = client.post(
+        "/api/v1/patients/lookup", json={"hetu": NEW_PATIENT["hetu"]}, headers=auth("nurse.laihia")
+    )
+    assert found.json()["sex"] == sex
+
+
+@pytest.mark.parametrize("value", ["F", "nainen", "", None])
+def test_a_sex_outside_fhir_administrative_gender_is_refused(
+    client: TestClient, auth: Auth, value: object
+) -> None:
+    body = {**NEW_PATIENT, "sex": value}
+    response = client.post("/api/v1/patients", json=body, headers=auth("nurse.laihia"))
+    assert response.status_code == 422
+    assert [error["field"] for error in response.json()["errors"]] == ["body.sex"]

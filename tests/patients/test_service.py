@@ -1,5 +1,6 @@
 """`find_or_register`: a patient found by identity code or registered from the chart's data, each
-way audited; the chart's security prohibition replaces Askel's; two at once make one patient."""
+way audited; the chart's security prohibition and recorded sex replace Askel's; two at once make
+one patient."""
 
 from __future__ import annotations
 
@@ -109,6 +110,27 @@ def test_the_same_prohibition_changes_nothing(session: Session, prohibition: boo
     found, _ = service.find_or_register(session, CHART, data)
     assert found.security_prohibition is prohibition
     assert [action for action, _, _ in audit_trail(session, first.id)] == ["create", "query"]
+
+
+@pytest.mark.parametrize(("stored", "charted", "kept"), [
+    ("unknown", "female", "female"),
+    ("male", "other", "other"),
+    ("female", "unknown", "female"),  # a chart recording none changes none
+    ("male", "male", "male"),
+])  # fmt: skip
+def test_the_charts_recorded_sex_replaces_a_differing_one(
+    session: Session, stored: str, charted: str, kept: str
+) -> None:
+    hetu = make_hetu(date(1975, 2, 3), 949)
+    first, _ = service.find_or_register(session, CHART, chart_data(hetu, sex=stored))
+    assert first.sex == stored
+    found, _ = service.find_or_register(session, CHART, chart_data(hetu, sex=charted))
+    session.expire_all()
+    stored_now = session.get(Patient, found.id)
+    assert stored_now is not None
+    assert stored_now.sex == kept
+    actions = [action for action, _, _ in audit_trail(session, first.id)]
+    assert actions == ["create", "query", *(["update"] if kept != stored else [])]
 
 
 def test_a_registration_between_the_check_and_the_insert_is_found(

@@ -88,7 +88,6 @@ def test_someone_without_a_code_is_registered_by_their_temporary_identifier(
     [
         ({"temporary_id": None}, "identity_required"),
         ({"birth_date": None}, "birth_date_required"),
-        ({"sex": None}, "birth_date_required"),
         ({"temporary_id": {"system": "urn:oid:1.2.3", "value": "1"}},
          "not_a_temporary_identifier_system"),
         ({"temporary_id": {"system": SYSTEM, "value": "has spaces"}}, "string_pattern_mismatch"),

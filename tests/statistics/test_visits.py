@@ -24,7 +24,7 @@ from app.organisations import service as organisations
 from app.patients.ages import age_band
 from app.patients.models import Patient
 from app.statistics import repository
-from app.statistics.facts import AGE_BAND_LABELS
+from app.statistics.facts import AGE_BAND_LABELS, SEXES
 from app.statistics.repository import Scope
 from tests.fixtures.factories import demo_patient, send_referral
 from tests.fixtures.facts import facts_follow
@@ -130,6 +130,27 @@ def test_every_combination_is_listed_the_empty_ones_as_small_ones(
     assert {(c["visits"], c["patients"]) for c in empty} == {("<5", "<5")}
     by_age = cells(stats(client, auth, group_by="age_band").json(), "age_band")
     assert set(by_age) == set(AGE_BAND_LABELS.labels)
+
+
+def test_an_unknown_and_an_other_sex_are_groups_of_their_own(
+    client: TestClient, auth: Auth, session: Session, visits: list[Patient]
+) -> None:
+    """A sex recorded as unknown (as a code alone registers) or other is counted in its own
+    group, listed always, and protected as any cell: never among women or men, never dropped."""
+    visits[0].sex, visits[1].sex = "unknown", "other"
+    session.commit()
+    facts_follow(session)
+    body = stats(client, auth, group_by="sex").json()
+    assert [cell["groups"]["sex"] for cell in body["cells"]] == list(SEXES.labels)
+    assert list(SEXES.labels) == ["female", "male", "other", "unknown"]
+    by_sex = cells(body, "sex")
+    for sex in SEXES.labels:
+        assert by_sex[sex] == expected(session, recorded(session, Patient.sex == sex)), sex
+    # One person each: too few to show, exactly as a group of one woman would be.
+    assert by_sex["unknown"] == by_sex["other"] == ("<5", "<5")
+    assert (body["total"]["visits"], body["total"]["patients"]) == expected(
+        session, recorded(session)
+    )
 
 
 def test_age_bands_in_sql_agree_with_the_python_rule(
