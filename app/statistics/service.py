@@ -32,6 +32,9 @@ from app.statistics.facts import (
     OTHER,
     PROFESSIONS,
     SEXES,
+    THL_CONTACT_TYPES,
+    THL_OCCUPATIONS,
+    VISIT_ORDERS,
 )
 from app.statistics.perturbation import NOT_SHOWN, Published, protected, shown_if_enough
 from app.statistics.repository import FUNNEL_STEPS, REFERRAL_GROUPS, VISIT_GROUPS, Scope
@@ -135,6 +138,9 @@ class _Labeller:
 _VOCABULARIES = {
     "contact_type": CONTACT_TYPES,
     "counsellor_profession": PROFESSIONS,
+    "thl_contact_type": THL_CONTACT_TYPES,
+    "visit_order": VISIT_ORDERS,
+    "thl_occupation": THL_OCCUPATIONS,
     "referrer_profession": PROFESSIONS,
     "age_band": AGE_BAND_LABELS,
     "sex": SEXES,
