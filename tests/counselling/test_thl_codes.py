@@ -1,7 +1,7 @@
 """A visit read through the API carries THL's classifications: the referral's first standing
-visit is the first visit and the rest follow-ups, phone and video coded apart, the occupation
-from the counsellor's profession (see tests/classifications); a corrected original carries none. A mode written in another
-spelling is answered in the vocabulary's."""
+visit is the first visit and the rest follow-ups, phone and video coded apart (the occupation:
+tests/classifications); a corrected original carries none. A mode written in another spelling
+is answered in the vocabulary's."""
 
 from __future__ import annotations
 
