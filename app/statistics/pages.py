@@ -18,7 +18,13 @@ from sqlalchemy.orm import Session
 
 from app.access.permissions import Permission
 from app.access.principal import Principal
-from app.classifications.codes import AMMATTILUOKITUS, KAYNNIN_LUONNE, YHTEYSTAPA, of_system
+from app.classifications.codes import (
+    AMMATTILUOKITUS,
+    KAYNNIN_LUONNE,
+    PALVELUMUOTO,
+    YHTEYSTAPA,
+    of_system,
+)
 from app.db import WriteSession
 from app.errors import NotFound, ValidationFailed
 from app.i18n import N_, Language, translate
@@ -138,6 +144,7 @@ def _thl_names(language: Language) -> dict[str, dict[str, str]]:
     """The THL groupings' codes with their names in the reader's language."""
     systems = {
         "thl_contact_type": YHTEYSTAPA,
+        "thl_service_class": PALVELUMUOTO,
         "visit_order": KAYNNIN_LUONNE,
         "thl_occupation": AMMATTILUOKITUS,
     }

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from app.access.audit import service as audit
 from app.access.audit.models import AuditAction
 from app.access.principal import Principal
+from app.classifications.avohilmo import SERVICE_CLASS
 from app.errors import AppError, Forbidden, RefusalContext
 from app.i18n import N_
 from app.organisations import service as organisations
@@ -123,6 +124,8 @@ class _Labeller:
     def _label(self, group: str, values: Sequence[Any]) -> str | None:
         if group == "region":
             return self.region
+        if group == "thl_service_class":
+            return SERVICE_CLASS.code
         if group == "month":
             return f"{values[0]}-{values[1]:02d}"
         if group == "quarter":

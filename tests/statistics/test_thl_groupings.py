@@ -145,3 +145,18 @@ def test_a_corrected_first_visit_leaves_its_correction_first(
     assert original.id not in stored
     assert stored[correction.id] == ("R52", "1", None)
     assert stored[later.id] == ("R56", "2", None)
+
+
+def test_every_visit_is_of_the_one_thl_service_class(
+    client: TestClient, auth: Auth, session: Session, visits: dict[str, list[Visit]]
+) -> None:
+    every = [v.id for held in visits.values() for v in held]
+    assert _cells(client, auth, "thl_service_class") == {"T11": published(session, every)}
+    response = client.get(
+        "/api/v1/stats/visits",
+        params={**YEAR_2025, "group_by": ["thl_service_class", "thl_contact_type"]},
+        headers=auth("statistician.region"),
+    )
+    pairs = {(c["groups"]["thl_service_class"], c["groups"]["thl_contact_type"])
+             for c in response.json()["cells"]}  # fmt: skip
+    assert pairs == {("T11", code) for code in THL_CONTACT_TYPES.labels}
