@@ -62,6 +62,14 @@ ContactMode = Annotated[
 ]
 
 
+# How a plan can be agreed with the patient: the modes of one person meeting one counsellor.
+OneToOneMode = Annotated[
+    Literal["in_person", "phone", "video"],
+    BeforeValidator(normalise),
+    Field(description="One of `in_person`, `phone`, `video` (other spellings as for the modes)."),
+]
+
+
 def yhteystapa(mode: str) -> Code:
     """THL's contact type for a mode (an old spelling too); a mode outside the vocabulary is a
     bug."""

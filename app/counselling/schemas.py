@@ -6,7 +6,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
-from app.classifications.contact_modes import ContactMode
+from app.classifications.contact_modes import ContactMode, OneToOneMode
 from app.errors import Rule
 from app.i18n import N_
 from app.kit.clock import today_in_helsinki
@@ -237,7 +237,7 @@ class PlanIn(BaseModel):
         description="The plan is made jointly: it is saved only as agreed with the patient."
     )
     agreed_on: CalendarDate
-    agreed_how: Literal["in_person", "phone", "video"]
+    agreed_how: OneToOneMode
     change_note: Text | None = None
 
     @model_validator(mode="after")

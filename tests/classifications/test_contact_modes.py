@@ -11,7 +11,13 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from app.classifications import avohilmo, codes
-from app.classifications.contact_modes import ALIASES, CONTACT_MODES, ContactMode, yhteystapa
+from app.classifications.contact_modes import (
+    ALIASES,
+    CONTACT_MODES,
+    ContactMode,
+    OneToOneMode,
+    yhteystapa,
+)
 from app.counselling.schemas import VisitFields
 from app.referrals.schemas import ReferralRead
 from app.scheduling.schemas import AppointmentCreate
@@ -39,6 +45,13 @@ def test_other_spellings_are_read_as_the_vocabularys(spelling: str, mode: str) -
     assert MODES.validate_python(spelling) == mode
     assert MODES.validate_python(spelling.upper()) == mode
     assert yhteystapa(spelling) == yhteystapa(mode)
+
+
+def test_a_plan_is_agreed_in_a_one_to_one_mode_in_any_spelling() -> None:
+    agreed = TypeAdapter(OneToOneMode)
+    assert agreed.validate_python("telephone") == "phone"
+    with pytest.raises(ValidationError):
+        agreed.validate_python("group")
 
 
 @pytest.mark.parametrize("wrong", ["fax", "", "PHONE CALL", 3])
