@@ -15,12 +15,12 @@ from fastapi.responses import RedirectResponse, Response
 from app.access.audit.models import AuditAction
 from app.access.audit.refusals import audited_as
 from app.access.principal import Principal
+from app.classifications.contact_modes import CONTACT_MODES
 from app.counselling import completion_pages, plan_pages, service
 from app.counselling.context import Tab, tab_of
 from app.counselling.models import Visit
 from app.counselling.page_forms import common, field_names, flat, limits, number, typed
 from app.counselling.schemas import (
-    ContactType,
     StageOfChange,
     VisitCorrection,
     VisitFields,
@@ -43,7 +43,7 @@ from app.web.templating import page_language, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-CONTACT_TYPES = get_args(ContactType)
+CONTACT_TYPES = CONTACT_MODES
 STAGES = get_args(StageOfChange)
 # A refusal of the service that concerns one field is shown beside it.
 VISIT_PROBLEM_FIELDS = {

@@ -22,6 +22,17 @@ def visits(session: Session, referral_id: uuid.UUID) -> Sequence[Visit]:
     return session.scalars(statement).all()
 
 
+def first_standing_visit_id(session: Session, referral_id: uuid.UUID) -> uuid.UUID | None:
+    """The referral's first visit in the tab's order that no correction superseded."""
+    statement = (
+        select(Visit.id)
+        .where(Visit.referral_id == referral_id, Visit.corrected.is_(False))
+        .order_by(*VISIT_ORDER)
+        .limit(1)
+    )
+    return session.scalar(statement)
+
+
 def has_visit(session: Session, appointment_id: uuid.UUID) -> bool:
     """Whether a visit (or a correction of one) is recorded for the appointment."""
     statement = select(Visit.id).where(Visit.appointment_id == appointment_id).limit(1)

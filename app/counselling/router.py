@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Response, status
 from app.access.audit.models import AuditAction
 from app.access.audit.refusals import audited_as
 from app.access.permissions import RecordUser
+from app.classifications.avohilmo import classify
 from app.counselling import service
 from app.counselling.exceptions import (
     AppointmentOfAnotherReferral,
@@ -18,12 +19,14 @@ from app.counselling.exceptions import (
     ReferralNotInCounselling,
     VisitAlreadyCorrected,
 )
-from app.counselling.models import PlanVersion
+from app.counselling.models import PlanVersion, Visit
 from app.counselling.schemas import (
     FollowUpBooking,
     Outcome,
     PlanIn,
     PlanRead,
+    ThlCode,
+    VisitClassifications,
     VisitCorrection,
     VisitIn,
     VisitRead,
@@ -39,6 +42,22 @@ from app.referrals.exceptions import PreconditionRequired, StaleVersion
 from app.scheduling.exceptions import AppointmentNotStarted
 
 router = APIRouter(tags=["counselling tab"])
+
+
+def _visit(visit: Visit, first_id: uuid.UUID | None) -> VisitRead:
+    """A visit as read, with THL's classifications if it stands."""
+    read = VisitRead.model_validate(visit, from_attributes=True)
+    if visit.corrected:
+        return read
+    codes = classify(visit.contact_type, visit.counsellor_profession, visit.id == first_id)
+    thl = VisitClassifications(
+        contact_type=ThlCode(**codes.contact_type.coding()),
+        service_class=ThlCode(**codes.service_class.coding()),
+        procedure=ThlCode(**codes.procedure.coding()),
+        visit_order=ThlCode(**codes.visit_order.coding()),
+        occupation=ThlCode(**codes.occupation.coding()) if codes.occupation else None,
+    )
+    return read.model_copy(update={"thl": thl})
 
 
 def _plan(plan: PlanVersion, response: Response) -> PlanRead:
@@ -63,7 +82,7 @@ def record_visit(
 ) -> VisitRead:
     """Record a counselling visit: the counsellors of the referral's service."""
     visit = visit_recording.record_visit(session, principal, referral_id, body, utcnow())
-    return VisitRead.model_validate(visit, from_attributes=True)
+    return _visit(visit, service.first_visit_id(session, visit.referral_id))
 
 
 @router.get(
@@ -75,7 +94,8 @@ def list_visits(
     """The visits on the tab, corrected originals included and marked, oldest first (one page:
     a referral's visits are few)."""
     visits = service.visits(session, principal, referral_id)
-    items = [VisitRead.model_validate(visit, from_attributes=True) for visit in visits]
+    first_id = next((visit.id for visit in visits if not visit.corrected), None)
+    items = [_visit(visit, first_id) for visit in visits]
     return Page[VisitRead](items=items, next_cursor=None)
 
 
@@ -90,7 +110,7 @@ def correct_visit(
 ) -> VisitRead:
     """Correct a visit record with a reason; nothing is deleted (the service's counsellors)."""
     visit = service.correct(session, principal, visit_id, body)
-    return VisitRead.model_validate(visit, from_attributes=True)
+    return _visit(visit, service.first_visit_id(session, visit.referral_id))
 
 
 @router.put(

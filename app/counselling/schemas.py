@@ -6,6 +6,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
+from app.classifications.contact_modes import ContactMode, OneToOneMode
 from app.errors import Rule
 from app.i18n import N_
 from app.kit.clock import today_in_helsinki
@@ -13,7 +14,7 @@ from app.kit.types import CalendarDate, LocalDateTime, Number, WholeNumber
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-ContactType = Literal["in_person", "phone", "video", "group", "home_visit"]
+ContactType = ContactMode
 StageOfChange = Literal["precontemplation", "contemplation", "preparation", "action", "maintenance"]
 
 
@@ -115,6 +116,25 @@ class VisitCorrection(VisitIn):
     )
 
 
+class ThlCode(BaseModel):
+    system: str = Field(description="The code system, as `urn:oid:` and THL's OID.")
+    code: str
+    display: str = Field(description="The code's name in Finnish, as THL publishes it.")
+
+
+class VisitClassifications(BaseModel):
+    """The codes THL's outpatient register (Avohilmo) reports the visit with. Some codes are
+    provisional until checked against THL's code server (see `app.classifications.codes`)."""
+
+    contact_type: ThlCode = Field(description="Yhteystapa, from the contact type.")
+    service_class: ThlCode = Field(description="Palvelumuoto.")
+    procedure: ThlCode = Field(description="The SPAT procedure: physical-activity counselling.")
+    visit_order: ThlCode = Field(description="Käynnin luonne: first visit or follow-up.")
+    occupation: ThlCode | None = Field(
+        description="Ammattiluokitus of the counsellor's profession; none if unknown."
+    )
+
+
 class VisitRead(VisitFields):
     model_config = ConfigDict(extra="ignore")
 
@@ -130,6 +150,10 @@ class VisitRead(VisitFields):
     supersedes_id: uuid.UUID | None
     correction_reason: str | None
     created_at: LocalDateTime
+    thl: VisitClassifications | None = Field(
+        default=None,
+        description="THL's classifications of a visit that stands; none for a corrected one.",
+    )
 
 
 # What a goal's target can be at most: what a week holds, the days of a week.
@@ -213,7 +237,7 @@ class PlanIn(BaseModel):
         description="The plan is made jointly: it is saved only as agreed with the patient."
     )
     agreed_on: CalendarDate
-    agreed_how: Literal["in_person", "phone", "video"]
+    agreed_how: OneToOneMode
     change_note: Text | None = None
 
     @model_validator(mode="after")

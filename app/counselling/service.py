@@ -145,6 +145,12 @@ def visits(session: Session, principal: Principal, referral_id: uuid.UUID) -> Se
     return repository.visits(session, referral.id)
 
 
+def first_visit_id(session: Session, referral_id: uuid.UUID) -> uuid.UUID | None:
+    """The referral's first visit that stands (THL's first visit; the rest are follow-ups), for
+    a caller that has just read or written the referral's visits."""
+    return repository.first_standing_visit_id(session, referral_id)
+
+
 def correct(
     session: Session, principal: Principal, visit_id: uuid.UUID, data: VisitCorrection
 ) -> Visit:

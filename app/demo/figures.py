@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from app.classifications.contact_modes import ContactMode
 from app.counselling.schemas import (
     ContactType,
     FitnessTest,
@@ -20,7 +21,7 @@ from app.counselling.schemas import (
     VisitIn,
 )
 from app.patients.ages import age_on
-from app.referrals.schemas import ContactMode, DiagnosisCode, ReferralCreate
+from app.referrals.schemas import DiagnosisCode, ReferralCreate
 
 # (ICD-10, ICPC-2, why, the goal) by age group.
 REASONS = {

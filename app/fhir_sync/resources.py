@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from app.access.models import User
+from app.classifications.avohilmo import classify
 from app.fhir_sync.care import care_plan, diagnostic_report, goals, observations
 from app.fhir_sync.mappings import fixed, mapped, mapping, meta, system
 from app.fhir_sync.parties import parties
@@ -238,6 +239,18 @@ def appointment(records: ReferralRecords, booking: Booking, refer: Refer) -> Out
     return Outbound("Appointment", booked.id, body)
 
 
+def _classifications(records: ReferralRecords, recorded: RecordedVisit) -> list[Resource]:
+    """THL's contact type, service class and first visit or follow-up, one concept each (the
+    procedure and the occupation have elements of their own elsewhere)."""
+    visit = recorded.visit
+    first = bool(records.visits) and records.visits[0].root_id == recorded.root_id
+    codes = classify(visit.contact_type, visit.counsellor_profession, first)
+    return [
+        {"coding": [code.coding()]}
+        for code in (codes.contact_type, codes.service_class, codes.visit_order)
+    ]
+
+
 def encounter(records: ReferralRecords, recorded: RecordedVisit, refer: Refer) -> Outbound:
     visit = recorded.visit
     body: Resource = {
@@ -249,6 +262,9 @@ def encounter(records: ReferralRecords, recorded: RecordedVisit, refer: Refer) -
             "system": mapping("Encounter")["class"]["system"],
             "code": mapped("Encounter", "class", visit.contact_type),
         },
+        # Phone and video share the class (virtual); THL's contact type tells them apart. With
+        # it, the other classifications Avohilmo reports the visit by.
+        "type": [*fixed("Encounter")["type"], *_classifications(records, recorded)],
         "subject": refer("Patient", records.patient.id),
         "basedOn": [refer("ServiceRequest", visit.referral_id)],
         "participant": [

@@ -7,6 +7,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
+from app.classifications.contact_modes import ContactMode
 from app.errors import Rule
 from app.i18n import N_
 from app.kit.types import LocalDateTime
@@ -16,7 +17,6 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 ReasonCodeValue = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Urgency = Literal["routine", "urgent"]
-ContactMode = Literal["in_person", "phone", "video", "group"]
 
 # ICD-10 (WHO and the Finnish edition): a letter, two digits, optionally a dot and up to four
 # more characters, e.g. E11.9, I10, F32.1. ICPC-2: a chapter letter and two digits, e.g. T90.

@@ -16,6 +16,7 @@ from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse
 
+from app.classifications.contact_modes import CONTACT_MODES
 from app.i18n import Language
 from app.kit.clock import HELSINKI, helsinki_midnight
 from app.kit.pagination import TimeAndId, after_time_and_id, encode_cursor
@@ -23,13 +24,13 @@ from app.kit.public_holidays import holiday_name
 from app.kit.types import EARLIEST, LATEST
 from app.organisations import service as organisations
 from app.scheduling.repository import SlotFilter
-from app.scheduling.schemas import Mode, VisitType
+from app.scheduling.schemas import VisitType
 from app.scheduling.views import FreeSlot, week_name
 from app.web import sessions
 from app.web.templating import clock_time, page_language, render
 
 VISIT_TYPES: tuple[str, ...] = get_args(VisitType)
-MODES: tuple[str, ...] = get_args(Mode)
+MODES: tuple[str, ...] = CONTACT_MODES
 # The languages a counsellor offers most; any other code stored is shown as it is.
 LANGUAGES = ("fi", "sv", "en")
 # Free slots listed at a time on the booking and rescheduling pages.

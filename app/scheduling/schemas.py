@@ -6,13 +6,14 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from app.classifications.contact_modes import ContactMode
 from app.errors import PERIOD_REVERSED, Rule
 from app.i18n import N_
 from app.kit.types import CalendarDate, LocalDateTime, WholeNumber
 from app.patients.schemas import LanguageCode
 
 VisitType = Literal["first_visit", "follow_up", "group"]
-Mode = Literal["in_person", "phone", "video", "group"]
+Mode = ContactMode
 Location = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 

@@ -34,9 +34,11 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import expression
 
 from app.access.principal import Profession
+from app.classifications.avohilmo import FIRST_VISIT, FOLLOW_UP, OCCUPATIONS
+from app.classifications.codes import AMMATTILUOKITUS, YHTEYSTAPA, of_system
+from app.classifications.contact_modes import CONTACT_MODES, yhteystapa
 from app.counselling.models import Visit
 from app.counselling.repository import VISIT_ORDER
-from app.counselling.schemas import ContactType
 from app.i18n import Language
 from app.kit.clock import utcnow
 from app.organisations.models import Organisation, OrganisationKind
@@ -65,13 +67,23 @@ class Vocabulary:
         known = case({label: number for number, label in enumerate(self.labels, 1)}, value=value)
         return case((value.is_(None), None), else_=func.coalesce(known, 0))
 
+    def code_through(self, value: Any, labels: dict[str, str]) -> ColumnElement[int]:
+        """The code of the label each value maps to (0 for a value the map lacks)."""
+        numbers = {label: number for number, label in enumerate(self.labels, 1)}
+        known = case({key: numbers[label] for key, label in labels.items()}, value=value)
+        return case((value.is_(None), None), else_=func.coalesce(known, 0))
+
     def label(self, code: int | None) -> str | None:
         if code is None:
             return None
         return self.labels[code - 1] if 0 < code <= len(self.labels) else "other"
 
 
-CONTACT_TYPES = Vocabulary(get_args(ContactType))
+CONTACT_TYPES = Vocabulary(CONTACT_MODES)
+# THL's classifications, labelled by their codes (`app.classifications`).
+THL_CONTACT_TYPES = Vocabulary(tuple(entry.code for entry in of_system(YHTEYSTAPA)))
+VISIT_ORDERS = Vocabulary((FIRST_VISIT.code, FOLLOW_UP.code))
+THL_OCCUPATIONS = Vocabulary(tuple(entry.code for entry in of_system(AMMATTILUOKITUS)))
 PROFESSIONS = Vocabulary(tuple(profession.value for profession in Profession))
 # The sex as recorded (FHIR administrative gender): "other" and "unknown" are groups of their own,
 # listed in every table like the rest, so that an empty one tells nothing, and protected as any.
@@ -214,6 +226,21 @@ def _give_keys_to_all(connection: Connection | Session, *referral_conditions: An
 
 
 VisitKey, PatientKey, ReferralKey = (aliased(RecordKey) for _ in range(3))
+EarlierVisit = aliased(Visit)
+
+
+def _visit_order() -> ColumnElement[int]:
+    """First visit (THL's käynnin luonne) if no standing visit of the referral comes before
+    this one in the tab's order, else a follow-up."""
+    first = (
+        select(EarlierVisit.id)
+        .where(EarlierVisit.referral_id == Visit.referral_id, EarlierVisit.corrected.is_(False))
+        .order_by(EarlierVisit.visited_on, EarlierVisit.first_recorded_at, EarlierVisit.created_at)
+        .limit(1)
+        .scalar_subquery()
+    )
+    # Positions in VISIT_ORDERS: 1 the first visit, 2 a follow-up.
+    return case((Visit.id == first, 1), else_=2)
 
 
 def _visit_rows() -> Select[*tuple[Any, ...]]:
@@ -229,6 +256,11 @@ def _visit_rows() -> Select[*tuple[Any, ...]]:
             CONTACT_TYPES.code(Visit.contact_type),
             PROFESSIONS.code(Visit.counsellor_profession),
             PROFESSIONS.code(Referral.referrer_profession),
+            THL_CONTACT_TYPES.code_through(
+                Visit.contact_type, {mode: yhteystapa(mode).code for mode in CONTACT_MODES}
+            ),
+            _visit_order(),
+            THL_OCCUPATIONS.code_through(Visit.counsellor_profession, OCCUPATIONS),
             _age_band(Visit.visited_on, Patient.birth_date),
             SEXES.code(Patient.sex),
             _language(),
@@ -246,7 +278,8 @@ def _visit_rows() -> Select[*tuple[Any, ...]]:
 VISIT_COLUMNS = [
     "visit_id", "referral_id", "patient_id", "visited_on", "year", "quarter", "month",
     "municipality", "service_id", "contact_type", "counsellor_profession",
-    "referrer_profession", "age_band", "sex", "language", "visit_key", "patient_key",
+    "referrer_profession", "thl_contact_type", "visit_order", "thl_occupation", "age_band",
+    "sex", "language", "visit_key", "patient_key",
 ]  # fmt: skip
 
 

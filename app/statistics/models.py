@@ -66,6 +66,11 @@ class VisitFact(_Dimensions, Base):
     visited_on: Mapped[date]
     contact_type: Mapped[int | None] = mapped_column(SmallInteger)
     counsellor_profession: Mapped[int | None] = mapped_column(SmallInteger)
+    # THL's classifications of the visit (`app.classifications.avohilmo`): its contact type, first
+    # visit or follow-up, and the counsellor's occupational class.
+    thl_contact_type: Mapped[int | None] = mapped_column(SmallInteger)
+    visit_order: Mapped[int | None] = mapped_column(SmallInteger)
+    thl_occupation: Mapped[int | None] = mapped_column(SmallInteger)
     # The visit's and the patient's record keys (`RecordKey`), for counting visits and patients.
     visit_key: Mapped[int] = mapped_column(SmallInteger)
     patient_key: Mapped[int] = mapped_column(SmallInteger)

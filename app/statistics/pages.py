@@ -18,6 +18,13 @@ from sqlalchemy.orm import Session
 
 from app.access.permissions import Permission
 from app.access.principal import Principal
+from app.classifications.codes import (
+    AMMATTILUOKITUS,
+    KAYNNIN_LUONNE,
+    PALVELUMUOTO,
+    YHTEYSTAPA,
+    of_system,
+)
 from app.db import WriteSession
 from app.errors import NotFound, ValidationFailed
 from app.i18n import N_, Language, translate
@@ -133,6 +140,20 @@ def _formats(language: Language) -> dict[str, Any]:
             "age_band_name": card.age_band_name}  # fmt: skip
 
 
+def _thl_names(language: Language) -> dict[str, dict[str, str]]:
+    """The THL groupings' codes with their names in the reader's language."""
+    systems = {
+        "thl_contact_type": YHTEYSTAPA,
+        "thl_service_class": PALVELUMUOTO,
+        "visit_order": KAYNNIN_LUONNE,
+        "thl_occupation": AMMATTILUOKITUS,
+    }
+    return {
+        group: {entry.code: f"{entry.code} {entry.name(language)}" for entry in of_system(oid)}
+        for group, oid in systems.items()
+    }
+
+
 def _municipality_names(session: Session, language: Language) -> dict[str, str]:
     """The region's municipalities by code, named in the reader's language (Finnish for
     English)."""
@@ -179,6 +200,7 @@ def table_builder(
         "referral_groups": REFERRAL_GROUPS,
         "parts": PARTS,
         "municipality_names": _municipality_names(session, language),
+        "thl_names": _thl_names(language),
         "scope_municipality": scope.municipality_code,
         "noise": perturbation.MAXIMUM_NOISE,
         "smallest": perturbation.SMALLEST_SHOWN,

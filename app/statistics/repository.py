@@ -52,6 +52,11 @@ VISIT_GROUPS = {
     **groupings(VisitFact),
     "contact_type": (VisitFact.contact_type,),
     "counsellor_profession": (VisitFact.counsellor_profession,),
+    "thl_contact_type": (VisitFact.thl_contact_type,),
+    # Every counselling visit is of the same THL service class: one value, no column.
+    "thl_service_class": (),
+    "visit_order": (VisitFact.visit_order,),
+    "thl_occupation": (VisitFact.thl_occupation,),
 }
 REFERRAL_GROUPS = groupings(ReferralFact)
 

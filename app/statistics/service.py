@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from app.access.audit import service as audit
 from app.access.audit.models import AuditAction
 from app.access.principal import Principal
+from app.classifications.avohilmo import SERVICE_CLASS
 from app.errors import AppError, Forbidden, RefusalContext
 from app.i18n import N_
 from app.organisations import service as organisations
@@ -32,6 +33,9 @@ from app.statistics.facts import (
     OTHER,
     PROFESSIONS,
     SEXES,
+    THL_CONTACT_TYPES,
+    THL_OCCUPATIONS,
+    VISIT_ORDERS,
 )
 from app.statistics.perturbation import NOT_SHOWN, Published, protected, shown_if_enough
 from app.statistics.repository import FUNNEL_STEPS, REFERRAL_GROUPS, VISIT_GROUPS, Scope
@@ -120,6 +124,8 @@ class _Labeller:
     def _label(self, group: str, values: Sequence[Any]) -> str | None:
         if group == "region":
             return self.region
+        if group == "thl_service_class":
+            return SERVICE_CLASS.code
         if group == "month":
             return f"{values[0]}-{values[1]:02d}"
         if group == "quarter":
@@ -135,6 +141,9 @@ class _Labeller:
 _VOCABULARIES = {
     "contact_type": CONTACT_TYPES,
     "counsellor_profession": PROFESSIONS,
+    "thl_contact_type": THL_CONTACT_TYPES,
+    "visit_order": VISIT_ORDERS,
+    "thl_occupation": THL_OCCUPATIONS,
     "referrer_profession": PROFESSIONS,
     "age_band": AGE_BAND_LABELS,
     "sex": SEXES,

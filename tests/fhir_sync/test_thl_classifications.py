@@ -1,0 +1,68 @@
+"""What the region receives tells a phone visit from a video one: both are virtual encounters
+(class VR), and THL's contact type in Encounter.type keeps them apart; a referral's first
+visit is coded as one and the rest as follow-ups."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from app.counselling.models import Visit
+from app.fhir_sync.resources import ReferralRecords, referral_set
+from tests.fixtures.conformance import violations
+from tests.fixtures.fhir_scene import refer, scene
+
+YHTEYSTAPA = "urn:oid:1.2.246.537.6.127"
+KAYNNIN_LUONNE = "urn:oid:1.2.246.537.6.124"
+
+
+def _held(records: ReferralRecords, mode: str) -> ReferralRecords:
+    """The scene with every visit held this way."""
+    visits = []
+    for recorded in records.visits:
+        visit = recorded.visit
+        again = Visit(**{c.key: getattr(visit, c.key) for c in Visit.__table__.columns})
+        again.contact_type = mode
+        visits.append(dataclasses.replace(recorded, visit=again))
+    return dataclasses.replace(records, visits=visits)
+
+
+def _encounters(records: ReferralRecords) -> list[dict[str, Any]]:
+    return [r.body for r in referral_set(records, refer) if r.resource_type == "Encounter"]
+
+
+def _codes(encounter: dict[str, Any], system: str) -> list[str]:
+    return [
+        coding["code"]
+        for concept in encounter["type"]
+        for coding in concept["coding"]
+        if coding["system"] == system
+    ]
+
+
+@pytest.mark.parametrize(("mode", "code"), [("phone", "R52"), ("video", "R56")])
+def test_phone_and_video_are_both_virtual_but_coded_apart(mode: str, code: str) -> None:
+    for encounter in _encounters(_held(scene(), mode)):
+        assert encounter["class"]["code"] == "VR"
+        assert _codes(encounter, YHTEYSTAPA) == [code]
+        assert violations(encounter) == []
+
+
+def test_the_phone_and_the_video_encounter_differ_only_in_the_contact_type() -> None:
+    phone, video = (_encounters(_held(scene(), mode))[0] for mode in ("phone", "video"))
+    assert phone != video
+    assert {**phone, "type": None} == {**video, "type": None}
+
+
+def test_the_first_visit_and_the_follow_ups_are_coded_as_such() -> None:
+    encounters = _encounters(scene())
+    assert [_codes(e, KAYNNIN_LUONNE) for e in encounters] == [["1"], ["2"]]
+    # The counselling concept stays first, as before.
+    assert all(e["type"][0]["coding"][0]["code"] == "435551000124105" for e in encounters)
+
+
+def test_a_visit_held_in_person_is_ambulatory_and_at_the_service() -> None:
+    first = _encounters(scene())[0]
+    assert (first["class"]["code"], _codes(first, YHTEYSTAPA)) == ("AMB", ["R10"])
