@@ -13,7 +13,7 @@ from app.kit.idempotency import (
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
 )
-from app.patients import service
+from app.patients import nondisclosure, service
 from app.patients.exceptions import InvalidHetuError, PatientExists
 from app.patients.schemas import PatientCreate, PatientLookup, PatientRead
 
@@ -38,7 +38,9 @@ def register_patient(
     session: WriteSession,
     idempotency_key: IdempotencyKey = None,
 ) -> PatientRead:
-    """Register a patient (clinicians, the patient system); answers with the pseudonymous id."""
+    """Register a patient (clinicians, the patient system); answers with the pseudonymous id.
+    A patient with a security prohibition is answered without municipality and phone to any
+    caller but the patient system."""
     idempotency = Idempotency(
         session,
         owner=principal.account_key,
@@ -48,10 +50,10 @@ def register_patient(
     )
     if (previous := idempotency.replay(PatientRead)) is not None:
         service.record_replay(session, principal, previous.id)
-        return previous
-    return idempotency.remember(
-        PatientRead.model_validate(service.register(session, principal, body))
-    )
+        return nondisclosure.shown(session, principal, previous)
+    # Remembered as shown to this caller, so that no other copy of protected details is kept.
+    registered = service.register(session, principal, body)
+    return idempotency.remember(nondisclosure.shown(session, principal, registered))
 
 
 @router.post(
@@ -62,5 +64,6 @@ def register_patient(
 def lookup_patient(
     body: PatientLookup, principal: PatientFinder, session: WriteSession
 ) -> PatientRead:
-    """Find a patient by personal identity code, sent in the body, never in the address."""
-    return PatientRead.model_validate(service.lookup(session, principal, body.hetu))
+    """Find a patient by personal identity code, sent in the body, never in the address. A
+    patient with a security prohibition is answered as by registration."""
+    return nondisclosure.shown(session, principal, service.lookup(session, principal, body.hetu))

@@ -23,6 +23,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    null,
     select,
     text,
     true,
@@ -52,7 +53,7 @@ log = logging.getLogger("askel.statistics")
 
 # Raise when what the facts hold, or how it is worked out, changes: the next `askel db upgrade`
 # (or start) rebuilds them.
-FACTS_VERSION = 3
+FACTS_VERSION = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +84,9 @@ OTHER = "other"
 LANGUAGES: tuple[str, ...] = get_args(Language)
 
 
-def _home_municipality() -> ColumnElement[str]:
-    """The patient's home municipality if it is one of the region's, else OTHER."""
+def _home_municipality() -> ColumnElement[str | None]:
+    """The patient's home municipality if it is one of the region's, else OTHER; none (NULL) for
+    a patient with a security prohibition, whom no municipality's cells may place."""
     of_the_region = (
         select(Organisation.id)
         .where(
@@ -93,7 +95,11 @@ def _home_municipality() -> ColumnElement[str]:
         )
         .exists()
     )
-    return case((of_the_region, Patient.home_municipality_code), else_=literal(OTHER))
+    return case(
+        (Patient.security_prohibition, null()),
+        (of_the_region, Patient.home_municipality_code),
+        else_=literal(OTHER),
+    )
 
 
 def _language() -> ColumnElement[str]:
