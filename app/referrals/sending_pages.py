@@ -214,6 +214,9 @@ def check_page(request: Request, principal: PageReferralSender, session: WriteSe
         "service_name": (routed.name_sv if language == "sv" else routed.name_fi)
         if routed
         else None,
+        # The home municipality's service would name where a protected patient lives.
+        "service_withheld": nondisclosure.is_protected(patient)
+        and not nondisclosure.may_see(principal),
     }
     return render(request, "referrals/refer_check.html", context)
 
