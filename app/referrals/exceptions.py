@@ -69,8 +69,7 @@ class NoServiceForProtectedPatient(NoServiceForMunicipality):
     patient lives."""
 
     detail = N_(
-        "No counselling service serves the patient's home municipality. Name a service "
-        "explicitly."
+        "No counselling service serves the patient's home municipality. Name a service explicitly."
     )
 
 

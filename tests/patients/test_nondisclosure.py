@@ -103,7 +103,8 @@ def test_a_registration_and_its_retry_answer_a_clinician_masked(
     client: TestClient, auth: Auth
 ) -> None:
     body = {"hetu": "150377-9974", "given_name": "Ilmari", "family_name": "Testinen",
-            "home_municipality_code": HOME, "phone": PHONE, "security_prohibition": True}  # fmt: skip
+            "home_municipality_code": HOME, "phone": PHONE,
+            "security_prohibition": True}  # fmt: skip
     headers = {**auth(CLINICIAN), "Idempotency-Key": "register-protected"}
     first = client.post("/api/v1/patients", json=body, headers=headers)
     again = client.post("/api/v1/patients", json=body, headers=headers)

@@ -75,7 +75,9 @@ def test_a_referral_from_the_pages_goes_to_the_home_municipalitys_service(
         assert "Potilaan kotikunnan palvelu (ei näytetä: turvakielto)" in check.text
     else:
         assert "Isokyrö liikuntaneuvonta" in check.text
-    sent = trail.post(pages, "/patient/referral/send", form_for(check.text, "/patient/referral/send"))
+    sent = trail.post(
+        pages, "/patient/referral/send", form_for(check.text, "/patient/referral/send")
+    )
     assert sent.status_code == 303
     referral = session.scalars(select(Referral).where(Referral.patient_id == patient.id)).one()
     isokyro = organisations.route(session, "152", "fi")
