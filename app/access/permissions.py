@@ -38,6 +38,9 @@ class Permission(StrEnum):
     research_extract = "research:extract"
     fhir_exchange = "fhir:exchange"
     statistics_read = "statistics:read"
+    # The details the population register keeps from disclosure (turvakielto): only for those
+    # who must act on them, the patient system that routes and notifies with Askel.
+    protected_details_read = "protected-details:read"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -75,6 +78,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.patient_register,
             Permission.patient_lookup,
             Permission.fhir_exchange,
+            Permission.protected_details_read,
         }
     ),
 }

@@ -92,7 +92,9 @@ class ExtractRow(BaseModel):
     """One counselling visit, without anything that names the client."""
 
     pseudonym: str = Field(description="The same client has the same pseudonym in one study only.")
-    municipality_code: str
+    municipality_code: str | None = Field(
+        description="The home municipality; null for a client with a security prohibition."
+    )
     age_band: str = Field(description="0-6, 7-12, 13-17, 18-29, 30-64, 65-74 or 75+, at the visit")
     sex: str = Field(description="As recorded: female, male, other or unknown")
     language: str

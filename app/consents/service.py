@@ -25,6 +25,7 @@ from app.consents.models import ConsentDecision
 from app.consents.schemas import ConsentIn, ConsentInForce, Extract, ExtractRequest, ExtractRow
 from app.errors import NotFound, RefusalContext
 from app.kit.crypto import derive_key, keyed_hash
+from app.patients import nondisclosure
 from app.patients.ages import age_band
 from app.referrals import repository as referrals
 
@@ -127,7 +128,10 @@ def extract(
     rows = [
         ExtractRow(
             pseudonym=keyed_hash(key, str(patient.id))[:20],
-            municipality_code=patient.home_municipality_code,
+            # The research extract goes beyond the controller: never a protected municipality.
+            municipality_code=None
+            if nondisclosure.is_protected(patient)
+            else patient.home_municipality_code,
             age_band=age_band(patient.birth_date, visit.visited_on),
             sex=patient.sex,
             language=patient.language,

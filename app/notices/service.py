@@ -13,6 +13,7 @@ from app.jobs.models import OutboxEvent
 from app.notices.channel import Notice, NoticeChannel
 from app.notices.messages import notice_languages, render
 from app.organisations import service as organisations
+from app.patients import nondisclosure
 from app.patients.models import Patient
 from app.scheduling.models import Appointment
 
@@ -96,3 +97,8 @@ def deliver(session: Session, event: OutboxEvent, channel: NoticeChannel) -> Non
         patient_id=patient.id,
         recipient=channel.recipient,
     )
+    if nondisclosure.is_protected(patient):
+        # The number is under a non-disclosure order: its use to notify is audited as such.
+        nondisclosure.record_access(
+            session, None, patient.id, action=AuditAction.disclose, recipient=channel.recipient
+        )

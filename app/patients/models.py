@@ -41,7 +41,7 @@ class Patient(IdMixin, CreatedAtMixin, Base):
     language: Mapped[str] = mapped_column(String(8))
     phone: Mapped[str | None] = mapped_column(String(20))
     # The population register's non-disclosure order (turvakielto), as the region's chart
-    # carries it; recorded, not yet acted on.
+    # carries it: `app.patients.nondisclosure` keeps the municipality and phone from disclosure.
     security_prohibition: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_by: Mapped[str] = mapped_column(String(128))
 

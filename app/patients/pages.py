@@ -26,10 +26,10 @@ from app.errors import NotFound
 from app.i18n import LANGUAGES, N_
 from app.kit.clock import today_in_helsinki
 from app.organisations import service as organisations
-from app.patients import service
+from app.patients import nondisclosure, service
 from app.patients.ages import age_on
 from app.patients.models import Patient
-from app.patients.schemas import PatientCreate, PatientLookup
+from app.patients.schemas import PatientCreate, PatientLookup, PatientRead
 from app.referrals import service as referral_service
 from app.referrals.pages import STATUS_LABELS
 from app.referrals.repository import WorklistFilter
@@ -184,11 +184,12 @@ def patient_page(request: Request, principal: PagePatientFinder, session: WriteS
     patient = service.read(session, principal, patient_id)
     where = WorklistFilter(patient_id=patient.id, newest_first=True)
     referrals = referral_service.worklist(session, principal, where, REFERRALS_SHOWN)
+    details = nondisclosure.shown(session, principal, patient)
     context = {
-        "patient": patient,
+        "patient": details,
         "age": age_on(patient.birth_date, today_in_helsinki()),
         "sexes": SEXES,
-        "municipality": _municipality_name(request, session, patient),
+        "municipality": _municipality_name(request, session, details),
         "referrals": [referral for referral, _patient in referrals.rows],
         "more_referrals": referrals.more,
         "status_labels": STATUS_LABELS,
@@ -197,7 +198,9 @@ def patient_page(request: Request, principal: PagePatientFinder, session: WriteS
     return render(request, "patients/patient.html", context)
 
 
-def _municipality_name(request: Request, session: Session, patient: Patient) -> str:
+def _municipality_name(request: Request, session: Session, patient: PatientRead) -> str | None:
+    if patient.home_municipality_code is None:
+        return None
     swedish = page_language(request) == "sv"
     for municipality in organisations.municipalities(session):
         if municipality.municipality_code == patient.home_municipality_code:

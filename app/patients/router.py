@@ -14,7 +14,7 @@ from app.kit.idempotency import (
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
 )
-from app.patients import service
+from app.patients import nondisclosure, service
 from app.patients.exceptions import AnotherIdentityCode, InvalidHetuError, PatientExists
 from app.patients.schemas import PatientCreate, PatientIdentify, PatientLookup, PatientRead
 
@@ -39,7 +39,9 @@ def register_patient(
     session: WriteSession,
     idempotency_key: IdempotencyKey = None,
 ) -> PatientRead:
-    """Register a patient (clinicians, the patient system); answers with the pseudonymous id."""
+    """Register a patient (clinicians, the patient system); answers with the pseudonymous id.
+    A patient with a security prohibition is answered without municipality and phone to any
+    caller but the patient system."""
     idempotency = Idempotency(
         session,
         owner=principal.account_key,
@@ -49,10 +51,10 @@ def register_patient(
     )
     if (previous := idempotency.replay(PatientRead)) is not None:
         service.record_replay(session, principal, previous.id)
-        return previous
-    return idempotency.remember(
-        PatientRead.model_validate(service.register(session, principal, body))
-    )
+        return nondisclosure.shown(session, principal, previous)
+    # Remembered as shown to this caller, so that no other copy of protected details is kept.
+    registered = service.register(session, principal, body)
+    return idempotency.remember(nondisclosure.shown(session, principal, registered))
 
 
 @router.post(
@@ -64,13 +66,14 @@ def lookup_patient(
     body: PatientLookup, principal: PatientFinder, session: WriteSession
 ) -> PatientRead:
     """Find a patient by personal identity code or by the region's temporary identifier (also
-    after their code arrived), sent in the body, never in the address."""
+    after their code arrived), sent in the body, never in the address. A patient with a
+    security prohibition is answered as by registration."""
     if body.temporary_id is not None:
-        return PatientRead.model_validate(
-            service.lookup_temporary(session, principal, body.temporary_id)
-        )
-    assert body.hetu is not None  # PatientLookup's rule: one or the other
-    return PatientRead.model_validate(service.lookup(session, principal, body.hetu))
+        found = service.lookup_temporary(session, principal, body.temporary_id)
+    else:
+        assert body.hetu is not None  # PatientLookup's rule: one or the other
+        found = service.lookup(session, principal, body.hetu)
+    return nondisclosure.shown(session, principal, found)
 
 
 @router.post(
@@ -90,4 +93,5 @@ def identify_patient(
     temporary identifier finds that patient. Both records' audit trails are kept, and the
     patient's access report covers both. Answers with the patient as known now; asking again
     answers the same."""
-    return PatientRead.model_validate(patient_identity.identify(session, principal, body))
+    identified = patient_identity.identify(session, principal, body)
+    return nondisclosure.shown(session, principal, identified)

@@ -81,8 +81,9 @@ class PatientCreate(BaseModel):
         description=(
             "The patient has a security prohibition (turvakielto): the Digital and Population"
             " Data Services Agency keeps their address and contact details from disclosure for"
-            " their safety. Askel records it as the region's patient system carries it; it does"
-            " not yet hide or restrict anything."
+            " their safety. Askel then shows the home municipality and phone only to the"
+            " patient system, never in texts, calendars, extracts or statistics, and audits"
+            " each use of them."
         ),
     )
 
@@ -127,9 +128,19 @@ class PatientRead(BaseModel):
     sex: Sex
     given_name: str
     family_name: str
-    home_municipality_code: str
+    home_municipality_code: str | None = Field(
+        description=(
+            "Statistics Finland municipality code. Null for a patient with a security"
+            " prohibition unless the caller must act on it (the patient system)."
+        )
+    )
     language: str
-    phone: str | None
+    phone: str | None = Field(
+        description=(
+            "E.164. Null if none is known, and for a patient with a security prohibition"
+            " unless the caller must act on it (the patient system)."
+        )
+    )
     # The default reads an answer remembered for a retry before the field existed, when no
     # patient had one.
     security_prohibition: bool = False

@@ -64,6 +64,15 @@ class NoServiceForMunicipality(AppError):
     )
 
 
+class NoServiceForProtectedPatient(NoServiceForMunicipality):
+    """The same refusal for a patient with a security prohibition: it does not name where the
+    patient lives."""
+
+    detail = N_(
+        "No counselling service serves the patient's home municipality. Name a service explicitly."
+    )
+
+
 class ConsentRequired(AppError):
     status = 422
     code = "consent_required"

@@ -19,6 +19,7 @@ from app.db import WriteSession
 from app.i18n import N_, Language, translate
 from app.kit.pagination import Cursor, TimeAndId, after_time_and_id
 from app.organisations import service as organisations
+from app.patients import nondisclosure
 from app.patients import service as patient_service
 from app.patients.models import Patient
 from app.patients.pages import chart_diagnoses, current_patient_id, patient_language
@@ -200,9 +201,8 @@ def check_page(request: Request, principal: PageReferralSender, session: WriteSe
     referral = _referral(state.values, patient_id, language, state)
     if referral is None:
         return _form(request, patient, state, status_code=422)
-    routed = organisations.route(
-        session, patient.home_municipality_code, referral.preferred_language or patient.language
-    )
+    home = nondisclosure.routing_municipality(session, principal, patient)
+    routed = organisations.route(session, home, referral.preferred_language or patient.language)
     context = {
         "patient": patient,
         "referral": referral,
@@ -212,6 +212,9 @@ def check_page(request: Request, principal: PageReferralSender, session: WriteSe
             for reason in referral.reason_codes
         ],
         "service_name": organisations.service_name(routed, language) if routed else None,
+        # The home municipality's service would name where a protected patient lives.
+        "service_withheld": nondisclosure.is_protected(patient)
+        and not nondisclosure.may_see(principal),
     }
     return render(request, "referrals/refer_check.html", context)
 

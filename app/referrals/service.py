@@ -20,6 +20,7 @@ from app.errors import Forbidden, RefusalContext
 from app.kit.clock import add_working_days, today_in_helsinki
 from app.kit.pagination import Window
 from app.organisations import service as organisations
+from app.patients import nondisclosure
 from app.patients.models import Patient
 from app.referrals import events, policies, repository
 from app.referrals.exceptions import (
@@ -27,6 +28,7 @@ from app.referrals.exceptions import (
     ConsentRequired,
     IllegalTransition,
     NoServiceForMunicipality,
+    NoServiceForProtectedPatient,
     PreconditionRequired,
     StaleVersion,
     UnknownPatient,
@@ -87,9 +89,12 @@ def send(session: Session, principal: Principal, data: ReferralCreate) -> Referr
             raise UnknownService()
         service_id = data.service_id
     else:
-        service = organisations.route(session, patient.home_municipality_code, language)
+        home = nondisclosure.routing_municipality(session, principal, patient)
+        service = organisations.route(session, home, language)
+        if service is None and nondisclosure.is_protected(patient):
+            raise NoServiceForProtectedPatient()
         if service is None:
-            raise NoServiceForMunicipality(municipality=patient.home_municipality_code)
+            raise NoServiceForMunicipality(municipality=home)
         service_id = service.id
     referral = Referral(
         id=uuid.uuid4(),

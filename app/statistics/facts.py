@@ -23,6 +23,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    null,
     select,
     text,
     true,
@@ -97,8 +98,9 @@ OTHER = "other"
 LANGUAGES: tuple[str, ...] = get_args(Language)
 
 
-def _home_municipality() -> ColumnElement[str]:
-    """The patient's home municipality if it is one of the region's, else OTHER."""
+def _home_municipality() -> ColumnElement[str | None]:
+    """The patient's home municipality if it is one of the region's, else OTHER; none (NULL) for
+    a patient with a security prohibition, whom no municipality's cells may place."""
     of_the_region = (
         select(Organisation.id)
         .where(
@@ -107,7 +109,11 @@ def _home_municipality() -> ColumnElement[str]:
         )
         .exists()
     )
-    return case((of_the_region, Patient.home_municipality_code), else_=literal(OTHER))
+    return case(
+        (Patient.security_prohibition, null()),
+        (of_the_region, Patient.home_municipality_code),
+        else_=literal(OTHER),
+    )
 
 
 def _language() -> ColumnElement[str]:

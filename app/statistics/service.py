@@ -181,7 +181,9 @@ def _possible(
         if scope.municipality_code is not None:
             return [(scope.municipality_code,)]
         places = [place.municipality_code for place in organisations.municipalities(session)]
-        return [(code,) for code in (*places, OTHER)]
+        # None: the patients with a security prohibition, in no municipality. Always listed, so
+        # that the line's presence does not tell that someone has one.
+        return [(code,) for code in (*places, OTHER, None)]
     if group == "service":
         return [(service,) for service in organisations.service_codes(session)]
     if group == "language":

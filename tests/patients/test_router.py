@@ -195,7 +195,7 @@ def test_the_openapi_document_says_what_a_security_prohibition_does(client: Test
     assert described["type"] == "boolean"
     assert described["default"] is False
     assert "turvakielto" in described["description"]
-    assert "does not yet hide" in described["description"]
+    assert "only to the patient system" in described["description"]
     assert "security_prohibition" in schemas["PatientRead"]["properties"]
 
 

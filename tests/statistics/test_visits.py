@@ -122,9 +122,10 @@ def test_every_combination_is_listed_the_empty_ones_as_small_ones(
     client: TestClient, auth: Auth, session: Session, visits: list[Patient]
 ) -> None:
     body = stats(client, auth, group_by=["month", "municipality"]).json()
-    # Residents of a municipality outside the region count as "other", listed always.
-    places = [m.municipality_code for m in organisations.municipalities(session)] + ["other"]
-    listed = [(c["groups"]["month"], c["groups"]["municipality"]) for c in body["cells"]]
+    # Residents of a municipality outside the region count as "other", those with a security
+    # prohibition in none (null): both listed always.
+    places = [m.municipality_code for m in organisations.municipalities(session)] + ["other", ""]
+    listed = [(c["groups"]["month"], c["groups"]["municipality"] or "") for c in body["cells"]]
     assert sorted(listed) == sorted((f"2025-{m:02d}", p) for m in range(1, 13) for p in places)
     empty = [c for c in body["cells"] if c["groups"]["month"] not in ("2025-03", "2025-04")]
     assert {(c["visits"], c["patients"]) for c in empty} == {("<5", "<5")}

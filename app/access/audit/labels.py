@@ -40,6 +40,7 @@ RESOURCES: Mapping[str, str] = {
     "AuditExport": N_("Log of data use"),
     "AccessGrant": N_("Access right"),
     "Statistics": N_("Statistics"),
+    "ProtectedDetails": N_("Home municipality and phone under a security prohibition"),
 }
 OTHER_RESOURCE = N_("Other data")
 PURPOSES: Mapping[str, str] = {
