@@ -49,7 +49,9 @@ def standing(moderate: int | None, vigorous: int | None, strength_days: int | No
         moderate_equivalent_minutes=equivalent,
         aerobic_minutes_short=None if equivalent is None else max(0, AEROBIC_MINUTES - equivalent),
         strength_days=strength_days,
-        strength_days_short=None if strength_days is None else max(0, STRENGTH_DAYS - strength_days),
+        strength_days_short=None
+        if strength_days is None
+        else max(0, STRENGTH_DAYS - strength_days),
     )
 
 

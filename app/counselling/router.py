@@ -118,7 +118,9 @@ def save_plan(
     """Save the activity plan agreed with the patient as a new version (the service's
     counsellors); after the first, send the current version in `If-Match`."""
     expected = expected_version(if_match)
-    return _plan(service.save_plan(session, principal, referral_id, body, expected), request, response)
+    return _plan(
+        service.save_plan(session, principal, referral_id, body, expected), request, response
+    )
 
 
 @router.get(
