@@ -63,7 +63,8 @@ SHORT_OF_AEROBIC = N_(
 AEROBIC_UNKNOWN = N_("Weekly aerobic activity not recorded.")
 MEETS_STRENGTH = N_("Meets the muscle-strengthening recommendation ({days} of 2 days a week).")
 SHORT_OF_STRENGTH = N_(
-    "{short} days a week short of the muscle-strengthening recommendation ({days} of 2 days a week)."
+    "{short} days a week short of the muscle-strengthening recommendation "
+    "({days} of 2 days a week)."
 )
 STRENGTH_UNKNOWN = N_("Days of muscle strengthening not recorded.")
 

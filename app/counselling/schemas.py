@@ -6,8 +6,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
-from app.errors import Rule
 from app.counselling import recommendation
+from app.errors import Rule
 from app.i18n import N_, Language
 from app.kit.clock import today_in_helsinki
 from app.kit.types import CalendarDate, LocalDateTime, Number, WholeNumber

@@ -28,7 +28,8 @@ def test_the_plan_page_shows_the_standing_in_the_readers_language(
 ) -> None:
     referral = accepted_referral(client, auth, session)
     level = {"moderate_minutes_per_week": 90, "vigorous_minutes_per_week": 30,
-             "strength_days_per_week": 2, "sitting_break_goal": "Tauko puolen tunnin välein"}  # fmt: skip
+             "strength_days_per_week": 2,
+             "sitting_break_goal": "Tauko puolen tunnin välein"}  # fmt: skip
     ok(client.put(f"/api/v1/referrals/{referral['id']}/plan", json=plan_json(**level),
                   headers=auth(COUNSELLOR)))  # fmt: skip
     signed_in(pages, language="en")
