@@ -230,6 +230,7 @@ def worker(
     from app.access.audit.sealing import seal_continuously
     from app.fhir_sync import client as fhir_client
     from app.fhir_sync import publisher
+    from app.flows import idle_referrals
     from app.jobs.worker import Handler, run_forever
     from app.notices import service as notices
     from app.notices.channel import channel_from
@@ -260,6 +261,9 @@ def worker(
             ).start()
         threading.Thread(
             target=seal_continuously, args=(database, stop), name="sealer", daemon=True
+        ).start()
+        threading.Thread(
+            target=idle_referrals.close_idle_daily, args=(database, stop), name="idle", daemon=True
         ).start()
         log.info("worker started", extra={"handlers": sorted(handlers)})
         refresher = follow.start(database, stop)
