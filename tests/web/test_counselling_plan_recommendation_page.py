@@ -64,3 +64,17 @@ def test_the_form_saves_the_level_and_the_page_says_what_is_short(
         pages.get(referral_path(referral, "plan/edit")).text, referral_path(referral, "plan")
     )
     assert (edit["moderate_minutes_per_week"], edit["sitting_hours_per_day"]) == ("40", "8.5")
+
+
+def test_the_printed_plan_tells_the_patient_in_the_patients_language(
+    pages: TestClient, client: TestClient, auth: Auth, session: Session
+) -> None:
+    referral = accepted_referral(client, auth, session, language="sv")
+    level = {"vigorous_minutes_per_week": 75, "strength_days_per_week": 1}
+    ok(client.put(f"/api/v1/referrals/{referral['id']}/plan", json=plan_json(**level),
+                  headers=auth(COUNSELLOR)))  # fmt: skip
+    signed_in(pages)
+    printed = pages.get(referral_path(referral, "plan/print"))
+    assert printed.status_code == 200
+    assert "Min motion nu och rekommendationen" in printed.text
+    assert "Uppfyller rekommendationen för konditionsmotion (150 av 150 minuter" in printed.text
