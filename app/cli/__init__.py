@@ -24,6 +24,8 @@ cli.add_typer(audit_cli, name="audit")
 cli.add_typer(slots_cli, name="slots")
 sync_cli = typer.Typer(help="The outbox: what waits to be published.", no_args_is_help=True)
 cli.add_typer(sync_cli, name="sync")
+referrals_cli = typer.Typer(help="Referrals.", no_args_is_help=True)
+cli.add_typer(referrals_cli, name="referrals")
 stats_cli = typer.Typer(help="The statistics facts.", no_args_is_help=True)
 cli.add_typer(stats_cli, name="stats")
 
@@ -228,6 +230,7 @@ def worker(
     from app.access.audit.sealing import seal_continuously
     from app.fhir_sync import client as fhir_client
     from app.fhir_sync import publisher
+    from app.flows import idle_referrals
     from app.jobs.worker import Handler, run_forever
     from app.notices import service as notices
     from app.notices.channel import channel_from
@@ -258,6 +261,9 @@ def worker(
             ).start()
         threading.Thread(
             target=seal_continuously, args=(database, stop), name="sealer", daemon=True
+        ).start()
+        threading.Thread(
+            target=idle_referrals.close_idle_daily, args=(database, stop), name="idle", daemon=True
         ).start()
         log.info("worker started", extra={"handlers": sorted(handlers)})
         refresher = follow.start(database, stop)
@@ -330,6 +336,17 @@ def slots_materialise() -> None:
         created = availability.materialise_all(session, today_in_helsinki())
         dropped = scheduling_repository.delete_expired_holds(session, utcnow())
     typer.echo(f"{created} slots created, {dropped} lapsed holds removed.")
+
+
+@referrals_cli.command("close-idle")
+def referrals_close_idle() -> None:
+    """Close the referrals idle past their counselling period (daily)."""
+    from app.flows import idle_referrals
+    from app.kit.clock import utcnow
+
+    with existing() as database, database.write_sessions() as session, session.begin():
+        closed = idle_referrals.close_idle(session, utcnow())
+    typer.echo(f"{len(closed)} idle referrals closed.")
 
 
 @cli.command("demo-data")

@@ -78,5 +78,11 @@ class PlanVersion(IdMixin, CreatedAtMixin, Base):
     author_subject: Mapped[str] = mapped_column(String(128))
     author_name: Mapped[str | None] = mapped_column(String(200))
     change_note: Mapped[str | None] = mapped_column(Text)
+    # The weekly level as agreed on, in the national recommendation's terms (UKK 2019).
+    moderate_minutes_per_week: Mapped[int | None]
+    vigorous_minutes_per_week: Mapped[int | None]
+    strength_days_per_week: Mapped[int | None]
+    sitting_hours_per_day: Mapped[float | None] = mapped_column(Float)
+    sitting_break_goal: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (UniqueConstraint("referral_id", "version"),)

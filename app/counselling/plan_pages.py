@@ -20,7 +20,7 @@ from app.counselling import service
 from app.counselling.context import Tab, tab_of
 from app.counselling.exceptions import PlanVersionNotFound
 from app.counselling.page_forms import common, compact, field_names, flat, limits, number, typed
-from app.counselling.schemas import Goal, PlanIn, PlannedActivity, PlanRead
+from app.counselling.schemas import ActivityLevel, Goal, PlanIn, PlannedActivity, PlanRead
 from app.db import WriteSession
 from app.flows import follow_ups
 from app.i18n import N_, Language, translate
@@ -47,15 +47,19 @@ SAVED = N_("The plan is saved as a new version.")
 VersionNumber = Annotated[int | None, Query(ge=1, le=INT64_MAX)]
 
 
-def _plan(session: Session, principal: Principal, tab: Tab, version: int | None) -> PlanRead:
-    """A version of the plan as the API reads it (audited)."""
+def _plan(
+    session: Session, principal: Principal, tab: Tab, version: int | None, language: Language
+) -> PlanRead:
+    """A version of the plan as the API reads it (audited), its standing in `language`."""
     found = service.read_plan(session, principal, tab.referral.id, version)
-    return PlanRead.model_validate(found, from_attributes=True)
+    return PlanRead.of(found, language)
 
 
-def _current(session: Session, principal: Principal, tab: Tab) -> PlanRead | None:
+def _current(
+    session: Session, principal: Principal, tab: Tab, language: Language
+) -> PlanRead | None:
     try:
-        return _plan(session, principal, tab, None)
+        return _plan(session, principal, tab, None, language)
     except PlanVersionNotFound:
         return None
 
@@ -104,7 +108,7 @@ def plan_page(
 ) -> Response:
     """The activity plan as last agreed with the patient, and what can be done with it."""
     tab = tab_of(session, principal, referral_id)
-    plan = _current(session, principal, tab)
+    plan = _current(session, principal, tab, page_language(request))
     context = _page(request, tab, plan=plan, bookings=_bookings(request, referral_id))
     return render(request, "counselling/plan.html", context)
 
@@ -124,7 +128,7 @@ def _plan_form(
         state=state,
         rows=rows,
         current=current,
-        limits=limits(Goal) | limits(PlannedActivity),
+        limits=limits(Goal) | limits(PlannedActivity) | limits(ActivityLevel),
         today=today_in_helsinki(),
     )
     return render(request, "counselling/plan_form.html", context, status_code=status_code)
@@ -141,11 +145,12 @@ def plan_form(
 ) -> Response:
     """The plan's form, filled in with the current version: saving makes a new version."""
     tab = tab_of(session, principal, referral_id)
-    current = _current(session, principal, tab)
+    current = _current(session, principal, tab, page_language(request))
     values = {"agreed_on": today_in_helsinki().isoformat(), "version": "0",
               "follow_up_months": ", ".join(map(str, DEFAULT_FOLLOW_UPS))}  # fmt: skip
     if current is not None:
         kept = current.model_dump(include={"goals", "activities", "support_agreed", "agreed_how"})
+        kept |= current.model_dump(include=set(ActivityLevel.model_fields), exclude_none=True)
         # A yes/no left unticked is no value: an unticked box posts nothing either.
         values |= {name: value for name, value in flat(kept).items() if value != "false"} | {
             "version": str(current.version),
@@ -178,7 +183,7 @@ def save_plan(
     values, counts = compact(typed_values, GROUPS)
     state = FormState(values=values)
     if more in GROUPS:
-        current = _current(session, principal, tab)
+        current = _current(session, principal, tab, page_language(request))
         return _plan_form(request, tab, state, _shown_rows(counts, more), current=current)
     written = {name: value for name, value in values.items() if name != "version"}
     tree = nested(written, lists=GROUPS) | {
@@ -198,7 +203,7 @@ def save_plan(
             sessions.current(request).data["flash"] = SAVED
             return RedirectResponse(f"/referrals/{referral_id}/plan", 303)
     status = refused_status(state)
-    current = _current(session, principal, tab)
+    current = _current(session, principal, tab, page_language(request))
     if state.problem and state.problem["code"] in ("stale_version", "precondition_required"):
         # Saved by someone else meanwhile: the form now answers that version, shown beside.
         state.problem["title"] = translate(NEWER_VERSION_TITLE, language)
@@ -227,15 +232,18 @@ def plan_versions(
 ) -> Response:
     """Two versions of the plan side by side, what changed marked."""
     tab = tab_of(session, principal, referral_id)
-    newest = _plan(session, principal, tab, None)
+    language = page_language(request)
+    newest = _plan(session, principal, tab, None, language)
     right_plan = (
-        newest if right in (None, newest.version) else _plan(session, principal, tab, right)
+        newest
+        if right in (None, newest.version)
+        else _plan(session, principal, tab, right, language)
     )
     left_number = left or max(1, right_plan.version - 1)
     left_plan = (
         right_plan
         if left_number == right_plan.version
-        else _plan(session, principal, tab, left_number)
+        else _plan(session, principal, tab, left_number, language)
     )
     changed = {name for name in COMPARED if getattr(left_plan, name) != getattr(right_plan, name)}
     context = _page(
@@ -289,7 +297,7 @@ def print_plan(
 ) -> Response:
     """The plan printed for the patient, in the patient's language, on A4."""
     tab = tab_of(session, principal, referral_id)
-    plan = _plan(session, principal, tab, version)
+    plan = _plan(session, principal, tab, version, tab.patient_language)
     context = {**_page(request, tab, plan=plan), **_in(tab.patient_language)}
     response = render(request, "counselling/plan_print.html", context)
     response.headers["Content-Language"] = tab.patient_language

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from app.access.audit.models import AuditAction
 from app.access.audit.refusals import audited_as
@@ -34,6 +34,7 @@ from app.counselling.schemas import (
 from app.db import WriteSession
 from app.errors import Forbidden, NotFound, ValidationFailed, problem_responses
 from app.flows import follow_ups, visit_recording
+from app.i18n import negotiate_language
 from app.kit.clock import utcnow
 from app.kit.pagination import Page
 from app.kit.types import INT64_MAX
@@ -60,9 +61,10 @@ def _visit(visit: Visit, first_id: uuid.UUID | None) -> VisitRead:
     return read.model_copy(update={"thl": thl})
 
 
-def _plan(plan: PlanVersion, response: Response) -> PlanRead:
+def _plan(plan: PlanVersion, request: Request, response: Response) -> PlanRead:
     response.headers["ETag"] = etag(plan.version)
-    return PlanRead.model_validate(plan, from_attributes=True)
+    language = negotiate_language(request.headers.get("accept-language"))
+    return PlanRead.of(plan, language)
 
 
 @router.post(
@@ -129,13 +131,16 @@ def save_plan(
     body: PlanIn,
     principal: RecordUser,
     session: WriteSession,
+    request: Request,
     response: Response,
     if_match: IfMatch = None,
 ) -> PlanRead:
     """Save the activity plan agreed with the patient as a new version (the service's
     counsellors); after the first, send the current version in `If-Match`."""
     expected = expected_version(if_match)
-    return _plan(service.save_plan(session, principal, referral_id, body, expected), response)
+    return _plan(
+        service.save_plan(session, principal, referral_id, body, expected), request, response
+    )
 
 
 @router.get(
@@ -146,11 +151,12 @@ def read_plan(
     referral_id: uuid.UUID,
     principal: RecordUser,
     session: WriteSession,
+    request: Request,
     response: Response,
     version: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None,
 ) -> PlanRead:
     """The activity plan, the newest or `?version=`, with who saved it and why."""
-    return _plan(service.read_plan(session, principal, referral_id, version), response)
+    return _plan(service.read_plan(session, principal, referral_id, version), request, response)
 
 
 @router.get(

@@ -7,8 +7,9 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
 from app.classifications.contact_modes import ContactMode, OneToOneMode
+from app.counselling import recommendation
 from app.errors import Rule
-from app.i18n import N_
+from app.i18n import N_, Language
 from app.kit.clock import today_in_helsinki
 from app.kit.types import CalendarDate, LocalDateTime, Number, WholeNumber
 
@@ -220,9 +221,48 @@ PLAN_BEYOND_A_WEEK = Rule(
     N_("The planned activities take more time than a week has."),
     field="activities",
 )
+LEVEL_BEYOND_A_WEEK = Rule(
+    "activity_level_beyond_a_week",
+    N_("Moderate and vigorous minutes together cannot take more time than a week has."),
+    field="vigorous_minutes_per_week",
+)
 
 
-class PlanIn(BaseModel):
+class ActivityLevel(BaseModel):
+    """The patient's weekly activity as it is when the plan is agreed, in the terms of the
+    national recommendation (UKK Institute 2019); each part may be left unrecorded."""
+
+    moderate_minutes_per_week: WholeNumber | None = Field(
+        default=None, ge=0, le=MINUTES_A_WEEK, description="Moderate aerobic minutes a week."
+    )
+    vigorous_minutes_per_week: WholeNumber | None = Field(
+        default=None, ge=0, le=MINUTES_A_WEEK, description="Vigorous aerobic minutes a week."
+    )
+    strength_days_per_week: WholeNumber | None = Field(
+        default=None, ge=0, le=7, description="Days a week of muscle strengthening and balance."
+    )
+    sitting_hours_per_day: Number | None = Field(
+        default=None, ge=0, le=24, description="Hours of sitting a day."
+    )
+    sitting_break_goal: Short | None = Field(
+        default=None, description="How prolonged sitting is to be broken up."
+    )
+
+
+class Standing(BaseModel):
+    """Where the recorded level stands against the recommendation: moderate-equivalent minutes
+    (moderate + 2 x vigorous) against 150 a week, strength days against 2 a week."""
+
+    moderate_equivalent_minutes: int | None
+    aerobic_recommendation_met: bool | None
+    aerobic_minutes_short: int | None
+    strength_days_per_week: int | None
+    strength_recommendation_met: bool | None
+    strength_days_short: int | None
+    summary: list[str] = Field(description="The standing in words, in the response's language.")
+
+
+class PlanIn(ActivityLevel):
     """The activity plan as agreed with the patient."""
 
     model_config = ConfigDict(extra="forbid")
@@ -249,10 +289,13 @@ class PlanIn(BaseModel):
         weekly = sum(a.frequency_per_week * a.minutes for a in self.activities)
         if weekly > MINUTES_A_WEEK:
             raise PLAN_BEYOND_A_WEEK.broken()
+        level = (self.moderate_minutes_per_week or 0) + (self.vigorous_minutes_per_week or 0)
+        if level > MINUTES_A_WEEK:
+            raise LEVEL_BEYOND_A_WEEK.broken()
         return self
 
 
-class PlanRead(BaseModel):
+class PlanRead(ActivityLevel):
     referral_id: uuid.UUID
     version: int
     goals: list[Goal]
@@ -266,6 +309,29 @@ class PlanRead(BaseModel):
     author_name: str | None
     change_note: str | None
     created_at: LocalDateTime
+    standing: Standing | None = Field(
+        default=None, description="Where the recorded level stands against the recommendation."
+    )
+
+    @classmethod
+    def of(cls, plan: object, language: Language) -> PlanRead:
+        """A saved version as read, with its standing told in the reader's language."""
+        read = cls.model_validate(plan, from_attributes=True)
+        found = recommendation.standing(
+            read.moderate_minutes_per_week,
+            read.vigorous_minutes_per_week,
+            read.strength_days_per_week,
+        )
+        read.standing = Standing(
+            moderate_equivalent_minutes=found.moderate_equivalent_minutes,
+            aerobic_recommendation_met=found.meets_aerobic,
+            aerobic_minutes_short=found.aerobic_minutes_short,
+            strength_days_per_week=found.strength_days,
+            strength_recommendation_met=found.meets_strength,
+            strength_days_short=found.strength_days_short,
+            summary=recommendation.in_words(found, language),
+        )
+        return read
 
 
 class Assessment(BaseModel):

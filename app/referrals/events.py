@@ -31,8 +31,10 @@ def record(
     from_status: Status | None,
     body: ReasonBody | None = None,
     text: str | None = None,
+    reason_code: str | None = None,
 ) -> None:
-    """A step from `from_status` to the referral's status now, with its reason if it has one."""
+    """A step from `from_status` to the referral's status now, with its reason if it has one
+    (from the body, or `reason_code` for a step the service takes itself)."""
     repository.add_event(
         session,
         ReferralEvent(
@@ -44,7 +46,7 @@ def record(
             actor_name=principal.name,
             actor_roles=principal.role_names,
             actor_organisation=principal.organisation,
-            reason_code=body.reason_code if body else None,
+            reason_code=body.reason_code if body else reason_code,
             reason_text=body.reason_text if body else text,
         ),
     )

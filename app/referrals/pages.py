@@ -26,7 +26,7 @@ from app.referrals import policies, service
 from app.referrals.models import Referral
 from app.referrals.repository import WorklistFilter
 from app.referrals.schemas import CancelBody, ReasonBody
-from app.referrals.states import OPEN, REASON_KIND, Action, Status
+from app.referrals.states import OPEN, REASON_KIND, SERVICE_REASONS, Action, Status
 from app.scheduling import booking
 from app.scheduling.models import Appointment
 from app.scheduling.repository import AppointmentFilter
@@ -208,6 +208,7 @@ def _page(
         "status_labels": STATUS_LABELS,
         "action_labels": {action.value: label for action, label in ACTION_LABELS.items()},
         "event_labels": EVENT_LABELS,
+        "service_reasons": SERVICE_REASONS,
         "contact_modes": CONTACT_MODES,
         "state": state or FormState(),
         "number": lambda value: number(value, language),

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from app.i18n import N_
+
 
 class Status(StrEnum):
     sent = "sent"
@@ -64,3 +66,12 @@ def allowed_from(action: Action, status: Status) -> bool:
 
 def target(action: Action, status: Status) -> Status:
     return TRANSITIONS[action][1] or status
+
+
+# Reasons the service gives itself when it closes a referral, never offered to choose from.
+COUNSELLING_PERIOD_EXPIRED = "counselling_period_expired"
+SERVICE_REASONS = {
+    COUNSELLING_PERIOD_EXPIRED: N_(
+        "The counselling period ended: 12 months without a visit or other step"
+    ),
+}
