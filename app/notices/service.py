@@ -8,10 +8,13 @@ from sqlalchemy.orm import Session
 
 from app.access.audit import service as audit
 from app.access.audit.models import AuditAction
+from app.families import repository as guardians
 from app.jobs import outbox
 from app.jobs.models import OutboxEvent
+from app.kit.clock import HELSINKI
 from app.notices.channel import Notice, NoticeChannel
 from app.notices.messages import render
+from app.patients.ages import is_minor
 from app.patients.models import Patient
 from app.scheduling.models import Appointment
 
@@ -63,17 +66,35 @@ def deliver(session: Session, event: OutboxEvent, channel: NoticeChannel) -> Non
     if appointment is None or (kind == "reminder" and appointment.status != "booked"):
         return
     patient = session.get(Patient, appointment.patient_id)
-    if patient is None or not patient.phone:
+    if patient is None:
         return
-    text = render(kind, patient.language, appointment.start_at, appointment.location)
-    channel.send(Notice(patient.phone, patient.language, text, reference=f"askel-{event.id}"))
-    # Handing the patient's number and appointment to the gateway is a disclosure: log it.
-    audit.record(
-        session,
-        actor=None,
-        action=AuditAction.disclose,
-        resource_type="Notice",
-        resource_id=str(event.id),
-        patient_id=patient.id,
-        recipient=channel.recipient,
-    )
+    for number, (phone, language) in enumerate(_recipients(session, patient, appointment)):
+        text = render(kind, language, appointment.start_at, appointment.location)
+        # One reference per recipient: the gateway tells each delivery apart.
+        reference = f"askel-{event.id}" if number == 0 else f"askel-{event.id}-{number}"
+        channel.send(Notice(phone, language, text, reference=reference))
+        # Handing the number and the appointment to the gateway is a disclosure: log it.
+        audit.record(
+            session,
+            actor=None,
+            action=AuditAction.disclose,
+            resource_type="Notice",
+            resource_id=str(event.id),
+            patient_id=patient.id,
+            recipient=channel.recipient,
+        )
+
+
+def _recipients(
+    session: Session, patient: Patient, appointment: Appointment
+) -> list[tuple[str, str]]:
+    """The phones a notice goes to, each with the language it is written in: the patient's own;
+    for a minor, also each guardian who receives notices, in the guardian's language."""
+    recipients = [(patient.phone, patient.language)] if patient.phone else []
+    if is_minor(patient.birth_date, appointment.start_at.astimezone(HELSINKI).date()):
+        recipients += [
+            (guardian.phone, guardian.language)
+            for guardian in guardians.of_patient(session, patient.id)
+            if guardian.phone and guardian.receives_notices
+        ]
+    return recipients

@@ -64,6 +64,13 @@ class NoServiceForMunicipality(AppError):
     )
 
 
+class GuardianConsentForAdult(AppError):
+    status = 422
+    code = "guardian_consent_for_adult"
+    title = N_("The patient consents themselves")
+    detail = N_("A guardian consents only for a patient under 18; an adult consents themselves.")
+
+
 class ConsentRequired(AppError):
     status = 422
     code = "consent_required"

@@ -20,11 +20,13 @@ from app.errors import Forbidden, RefusalContext
 from app.kit.clock import add_working_days, today_in_helsinki
 from app.kit.pagination import Window
 from app.organisations import service as organisations
+from app.patients.ages import is_minor
 from app.patients.models import Patient
 from app.referrals import events, policies, repository
 from app.referrals.exceptions import (
     STATUS_NAMES,
     ConsentRequired,
+    GuardianConsentForAdult,
     IllegalTransition,
     NoServiceForMunicipality,
     PreconditionRequired,
@@ -80,6 +82,10 @@ def send(session: Session, principal: Principal, data: ReferralCreate) -> Referr
     patient = session.get(Patient, data.patient_id)
     if patient is None:
         raise UnknownPatient()
+    if data.consent_given_by == "guardian" and not is_minor(
+        patient.birth_date, today_in_helsinki()
+    ):
+        raise GuardianConsentForAdult()
     if data.service_id is not None:
         if organisations.get(session, data.service_id) is None:
             raise UnknownService()
@@ -110,6 +116,7 @@ def send(session: Session, principal: Principal, data: ReferralCreate) -> Referr
         preferred_language=data.preferred_language,
         contact_mode=data.contact_mode,
         consent_to_counselling=True,
+        consent_given_by=data.consent_given_by,
         status=Status.sent,
     )
     if data.book_by_service:
