@@ -9,6 +9,7 @@ from app.access.grants.router import router as grants_router
 from app.consents.router import router as consents_router
 from app.counselling.router import router as counselling_router
 from app.errors import InvalidToken, Unauthenticated, problem_responses
+from app.families.router import router as families_router
 from app.fhir_sync.admin import router as fhir_admin_router
 from app.jobs.router import router as outbox_router
 from app.organisations.router import router as services_router
@@ -24,6 +25,7 @@ api_router.include_router(referrals_router)
 api_router.include_router(scheduling_router)
 api_router.include_router(counselling_router)
 api_router.include_router(consents_router)
+api_router.include_router(families_router)
 api_router.include_router(grants_router)
 api_router.include_router(outbox_router)
 api_router.include_router(fhir_admin_router)

@@ -5,6 +5,7 @@ from app.access.grants.models import AccessGrant
 from app.access.models import User
 from app.consents.models import ConsentDecision
 from app.counselling.models import PlanVersion, Visit
+from app.families.models import Guardian
 from app.fhir_sync.models import FhirLink, SyncCursor
 from app.jobs.models import OutboxEvent
 from app.kit.idempotency import IdempotencyRecord
@@ -35,6 +36,7 @@ __all__ = [
     "CounsellingService",
     "FactBuild",
     "FhirLink",
+    "Guardian",
     "IdempotencyRecord",
     "Organisation",
     "OutboxEvent",

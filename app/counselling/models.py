@@ -4,7 +4,17 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.kit.clock import utcnow
@@ -45,6 +55,8 @@ class Visit(IdMixin, CreatedAtMixin, Base):
     diastolic_mmhg: Mapped[int | None]
     fitness_test: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     note: Mapped[str | None] = mapped_column(Text)
+    guardian_present: Mapped[bool] = mapped_column(default=False, server_default=false())
+    family_visit: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     # When the visit was first recorded; a correction keeps its original's, so that it takes
     # the original's place among the visits of a day (first and last assessments).

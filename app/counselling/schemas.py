@@ -49,6 +49,13 @@ class VisitFields(BaseModel):
     diastolic_mmhg: WholeNumber | None = Field(default=None, ge=30, le=160)
     fitness_test: FitnessTest | None = None
     note: Text | None = None
+    guardian_present: StrictBool = Field(
+        default=False, description="A guardian of the (minor) patient took part in the visit."
+    )
+    family_visit: StrictBool = Field(
+        default=False,
+        description="The family took part: the visit counts as a family visit.",
+    )
 
 
 MINUTES_A_DAY = 24 * 60

@@ -15,6 +15,14 @@ def age_on(birth_date: date, day: date) -> int:
     return day.year - birth_date.year - (0 if had_birthday else 1)
 
 
+ADULT = 18
+
+
+def is_minor(birth_date: date, day: date) -> bool:
+    """Under 18 on `day`: a child or a young person whose guardians decide with or for them."""
+    return age_on(birth_date, day) < ADULT
+
+
 def age_band(birth_date: date, day: date) -> str:
     """The band of the age on `day`; a day before the birth (a mistyped date) counts in the
     youngest band, as the statistics facts count it."""

@@ -73,6 +73,13 @@ class NoServiceForProtectedPatient(NoServiceForMunicipality):
     )
 
 
+class GuardianConsentForAdult(AppError):
+    status = 422
+    code = "guardian_consent_for_adult"
+    title = N_("The patient consents themselves")
+    detail = N_("A guardian consents only for a patient under 18; an adult consents themselves.")
+
+
 class ConsentRequired(AppError):
     status = 422
     code = "consent_required"

@@ -34,6 +34,10 @@ class Referral(IdMixin, CreatedAtMixin, Base):
     preferred_language: Mapped[str] = mapped_column(String(8))
     contact_mode: Mapped[str] = mapped_column(String(16))
     consent_to_counselling: Mapped[bool]
+    # The patient, or a minor's guardian.
+    consent_given_by: Mapped[str] = mapped_column(
+        String(8), default="patient", server_default="patient"
+    )
 
     status: Mapped[str] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(default=1)

@@ -31,6 +31,7 @@ from app.patients.models import Patient
 from app.referrals import policies, service
 from app.referrals.exceptions import (
     ConsentRequired,
+    GuardianConsentForAdult,
     IllegalTransition,
     NoServiceForMunicipality,
     PreconditionRequired,
@@ -95,6 +96,7 @@ def _representation(principal: Principal, referral: Referral) -> ReferralRead:
         preferred_language=referral.preferred_language,
         contact_mode=referral.contact_mode,  # type: ignore[arg-type]
         consent_to_counselling=referral.consent_to_counselling,
+        consent_given_by=referral.consent_given_by,  # type: ignore[arg-type]
         referrer=Referrer(
             subject=referral.referrer_subject,
             name=referral.referrer_name,
@@ -120,6 +122,7 @@ def _representation(principal: Principal, referral: Referral) -> ReferralRead:
     responses=problem_responses(
         Forbidden,
         ConsentRequired,
+        GuardianConsentForAdult,
         UnknownPatient,
         UnknownService,
         NoServiceForMunicipality,

@@ -70,6 +70,13 @@ class ReferralCreate(BaseModel):
     )
     contact_mode: ContactMode = "in_person"
     consent_to_counselling: StrictBool
+    consent_given_by: Literal["patient", "guardian"] = Field(
+        default="patient",
+        description=(
+            "Who consented: the patient, or for a minor not mature enough to decide, their"
+            " guardian (only for patients under 18)."
+        ),
+    )
     book_by_service: StrictBool = Field(
         default=False, description="No suitable slot found: the service books and contacts."
     )
@@ -132,6 +139,8 @@ class ReferralRead(BaseModel):
     preferred_language: str
     contact_mode: ContactMode
     consent_to_counselling: bool
+    # The default reads an answer remembered for a retry before the field existed.
+    consent_given_by: Literal["patient", "guardian"] = "patient"
     referrer: Referrer
     booking_by_service: bool
     expected_contact_by: date | None

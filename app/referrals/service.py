@@ -21,11 +21,13 @@ from app.kit.clock import add_working_days, today_in_helsinki
 from app.kit.pagination import Window
 from app.organisations import service as organisations
 from app.patients import nondisclosure
+from app.patients.ages import is_minor
 from app.patients.models import Patient
 from app.referrals import events, policies, repository
 from app.referrals.exceptions import (
     STATUS_NAMES,
     ConsentRequired,
+    GuardianConsentForAdult,
     IllegalTransition,
     NoServiceForMunicipality,
     NoServiceForProtectedPatient,
@@ -84,6 +86,10 @@ def send(session: Session, principal: Principal, data: ReferralCreate) -> Referr
         raise UnknownPatient()
     # Unless the clinician chose another, counselling is in the language the patient registered.
     language = data.preferred_language or patient.language
+    if data.consent_given_by == "guardian" and not is_minor(
+        patient.birth_date, today_in_helsinki()
+    ):
+        raise GuardianConsentForAdult()
     if data.service_id is not None:
         if organisations.get(session, data.service_id) is None:
             raise UnknownService()
@@ -115,6 +121,7 @@ def send(session: Session, principal: Principal, data: ReferralCreate) -> Referr
         preferred_language=language,
         contact_mode=data.contact_mode,
         consent_to_counselling=True,
+        consent_given_by=data.consent_given_by,
         status=Status.sent,
     )
     if data.book_by_service:

@@ -64,6 +64,8 @@ ACCESS: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/referrals/{referral_id}/plan/follow-ups"): RECORD,
     ("POST", "/api/v1/patients/{patient_id}/consents"): RECORD,
     ("GET", "/api/v1/patients/{patient_id}/consents"): RECORD,
+    ("GET", "/api/v1/patients/{patient_id}/guardians"): RECORD,
+    ("PUT", "/api/v1/patients/{patient_id}/guardians"): RECORD,
     ("POST", "/api/v1/research/extracts"): frozenset({STEWARD}),
     ("GET", "/api/v1/admin/access-grants"): frozenset({ADMIN}),
     ("POST", "/api/v1/admin/access-grants"): frozenset({ADMIN}),
