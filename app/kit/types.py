@@ -112,6 +112,21 @@ CalendarDate = Annotated[
     }),
 ]  # fmt: skip
 
+# A birth date as written: from 1880 (the oldest person alive was born after it) to today's
+# range's end; a birth date in the future is the caller's to refuse where it matters.
+EARLIEST_BIRTH = date(1880, 1, 1)
+BirthDate = Annotated[
+    date,
+    BeforeValidator(_date_written_out),
+    Field(ge=EARLIEST_BIRTH, le=LATEST),
+    WithJsonSchema({
+        "type": "string", "format": "date",
+        "pattern": "^(18[89][0-9]|19[0-9]{2}|20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}$",
+        "description": f"A birth date, {EARLIEST_BIRTH} to {LATEST}.",
+        "examples": ["1991-06-02", str(EARLIEST_BIRTH), str(LATEST)],
+    }),
+]  # fmt: skip
+
 # A number in a request is a JSON number: strict, so that "5" or true is not taken for 5. Each
 # field states its own bounds (`Field(ge=..., le=...)`), which strict types carry into the JSON
 # Schema of a nullable field too: a validator function in between would hide them.

@@ -15,7 +15,7 @@ from pydantic import (
 
 from app.errors import Rule
 from app.i18n import N_
-from app.kit.types import LocalDateTime
+from app.kit.types import BirthDate, LocalDateTime
 from app.patients.temporary_ids import TemporaryId
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -58,7 +58,7 @@ class PatientCreate(BaseModel):
         examples=["150377-9974"],
     )
     temporary_id: TemporaryId | None = TEMPORARY_ID
-    birth_date: date | None = Field(
+    birth_date: BirthDate | None = Field(
         default=None, description="Only without an identity code, which otherwise gives it."
     )
     given_name: Name = Field(examples=["Ilmari"])
