@@ -151,6 +151,12 @@ def first_visit_id(session: Session, referral_id: uuid.UUID) -> uuid.UUID | None
     return repository.first_standing_visit_id(session, referral_id)
 
 
+def _holds_data(value: object) -> bool:
+    """Whether a recorded value says something a correction could drop: a flag left unset
+    (False) says nothing, a zero does."""
+    return value is not None and value is not False
+
+
 def correct(
     session: Session, principal: Principal, visit_id: uuid.UUID, data: VisitCorrection
 ) -> Visit:
@@ -166,7 +172,7 @@ def correct(
     dropped = [
         name
         for name in CORRECTABLE
-        if getattr(original, name) is not None and name not in data.model_fields_set
+        if _holds_data(getattr(original, name)) and name not in data.model_fields_set
     ]
     if dropped:
         raise CorrectionDropsFields(fields=", ".join(dropped), extensions={"fields": dropped})

@@ -55,7 +55,7 @@ log = logging.getLogger("askel.statistics")
 
 # Raise when what the facts hold, or how it is worked out, changes: the next `askel db upgrade`
 # (or start) rebuilds them.
-FACTS_VERSION = 4
+FACTS_VERSION = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +86,7 @@ THL_CONTACT_TYPES = Vocabulary(tuple(entry.code for entry in of_system(YHTEYSTAP
 VISIT_ORDERS = Vocabulary((FIRST_VISIT.code, FOLLOW_UP.code))
 THL_OCCUPATIONS = Vocabulary(tuple(entry.code for entry in of_system(AMMATTILUOKITUS)))
 PROFESSIONS = Vocabulary(tuple(profession.value for profession in Profession))
+FAMILY_VISITS = Vocabulary(("individual", "family"))
 # The sex as recorded (FHIR administrative gender): "other" and "unknown" are groups of their own,
 # listed in every table like the rest, so that an empty one tells nothing, and protected as any.
 SEXES = Vocabulary(("female", "male", "other", "unknown"))
@@ -267,6 +268,8 @@ def _visit_rows() -> Select[*tuple[Any, ...]]:
             ),
             _visit_order(),
             THL_OCCUPATIONS.code_through(Visit.counsellor_profession, OCCUPATIONS),
+            # Positions in FAMILY_VISITS: 1 an individual visit, 2 a family visit.
+            case((Visit.family_visit.is_(True), 2), else_=1),
             _age_band(Visit.visited_on, Patient.birth_date),
             SEXES.code(Patient.sex),
             _language(),
@@ -284,7 +287,8 @@ def _visit_rows() -> Select[*tuple[Any, ...]]:
 VISIT_COLUMNS = [
     "visit_id", "referral_id", "patient_id", "visited_on", "year", "quarter", "month",
     "municipality", "service_id", "contact_type", "counsellor_profession",
-    "referrer_profession", "thl_contact_type", "visit_order", "thl_occupation", "age_band",
+    "referrer_profession", "thl_contact_type", "visit_order", "thl_occupation", "family_visit",
+    "age_band",
     "sex", "language", "visit_key", "patient_key",
 ]  # fmt: skip
 

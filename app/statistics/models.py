@@ -71,6 +71,8 @@ class VisitFact(_Dimensions, Base):
     thl_contact_type: Mapped[int | None] = mapped_column(SmallInteger)
     visit_order: Mapped[int | None] = mapped_column(SmallInteger)
     thl_occupation: Mapped[int | None] = mapped_column(SmallInteger)
+    # A family visit (the family took part) or an individual one.
+    family_visit: Mapped[int | None] = mapped_column(SmallInteger)
     # The visit's and the patient's record keys (`RecordKey`), for counting visits and patients.
     visit_key: Mapped[int] = mapped_column(SmallInteger)
     patient_key: Mapped[int] = mapped_column(SmallInteger)

@@ -57,6 +57,7 @@ VISIT_GROUPS = {
     "thl_service_class": (),
     "visit_order": (VisitFact.visit_order,),
     "thl_occupation": (VisitFact.thl_occupation,),
+    "family_visit": (VisitFact.family_visit,),
 }
 REFERRAL_GROUPS = groupings(ReferralFact)
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 Group = Literal[
     "month", "quarter", "year", "region", "municipality", "service", "contact_type",
     "counsellor_profession", "referrer_profession", "age_band", "sex", "language",
-    "thl_contact_type", "thl_service_class", "visit_order", "thl_occupation",
+    "thl_contact_type", "thl_service_class", "visit_order", "thl_occupation", "family_visit",
 ]  # fmt: skip
 ReferralGroup = Literal[
     "month", "quarter", "year", "region", "municipality", "service", "referrer_profession",

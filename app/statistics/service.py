@@ -29,6 +29,7 @@ from app.statistics import repository
 from app.statistics.facts import (
     AGE_BAND_LABELS,
     CONTACT_TYPES,
+    FAMILY_VISITS,
     LANGUAGES,
     OTHER,
     PROFESSIONS,
@@ -144,6 +145,7 @@ _VOCABULARIES = {
     "thl_contact_type": THL_CONTACT_TYPES,
     "visit_order": VISIT_ORDERS,
     "thl_occupation": THL_OCCUPATIONS,
+    "family_visit": FAMILY_VISITS,
     "referrer_profession": PROFESSIONS,
     "age_band": AGE_BAND_LABELS,
     "sex": SEXES,
