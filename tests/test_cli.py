@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -136,11 +137,16 @@ def test_demo_patients_can_be_listed_without_a_database() -> None:
 
 
 def test_slots_materialise_extends_every_counsellors_horizon(cli_env: str) -> None:
-    from datetime import date, time
+    from datetime import date, datetime, time, timedelta
 
     from app.access import repository as accounts
     from app.access.principal import LOCAL_ISSUER
+    from app.kit.clock import HELSINKI
+    from app.kit.public_holidays import is_working_day
     from app.scheduling.models import AvailabilityRule, Slot
+
+    def to_helsinki_day(moment: datetime) -> date:
+        return moment.astimezone(HELSINKI).date()
 
     run("demo-data", "--no-history")
     database = db.Database.from_url(cli_env)
@@ -156,12 +162,19 @@ def test_slots_materialise_extends_every_counsellors_horizon(cli_env: str) -> No
         )  # fmt: skip
     code, output = run("slots", "materialise")
     assert code == 0, output
-    assert "16 slots created" in output
+    # A Wednesday a week for the 16 weeks ahead, but for one that is a public holiday.
+    created = re.search(r"(\d+) slots created", output)
+    assert created is not None, output
     code, output = run("slots", "materialise")
     assert "0 slots created" in output
     with database.read_sessions() as session:
-        assert len(session.scalars(select(Slot)).all()) == 16
+        days = [to_helsinki_day(slot.start_at) for slot in session.scalars(select(Slot))]
     database.dispose()
+    assert len(days) == int(created.group(1))
+    assert all(is_working_day(day) for day in days)
+    first = min(days)
+    wednesdays = [first + timedelta(weeks=week) for week in range(16)]
+    assert sorted(days) == [day for day in wednesdays if is_working_day(day)]
 
 
 def test_an_anchor_catches_a_cut_off_tail(cli_env: str, tmp_path: Path) -> None:

@@ -239,8 +239,13 @@ def correct_visit(
     language = page_language(request)
     state = FormState(values=form_values(form))
     body = typed(VisitCorrection, nested(state.values))
-    # The API's contract: a correction restates the record; what the form leaves empty, goes.
-    body |= {name: None for name in service.CORRECTABLE if name not in body}
+    # The API's contract: a correction restates the record; what the form leaves empty, goes
+    # (a box left unticked is a no).
+    body |= {
+        name: False if name in service.FLAGS else None
+        for name in service.CORRECTABLE
+        if name not in body
+    }
     data = validate(VisitCorrection, body, language, state)
     if data is not None:
         corrected = attempt(

@@ -75,6 +75,8 @@ def _fields(data: VisitIn) -> dict[str, object]:
 
 
 # What a correction must restate or explicitly empty: every field a visit may leave blank.
+# The visit's yes-or-no fields: unset, they say no.
+FLAGS = ("guardian_present", "family_visit")
 CORRECTABLE = tuple(
     name
     for name, field in VisitFields.model_fields.items()
