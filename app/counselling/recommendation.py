@@ -71,18 +71,22 @@ STRENGTH_UNKNOWN = N_("Days of muscle strengthening not recorded.")
 
 def in_words(found: Standing, language: Language) -> list[str]:
     """The standing as sentences in the given language: aerobic activity, then strength."""
-    minutes, short = found.moderate_equivalent_minutes, found.aerobic_minutes_short
-    if minutes is None or short is None:
-        aerobic = translate(AEROBIC_UNKNOWN, language)
-    elif short == 0:
-        aerobic = translate(MEETS_AEROBIC, language, minutes=minutes)
-    else:
-        aerobic = translate(SHORT_OF_AEROBIC, language, short=short, minutes=minutes)
-    days, days_short = found.strength_days, found.strength_days_short
-    if days is None or days_short is None:
-        strength = translate(STRENGTH_UNKNOWN, language)
-    elif days_short == 0:
-        strength = translate(MEETS_STRENGTH, language, days=days)
-    else:
-        strength = translate(SHORT_OF_STRENGTH, language, short=days_short, days=days)
-    return [aerobic, strength]
+    aerobic = (AEROBIC_UNKNOWN, MEETS_AEROBIC, SHORT_OF_AEROBIC)
+    strength = (STRENGTH_UNKNOWN, MEETS_STRENGTH, SHORT_OF_STRENGTH)
+    return [
+        _sentence(aerobic, "minutes", found.moderate_equivalent_minutes,
+                  found.aerobic_minutes_short, language),
+        _sentence(strength, "days", found.strength_days, found.strength_days_short, language),
+    ]  # fmt: skip
+
+
+def _sentence(
+    texts: tuple[str, str, str], unit: str, level: int | None, short: int | None, language: Language
+) -> str:
+    """Not recorded, met, or short by how much: the level is named by `unit` in the texts."""
+    unknown, meets, short_of = texts
+    if level is None or short is None:
+        return translate(unknown, language)
+    if short == 0:
+        return translate(meets, language, **{unit: level})
+    return translate(short_of, language, short=short, **{unit: level})

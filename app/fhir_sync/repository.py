@@ -100,7 +100,7 @@ def _register_numbers(session: Session, usernames: set[str]) -> dict[str, str]:
     statement = select(User.username, User.register_number).where(
         User.username.in_(usernames), User.register_number.is_not(None)
     )
-    return {username: number or "" for username, number in session.execute(statement)}
+    return {username: number for username, number in session.execute(statement) if number}
 
 
 def links(session: Session, referral_id: uuid.UUID) -> dict[tuple[str, uuid.UUID], FhirLink]:
