@@ -47,8 +47,13 @@ def _last_step(session: Session, referral_id: uuid.UUID) -> datetime | None:
 
 
 def _idle(session: Session, referral: Referral, now: datetime) -> bool:
-    """No step on the referral and no visit within the counselling period before `now`."""
+    """No change to the referral, no step on it and no visit within the counselling period
+    before `now` (a referral written without a step on its timeline, by a bulk load, is as
+    recent as its last change)."""
     start = add_months(now.astimezone(HELSINKI).date(), -COUNSELLING_PERIOD_MONTHS)
+    changed = referral.updated_at or referral.created_at
+    if changed.astimezone(HELSINKI).date() >= start:
+        return False
     last_step = _last_step(session, referral.id)
     if last_step is not None and last_step.astimezone(HELSINKI).date() >= start:
         return False

@@ -105,3 +105,19 @@ def test_the_history_names_the_reason_in_the_readers_language(
         f"/api/v1/referrals/{referral_id}/events", headers=auth("doctor.laihia")
     ).json()["items"]
     assert timeline[-1]["reason_code"] == COUNSELLING_PERIOD_EXPIRED
+
+
+def test_a_referral_written_without_steps_is_as_recent_as_its_last_change(
+    client: TestClient, auth: Auth, session: Session
+) -> None:
+    referral_id = uuid.UUID(accepted(client, auth, session, "399")["id"])
+    # As a bulk load leaves one: no step on its timeline, changed today.
+    session.execute(
+        ReferralEvent.__table__.delete().where(ReferralEvent.referral_id == referral_id)
+    )
+    changed = datetime.now(UTC)
+    session.execute(update(Referral).where(Referral.id == referral_id).values(updated_at=changed))
+    session.flush()
+    today = changed.astimezone(HELSINKI)
+    assert close_idle(session, noon_after(today, 1, 0)) == []
+    assert close_idle(session, noon_after(today, 12, 1)) == [referral_id]
