@@ -8,17 +8,17 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from app.access.audit import service as audit
 from app.access.audit.models import AuditAction
 from app.access.principal import Principal, Role
 from app.counselling.models import Visit
-from app.kit.clock import HELSINKI, add_months, utcnow
+from app.kit.clock import HELSINKI, add_months, helsinki_midnight, utcnow
 from app.referrals import events
 from app.referrals.models import Referral, ReferralEvent
 from app.referrals.states import COUNSELLING_PERIOD_EXPIRED, Status
@@ -39,44 +39,31 @@ CLOSER = Principal(
 )  # fmt: skip
 
 
-def _last_step(session: Session, referral_id: uuid.UUID) -> datetime | None:
-    statement = select(func.max(ReferralEvent.occurred_at)).where(
-        ReferralEvent.referral_id == referral_id
+def _idle_since(first_day: date) -> list[ColumnElement[bool]]:
+    """No change to the referral, no step on it and no visit from the counselling period's first
+    day on (a referral written without a step on its timeline, by a bulk load, is as recent as
+    its last change): one query for every referral, not one per referral."""
+    start = helsinki_midnight(first_day)
+    step = select(ReferralEvent.id).where(
+        ReferralEvent.referral_id == Referral.id, ReferralEvent.occurred_at >= start
     )
-    return session.scalar(statement)
-
-
-def _idle(session: Session, referral: Referral, now: datetime) -> bool:
-    """No change to the referral, no step on it and no visit within the counselling period
-    before `now` (a referral written without a step on its timeline, by a bulk load, is as
-    recent as its last change)."""
-    start = add_months(now.astimezone(HELSINKI).date(), -COUNSELLING_PERIOD_MONTHS)
-    changed = referral.updated_at or referral.created_at
-    if changed.astimezone(HELSINKI).date() >= start:
-        return False
-    last_step = _last_step(session, referral.id)
-    if last_step is not None and last_step.astimezone(HELSINKI).date() >= start:
-        return False
-    last_visit = session.scalar(
-        select(func.max(Visit.visited_on)).where(Visit.referral_id == referral.id)
-    )
-    return last_visit is None or last_visit < start
+    visit = select(Visit.id).where(Visit.referral_id == Referral.id, Visit.visited_on >= first_day)
+    return [Referral.updated_at < start, ~step.exists(), ~visit.exists()]
 
 
 def close_idle(session: Session, now: datetime) -> list[uuid.UUID]:
     """Close each referral idle past its counselling period, with the coded reason; audited,
     noted on its timeline and published to the region as other closings are."""
     closed: list[uuid.UUID] = []
+    first_day = add_months(now.astimezone(HELSINKI).date(), -COUNSELLING_PERIOD_MONTHS)
     # Locked, so that two workers closing at once do not both close one referral.
-    candidates = (
+    idle = (
         select(Referral)
-        .where(Referral.status.in_(IN_PERIOD))
+        .where(Referral.status.in_(IN_PERIOD), *_idle_since(first_day))
         .order_by(Referral.id)
         .with_for_update(skip_locked=True)
     )
-    for referral in session.scalars(candidates).all():
-        if not _idle(session, referral, now):
-            continue
+    for referral in session.scalars(idle).all():
         current = Status(referral.status)
         referral.status = Status.cancelled
         referral.status_reason_code = COUNSELLING_PERIOD_EXPIRED
