@@ -24,6 +24,7 @@ from app.config import Settings, get_settings
 from app.counselling import pages as counselling_pages
 from app.db import Database
 from app.errors import UnexpectedErrorMiddleware, install_error_handlers
+from app.families.pages import router as family_pages
 from app.fhir_sync.router import router as fhir_router
 from app.flows import commit as commit_pipeline
 from app.hardening import RequestLimits, RequestLimitsMiddleware, SecurityHeadersMiddleware
@@ -45,6 +46,7 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     # Before the referral pages: `/referrals/sent` is no `/referrals/{referral_id}`.
     sending_pages,
     referral_pages,
+    family_pages,
     counselling_pages.router,
     scheduling_pages,
     grant_pages.router,

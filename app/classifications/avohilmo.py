@@ -1,7 +1,7 @@
 """A counselling visit as THL's outpatient register (Avohilmo) classifies it: its contact type
-(from the contact mode), service class, procedure, whether it is the referral's first visit or
-a follow-up, and the professional's occupational class (from their profession). How sure each
-code is: see `codes`."""
+(from the contact mode), service class, procedure, nature (health promotion), whether it is the
+referral's first visit, and the professional's occupational class (from their profession).
+Where each code was checked: see `codes`."""
 
 from __future__ import annotations
 
@@ -17,18 +17,18 @@ from app.classifications.codes import (
 )
 from app.classifications.contact_modes import yhteystapa
 
-# Every counselling visit is health promotion, and its procedure physical-activity counselling.
-SERVICE_CLASS = code(PALVELUMUOTO, "T11")
-PROCEDURE = code(SPAT, "SPAT1004")
-FIRST_VISIT = code(KAYNNIN_LUONNE, "1")
-FOLLOW_UP = code(KAYNNIN_LUONNE, "2")
+# Every counselling visit is health care of the promoting kind ("terveydenhoito"), outside the
+# named clinics, and its procedure physical-activity counselling.
+SERVICE_CLASS = code(PALVELUMUOTO, "T29")
+PROCEDURE = code(SPAT, "SPAT1305")
+NATURE = code(KAYNNIN_LUONNE, "TH")
 
 # Askel's professions (the token's profession claim) → the occupational classification.
 OCCUPATIONS: dict[str, str] = {
-    "doctor": "2211",
-    "nurse": "2221",
-    "physiotherapist": "2264",
-    "counsellor": "3423",
+    "doctor": "2221",
+    "nurse": "32311",
+    "physiotherapist": "32261",
+    "counsellor": "34752",
 }
 
 
@@ -38,11 +38,6 @@ def occupation(profession: str | None) -> Code | None:
     return code(AMMATTILUOKITUS, number) if number else None
 
 
-def visit_order(first: bool) -> Code:
-    """Käynnin luonne: the referral's first counselling visit, or a follow-up."""
-    return FIRST_VISIT if first else FOLLOW_UP
-
-
 @dataclass(frozen=True, slots=True)
 class VisitClassification:
     """The THL codes one visit is reported with."""
@@ -50,12 +45,14 @@ class VisitClassification:
     contact_type: Code
     service_class: Code
     procedure: Code
-    visit_order: Code
+    nature: Code
+    # Ensikäynti: the referral's first counselling visit, not a follow-up.
+    first_visit: bool
     occupation: Code | None
 
     def codes(self) -> list[Code]:
-        """All of them, in a fixed order (the occupation only where known)."""
-        found = [self.contact_type, self.service_class, self.procedure, self.visit_order]
+        """The coded ones, in a fixed order (the occupation only where known)."""
+        found = [self.contact_type, self.service_class, self.procedure, self.nature]
         return [*found, self.occupation] if self.occupation else found
 
 
@@ -66,6 +63,7 @@ def classify(contact_mode: str, profession: str | None, first: bool) -> VisitCla
         contact_type=yhteystapa(contact_mode),
         service_class=SERVICE_CLASS,
         procedure=PROCEDURE,
-        visit_order=visit_order(first),
+        nature=NATURE,
+        first_visit=first,
         occupation=occupation(profession),
     )

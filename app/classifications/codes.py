@@ -2,19 +2,28 @@
 English, and the dates it is valid for (THL publishes its classifications on the code server,
 koodistopalvelu.kanta.fi, by OID).
 
-How sure each list is (check against the code server before production reporting):
+Where each list was checked:
 
-- **Yhteystapa** (contact type), OID 1.2.246.537.6.127: the OID is verified (HL7 Finland's
-  Finnish Scheduling IG lists "Hilmo - Yhteystapa (1.2.246.537.6.127.201801)"). The codes
-  R10 (visit at the service), R20 (home visit), R52 (phone) and R56 (real-time video) are
-  from THL's Avohilmo guide as recalled, not checked against the code server: provisional.
-- **Palvelumuoto** (service class), OID 1.2.246.537.6.125: OID and code provisional.
-- **SPAT** (primary care procedures), OID 1.2.246.537.6.128: OID provisional; the code
-  for physical-activity counselling is provisional.
-- **Käynnin luonne** (first visit or follow-up), OID 1.2.246.537.6.124: OID and codes
-  provisional.
-- **Ammattiluokitus** (Statistics Finland's occupational classification as THL publishes it),
-  OID 1.2.246.537.6.74: OID provisional; the codes are the 2010 classification's, provisional.
+- **Yhteystapa** (contact type), OID 1.2.246.537.6.127 (HL7 Finland's Finnish Scheduling IG).
+  Codes, names and dates from THL's Avohilmo contact types as FinnGen tabulates them
+  (FinOMOP's vocabulary sources), agreeing with THL's own recording guide for school health
+  care: R52 is any real-time remote contact (a phone call or a video meeting, since 2019; the
+  phone's own R50 ended in 2018); R56 is remote contact without a real-time exchange.
+- **Palvelumuoto** (service class), OID 1.2.246.537.6.125 (the code server's page, and
+  FinnishBase's HealthcareService example). The list has no health-promotion class: T29 (other
+  health care, "muu terveydenhoito") is the one for counselling outside the named clinics,
+  Askel's choice for the region to confirm.
+- **SPAT** (primary care procedures), OID 1.2.246.537.6.128 (the code server's page): SPAT1305,
+  "Liikuntaan liittyvä neuvonta ja ohjaus", from the code server's export of the list.
+- **Käynnin luonne** (the visit's nature), OID 1.2.246.537.6.124 (the code server's page): TH,
+  health care (promotion and prevention), as THL's recording guide names it; SH is treatment.
+  Whether a visit is the first one for the matter ("Ensikäynti", OID 1.2.246.537.6.120) is a
+  list of its own whose code values were not found: Askel reports it as a yes or no.
+- **Ammattiluokitus** (Statistics Finland's occupational classification), OID
+  1.2.246.537.6.74, the 2001 version the code server publishes under it and Avohilmo's data
+  carries: codes and names from the code server's export.
+
+Swedish and English names that THL does not publish are Askel's translations.
 """
 
 from __future__ import annotations
@@ -28,10 +37,11 @@ YHTEYSTAPA = "1.2.246.537.6.127"
 PALVELUMUOTO = "1.2.246.537.6.125"
 SPAT = "1.2.246.537.6.128"
 KAYNNIN_LUONNE = "1.2.246.537.6.124"
+ENSIKAYNTI = "1.2.246.537.6.120"
 AMMATTILUOKITUS = "1.2.246.537.6.74"
 
-# Whether each code system's OID (not its codes) was checked against a published source.
-VERIFIED_SYSTEMS = frozenset({YHTEYSTAPA})
+# The code systems whose OID and codes were checked against a published source (see above).
+VERIFIED_SYSTEMS = frozenset({YHTEYSTAPA, PALVELUMUOTO, SPAT, KAYNNIN_LUONNE, AMMATTILUOKITUS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,29 +73,34 @@ class Code:
         return {"system": self.system_uri, "code": self.code, "display": self.fi}
 
 
-_2018 = date(2018, 1, 1)
+_2001, _2007, _2009, _2019 = date(2001, 1, 1), date(2007, 1, 1), date(2009, 1, 1), date(2019, 1, 1)
+_2030 = date(2030, 12, 31)
 
+# Each list keeps its order: the statistics store a visit's codes by their place in it.
 CODES: tuple[Code, ...] = (
     Code(YHTEYSTAPA, "R10", "Asiakkaan käynti vastaanotolla", "Klientens besök på mottagningen",
-         "Client's visit at the service", _2018),
-    Code(YHTEYSTAPA, "R20", "Kotikäynti", "Hembesök", "Home visit", _2018),
-    Code(YHTEYSTAPA, "R52", "Puhelinyhteys", "Telefonkontakt", "Telephone contact", _2018),
-    Code(YHTEYSTAPA, "R56", "Reaaliaikainen etäyhteys, videovälitteinen",
-         "Distanskontakt i realtid, via video", "Real-time remote contact by video", _2018),
-    Code(PALVELUMUOTO, "T11", "Terveyden edistäminen", "Hälsofrämjande", "Health promotion",
-         _2018),
-    Code(SPAT, "SPAT1004", "Liikuntaneuvonta", "Motionsrådgivning",
-         "Physical activity counselling", _2018),
-    Code(KAYNNIN_LUONNE, "1", "Ensikäynti", "Första besök", "First visit", _2018),
-    Code(KAYNNIN_LUONNE, "2", "Uusintakäynti", "Återbesök", "Follow-up visit", _2018),
-    Code(AMMATTILUOKITUS, "2221", "Sairaanhoitajat", "Sjukskötare", "Nursing professionals",
-         _2018),
-    Code(AMMATTILUOKITUS, "2264", "Fysioterapeutit", "Fysioterapeuter", "Physiotherapists",
-         _2018),
-    Code(AMMATTILUOKITUS, "2211", "Yleislääkärit", "Allmänläkare", "General practitioners",
-         _2018),
-    Code(AMMATTILUOKITUS, "3423", "Liikunnanohjaajat", "Idrottsinstruktörer",
-         "Fitness and recreation instructors", _2018),
+         "Client's visit at the service", _2007),
+    Code(YHTEYSTAPA, "R20", "Ammattihenkilön käynti asiakkaan kotona",
+         "Yrkesutbildad persons besök i klientens hem", "Professional's visit to the client's home",
+         _2007),
+    Code(YHTEYSTAPA, "R52", "Reaaliaikainen etäasiointi", "Distanskontakt i realtid",
+         "Real-time remote contact", _2019),
+    Code(YHTEYSTAPA, "R56", "Etäasiointi ilman reaaliaikaista kontaktia",
+         "Distanskontakt utan kontakt i realtid", "Remote contact without real-time contact",
+         _2019),
+    Code(PALVELUMUOTO, "T29", "Muu terveydenhoito", "Övrig hälsovård", "Other health care",
+         _2007, _2030),
+    Code(SPAT, "SPAT1305", "Liikuntaan liittyvä neuvonta ja ohjaus", "Rådgivning om motionering",
+         "Counselling and guidance related to physical exercise", _2009),
+    Code(KAYNNIN_LUONNE, "TH", "Terveydenhoito", "Hälsovård",
+         "Health care (promotion and prevention)", _2007, _2030),
+    Code(KAYNNIN_LUONNE, "SH", "Sairaanhoito", "Sjukvård", "Medical care", _2007, _2030),
+    Code(AMMATTILUOKITUS, "32311", "Sairaanhoitajat", "Sjukskötare", "Nurses", _2001),
+    Code(AMMATTILUOKITUS, "32261", "Fysioterapeutit", "Fysioterapeuter", "Physiotherapists",
+         _2001),
+    Code(AMMATTILUOKITUS, "2221", "Lääkärit", "Läkare", "Physicians", _2001),
+    Code(AMMATTILUOKITUS, "34752", "Urheilu- ja liikunnanohjaajat", "Idrottsinstruktörer",
+         "Physical exercise and sports instructors", _2001),
 )  # fmt: skip
 
 _BY_KEY = {(code.system, code.code): code for code in CODES}

@@ -2,8 +2,9 @@
 wish), scheduling (what a slot offers, how an appointment is held) and visits (how it was held),
 each mode with THL's yhteystapa (contact type) code, which Avohilmo and the region receive.
 
-Phone and video stay apart everywhere: both are virtual encounters in FHIR's encounter class,
-but THL's contact type tells them apart.
+Phone and video stay apart everywhere: THL counts both as real-time remote contact (R52) and
+FHIR's encounter class as virtual, so the FHIR Encounter also carries HL7's participation mode
+(telephone or videoconferencing), and Askel's own records and statistics keep the mode.
 
 Other spellings of a mode are accepted on input (`ALIASES`) and answered in this vocabulary;
 the order of `CONTACT_MODES` is fixed, for the statistics store modes by their position."""
@@ -36,7 +37,17 @@ _YHTEYSTAPA: dict[ContactModeValue, str] = {
     "group": "R10",
     "home_visit": "R20",
     "phone": "R52",
-    "video": "R56",
+    "video": "R52",
+}
+
+# HL7 v3 ParticipationMode: how the people took part (FHIR's terminology).
+PARTICIPATION_MODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ParticipationMode"
+_PARTICIPATION: dict[ContactModeValue, tuple[str, str]] = {
+    "in_person": ("FACE", "face-to-face"),
+    "group": ("FACE", "face-to-face"),
+    "home_visit": ("FACE", "face-to-face"),
+    "phone": ("PHONE", "telephone"),
+    "video": ("VIDEOCONF", "videoconferencing"),
 }
 
 DESCRIPTION = (
@@ -74,3 +85,9 @@ def yhteystapa(mode: str) -> Code:
     """THL's contact type for a mode (an old spelling too); a mode outside the vocabulary is a
     bug."""
     return code(YHTEYSTAPA, _YHTEYSTAPA[normalise(mode)])
+
+
+def participation_mode(mode: str) -> dict[str, str]:
+    """HL7's participation mode of a contact mode, as a FHIR Coding."""
+    code, display = _PARTICIPATION[normalise(mode)]
+    return {"system": PARTICIPATION_MODE_SYSTEM, "code": code, "display": display}

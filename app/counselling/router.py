@@ -55,7 +55,8 @@ def _visit(visit: Visit, first_id: uuid.UUID | None) -> VisitRead:
         contact_type=ThlCode(**codes.contact_type.coding()),
         service_class=ThlCode(**codes.service_class.coding()),
         procedure=ThlCode(**codes.procedure.coding()),
-        visit_order=ThlCode(**codes.visit_order.coding()),
+        nature=ThlCode(**codes.nature.coding()),
+        first_visit=codes.first_visit,
         occupation=ThlCode(**codes.occupation.coding()) if codes.occupation else None,
     )
     return read.model_copy(update={"thl": thl})

@@ -131,13 +131,16 @@ class ThlCode(BaseModel):
 
 
 class VisitClassifications(BaseModel):
-    """The codes THL's outpatient register (Avohilmo) reports the visit with. Some codes are
-    provisional until checked against THL's code server (see `app.classifications.codes`)."""
+    """The codes THL's outpatient register (Avohilmo) reports the visit with (where each was
+    checked: `app.classifications.codes`)."""
 
     contact_type: ThlCode = Field(description="Yhteystapa, from the contact type.")
     service_class: ThlCode = Field(description="Palvelumuoto.")
     procedure: ThlCode = Field(description="The SPAT procedure: physical-activity counselling.")
-    visit_order: ThlCode = Field(description="Käynnin luonne: first visit or follow-up.")
+    nature: ThlCode = Field(description="Käynnin luonne: health care (promotion), TH.")
+    first_visit: bool = Field(
+        description="Ensikäynti: the referral's first counselling visit, not a follow-up."
+    )
     occupation: ThlCode | None = Field(
         description="Ammattiluokitus of the counsellor's profession; none if unknown."
     )

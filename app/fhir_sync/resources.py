@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from app.access.models import User
 from app.classifications.avohilmo import classify
+from app.classifications.contact_modes import participation_mode
 from app.fhir_sync.care import care_plan, diagnostic_report, goals, observations
 from app.fhir_sync.mappings import fixed, mapped, mapping, meta, system
 from app.fhir_sync.parties import parties
@@ -240,15 +241,15 @@ def appointment(records: ReferralRecords, booking: Booking, refer: Refer) -> Out
 
 
 def _classifications(records: ReferralRecords, recorded: RecordedVisit) -> list[Resource]:
-    """THL's contact type, service class and first visit or follow-up, one concept each (the
-    procedure and the occupation have elements of their own elsewhere)."""
+    """THL's contact type, service class and the visit's nature, one concept each, and HL7's
+    participation mode, which tells a phone call from a video meeting (THL's contact type
+    counts both as real-time remote contact)."""
     visit = recorded.visit
     first = bool(records.visits) and records.visits[0].root_id == recorded.root_id
     codes = classify(visit.contact_type, visit.counsellor_profession, first)
-    return [
-        {"coding": [code.coding()]}
-        for code in (codes.contact_type, codes.service_class, codes.visit_order)
-    ]
+    coded = [{"coding": [code.coding()]} for code in (codes.contact_type, codes.service_class,
+                                                     codes.nature)]  # fmt: skip
+    return [*coded, {"coding": [participation_mode(visit.contact_type)]}]
 
 
 def encounter(records: ReferralRecords, recorded: RecordedVisit, refer: Refer) -> Outbound:
@@ -262,8 +263,8 @@ def encounter(records: ReferralRecords, recorded: RecordedVisit, refer: Refer) -
             "system": mapping("Encounter")["class"]["system"],
             "code": mapped("Encounter", "class", visit.contact_type),
         },
-        # Phone and video share the class (virtual); THL's contact type tells them apart. With
-        # it, the other classifications Avohilmo reports the visit by.
+        # Phone and video share the class (virtual); the participation mode tells them apart.
+        # With it, the classifications Avohilmo reports the visit by.
         "type": [*fixed("Encounter")["type"], *_classifications(records, recorded)],
         "subject": refer("Patient", records.patient.id),
         "basedOn": [refer("ServiceRequest", visit.referral_id)],

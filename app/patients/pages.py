@@ -23,13 +23,14 @@ from app.access.permissions import Permission, has_permission
 from app.access.principal import Principal
 from app.db import WriteSession
 from app.errors import NotFound
+from app.flows import patient_identity
 from app.i18n import LANGUAGES, N_
 from app.kit.clock import today_in_helsinki
 from app.organisations import service as organisations
-from app.patients import nondisclosure, service
+from app.patients import nondisclosure, protection, service
 from app.patients.ages import age_on
 from app.patients.models import Patient
-from app.patients.schemas import PatientCreate, PatientLookup, PatientRead
+from app.patients.schemas import PatientCreate, PatientIdentify, PatientLookup, PatientRead
 from app.referrals import service as referral_service
 from app.referrals.pages import STATUS_LABELS
 from app.referrals.repository import WorklistFilter
@@ -46,8 +47,18 @@ CURRENT_PATIENT = "patient_id"
 CHART_DIAGNOSES = "chart_diagnoses"
 REGISTRATION_FIELDS = ("hetu", "given_name", "family_name", "home_municipality_code", "sex",
                        "language", "phone")  # fmt: skip
+# Someone without a personal identity code yet is found and registered by these instead.
+TEMPORARY_FIELDS = ("temporary_id.system", "temporary_id.value")
+WITHOUT_CODE_FIELDS = (*TEMPORARY_FIELDS, "birth_date")
 # The patient's referrals shown on their page, newest first.
 REFERRALS_SHOWN = 50
+IDENTIFIED = {
+    False: N_("The personal identity code is recorded."),
+    True: N_(
+        "A patient with this personal identity code was registered already: the records are"
+        " joined, and everything recorded under the temporary identifier is now theirs."
+    ),
+}
 SEXES = {"female": N_("Female"), "male": N_("Male"), "other": N_("Other"), "unknown": N_("Unknown")}
 
 
@@ -82,8 +93,14 @@ def _typed(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
 
 @router.get("/patients/find")
 def find_page(request: Request, principal: PagePatientFinder) -> Response:
-    """Find a patient by personal identity code."""
-    return render(request, "patients/find.html", {"state": FormState(), **form_fields()})
+    """Find a patient by personal identity code, or by the region's temporary identifier."""
+    return _finding(request, FormState())
+
+
+def _finding(request: Request, state: FormState, temporary: FormState | None = None) -> Response:
+    context = {"state": state, "temporary": temporary or FormState(), **form_fields()}
+    status_code = 422 if state.failed or (temporary and temporary.failed) else 200
+    return render(request, "patients/find.html", context, status_code=status_code)
 
 
 @router.post("/patients/find")
@@ -99,9 +116,7 @@ def find(
     lookup = validate(PatientLookup, nested(state.values), language, state)
     # The page finds patients by identity code only (the form has no other field).
     if lookup is None or lookup.hetu is None:
-        return render(
-            request, "patients/find.html", {"state": state, **form_fields()}, status_code=422
-        )
+        return _finding(request, state)
     hetu = lookup.hetu
     try:
         found = attempt(
@@ -117,9 +132,36 @@ def find(
         return _registration(request, session, FormState(values=values), missed=True)
     if found is None:
         _beside(state, "hetu")
-        return render(
-            request, "patients/find.html", {"state": state, **form_fields()}, status_code=422
-        )
+        return _finding(request, state)
+    choose(request, found.id)
+    return RedirectResponse("/patient", status_code=303)
+
+
+@router.post("/patients/find-temporary")
+def find_temporary(
+    request: Request, form: CheckedForm, principal: PagePatientFinder, session: WriteSession
+) -> Response:
+    """The look-up by temporary identifier (`POST /api/v1/patients/lookup` with
+    `temporary_id`): also after the code arrived, as the record they became. A miss offers to
+    register them by it, with the birth date."""
+    throttle.check_user(request, principal)
+    state = FormState(values=_typed(form, TEMPORARY_FIELDS))
+    language = page_language(request)
+    lookup = validate(PatientLookup, nested(state.values), language, state)
+    if lookup is None or lookup.temporary_id is None:
+        return _finding(request, FormState(), state)
+    identifier = lookup.temporary_id
+    try:
+        found = service.lookup_temporary(session, principal, identifier)
+    except NotFound as missing:
+        record_refused(session, request, missing, AuditAction.query)
+        values = {
+            "temporary_id.system": identifier.system,
+            "temporary_id.value": identifier.value,
+            "sex": "unknown",
+            "language": language,
+        }
+        return _registration(request, session, FormState(values=values), missed=True)
     choose(request, found.id)
     return RedirectResponse("/patient", status_code=303)
 
@@ -142,6 +184,8 @@ def _registration(
     context = {
         "state": state,
         "missed": missed,
+        # Registered by the temporary identifier the look-up missed, or by the identity code.
+        "without_code": TEMPORARY_FIELDS[0] in state.values,
         "municipality_names": dict(sorted(names.items(), key=lambda item: item[1])),
         **form_fields(),
     }
@@ -152,10 +196,11 @@ def _registration(
 def register(
     request: Request, form: CheckedForm, principal: PagePatientRegistrar, session: WriteSession
 ) -> Response:
-    """Register the patient as `POST /api/v1/patients` does; one registered meanwhile by
-    someone else (the API's 409) is simply the patient found."""
+    """Register the patient as `POST /api/v1/patients` does, by identity code or by temporary
+    identifier and birth date; one registered meanwhile by someone else (the API's 409) is
+    simply the patient found."""
     throttle.check_user(request, principal)
-    state = FormState(values=_typed(form, REGISTRATION_FIELDS))
+    state = FormState(values=_typed(form, REGISTRATION_FIELDS + WITHOUT_CODE_FIELDS))
     body = validate(PatientCreate, nested(state.values), page_language(request), state)
     if body is not None:
         patient = attempt(
@@ -171,7 +216,7 @@ def register(
         if state.problem is not None and state.problem["code"] == "patient_exists":
             choose(request, uuid.UUID(str(state.problem["patient_id"])))
             return RedirectResponse("/patient", status_code=303)
-        _beside(state, "hetu")
+        _beside(state, TEMPORARY_FIELDS[1] if TEMPORARY_FIELDS[0] in state.values else "hetu")
     return _registration(request, session, state, missed=False, status_code=422)
 
 
@@ -181,7 +226,16 @@ def patient_page(request: Request, principal: PagePatientFinder, session: WriteS
     patient_id = current_patient_id(request)
     if patient_id is None:
         return RedirectResponse("/patients/find", status_code=303)
-    patient = service.read(session, principal, patient_id)
+    return _patient(request, session, principal, service.read(session, principal, patient_id))
+
+
+def _patient(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    patient: Patient,
+    identifying: FormState | None = None,
+) -> Response:
     where = WorklistFilter(patient_id=patient.id, newest_first=True)
     referrals = referral_service.worklist(session, principal, where, REFERRALS_SHOWN)
     details = nondisclosure.shown(session, principal, patient)
@@ -194,8 +248,51 @@ def patient_page(request: Request, principal: PagePatientFinder, session: WriteS
         "more_referrals": referrals.more,
         "status_labels": STATUS_LABELS,
         "may_refer": has_permission(principal, Permission.referral_send),
+        # Someone known by a temporary identifier: the code, when it arrives, is recorded here.
+        "may_identify": details.identified_by == "temporary_identifier"
+        and has_permission(principal, Permission.patient_register),
+        "identifying": identifying or FormState(),
+        **form_fields(),
     }
-    return render(request, "patients/patient.html", context)
+    status_code = 422 if identifying and identifying.failed else 200
+    return render(request, "patients/patient.html", context, status_code=status_code)
+
+
+@router.post("/patient/identify")
+def identify(
+    request: Request, form: CheckedForm, principal: PagePatientRegistrar, session: WriteSession
+) -> Response:
+    """The personal identity code has arrived for the current patient, registered under a
+    temporary identifier: `POST /api/v1/patients/identify`, which records it or joins the
+    record to the one registered with the code meanwhile (then the current patient)."""
+    throttle.check_user(request, principal)
+    patient = current_patient(request, session, principal)
+    if patient is None:
+        return RedirectResponse("/patients/find", status_code=303)
+    state = FormState(values=_typed(form, ("hetu",)))
+    ciphertext = patient.temporary_id_ciphertext
+    if ciphertext is None or patient.hetu_hash is not None:
+        raise NotFound()
+    values = {
+        **nested(state.values),
+        "temporary_id": protection.unseal_temporary(ciphertext, patient.id),
+    }
+    body = validate(PatientIdentify, values, page_language(request), state)
+    if body is not None:
+        known = attempt(
+            session,
+            request,
+            lambda: patient_identity.identify(session, principal, body),
+            state,
+            AuditAction.update,
+        )
+        if known is not None:
+            choose(request, known.id)
+            joined = known.id != patient.id
+            sessions.current(request).data["flash"] = IDENTIFIED[joined]
+            return RedirectResponse("/patient", status_code=303)
+        _beside(state, "hetu")
+    return _patient(request, session, principal, patient, state)
 
 
 def _municipality_name(request: Request, session: Session, patient: PatientRead) -> str | None:

@@ -21,7 +21,8 @@ from app.db import WriteSession
 from app.errors import NotFound
 from app.flows import referral_transitions
 from app.i18n import N_
-from app.kit.clock import utcnow
+from app.kit.clock import today_in_helsinki, utcnow
+from app.patients.ages import is_minor
 from app.referrals import policies, service
 from app.referrals.models import Referral
 from app.referrals.repository import WorklistFilter
@@ -188,13 +189,16 @@ def _page(
     }
     # Where the reader came from: a counsellor's worklist, a referrer's list of those sent.
     triaging = has_permission(principal, Permission.referral_triage)
+    patient = service.patient_of(session, referral)
     appointments = booking.list_appointments(
         session, principal, AppointmentFilter(referral_id=referral.id), APPOINTMENTS_SHOWN
     ).rows
     context = {
         "back": ("/worklist", BACK_TO_WORKLIST) if triaging else ("/referrals/sent", BACK_TO_SENT),
         "referral": referral,
-        "patient": service.patient_of(session, referral),
+        "patient": patient,
+        # A child's guardians are recorded from the referral.
+        "minor": is_minor(patient.birth_date, today_in_helsinki()),
         "appointments": appointments,
         "booking_link": _booking_link(principal, referral, appointments),
         # The closed loop: what came of it, as `GET /referrals/{id}/outcome` gives it.

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import expression
 
 from app.access.principal import Profession
-from app.classifications.avohilmo import FIRST_VISIT, FOLLOW_UP, OCCUPATIONS
+from app.classifications.avohilmo import OCCUPATIONS
 from app.classifications.codes import AMMATTILUOKITUS, YHTEYSTAPA, of_system
 from app.classifications.contact_modes import CONTACT_MODES, yhteystapa
 from app.counselling.models import Visit
@@ -55,7 +55,7 @@ log = logging.getLogger("askel.statistics")
 
 # Raise when what the facts hold, or how it is worked out, changes: the next `askel db upgrade`
 # (or start) rebuilds them.
-FACTS_VERSION = 5
+FACTS_VERSION = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +83,8 @@ class Vocabulary:
 CONTACT_TYPES = Vocabulary(CONTACT_MODES)
 # THL's classifications, labelled by their codes (`app.classifications`).
 THL_CONTACT_TYPES = Vocabulary(tuple(entry.code for entry in of_system(YHTEYSTAPA)))
-VISIT_ORDERS = Vocabulary((FIRST_VISIT.code, FOLLOW_UP.code))
+# Ensikäynti: the referral's first visit, or a follow-up.
+VISIT_ORDERS = Vocabulary(("first", "follow_up"))
 THL_OCCUPATIONS = Vocabulary(tuple(entry.code for entry in of_system(AMMATTILUOKITUS)))
 PROFESSIONS = Vocabulary(tuple(profession.value for profession in Profession))
 FAMILY_VISITS = Vocabulary(("individual", "family"))
@@ -237,7 +238,7 @@ EarlierVisit = aliased(Visit)
 
 
 def _visit_order() -> ColumnElement[int]:
-    """First visit (THL's käynnin luonne) if no standing visit of the referral comes before
+    """First visit (THL's ensikäynti) if no standing visit of the referral comes before
     this one in the tab's order, else a follow-up."""
     first = (
         select(EarlierVisit.id)

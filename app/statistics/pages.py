@@ -20,7 +20,6 @@ from app.access.permissions import Permission
 from app.access.principal import Principal
 from app.classifications.codes import (
     AMMATTILUOKITUS,
-    KAYNNIN_LUONNE,
     PALVELUMUOTO,
     YHTEYSTAPA,
     of_system,
@@ -145,13 +144,15 @@ def _thl_names(language: Language) -> dict[str, dict[str, str]]:
     systems = {
         "thl_contact_type": YHTEYSTAPA,
         "thl_service_class": PALVELUMUOTO,
-        "visit_order": KAYNNIN_LUONNE,
         "thl_occupation": AMMATTILUOKITUS,
     }
-    return {
+    names = {
         group: {entry.code: f"{entry.code} {entry.name(language)}" for entry in of_system(oid)}
         for group, oid in systems.items()
     }
+    orders = {"first": N_("First visit"), "follow_up": N_("Follow-up visit")}
+    names["visit_order"] = {key: translate(text, language) for key, text in orders.items()}
+    return names
 
 
 def _municipality_names(session: Session, language: Language) -> dict[str, str]:

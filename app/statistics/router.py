@@ -48,9 +48,10 @@ def visit_statistics(
     (this year unless given; any other period is refused), grouped by up to four of: month,
     quarter, year, region, municipality, service, contact type, counsellor's and referrer's
     profession, age band, sex, language, and THL's classifications as Avohilmo reports them:
-    `thl_contact_type` (yhteystapa, e.g. R52 phone, R56 video), `thl_service_class`
-    (palvelumuoto, the same for every counselling visit), `visit_order` (käynnin luonne: 1
-    first visit, 2 follow-up), `thl_occupation` (ammattiluokitus); every combination listed,
+    `thl_contact_type` (yhteystapa: R10 at the service, R20 at home, R52 by phone or video),
+    `thl_service_class` (palvelumuoto, the same for every counselling visit), `visit_order`
+    (ensikäynti: `first` or `follow_up`), `thl_occupation` (ammattiluokitus); every combination
+    listed,
     the empty ones too.
     Statisticians only: the region's see the region, a municipality's its own residents. Counts
     are perturbed by at most 4 (the cell key method), the same way in every table; under 5,

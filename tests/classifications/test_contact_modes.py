@@ -16,6 +16,7 @@ from app.classifications.contact_modes import (
     CONTACT_MODES,
     ContactMode,
     OneToOneMode,
+    participation_mode,
     yhteystapa,
 )
 from app.counselling.schemas import VisitFields
@@ -34,10 +35,13 @@ def test_every_mode_has_a_valid_thl_contact_type(mode: str) -> None:
     assert all(contact_type.name(language) for language in ("fi", "sv", "en"))
 
 
-def test_phone_and_video_have_different_contact_types() -> None:
-    assert (yhteystapa("phone").code, yhteystapa("video").code) == ("R52", "R56")
+def test_phone_and_video_are_thls_real_time_remote_contact_and_hl7s_modes_apart() -> None:
+    assert (yhteystapa("phone").code, yhteystapa("video").code) == ("R52", "R52")
     assert yhteystapa("in_person").code == "R10"
     assert yhteystapa("home_visit").code == "R20"
+    modes = {mode: participation_mode(mode)["code"] for mode in CONTACT_MODES}
+    assert modes == {"in_person": "FACE", "phone": "PHONE", "video": "VIDEOCONF",
+                     "group": "FACE", "home_visit": "FACE"}  # fmt: skip
 
 
 @pytest.mark.parametrize(("spelling", "mode"), sorted(ALIASES.items()))
@@ -79,17 +83,21 @@ def test_the_code_lists_have_no_duplicates_and_say_what_is_verified() -> None:
     keys = [(entry.system, entry.code) for entry in codes.CODES]
     assert len(keys) == len(set(keys))
     assert {entry.system for entry in codes.CODES} >= codes.VERIFIED_SYSTEMS
-    assert "provisional" in (codes.__doc__ or "")
+    # Each list is known to be THL's, and each code is valid today.
+    assert {entry.system for entry in codes.CODES} == codes.VERIFIED_SYSTEMS
+    assert all(entry.valid_on(date(2026, 11, 30)) for entry in codes.CODES)
 
 
 def test_a_first_visit_and_a_follow_up_are_told_apart() -> None:
     first = avohilmo.classify("phone", "physiotherapist", first=True)
     again = avohilmo.classify("video", "physiotherapist", first=False)
-    assert (first.visit_order.code, again.visit_order.code) == ("1", "2")
-    assert (first.contact_type.code, again.contact_type.code) == ("R52", "R56")
+    assert (first.first_visit, again.first_visit) == (True, False)
+    # THL counts a call and a video meeting alike: real-time remote contact.
+    assert (first.contact_type.code, again.contact_type.code) == ("R52", "R52")
     assert first.occupation is not None
-    assert first.occupation.code == "2264"
-    assert first.procedure.system == codes.SPAT
+    assert first.occupation.code == "32261"
+    assert (first.procedure.system, first.procedure.code) == (codes.SPAT, "SPAT1305")
+    assert (first.nature.code, first.service_class.code) == ("TH", "T29")
     assert first.service_class.system == codes.PALVELUMUOTO
     assert [code.system for code in first.codes()] == [
         codes.YHTEYSTAPA, codes.PALVELUMUOTO, codes.SPAT, codes.KAYNNIN_LUONNE,

@@ -1,7 +1,8 @@
 """A visit read through the API carries THL's classifications: the referral's first standing
-visit is the first visit and the rest follow-ups, phone and video coded apart (the occupation:
-tests/classifications); a corrected original carries none. A mode written in another spelling
-is answered in the vocabulary's."""
+visit is the first visit and the rest follow-ups, phone and video both THL's real-time remote
+contact and apart in Askel's own contact type (the occupation: tests/classifications); a
+corrected original carries none. A mode written in another spelling is answered in the
+vocabulary's."""
 
 from __future__ import annotations
 
@@ -20,9 +21,9 @@ Auth = Callable[[str], dict[str, str]]
 DAY = today_in_helsinki() - timedelta(days=30)
 
 
-def _codes(read: dict[str, Any]) -> tuple[str, str]:
+def _codes(read: dict[str, Any]) -> tuple[str, str, bool]:
     thl = read["thl"]
-    return thl["contact_type"]["code"], thl["visit_order"]["code"]
+    return read["contact_type"], thl["contact_type"]["code"], thl["first_visit"]
 
 
 def test_the_first_visit_and_the_follow_ups_by_phone_and_video(
@@ -32,15 +33,20 @@ def test_the_first_visit_and_the_follow_ups_by_phone_and_video(
     by_phone = record(client, auth, referral, contact_type="phone", visited_on=str(DAY))
     by_video = record(client, auth, referral, contact_type="video", visited_on=str(DAY))
     assert [r.status_code for r in (first, by_phone, by_video)] == [201] * 3
-    assert _codes(first.json()) == ("R10", "1")
-    assert _codes(by_phone.json()) == ("R52", "2")
-    assert _codes(by_video.json()) == ("R56", "2")
+    assert _codes(first.json()) == ("in_person", "R10", True)
+    assert _codes(by_phone.json()) == ("phone", "R52", False)
+    assert _codes(by_video.json()) == ("video", "R52", False)
     thl = first.json()["thl"]
     assert thl["contact_type"]["system"] == "urn:oid:1.2.246.537.6.127"
-    assert thl["procedure"]["system"] == "urn:oid:1.2.246.537.6.128"
+    assert (thl["procedure"]["system"], thl["procedure"]["code"]) == (
+        "urn:oid:1.2.246.537.6.128",
+        "SPAT1305",
+    )
+    assert (thl["nature"]["code"], thl["service_class"]["code"]) == ("TH", "T29")
     tab = client.get(f"/api/v1/referrals/{referral['id']}/visits", headers=auth(COUNSELLOR))
-    assert [_codes(v) for v in tab.json()["items"]] == [("R10", "1"), ("R52", "2"),
-                                                           ("R56", "2")]  # fmt: skip
+    assert [_codes(v) for v in tab.json()["items"]] == [("in_person", "R10", True),
+                                                           ("phone", "R52", False),
+                                                           ("video", "R52", False)]  # fmt: skip
 
 
 def test_a_correction_of_the_first_visit_is_the_first_and_its_original_has_none(
@@ -53,7 +59,7 @@ def test_a_correction_of_the_first_visit_is_the_first_and_its_original_has_none(
     )
     assert response.status_code == 201, response.text
     assert response.json()["contact_type"] == "phone"
-    assert _codes(response.json()) == ("R52", "1")
+    assert _codes(response.json()) == ("phone", "R52", True)
     tab = client.get(f"/api/v1/referrals/{referral['id']}/visits", headers=auth(COUNSELLOR))
     by_id = {v["id"]: v for v in tab.json()["items"]}
     assert by_id[original["id"]]["thl"] is None

@@ -1,6 +1,6 @@
 """What the region receives tells a phone visit from a video one: both are virtual encounters
-(class VR), and THL's contact type in Encounter.type keeps them apart; a referral's first
-visit is coded as one and the rest as follow-ups."""
+(class VR) and THL's real-time remote contact (R52), and HL7's participation mode in
+Encounter.type keeps them apart; every visit carries THL's service class and nature."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from tests.fixtures.fhir_scene import refer, scene
 
 YHTEYSTAPA = "urn:oid:1.2.246.537.6.127"
 KAYNNIN_LUONNE = "urn:oid:1.2.246.537.6.124"
+PALVELUMUOTO = "urn:oid:1.2.246.537.6.125"
+PARTICIPATION = "http://terminology.hl7.org/CodeSystem/v3-ParticipationMode"
 
 
 def _held(records: ReferralRecords, mode: str) -> ReferralRecords:
@@ -42,23 +44,27 @@ def _codes(encounter: dict[str, Any], system: str) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize(("mode", "code"), [("phone", "R52"), ("video", "R56")])
-def test_phone_and_video_are_both_virtual_but_coded_apart(mode: str, code: str) -> None:
+@pytest.mark.parametrize(("mode", "code"), [("phone", "PHONE"), ("video", "VIDEOCONF")])
+def test_phone_and_video_are_both_virtual_remote_contact_but_coded_apart(
+    mode: str, code: str
+) -> None:
     for encounter in _encounters(_held(scene(), mode)):
         assert encounter["class"]["code"] == "VR"
-        assert _codes(encounter, YHTEYSTAPA) == [code]
+        assert _codes(encounter, YHTEYSTAPA) == ["R52"]
+        assert _codes(encounter, PARTICIPATION) == [code]
         assert violations(encounter) == []
 
 
-def test_the_phone_and_the_video_encounter_differ_only_in_the_contact_type() -> None:
+def test_the_phone_and_the_video_encounter_differ_only_in_the_participation_mode() -> None:
     phone, video = (_encounters(_held(scene(), mode))[0] for mode in ("phone", "video"))
     assert phone != video
     assert {**phone, "type": None} == {**video, "type": None}
 
 
-def test_the_first_visit_and_the_follow_ups_are_coded_as_such() -> None:
+def test_every_visit_is_health_promotion_of_the_one_service_class() -> None:
     encounters = _encounters(scene())
-    assert [_codes(e, KAYNNIN_LUONNE) for e in encounters] == [["1"], ["2"]]
+    assert [_codes(e, KAYNNIN_LUONNE) for e in encounters] == [["TH"], ["TH"]]
+    assert [_codes(e, PALVELUMUOTO) for e in encounters] == [["T29"], ["T29"]]
     # The counselling concept stays first, as before.
     assert all(e["type"][0]["coding"][0]["code"] == "435551000124105" for e in encounters)
 
@@ -66,3 +72,4 @@ def test_the_first_visit_and_the_follow_ups_are_coded_as_such() -> None:
 def test_a_visit_held_in_person_is_ambulatory_and_at_the_service() -> None:
     first = _encounters(scene())[0]
     assert (first["class"]["code"], _codes(first, YHTEYSTAPA)) == ("AMB", ["R10"])
+    assert _codes(first, PARTICIPATION) == ["FACE"]

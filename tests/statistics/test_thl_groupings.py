@@ -1,6 +1,7 @@
-"""Visits grouped by THL's classifications: contact type (phone and video apart), first visit
-or follow-up, and the counsellor's occupational class; the facts hold them after a refresh and
-after a rebuild alike."""
+"""Visits grouped by THL's classifications: contact type (phone and video both real-time
+remote contact, kept apart by Askel's own contact type), first visit or follow-up, and the
+counsellor's occupational class; the facts hold them after a refresh and after a rebuild
+alike."""
 
 from __future__ import annotations
 
@@ -66,16 +67,21 @@ def _cells(client: TestClient, auth: Auth, group: str) -> dict[str | None, Any]:
     return {cell["groups"][group]: cell["visits"] for cell in response.json()["cells"]}
 
 
-def test_visits_grouped_by_thl_contact_type_keep_phone_and_video_apart(
+def test_visits_grouped_by_thl_contact_type_count_phone_and_video_as_remote_contact(
     client: TestClient, auth: Auth, session: Session, visits: dict[str, list[Visit]]
 ) -> None:
     cells = _cells(client, auth, "thl_contact_type")
     # Every contact type listed, the empty ones too.
     assert set(cells) == set(THL_CONTACT_TYPES.labels)
     assert cells["R10"] == published(session, [v.id for v in visits["first"]])
-    assert cells["R52"] == published(session, [v.id for v in visits["phone"]])
-    assert cells["R56"] == published(session, [v.id for v in visits["video"]])
+    remote = [v.id for v in visits["phone"] + visits["video"]]
+    assert cells["R52"] == published(session, remote)
     assert cells["R20"] == "<5"
+    assert cells["R56"] == "<5"
+    # Askel's own contact type keeps them apart.
+    modes = _cells(client, auth, "contact_type")
+    assert modes["phone"] == published(session, [v.id for v in visits["phone"]])
+    assert modes["video"] == published(session, [v.id for v in visits["video"]])
 
 
 def test_visits_grouped_by_first_visit_or_follow_up(
@@ -84,8 +90,8 @@ def test_visits_grouped_by_first_visit_or_follow_up(
     cells = _cells(client, auth, "visit_order")
     follow_ups = [v.id for v in visits["phone"] + visits["video"]]
     assert cells == {
-        "1": published(session, [v.id for v in visits["first"]]),
-        "2": published(session, follow_ups),
+        "first": published(session, [v.id for v in visits["first"]]),
+        "follow_up": published(session, follow_ups),
     }
 
 
@@ -94,8 +100,8 @@ def test_visits_grouped_by_occupational_class(
 ) -> None:
     cells = _cells(client, auth, "thl_occupation")
     assert set(cells) == set(THL_OCCUPATIONS.labels)
-    assert cells["2264"] == published(session, [v.id for v in visits["first"]])
-    assert cells["3423"] == published(session, [v.id for v in visits["phone"] + visits["video"]])
+    assert cells["32261"] == published(session, [v.id for v in visits["first"]])
+    assert cells["34752"] == published(session, [v.id for v in visits["phone"] + visits["video"]])
 
 
 def _stored(session: Session) -> dict[uuid.UUID, tuple[str | None, str | None, str | None]]:
@@ -121,9 +127,9 @@ def test_a_rebuild_fills_the_classifications_as_a_refresh_does(
     session: Session, visits: dict[str, list[Visit]]
 ) -> None:
     refreshed = _stored(session)
-    assert refreshed[visits["first"][0].id] == ("R10", "1", "2264")
-    assert refreshed[visits["phone"][0].id] == ("R52", "2", "3423")
-    assert refreshed[visits["video"][0].id] == ("R56", "2", "3423")
+    assert refreshed[visits["first"][0].id] == ("R10", "first", "32261")
+    assert refreshed[visits["phone"][0].id] == ("R52", "follow_up", "34752")
+    assert refreshed[visits["video"][0].id] == ("R52", "follow_up", "34752")
     session.execute(delete(VisitFact))
     facts.rebuild(session)
     assert _stored(session) == refreshed
@@ -143,15 +149,15 @@ def test_a_corrected_first_visit_leaves_its_correction_first(
     facts_follow(session)
     stored = _stored(session)
     assert original.id not in stored
-    assert stored[correction.id] == ("R52", "1", None)
-    assert stored[later.id] == ("R56", "2", None)
+    assert stored[correction.id] == ("R52", "first", None)
+    assert stored[later.id] == ("R52", "follow_up", None)
 
 
 def test_every_visit_is_of_the_one_thl_service_class(
     client: TestClient, auth: Auth, session: Session, visits: dict[str, list[Visit]]
 ) -> None:
     every = [v.id for held in visits.values() for v in held]
-    assert _cells(client, auth, "thl_service_class") == {"T11": published(session, every)}
+    assert _cells(client, auth, "thl_service_class") == {"T29": published(session, every)}
     response = client.get(
         "/api/v1/stats/visits",
         params={**YEAR_2025, "group_by": ["thl_service_class", "thl_contact_type"]},
@@ -159,4 +165,4 @@ def test_every_visit_is_of_the_one_thl_service_class(
     )
     pairs = {(c["groups"]["thl_service_class"], c["groups"]["thl_contact_type"])
              for c in response.json()["cells"]}  # fmt: skip
-    assert pairs == {("T11", code) for code in THL_CONTACT_TYPES.labels}
+    assert pairs == {("T29", code) for code in THL_CONTACT_TYPES.labels}

@@ -13,9 +13,9 @@ from tests.web.test_statistics_pages import labels, signed_in, tables
 @pytest.mark.parametrize(
     ("language", "heading", "phone"),
     [
-        ("en", "Contact type (THL)", "R52 Telephone contact"),
-        ("fi", "Yhteystapa (THL)", "R52 Puhelinyhteys"),
-        ("sv", "Kontaktsätt (THL)", "R52 Telefonkontakt"),
+        ("en", "Contact type (THL)", "R52 Real-time remote contact"),
+        ("fi", "Yhteystapa (THL)", "R52 Reaaliaikainen etäasiointi"),
+        ("sv", "Kontaktsätt (THL)", "R52 Distanskontakt i realtid"),
     ],
 )
 def test_visits_by_thl_contact_type_are_named_in_the_readers_language(
