@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 
+from app.classifications.avohilmo import occupation
 from app.fhir_sync.mappings import fixed, meta
 from app.fhir_sync.parts import (
     Outbound,
@@ -40,7 +41,15 @@ def _organization(
     return Outbound("Organization", key, body)
 
 
-def practitioner(subject: str, name: str | None, register_number: str | None = None) -> Outbound:
+def practitioner(
+    subject: str,
+    name: str | None,
+    register_number: str | None = None,
+    profession: str | None = None,
+) -> Outbound:
+    """A user as a Practitioner: their Terhikki number where known, and their occupational
+    class (Ammattiluokitus, as FinnishBase codes a qualification) where their profession
+    has one."""
     key = named_key("practitioner", subject)
     identifiers = [business_identifier(key), identifier("practitioner", subject)]
     if register_number:
@@ -53,6 +62,9 @@ def practitioner(subject: str, name: str | None, register_number: str | None = N
     }
     if name:
         body["name"] = [{"text": name}]
+    occupational_class = occupation(profession)
+    if occupational_class is not None:
+        body["qualification"] = [{"code": {"coding": [occupational_class.coding()]}}]
     return Outbound("Practitioner", key, body)
 
 
@@ -78,5 +90,11 @@ def parties(records: ReferralRecords) -> Iterator[Outbound]:
     code = records.referral.referrer_organisation
     key = named_key("organisation", code)
     yield _organization(key, "organisation", code, None, records.referrer_organisation_oid)
+    # What the counsellors' visits recorded them as.
+    professions = {
+        held.visit.counsellor_subject: held.visit.counsellor_profession for held in records.visits
+    }
     for subject, name in _named_users(records).items():
-        yield practitioner(subject, name, records.register_numbers.get(subject))
+        yield practitioner(
+            subject, name, records.register_numbers.get(subject), professions.get(subject)
+        )

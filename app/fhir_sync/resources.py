@@ -241,14 +241,15 @@ def appointment(records: ReferralRecords, booking: Booking, refer: Refer) -> Out
 
 
 def _classifications(records: ReferralRecords, recorded: RecordedVisit) -> list[Resource]:
-    """THL's contact type, service class and the visit's nature, one concept each, and HL7's
-    participation mode, which tells a phone call from a video meeting (THL's contact type
-    counts both as real-time remote contact)."""
+    """THL's contact type, service class, procedure (SPAT) and the visit's nature, one concept
+    each, and HL7's participation mode, which tells a phone call from a video meeting (THL's
+    contact type counts both as real-time remote contact). The counsellor's occupational class
+    is their Practitioner's qualification."""
     visit = recorded.visit
     first = bool(records.visits) and records.visits[0].root_id == recorded.root_id
     codes = classify(visit.contact_type, visit.counsellor_profession, first)
     coded = [{"coding": [code.coding()]} for code in (codes.contact_type, codes.service_class,
-                                                     codes.nature)]  # fmt: skip
+                                                     codes.procedure, codes.nature)]  # fmt: skip
     return [*coded, {"coding": [participation_mode(visit.contact_type)]}]
 
 

@@ -73,3 +73,21 @@ def test_a_visit_held_in_person_is_ambulatory_and_at_the_service() -> None:
     first = _encounters(scene())[0]
     assert (first["class"]["code"], _codes(first, YHTEYSTAPA)) == ("AMB", ["R10"])
     assert _codes(first, PARTICIPATION) == ["FACE"]
+
+
+def test_every_visit_is_physical_activity_counselling_by_a_counsellor_of_their_class() -> None:
+    built = list(referral_set(scene(), refer))
+    for encounter in (r.body for r in built if r.resource_type == "Encounter"):
+        assert _codes(encounter, "urn:oid:1.2.246.537.6.128") == ["SPAT1305"]
+    counsellor = next(
+        r.body
+        for r in built
+        if r.resource_type == "Practitioner"
+        and r.body.get("name") == [{"text": "Liikuntaneuvoja 1 Laihia"}]
+    )
+    [qualification] = counsellor["qualification"]
+    assert qualification["code"]["coding"] == [
+        {"system": "urn:oid:1.2.246.537.6.74", "code": "34752",
+         "display": "Urheilu- ja liikunnanohjaajat"}
+    ]  # fmt: skip
+    assert violations(counsellor) == []
