@@ -17,11 +17,11 @@ NEWCOMERS = 5
 # of ICD-10 and ICPC-2), each chart with one or two of them.
 ICD10, ICPC2 = "urn:oid:1.2.246.537.6.1", "urn:oid:1.2.246.537.6.31"
 DIAGNOSES = (
-    (ICD10, "E11.9", "Tyypin 2 diabetes ilman komplikaatioita"),
-    (ICD10, "I10", "Verenpainetauti"),
-    (ICD10, "E66.9", "Lihavuus"),
-    (ICPC2, "T90", "Diabetes, ei insuliinihoitoinen"),
-    (ICD10, "M54.5", "Alaselän kipu"),
+    (ICD10, "E11.9", "Aikuistyypin diabetes ilman komplikaatioita"),
+    (ICD10, "I10", "Essentiaalinen (primaarinen) verenpainetauti"),
+    (ICD10, "E66.9", "Tarkemmin määrittämätön komplisoitumaton lihavuus"),
+    (ICPC2, "T90", "Diabetes, tyyppi 2"),
+    (ICD10, "M54.5", "Lanneselän kipu"),
 )
 # One of them lives under a security prohibition (turvakielto), as the chart's label says.
 PROHIBITED = "new-5"

@@ -17,6 +17,7 @@ from starlette.datastructures import FormData
 from app.access.audit.models import AuditAction
 from app.db import WriteSession
 from app.i18n import N_, Language, translate
+from app.kit.clock import today_in_helsinki
 from app.kit.pagination import Cursor, TimeAndId, after_time_and_id
 from app.organisations import service as organisations
 from app.patients import nondisclosure
@@ -24,7 +25,7 @@ from app.patients import service as patient_service
 from app.patients.models import Patient
 from app.patients.pages import chart_diagnoses, current_patient_id, patient_language
 from app.referrals import service
-from app.referrals.common_reasons import BY_VALUE, COMMON_REASONS, named
+from app.referrals.common_reasons import BY_VALUE, named, offered
 from app.referrals.exceptions import ConsentRequired
 from app.referrals.pages import STATUS_LABELS
 from app.referrals.repository import WorklistFilter
@@ -134,7 +135,9 @@ def _form(request: Request, patient: Patient, state: FormState, status_code: int
         "patient": patient,
         "state": state,
         "rows": range(REASON_ROWS),
-        "common_reasons": [(r.value, r.code, r.name(language)) for r in COMMON_REASONS],
+        "common_reasons": [
+            (r.value, r.code, r.name(language)) for r in offered(today_in_helsinki())
+        ],
         "ticked": state.values.get("common", "").split(","),
         "systems": SYSTEMS,
         **form_fields(),

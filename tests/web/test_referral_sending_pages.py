@@ -72,7 +72,7 @@ def test_form_check_change_check_send_makes_one_referral_with_the_apis_audit(
     assert posted.headers["location"] == "/patient/referral/check"
     check = trail.follow(pages, posted)
     assert "E11.9 (ICD-10)" in check.text
-    assert "Tyypin 2 diabetes ilman komplikaatioita" in check.text
+    assert "Aikuistyypin diabetes ilman komplikaatioita" in check.text
     assert "T90 (ICPC-2)" in check.text
     assert "Ei raskasta kuormitusta polville." in check.text
     assert "Laihia liikuntaneuvonta" in check.text  # where the referral will be routed
