@@ -38,8 +38,10 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 GROUPS = ("goals", "activities")
 PLAN_PROBLEM_FIELDS = {"dated_outside_referral": "agreed_on"}
 # What the comparison of two versions shows, row by row.
-COMPARED = ("goals", "activities", "support_agreed", "follow_up_months", "agreed_on",
+COMPARED = ("goals", "activities", "level", "support_agreed", "follow_up_months", "agreed_on",
             "agreed_how", "change_note")  # fmt: skip
+# The weekly activity level agreed, compared as one part of the plan.
+LEVEL = tuple(ActivityLevel.model_fields)
 # The follow-up months a new plan proposes: the API's default.
 DEFAULT_FOLLOW_UPS = PlanIn.model_fields["follow_up_months"].get_default(call_default_factory=True)
 FOLLOW_UPS = "follow_ups"
@@ -245,7 +247,7 @@ def plan_versions(
         if left_number == right_plan.version
         else _plan(session, principal, tab, left_number, language)
     )
-    changed = {name for name in COMPARED if getattr(left_plan, name) != getattr(right_plan, name)}
+    changed = {name for name in COMPARED if _part(left_plan, name) != _part(right_plan, name)}
     context = _page(
         request,
         tab,
@@ -256,6 +258,13 @@ def plan_versions(
         versions=range(1, newest.version + 1),
     )
     return render(request, "counselling/plan_versions.html", context)
+
+
+def _part(plan: PlanRead, name: str) -> object:
+    """A part of the plan as compared between versions."""
+    if name == "level":
+        return tuple(getattr(plan, field) for field in LEVEL)
+    return getattr(plan, name)
 
 
 @router.post("/referrals/{referral_id}/plan/follow-ups")

@@ -78,3 +78,26 @@ def test_the_printed_plan_tells_the_patient_in_the_patients_language(
     assert printed.status_code == 200
     assert "Min motion nu och rekommendationen" in printed.text
     assert "Uppfyller rekommendationen för konditionsmotion (150 av 150 minuter" in printed.text
+
+
+def test_the_versions_side_by_side_mark_a_changed_level(
+    pages: TestClient, client: TestClient, auth: Auth, session: Session
+) -> None:
+    referral = accepted_referral(client, auth, session)
+    path = f"/api/v1/referrals/{referral['id']}/plan"
+    first = client.put(path, json=plan_json(moderate_minutes_per_week=60), headers=auth(COUNSELLOR))
+    ok(first)
+    headers = {**auth(COUNSELLOR), "If-Match": first.headers["ETag"]}
+    later = plan_json(moderate_minutes_per_week=120, strength_days_per_week=2)
+    ok(client.put(path, json=later, headers=headers))
+    signed_in(pages, language="en")
+    page = pages.get(referral_path(referral, "plan/versions?left=1&right=2")).text
+    rows = page.split("<tr")
+    [level] = [row for row in rows if "Weekly activity level" in row]
+    assert "versions-table__changed" in level
+    assert "Moderate minutes a week: 60" in level
+    assert "Moderate minutes a week: 120" in level
+    assert "Days of muscle strengthening a week: 2" in level
+    # A version compared with itself changes nothing.
+    same = pages.get(referral_path(referral, "plan/versions?left=2&right=2")).text
+    assert "versions-table__changed" not in same
