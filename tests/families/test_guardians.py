@@ -38,7 +38,7 @@ GUARDIANS = {
 }  # fmt: skip
 
 
-def _child(client: TestClient, auth: Auth, **extra: Any) -> dict[str, Any]:
+def register_child(client: TestClient, auth: Auth, **extra: Any) -> dict[str, Any]:
     body = {
         "hetu": make_hetu(date(TODAY.year - 11, 3, 4), 940),
         "given_name": "Eetu",
@@ -62,7 +62,7 @@ def _put(client: TestClient, auth: Auth, patient_id: str, user: str = "doctor.la
 def test_those_caring_for_a_child_record_and_read_the_guardians(
     client: TestClient, auth: Auth, session: Session
 ) -> None:
-    child = _child(client, auth)
+    child = register_child(client, auth)
     send_referral(client, auth, uuid.UUID(child["id"]), consent_given_by="guardian")
     response = _put(client, auth, child["id"])
     assert response.status_code == 200, response.text
@@ -86,7 +86,7 @@ def test_those_caring_for_a_child_record_and_read_the_guardians(
 @pytest.mark.parametrize("user", ["doctor.kaskinen", "counsellor1.kaskinen", "statistician.region",
                                   "auditor.region", "admin.region", "patient-system"])  # fmt: skip
 def test_anyone_else_finds_no_such_patient(client: TestClient, auth: Auth, user: str) -> None:
-    child = _child(client, auth)
+    child = register_child(client, auth)
     send_referral(client, auth, uuid.UUID(child["id"]))
     assert _put(client, auth, child["id"], user).status_code == 404
     listed = client.get(f"/api/v1/patients/{child['id']}/guardians", headers=auth(user))
@@ -105,7 +105,7 @@ def test_an_adult_has_no_guardians_here(client: TestClient, auth: Auth, session:
 def test_a_guardian_consents_only_for_a_minor(
     client: TestClient, auth: Auth, session: Session
 ) -> None:
-    child = _child(client, auth)
+    child = register_child(client, auth)
     sent = send_referral(client, auth, uuid.UUID(child["id"]), consent_given_by="guardian")
     assert sent["consent_given_by"] == "guardian"
     adult = demo_patient(session, "399")
@@ -121,7 +121,7 @@ def test_a_guardian_consents_only_for_a_minor(
 def test_a_childs_notices_go_to_the_guardians_in_their_language(
     app: FastAPI, client: TestClient, auth: Auth, session: Session, tmp_path: Path
 ) -> None:
-    child = _child(client, auth, phone="+358401110009")
+    child = register_child(client, auth, phone="+358401110009")
     referral = send_referral(client, auth, uuid.UUID(child["id"]))
     assert _put(client, auth, child["id"]).status_code == 200
     counsellor = user_id(session, "counsellor1.laihia")
@@ -153,7 +153,7 @@ def test_a_childs_notices_go_to_the_guardians_in_their_language(
 def test_a_visit_records_a_guardian_present_and_a_family_visit(
     client: TestClient, auth: Auth
 ) -> None:
-    child = _child(client, auth)
+    child = register_child(client, auth)
     referral = send_referral(client, auth, uuid.UUID(child["id"]))
     read = client.get(f"/api/v1/referrals/{referral['id']}", headers=auth("counsellor1.laihia"))
     assert act(client, auth, "counsellor1.laihia", read.json(), "accept").status_code == 200

@@ -5,7 +5,6 @@ entries), each message beside the row it is about, and refused to everyone else.
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from starlette.testclient import TestClient
 from app.access.audit.models import AuditEvent
 from app.families.models import Guardian
 from app.kit.clock import today_in_helsinki
-from app.patients.hetu import make_hetu
+from tests.families.test_guardians import register_child
 from tests.fixtures.factories import Auth, demo_patient, send_referral
 from tests.fixtures.pages import follow, form_for, sign_in
 
@@ -25,16 +24,8 @@ TODAY = today_in_helsinki()
 
 
 def _child_referral(client: TestClient, auth: Auth) -> dict[str, Any]:
-    body = {
-        "hetu": make_hetu(date(TODAY.year - 9, 5, 6), 941),
-        "given_name": "Aino",
-        "family_name": "Mäkelä",
-        "home_municipality_code": "399",
-        "language": "fi",
-    }
-    child = client.post("/api/v1/patients", json=body, headers=auth("doctor.laihia"))
-    assert child.status_code == 201, child.text
-    return send_referral(client, auth, uuid.UUID(child.json()["id"]), consent_given_by="guardian")
+    child = register_child(client, auth)
+    return send_referral(client, auth, uuid.UUID(child["id"]), consent_given_by="guardian")
 
 
 def _guardians(session: Session, patient_id: str) -> list[tuple[str, str | None, str, bool]]:
@@ -71,7 +62,7 @@ def test_the_counsellor_records_the_guardians_an_empty_row_is_none(
     sign_in(pages, COUNSELLOR)
     page = pages.get(f"/referrals/{referral['id']}/guardians")
     assert page.status_code == 200
-    assert "<h1>Mäkelä, Aino" in page.text
+    assert "<h1>Virtanen, Eetu" in page.text
     fields = form_for(page.text, f"/referrals/{referral['id']}/guardians")
     typed = {
         **_rows(
