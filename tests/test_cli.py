@@ -223,6 +223,9 @@ def test_sync_poll_and_replay(
     database.dispose()
     code, output = run("sync", "replay")
     assert (code, output.strip()) == (0, "1 dead-lettered events will be sent again."), output
+    # Nothing has reached the region yet: nothing to send again.
+    code, output = run("sync", "republish")
+    assert (code, output.strip()) == (0, "0 referrals will be sent to the region again."), output
 
 
 def test_the_national_dataset_needs_postgresql(cli_env: str) -> None:
@@ -245,6 +248,7 @@ ON_THE_SERVICES_DATABASE = [
     ["stats", "rebuild"],
     ["sync", "poll"],
     ["sync", "replay"],
+    ["sync", "republish"],
     ["slots", "materialise"],
     ["worker"],
 ]

@@ -37,10 +37,10 @@ YHTEYSTAPA = "1.2.246.537.6.127"
 PALVELUMUOTO = "1.2.246.537.6.125"
 SPAT = "1.2.246.537.6.128"
 KAYNNIN_LUONNE = "1.2.246.537.6.124"
-ENSIKAYNTI = "1.2.246.537.6.120"
 AMMATTILUOKITUS = "1.2.246.537.6.74"
 
-# The code systems whose OID and codes were checked against a published source (see above).
+# The code systems whose OID and codes were checked against a published source (see above;
+# which service class fits counselling is Askel's choice within a checked list).
 VERIFIED_SYSTEMS = frozenset({YHTEYSTAPA, PALVELUMUOTO, SPAT, KAYNNIN_LUONNE, AMMATTILUOKITUS})
 
 
@@ -76,7 +76,8 @@ class Code:
 _2001, _2007, _2009, _2019 = date(2001, 1, 1), date(2007, 1, 1), date(2009, 1, 1), date(2019, 1, 1)
 _2030 = date(2030, 12, 31)
 
-# Each list keeps its order: the statistics store a visit's codes by their place in it.
+# The statistics store a visit's contact type and occupational class by their place in these
+# lists: a change to a list's codes or order raises `app.statistics.facts.FACTS_VERSION`.
 CODES: tuple[Code, ...] = (
     Code(YHTEYSTAPA, "R10", "Asiakkaan käynti vastaanotolla", "Klientens besök på mottagningen",
          "Client's visit at the service", _2007),

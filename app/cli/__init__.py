@@ -224,6 +224,18 @@ def sync_replay(
     typer.echo(f"{replayed} dead-lettered events will be sent again.")
 
 
+@sync_cli.command("republish")
+def sync_republish() -> None:
+    """Send every referral the region has received again, after an upgrade changed what Askel
+    sends (the release notes say when): only the resources whose content changed are written,
+    by the worker."""
+    from app.fhir_sync.publisher import republish_all
+
+    with existing() as database, database.write_sessions() as session, session.begin():
+        queued = republish_all(session)
+    typer.echo(f"{queued} referrals will be sent to the region again.")
+
+
 @sync_cli.command("poll")
 def sync_poll() -> None:
     """Fetch new referral Tasks from the region's FHIR server once."""

@@ -45,14 +45,18 @@ def _referral_id(raw: str) -> uuid.UUID:
 
 
 def _as_values(guardians: Sequence[Guardian]) -> dict[str, str]:
+    """The recorded guardians in their rows, and the empty rows with the API's defaults (a
+    parent, in Finnish, told of the appointments)."""
     values: dict[str, str] = {}
-    for row, guardian in enumerate(guardians):
+    for row in range(ROWS):
+        guardian = guardians[row] if row < len(guardians) else None
+        told = guardian.receives_notices if guardian else True
         values |= {
-            f"guardians.{row}.name": guardian.name,
-            f"guardians.{row}.relation": guardian.relation,
-            f"guardians.{row}.phone": guardian.phone or "",
-            f"guardians.{row}.language": guardian.language,
-            f"guardians.{row}.receives_notices": "true" if guardian.receives_notices else "",
+            f"guardians.{row}.name": guardian.name if guardian else "",
+            f"guardians.{row}.relation": guardian.relation if guardian else "parent",
+            f"guardians.{row}.phone": (guardian.phone or "") if guardian else "",
+            f"guardians.{row}.language": guardian.language if guardian else "fi",
+            f"guardians.{row}.receives_notices": "true" if told else "",
         }
     return values
 

@@ -90,11 +90,7 @@ def parties(records: ReferralRecords) -> Iterator[Outbound]:
     code = records.referral.referrer_organisation
     key = named_key("organisation", code)
     yield _organization(key, "organisation", code, None, records.referrer_organisation_oid)
-    # What the counsellors' visits recorded them as.
-    professions = {
-        held.visit.counsellor_subject: held.visit.counsellor_profession for held in records.visits
-    }
     for subject, name in _named_users(records).items():
         yield practitioner(
-            subject, name, records.register_numbers.get(subject), professions.get(subject)
+            subject, name, records.register_numbers.get(subject), records.professions.get(subject)
         )

@@ -63,9 +63,10 @@ class ReferralRecords:
     temporary_id: TemporaryId | None = None
     # The national registers' identifiers where the directory knows them: the referrer's
     # organisation's OID in the SOTE organisation register, and users' Terhikki numbers by
-    # account name.
+    # account name; and their professions, which give their occupational class.
     referrer_organisation_oid: str | None = None
     register_numbers: dict[str, str] = field(default_factory=dict)
+    professions: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

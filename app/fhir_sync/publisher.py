@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.access.audit import service as audit
@@ -23,6 +24,7 @@ from app.fhir_sync.client import FhirClient, Stored, VersionConflict
 from app.fhir_sync.links import NEVER_UPDATED, Links, changed, content_hash, search_match
 from app.fhir_sync.models import FhirLink
 from app.fhir_sync.resources import Outbound, ReferralRecords
+from app.jobs import outbox
 from app.jobs.models import OutboxEvent
 from app.jobs.worker import Handler
 
@@ -107,3 +109,21 @@ def handler(
         )
 
     return publish
+
+
+def republish_all(session: Session) -> int:
+    """Queue every referral the region has received for publishing again, after the mappings
+    changed (the codes THL publishes, a new element): each resource whose content differs is
+    written, the rest are left as they are. The number of referrals queued."""
+    statement = select(FhirLink.referral_id).distinct()
+    queued = 0
+    for referral_id in session.scalars(statement):
+        outbox.enqueue(
+            session,
+            aggregate_type="referral",
+            aggregate_id=referral_id,
+            event_type=f"{PREFIX}republished",
+            payload={"referral_id": str(referral_id)},
+        )
+        queued += 1
+    return queued

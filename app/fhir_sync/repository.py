@@ -91,16 +91,24 @@ def records(session: Session, referral_id: uuid.UUID) -> ReferralRecords | None:
         outcome=outcome_of(session, referral) if completed else None,
         custodian_id=get_settings().fhir_custodian_id,
         referrer_organisation_oid=organisations.oid_of(session, referral.referrer_organisation),
-        register_numbers=_register_numbers(session, named),
+        **_directory(session, named),
     )
 
 
-def _register_numbers(session: Session, usernames: set[str]) -> dict[str, str]:
-    """The Terhikki numbers of the named users who have one."""
-    statement = select(User.username, User.register_number).where(
-        User.username.in_(usernames), User.register_number.is_not(None)
+def _directory(session: Session, usernames: set[str]) -> dict[str, dict[str, str]]:
+    """The Terhikki numbers and the professions of the named users who have them, as their
+    accounts hold them (the same for every referral that names them)."""
+    statement = select(User.username, User.register_number, User.profession).where(
+        User.username.in_(usernames)
     )
-    return {username: number for username, number in session.execute(statement) if number}
+    numbers: dict[str, str] = {}
+    professions: dict[str, str] = {}
+    for username, number, profession in session.execute(statement):
+        if number:
+            numbers[username] = number
+        if profession:
+            professions[username] = profession
+    return {"register_numbers": numbers, "professions": professions}
 
 
 def links(session: Session, referral_id: uuid.UUID) -> dict[tuple[str, uuid.UUID], FhirLink]:

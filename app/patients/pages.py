@@ -22,7 +22,7 @@ from app.access.audit.refusals import record_refused
 from app.access.permissions import Permission, has_permission
 from app.access.principal import Principal
 from app.db import WriteSession
-from app.errors import NotFound
+from app.errors import NotFound, RefusalContext
 from app.flows import patient_identity
 from app.i18n import LANGUAGES, N_
 from app.kit.clock import today_in_helsinki
@@ -36,7 +36,7 @@ from app.referrals.pages import STATUS_LABELS
 from app.referrals.repository import WorklistFilter
 from app.web import sessions
 from app.web.csrf import CheckedForm
-from app.web.forms import FormState, attempt, form_fields, nested, validate
+from app.web.forms import FormState, attempt, form_fields, nested, refused_status, validate
 from app.web.pages import PageRoute
 from app.web.signin import PagePatientFinder, PagePatientRegistrar
 from app.web.templating import page_language, render
@@ -223,10 +223,10 @@ def register(
 @router.get("/patient")
 def patient_page(request: Request, principal: PagePatientFinder, session: WriteSession) -> Response:
     """The current patient (a read, audited) and the referrals of theirs the reader may see."""
-    patient_id = current_patient_id(request)
-    if patient_id is None:
+    patient = current_patient(request, session, principal)
+    if patient is None:
         return RedirectResponse("/patients/find", status_code=303)
-    return _patient(request, session, principal, service.read(session, principal, patient_id))
+    return _patient(request, session, principal, patient)
 
 
 def _patient(
@@ -235,6 +235,7 @@ def _patient(
     principal: Principal,
     patient: Patient,
     identifying: FormState | None = None,
+    status_code: int = 200,
 ) -> Response:
     where = WorklistFilter(patient_id=patient.id, newest_first=True)
     referrals = referral_service.worklist(session, principal, where, REFERRALS_SHOWN)
@@ -248,13 +249,16 @@ def _patient(
         "more_referrals": referrals.more,
         "status_labels": STATUS_LABELS,
         "may_refer": has_permission(principal, Permission.referral_send),
-        # Someone known by a temporary identifier: the code, when it arrives, is recorded here.
-        "may_identify": details.identified_by == "temporary_identifier"
+        # Someone known by a temporary identifier: the code, when it arrives, is recorded here
+        # (and a refused one is shown where it was typed).
+        "may_identify": (
+            details.identified_by == "temporary_identifier"
+            or (identifying is not None and identifying.failed)
+        )
         and has_permission(principal, Permission.patient_register),
         "identifying": identifying or FormState(),
         **form_fields(),
     }
-    status_code = 422 if identifying and identifying.failed else 200
     return render(request, "patients/patient.html", context, status_code=status_code)
 
 
@@ -271,8 +275,9 @@ def identify(
         return RedirectResponse("/patients/find", status_code=303)
     state = FormState(values=_typed(form, ("hetu",)))
     ciphertext = patient.temporary_id_ciphertext
-    if ciphertext is None or patient.hetu_hash is not None:
-        raise NotFound()
+    if ciphertext is None:
+        # Registered by their code: no temporary identifier to record it for.
+        raise NotFound(refusal=RefusalContext("Patient", str(patient.id), str(patient.id)))
     values = {
         **nested(state.values),
         "temporary_id": protection.unseal_temporary(ciphertext, patient.id),
@@ -291,8 +296,9 @@ def identify(
             joined = known.id != patient.id
             sessions.current(request).data["flash"] = IDENTIFIED[joined]
             return RedirectResponse("/patient", status_code=303)
-        _beside(state, "hetu")
-    return _patient(request, session, principal, patient, state)
+    status_code = refused_status(state)
+    _beside(state, "hetu")
+    return _patient(request, session, principal, patient, state, status_code)
 
 
 def _municipality_name(request: Request, session: Session, patient: PatientRead) -> str | None:
@@ -311,6 +317,12 @@ def patient_language(patient: Patient) -> str:
 
 
 def current_patient(request: Request, session: Session, principal: Principal) -> Patient | None:
-    """The session's current patient, read as the patient's page reads them (audited)."""
+    """The session's current patient, read as the patient's page reads them (audited); one
+    whose record was since joined to another (their code arrived) is that other now."""
     patient_id = current_patient_id(request)
-    return service.read(session, principal, patient_id) if patient_id else None
+    if patient_id is None:
+        return None
+    patient = service.read_current(session, principal, patient_id)
+    if patient.id != patient_id:
+        choose(request, patient.id, chart_diagnoses(request))
+    return patient

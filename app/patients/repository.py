@@ -54,3 +54,12 @@ def by_ids(session: Session, patient_ids: Iterable[uuid.UUID]) -> list[Patient]:
     if not wanted:
         return []
     return list(session.scalars(select(Patient).where(Patient.id.in_(wanted))))
+
+
+def known_now(session: Session, patient_id: uuid.UUID) -> Patient | None:
+    """The patient of an id as known now: a record merged into another (their temporary one,
+    when their code arrived) is that other."""
+    patient = get(session, patient_id)
+    while patient is not None and patient.merged_into_id is not None:
+        patient = get(session, patient.merged_into_id)
+    return patient

@@ -66,9 +66,7 @@ def _known(session: Session, hetu_hash: str | None, temporary_hash: str | None) 
 
 
 def _current(session: Session, patient: Patient | None) -> Patient | None:
-    while patient is not None and patient.merged_into_id is not None:
-        patient = repository.get(session, patient.merged_into_id)
-    return patient
+    return repository.known_now(session, patient.id) if patient is not None else None
 
 
 def register(session: Session, principal: Principal, data: PatientCreate) -> Patient:
@@ -130,6 +128,16 @@ def read(session: Session, principal: Principal, patient_id: uuid.UUID) -> Patie
         raise NotFound(refusal=RefusalContext(RESOURCE, str(patient_id)))
     _audit(session, principal, AuditAction.read, patient.id)
     return patient
+
+
+def read_current(session: Session, principal: Principal, patient_id: uuid.UUID) -> Patient:
+    """A registered patient by id as known now: a record merged into another (their temporary
+    one, when their code arrived) is read as that other; audited as `read`'s."""
+    current = repository.known_now(session, patient_id)
+    if current is None:
+        raise NotFound(refusal=RefusalContext(RESOURCE, str(patient_id)))
+    _audit(session, principal, AuditAction.read, current.id)
+    return current
 
 
 def read_many(

@@ -23,7 +23,12 @@ from app.organisations import service as organisations
 from app.patients import nondisclosure
 from app.patients import service as patient_service
 from app.patients.models import Patient
-from app.patients.pages import chart_diagnoses, current_patient_id, patient_language
+from app.patients.pages import (
+    chart_diagnoses,
+    current_patient,
+    current_patient_id,
+    patient_language,
+)
 from app.referrals import service
 from app.referrals.common_reasons import BY_VALUE, named, offered
 from app.referrals.exceptions import ConsentRequired
@@ -60,9 +65,10 @@ SENT_TO_BOOK = N_(
 
 
 def _values(form: FormData) -> dict[str, str]:
-    """What was typed, and the common reasons ticked (only those of the list)."""
+    """What was typed, and the common reasons ticked (only those the form offers today)."""
     values = {name: value for name in FIELDS if isinstance(value := form.get(name), str)}
-    ticked = [value for value in form.getlist("common") if value in BY_VALUE]
+    today = {reason.value for reason in offered(today_in_helsinki())}
+    ticked = [value for value in form.getlist("common") if value in today]
     values["common"] = ",".join(ticked)
     return values
 
@@ -154,10 +160,9 @@ def referral_form(
     request: Request, principal: PageReferralSender, session: WriteSession
 ) -> Response:
     """The referral form for the current patient, with the draft's answers if there is one."""
-    patient_id = current_patient_id(request)
-    if patient_id is None:
+    patient = current_patient(request, session, principal)
+    if patient is None:
         return _no_patient()
-    patient = patient_service.read(session, principal, patient_id)
     draft = _draft(request, patient.id)
     values = draft["values"] if draft else {**_defaults(patient), **_diagnoses(request)}
     return _form(request, patient, FormState(values=values))

@@ -21,6 +21,7 @@ from app.kit.clock import add_working_days, today_in_helsinki
 from app.kit.pagination import Window
 from app.organisations import service as organisations
 from app.patients import nondisclosure
+from app.patients import repository as patient_records
 from app.patients.ages import is_minor
 from app.patients.models import Patient
 from app.referrals import events, policies, repository
@@ -81,7 +82,8 @@ def send(session: Session, principal: Principal, data: ReferralCreate) -> Referr
         raise Forbidden()
     if not data.consent_to_counselling:
         raise ConsentRequired()
-    patient = session.get(Patient, data.patient_id)
+    # A record joined to another since (their code arrived) refers the person as known now.
+    patient = patient_records.known_now(session, data.patient_id)
     if patient is None:
         raise UnknownPatient()
     # Unless the clinician chose another, counselling is in the language the patient registered.

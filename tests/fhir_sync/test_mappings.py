@@ -22,6 +22,7 @@ import fhirpathpy
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
+from app.classifications.avohilmo import occupation
 from app.fhir_sync.mappings import MAPPINGS_DIR, mapped
 from app.fhir_sync.parts import named_key
 from app.fhir_sync.resources import Outbound, referral_set
@@ -140,6 +141,10 @@ def _scene_values() -> dict[str, dict[str, Any]]:
         "Practitioner": {"referrer_subject": referral.referrer_subject,
                          "referrer_name": referral.referrer_name,
                          "register_numbers": records.register_numbers[referral.referrer_subject],
+                         "professions": [
+                             occupation(profession).code  # type: ignore[union-attr]
+                             for profession in records.professions.values()
+                         ],
                          "counsellor.username": booking.counsellor.username},
         "Schedule": {"counsellor.id": booking.counsellor.id,
                      "counsellor.username": booking.counsellor.username,

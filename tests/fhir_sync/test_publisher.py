@@ -13,7 +13,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
@@ -109,6 +109,25 @@ def test_publishing_again_sends_nothing_and_a_lost_link_makes_no_twin(
     session.execute(delete(FhirLink))
     publisher.publish_referral(session, fhir, uuid.UUID(referral["id"]))
     assert peer.resources.keys() == before.keys()
+
+
+def test_after_the_mappings_change_a_republish_sends_only_what_differs(
+    app: FastAPI, client: TestClient, auth: Auth, session: Session, peer: FhirDouble
+) -> None:
+    referral = completed_referral(client, auth, session)
+    fhir = _client(peer)
+    _publish(app, fhir)
+    # As if the Encounter had been written by an earlier version's mappings.
+    session.execute(
+        update(FhirLink).where(FhirLink.resource_type == "Encounter").values(content_hash="old")
+    )
+    session.commit()
+    sent = len(peer.requests)
+    assert publisher.republish_all(session) == 1
+    session.commit()
+    _publish(app, fhir)
+    assert [method for method, path in peer.requests[sent:] if method != "GET"] == ["PUT"]
+    assert all(event.published_at for event in _pending(session, referral["id"]))
 
 
 def test_someone_elses_edit_is_reread_and_askels_change_applied(

@@ -91,3 +91,8 @@ def test_every_visit_is_physical_activity_counselling_by_a_counsellor_of_their_c
          "display": "Urheilu- ja liikunnanohjaajat"}
     ]  # fmt: skip
     assert violations(counsellor) == []
+    # The referrer's class too, from their account: the same for every referral naming them.
+    doctor = next(
+        r.body for r in built if r.resource_type == "Practitioner" and r.body is not counsellor
+    )
+    assert [q["code"]["coding"][0]["code"] for q in doctor["qualification"]] == ["2221"]

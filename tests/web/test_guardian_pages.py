@@ -4,6 +4,7 @@ entries), each message beside the row it is about, and refused to everyone else.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -63,6 +64,8 @@ def test_the_counsellor_records_the_guardians_an_empty_row_is_none(
     page = pages.get(f"/referrals/{referral['id']}/guardians")
     assert page.status_code == 200
     assert "<h1>Virtanen, Eetu" in page.text
+    # An empty row offers the API's defaults: told of the appointments.
+    assert re.search(r'name="guardians\.3\.receives_notices" value="true"\s*checked', page.text)
     fields = form_for(page.text, f"/referrals/{referral['id']}/guardians")
     typed = {
         **_rows(

@@ -195,3 +195,40 @@ def test_other_roles_cannot_find_by_temporary_identifier_or_record_a_code(
     for path in ("/patients/find-temporary", "/patient/identify"):
         data = {**token, "temporary_id.system": SYSTEM, "temporary_id.value": VALUE, "hetu": CODE}
         assert pages.post(path, data=data).status_code == 403, path
+
+
+def test_recording_the_code_again_answers_as_the_first_time(
+    pages: TestClient, session: Session
+) -> None:
+    sign_in(pages, CLINICIAN)
+    page = follow(pages, _register_newcomer(pages, Trail()))
+    fields = form_for(page.text, "/patient/identify")
+    first = pages.post("/patient/identify", data={**fields, "hetu": CODE})
+    again = pages.post("/patient/identify", data={**fields, "hetu": CODE})
+    assert (first.status_code, again.status_code) == (303, 303)
+    other = make_hetu(date(1994, 8, 17), 932)
+    refused = pages.post("/patient/identify", data={**fields, "hetu": other})
+    assert refused.status_code == 409
+    assert 'id="hetu-error"' in refused.text
+
+
+def test_a_record_joined_to_another_meanwhile_opens_as_that_other(
+    pages: TestClient, client: TestClient, auth: Auth, session: Session
+) -> None:
+    sign_in(pages, CLINICIAN)
+    follow(pages, _register_newcomer(pages, Trail()))
+    body = {"hetu": CODE, "given_name": "Olena", "family_name": "Kovalenko-Known",
+            "home_municipality_code": "399", "language": "en"}  # fmt: skip
+    known = client.post("/api/v1/patients", json=body, headers=auth("nurse.laihia"))
+    assert known.status_code == 201, known.text
+    identify = {"temporary_id": {"system": SYSTEM, "value": VALUE}, "hetu": CODE}
+    joined = client.post("/api/v1/patients/identify", json=identify, headers=auth(CLINICIAN))
+    assert joined.status_code == 200, joined.text
+    # This browser's page still had the temporary record: it now opens the one it joined.
+    page = pages.get("/patient")
+    assert "<h1>Kovalenko-Known, Olena</h1>" in page.text
+    assert "/patient/identify" not in page.text
+    # And a referral made from it is the known record's.
+    form = pages.get("/patient/referral")
+    assert form.status_code == 200
+    assert "Kovalenko-Known" in form.text
