@@ -46,7 +46,7 @@ def test_a_clinician_refers_a_patient_with_the_keyboard(
     settle(page, addresses)
 
     type_in(page, page.locator("#hetu"), patient.hetu)
-    follow(page, page.locator("main form button[type=submit]"))
+    follow(page, page.locator("form[action='/patients/find'] button[type=submit]"))
     page.wait_for_url(f"{live_server}/patient")
     expect(page.locator("h1")).to_have_text(f"{patient.family_name}, {patient.given_name}")
     settle(page, addresses)
