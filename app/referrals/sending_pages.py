@@ -306,6 +306,12 @@ def sent_referrals(
             listed.id: listed.name_sv if swedish else listed.name_fi
             for listed in organisations.directory(session)
         },
+        # The home municipality's service would name where a protected patient lives.
+        "withheld": {
+            referral.id
+            for referral, patient in found.rows
+            if nondisclosure.is_protected(patient) and not nondisclosure.may_see(principal)
+        },
         "status_labels": STATUS_LABELS,
     }
     return render(request, "referrals/sent.html", context)

@@ -84,8 +84,14 @@ def test_a_referral_from_the_pages_goes_to_the_home_municipalitys_service(
     assert isokyro is not None
     assert referral.service_id == isokyro.id
     page = trail.follow(pages, sent)
+    listed = trail.get(pages, "/referrals/sent")
     if protected:
         hidden_in(page.text)
+        # Nor does the list of referrals sent name the service.
+        hidden_in(listed.text)
+        assert WITHHELD in listed.text
+    else:
+        assert "Isokyrö liikuntaneuvonta" in listed.text
     uses = session.scalars(
         select(AuditEvent.action).where(
             AuditEvent.resource_type == PROTECTED, AuditEvent.patient_id == patient.id
