@@ -23,27 +23,21 @@ from app.consents import repository
 from app.consents.exceptions import NoConsentToStudy
 from app.consents.models import ConsentDecision
 from app.consents.schemas import ConsentIn, ConsentInForce, Extract, ExtractRequest, ExtractRow
-from app.errors import NotFound, RefusalContext
+from app.errors import RefusalContext
 from app.kit.crypto import derive_key, keyed_hash
 from app.patients import nondisclosure
 from app.patients.ages import age_band
-from app.referrals import repository as referrals
+from app.referrals import policies
 
 CONSENT = "Consent"
 EXTRACT = "ResearchExtract"
-
-
-def _in_care(session: Session, principal: Principal, patient_id: uuid.UUID) -> None:
-    """Those who may see a referral of the patient; to anyone else the patient does not exist."""
-    if not referrals.in_care_of(session, principal, patient_id):
-        raise NotFound(refusal=RefusalContext(CONSENT, None, str(patient_id)))
 
 
 def record(
     session: Session, principal: Principal, patient_id: uuid.UUID, data: ConsentIn
 ) -> ConsentDecision:
     """Add the client's decision (the clinicians and counsellors caring for them)."""
-    _in_care(session, principal, patient_id)
+    policies.require_in_care(session, principal, patient_id, CONSENT)
     decision = repository.add(
         session,
         ConsentDecision(
@@ -83,7 +77,7 @@ def decisions(
     session: Session, principal: Principal, patient_id: uuid.UUID
 ) -> Sequence[ConsentDecision]:
     """The client's decisions, newest first."""
-    _in_care(session, principal, patient_id)
+    policies.require_in_care(session, principal, patient_id, CONSENT)
     audit.record(
         session,
         actor=principal,

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from app.access.audit import service as audit
 from app.access.audit.models import AuditAction
 from app.access.principal import Principal
-from app.errors import NotFound, RefusalContext
 from app.families import repository
 from app.families.exceptions import NotAMinor
 from app.families.models import Guardian
@@ -19,30 +18,16 @@ from app.families.schemas import GuardiansIn
 from app.kit.clock import today_in_helsinki
 from app.patients.ages import is_minor
 from app.patients.models import Patient
-from app.referrals import repository as referrals
+from app.referrals import policies
 
 RESOURCE = "Guardians"
 
 
 def _patient_in_care(session: Session, principal: Principal, patient_id: uuid.UUID) -> Patient:
     """The patient, for those who may see a referral of theirs; to anyone else, none."""
-    patient = session.get(Patient, patient_id)
-    if patient is None or not referrals.in_care_of(session, principal, patient_id):
-        raise NotFound(refusal=RefusalContext(RESOURCE, None, str(patient_id)))
-    return patient
-
-
-def _audit(
-    session: Session, principal: Principal, action: AuditAction, patient_id: uuid.UUID
-) -> None:
-    audit.record(
-        session,
-        actor=principal,
-        action=action,
-        resource_type=RESOURCE,
-        resource_id=patient_id,
-        patient_id=patient_id,
-    )
+    policies.require_in_care(session, principal, patient_id, RESOURCE)
+    # A referral names the patient, so the record is there.
+    return session.get_one(Patient, patient_id)
 
 
 def guardians(
@@ -50,7 +35,7 @@ def guardians(
 ) -> tuple[bool, Sequence[Guardian]]:
     """Whether the patient is a minor today, and their guardians; the read is audited."""
     patient = _patient_in_care(session, principal, patient_id)
-    _audit(session, principal, AuditAction.read, patient_id)
+    audit.record_on_patient(session, principal, AuditAction.read, RESOURCE, patient_id)
     return is_minor(patient.birth_date, today_in_helsinki()), repository.of_patient(
         session, patient_id
     )
@@ -68,5 +53,5 @@ def replace(
         for guardian in data.guardians
     ]
     repository.replace(session, patient_id, rows)
-    _audit(session, principal, AuditAction.update, patient_id)
+    audit.record_on_patient(session, principal, AuditAction.update, RESOURCE, patient_id)
     return repository.of_patient(session, patient_id)

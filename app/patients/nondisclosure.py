@@ -47,15 +47,7 @@ def record_access(
     recipient: str | None = None,
 ) -> None:
     """Audit a use of a protected patient's protected details, in the caller's transaction."""
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        resource_type=PROTECTED,
-        resource_id=patient_id,
-        patient_id=patient_id,
-        recipient=recipient,
-    )
+    audit.record_on_patient(session, actor, action, PROTECTED, patient_id, recipient=recipient)
 
 
 def masked(patient: PatientRead) -> PatientRead:

@@ -36,19 +36,6 @@ def _parse(raw: str) -> Hetu:
         raise InvalidHetuError(reason=HETU_REASONS[exc.reason]) from None
 
 
-def _audit(
-    session: Session, principal: Principal, action: AuditAction, patient_id: uuid.UUID
-) -> None:
-    audit.record(
-        session,
-        actor=principal,
-        action=action,
-        resource_type=RESOURCE,
-        resource_id=patient_id,
-        patient_id=patient_id,
-    )
-
-
 def _exists(patient: Patient) -> PatientExists:
     return PatientExists(
         extensions={"patient_id": str(patient.id)},
@@ -111,13 +98,13 @@ def register(session: Session, principal: Principal, data: PatientCreate) -> Pat
         if winner is None:
             raise
         raise _exists(winner) from None
-    _audit(session, principal, AuditAction.create, patient.id)
+    audit.record_on_patient(session, principal, AuditAction.create, RESOURCE, patient.id)
     return patient
 
 
 def record_replay(session: Session, principal: Principal, patient_id: uuid.UUID) -> None:
     """A retried registration answers with the first answer again: that is a read."""
-    _audit(session, principal, AuditAction.read, patient_id)
+    audit.record_on_patient(session, principal, AuditAction.read, RESOURCE, patient_id)
 
 
 def read(session: Session, principal: Principal, patient_id: uuid.UUID) -> Patient:
@@ -126,7 +113,7 @@ def read(session: Session, principal: Principal, patient_id: uuid.UUID) -> Patie
     patient = repository.get(session, patient_id)
     if patient is None:
         raise NotFound(refusal=RefusalContext(RESOURCE, str(patient_id)))
-    _audit(session, principal, AuditAction.read, patient.id)
+    audit.record_on_patient(session, principal, AuditAction.read, RESOURCE, patient.id)
     return patient
 
 
@@ -136,7 +123,7 @@ def read_current(session: Session, principal: Principal, patient_id: uuid.UUID) 
     current = repository.known_now(session, patient_id)
     if current is None:
         raise NotFound(refusal=RefusalContext(RESOURCE, str(patient_id)))
-    _audit(session, principal, AuditAction.read, current.id)
+    audit.record_on_patient(session, principal, AuditAction.read, RESOURCE, current.id)
     return current
 
 
@@ -174,7 +161,7 @@ def lookup_temporary(session: Session, principal: Principal, identifier: Tempora
 def _found(session: Session, principal: Principal, patient: Patient | None) -> Patient:
     if patient is None:
         raise NotFound(refusal=RefusalContext(RESOURCE))
-    _audit(session, principal, AuditAction.query, patient.id)
+    audit.record_on_patient(session, principal, AuditAction.query, RESOURCE, patient.id)
     return patient
 
 
@@ -201,7 +188,7 @@ def find_or_register(
         patient.sex, changed = data.sex, True
     if changed:
         session.flush()
-        _audit(session, principal, AuditAction.update, patient.id)
+        audit.record_on_patient(session, principal, AuditAction.update, RESOURCE, patient.id)
     return patient, False
 
 
@@ -239,7 +226,7 @@ def identify(session: Session, principal: Principal, data: PatientIdentify) -> I
     current = _current(session, found)
     assert current is not None
     if current.hetu_hash == hetu_hash:
-        _audit(session, principal, AuditAction.read, current.id)
+        audit.record_on_patient(session, principal, AuditAction.read, RESOURCE, current.id)
         return Identified(current, changed=False)
     if current.hetu_hash is not None:
         raise AnotherIdentityCode(
@@ -251,7 +238,7 @@ def identify(session: Session, principal: Principal, data: PatientIdentify) -> I
         current.hetu_ciphertext = protection.seal(hetu, current.id)
         current.birth_date = hetu.birth_date
         session.flush()
-        _audit(session, principal, AuditAction.update, current.id)
+        audit.record_on_patient(session, principal, AuditAction.update, RESOURCE, current.id)
         return Identified(current)
     current.merged_into_id = known.id
     # The population register's non-disclosure order protects the person, whichever record
@@ -259,6 +246,6 @@ def identify(session: Session, principal: Principal, data: PatientIdentify) -> I
     known.security_prohibition = known.security_prohibition or current.security_prohibition
     session.flush()
     repository.move_records(session, current.id, known.id)
-    _audit(session, principal, AuditAction.update, current.id)
-    _audit(session, principal, AuditAction.update, known.id)
+    audit.record_on_patient(session, principal, AuditAction.update, RESOURCE, current.id)
+    audit.record_on_patient(session, principal, AuditAction.update, RESOURCE, known.id)
     return Identified(known, current)

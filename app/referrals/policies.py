@@ -77,6 +77,15 @@ def visible_for_change(session: Session, principal: Principal, referral_id: uuid
     return _seen_by(principal, referral_id, repository.read_for_change(session, referral_id))
 
 
+def require_in_care(
+    session: Session, principal: Principal, patient_id: uuid.UUID, resource_type: str
+) -> None:
+    """The care relationship with a patient: a referral of theirs the caller may see. To anyone
+    else the patient's records of `resource_type` do not exist (404, and the attempt audited)."""
+    if not repository.in_care_of(session, principal, patient_id):
+        raise NotFound(refusal=RefusalContext(resource_type, None, str(patient_id)))
+
+
 def _seen_by(principal: Principal, referral_id: uuid.UUID, referral: Referral | None) -> Referral:
     if referral is None or not can_read(principal, referral):
         patient = str(referral.patient_id) if referral else None

@@ -94,10 +94,7 @@ def access_report(
         )
     )
     events.reverse()
-    service.record(
-        session, actor=principal, action=AuditAction.read, resource_type="AccessReport",
-        resource_id=patient_id, patient_id=patient_id,
-    )  # fmt: skip
+    service.record_on_patient(session, principal, AuditAction.read, "AccessReport", patient_id)
     head = repository.newest_head(session)
     return AccessReport(
         patient_id=patient_id,

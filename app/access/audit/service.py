@@ -91,6 +91,28 @@ def record(
     )
 
 
+def record_on_patient(
+    session: Session,
+    actor: Principal | None,
+    action: AuditAction,
+    resource_type: str,
+    patient_id: uuid.UUID,
+    *,
+    recipient: str | None = None,
+) -> None:
+    """One entry on a record the patient's own id names (the patient, their guardians, their
+    protected details, their access report), in the caller's transaction."""
+    record(
+        session,
+        actor=actor,
+        action=action,
+        resource_type=resource_type,
+        resource_id=patient_id,
+        patient_id=patient_id,
+        recipient=recipient,
+    )
+
+
 def record_many(
     session: Session,
     *,
