@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from app.access.audit.models import AuditAction
 from app.access.principal import Principal
 from app.db import WriteSession
-from app.errors import NotFound
 from app.families import service
 from app.families.models import Guardian
 from app.families.schemas import GuardiansIn
@@ -23,8 +22,15 @@ from app.referrals import policies
 from app.referrals.service import patient_of
 from app.web import sessions
 from app.web.csrf import CheckedForm
-from app.web.forms import FormState, attempt, form_fields, form_values, validate
-from app.web.pages import PageRoute
+from app.web.forms import (
+    FormState,
+    attempt,
+    form_fields,
+    form_values,
+    refused_status,
+    validate,
+)
+from app.web.pages import PageRoute, id_in_path
 from app.web.signin import PageUser
 from app.web.templating import page_language, render
 
@@ -35,13 +41,6 @@ ROWS = 4
 ROW_FIELDS = ("name", "relation", "phone", "language", "receives_notices")
 RELATIONS = {"parent": N_("Parent"), "other": N_("Other guardian")}
 SAVED = N_("The guardians are recorded.")
-
-
-def _referral_id(raw: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise NotFound() from None
 
 
 def _as_values(guardians: Sequence[Guardian]) -> dict[str, str]:
@@ -106,9 +105,7 @@ def _page(
         "relations": RELATIONS,
         **form_fields(),
     }
-    status_code = 422 if state and state.failed else 200
-    if state and state.problem:
-        status_code = int(state.problem["status"])
+    status_code = refused_status(state) if state and state.failed else 200
     return render(request, "families/guardians.html", context, status_code=status_code)
 
 
@@ -118,7 +115,7 @@ def guardians_page(
 ) -> Response:
     """The child's guardians, and the form to record them (`GET` and `PUT
     /api/v1/patients/{id}/guardians`); for an adult, that guardians are a minor's only."""
-    return _page(request, session, principal, _referral_id(referral_id))
+    return _page(request, session, principal, id_in_path(referral_id))
 
 
 @router.post("/referrals/{referral_id}/guardians")
@@ -130,7 +127,7 @@ def record_guardians(
     session: WriteSession,
 ) -> Response:
     """Record the guardians typed, in place of those recorded before."""
-    found = _referral_id(referral_id)
+    found = id_in_path(referral_id)
     referral = policies.visible(session, principal, found)
     state = FormState(values=form_values(form))
     body = _validated(request, state)

@@ -38,6 +38,12 @@ def may_see(principal: Principal | None) -> bool:
     return principal is None or has_permission(principal, Permission.protected_details_read)
 
 
+def withheld_from(principal: Principal | None, patient: Patient | PatientRead) -> bool:
+    """Whether the patient's protected details, and what would tell them (the home
+    municipality's service), are kept from this reader."""
+    return is_protected(patient) and not may_see(principal)
+
+
 def record_access(
     session: Session,
     actor: Principal | None,

@@ -277,7 +277,7 @@ def identify(
     ciphertext = patient.temporary_id_ciphertext
     if ciphertext is None:
         # Registered by their code: no temporary identifier to record it for.
-        raise NotFound(refusal=RefusalContext("Patient", str(patient.id), str(patient.id)))
+        raise NotFound(refusal=RefusalContext(service.RESOURCE, str(patient.id), str(patient.id)))
     values = {
         **nested(state.values),
         "temporary_id": protection.unseal_temporary(ciphertext, patient.id),

@@ -34,7 +34,7 @@ from app.scheduling.repository import AppointmentFilter
 from app.web import sessions
 from app.web.csrf import CheckedForm
 from app.web.forms import FormState, attempt, nested, validate
-from app.web.pages import PageRoute
+from app.web.pages import PageRoute, id_in_path
 from app.web.signin import PageReferralReader, PageUser
 from app.web.templating import page_language, render
 
@@ -161,13 +161,6 @@ def worklist(
     return render(request, "referrals/worklist.html", context)
 
 
-def _parse_id(referral_id: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(referral_id)
-    except ValueError:
-        raise NotFound() from None
-
-
 def _page(
     request: Request,
     session: Session,
@@ -240,7 +233,7 @@ def referral_page(
 ) -> Response:
     """A referral with its patient, timeline and the actions the reader may take now; a
     counsellor of its service opening a sent one receives it, as the API's read does."""
-    referral = service.open_referral(session, principal, _parse_id(referral_id))
+    referral = service.open_referral(session, principal, id_in_path(referral_id))
     return _page(request, session, principal, referral)
 
 
@@ -255,7 +248,7 @@ def take_action(
 ) -> Response:
     """Accept, reject, return, start or cancel, from the referral's page."""
     values = {name: str(value) for name, value in form.items()}
-    return _take(request, session, principal, _parse_id(referral_id), action, values)
+    return _take(request, session, principal, id_in_path(referral_id), action, values)
 
 
 def _take(

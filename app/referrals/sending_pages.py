@@ -221,8 +221,7 @@ def check_page(request: Request, principal: PageReferralSender, session: WriteSe
         ],
         "service_name": organisations.service_name(routed, language) if routed else None,
         # The home municipality's service would name where a protected patient lives.
-        "service_withheld": nondisclosure.is_protected(patient)
-        and not nondisclosure.may_see(principal),
+        "service_withheld": nondisclosure.withheld_from(principal, patient),
     }
     return render(request, "referrals/refer_check.html", context)
 
@@ -310,7 +309,7 @@ def sent_referrals(
         "withheld": {
             referral.id
             for referral, patient in found.rows
-            if nondisclosure.is_protected(patient) and not nondisclosure.may_see(principal)
+            if nondisclosure.withheld_from(principal, patient)
         },
         "status_labels": STATUS_LABELS,
     }

@@ -51,8 +51,7 @@ def visit_statistics(
     `thl_contact_type` (yhteystapa: R10 at the service, R20 at home, R52 by phone or video),
     `thl_service_class` (palvelumuoto, the same for every counselling visit), `visit_order`
     (ensikäynti: `first` or `follow_up`), `thl_occupation` (ammattiluokitus); every combination
-    listed,
-    the empty ones too.
+    listed, the empty ones too.
     Statisticians only: the region's see the region, a municipality's its own residents. Counts
     are perturbed by at most 4 (the cell key method), the same way in every table; under 5,
     zero too, they show as `<5`."""

@@ -19,7 +19,7 @@ from app.access.models import User
 from app.access.permissions import Permission, has_permission
 from app.access.principal import Principal
 from app.db import WriteSession
-from app.errors import AccountRefused, AppError, RouteNotFound
+from app.errors import AccountRefused, AppError, NotFound, RouteNotFound
 from app.i18n import LANGUAGES
 from app.web import sessions
 from app.web.csrf import checked_form
@@ -61,6 +61,14 @@ def local_path(candidate: str | None) -> str:
     if "\\" in candidate or len(candidate) > 500 or any(ord(c) < 32 for c in candidate):
         return "/"
     return candidate
+
+
+def id_in_path(raw: str) -> uuid.UUID:
+    """A record's id in a page's address; a malformed one names no record (404)."""
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise NotFound() from None
 
 
 def _sign_in(request: Request) -> SignIn:
